@@ -1,0 +1,5 @@
+import sys
+
+from slpterm.cli import main
+
+sys.exit(main())

@@ -1,0 +1,81 @@
+"""The clinic (billing provider), its clinicians and its settings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import col, select
+
+from slpterm.store.base import Repository
+from slpterm.store.models import AppSetting, Clinic, Clinician, FeeScheduleEntry, PayerPolicyOverride, utc_now
+
+
+class ClinicRepository(Repository):
+    def get_clinic(self) -> Clinic | None:
+        with self.db.read() as session:
+            return session.exec(select(Clinic).order_by(col(Clinic.created_at))).first()
+
+    def save_clinic(self, **fields: object) -> Clinic:
+        """Create the clinic on first use, or update the one clinic."""
+        existing = self.get_clinic()
+        if existing is None:
+            return self._insert(Clinic(**fields))
+        return self._update(Clinic, existing.id, {**fields, "updated_at": utc_now()})
+
+    def add_clinician(self, **fields: object) -> Clinician:
+        return self._insert(Clinician(**fields))
+
+    def update_clinician(self, clinician_id: str, **fields: object) -> Clinician:
+        return self._update(Clinician, clinician_id, fields)
+
+    def clinicians(self, include_inactive: bool = False) -> list[Clinician]:
+        with self.db.read() as session:
+            query = select(Clinician).order_by(col(Clinician.created_at))
+            if not include_inactive:
+                query = query.where(col(Clinician.active).is_(True))
+            return list(session.exec(query))
+
+    def is_set_up(self) -> bool:
+        """True once the clinic and at least one clinician have been entered (or setup was skipped)."""
+        if self.get_setting("setup_skipped") == "yes":
+            return True
+        return self.get_clinic() is not None and bool(self.clinicians())
+
+    def get_setting(self, key: str, default: str = "") -> str:
+        with self.db.read() as session:
+            setting = session.get(AppSetting, key)
+            return setting.value if setting else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.db.write() as session:
+            setting = session.get(AppSetting, key) or AppSetting(key=key)
+            before = setting.value
+            setting.value = value
+            session.add(setting)
+            self.audit(session, "setting", "appsetting", key, {"before": before, "after": value})
+
+    def fee_schedule(self) -> dict[str, Decimal]:
+        with self.db.read() as session:
+            return {
+                entry.code: Decimal(entry.charge_cents) / 100
+                for entry in session.exec(select(FeeScheduleEntry))
+            }
+
+    def set_fee(self, code: str, charge: Decimal) -> None:
+        cents = int((Decimal(charge) * 100).to_integral_value())
+        with self.db.write() as session:
+            entry = session.get(FeeScheduleEntry, code) or FeeScheduleEntry(code=code, charge_cents=cents)
+            entry.charge_cents = cents
+            session.add(entry)
+            self.audit(session, "update", "feescheduleentry", code, {"charge": str(charge)})
+
+    def payer_overrides(self) -> dict[str, str]:
+        with self.db.read() as session:
+            return {row.payer_id: row.settings_json for row in session.exec(select(PayerPolicyOverride))}
+
+    def set_payer_override(self, payer_id: str, settings_json: str) -> None:
+        with self.db.write() as session:
+            row = session.get(PayerPolicyOverride, payer_id) or PayerPolicyOverride(payer_id=payer_id)
+            row.settings_json = settings_json
+            session.add(row)
+            self.audit(session, "update", "payerpolicyoverride", payer_id, settings_json)

@@ -1,0 +1,53 @@
+"""Export batches: which signed sessions went out, when, in what file."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import col, func, select
+
+from slpterm.store.base import Repository
+from slpterm.store.models import ExportBatch, ExportBatchItem
+
+
+class ExportRepository(Repository):
+    def record_batch(
+        self,
+        *,
+        format: str,
+        participant_ids: list[str],
+        file_names: list[str],
+        checksum: str,
+        range_from: date | None = None,
+        range_to: date | None = None,
+    ) -> ExportBatch:
+        with self.db.write() as session:
+            control = session.exec(select(func.max(ExportBatch.control_number))).one() or 0
+            batch = ExportBatch(
+                created_by=self.store.actor,
+                format=format,
+                range_from=range_from,
+                range_to=range_to,
+                file_names="\n".join(file_names),
+                checksum=checksum,
+                control_number=control + 1,
+            )
+            session.add(batch)
+            session.flush()
+            for participant_id in participant_ids:
+                session.add(ExportBatchItem(batch_id=batch.id, participant_id=participant_id))
+            self.audit(session, "export", "exportbatch", batch.id,
+                       {"format": format, "sessions": len(participant_ids), "files": file_names})
+            return batch
+
+    def batches(self) -> list[ExportBatch]:
+        with self.db.read() as session:
+            return list(session.exec(select(ExportBatch).order_by(col(ExportBatch.created_at).desc())))
+
+    def exported_participant_ids(self) -> set[str]:
+        with self.db.read() as session:
+            return set(session.exec(select(ExportBatchItem.participant_id)))
+
+    def items(self, batch_id: str) -> list[str]:
+        with self.db.read() as session:
+            return list(session.exec(select(ExportBatchItem.participant_id).where(ExportBatchItem.batch_id == batch_id)))

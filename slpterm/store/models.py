@@ -1,0 +1,344 @@
+"""The tables of an slpterm data file.
+
+Identifiers are UUID strings so that records written on several laptops can be merged later.
+Money is stored as integer cents. Timestamps are UTC. Enumerated values are the stable strings of
+``slpterm.domain.vocab``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+from typing import Optional
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(TypeDecorator):
+    """Stores UTC without an offset and gives back timezone-aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Clinic(SQLModel, table=True):
+    """The practice; it is also the billing provider on claims."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str = ""
+    npi: str = ""
+    tax_id: str = ""
+    taxonomy_code: str = "235Z00000X"
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    phone: str = ""
+    submitter_id: str = ""
+    submitter_contact: str = ""
+    receiver_id: str = ""
+    receiver_name: str = ""
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class Clinician(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    first_name: str = ""
+    last_name: str = ""
+    credentials: str = "CCC-SLP"
+    role: str = "slp"
+    npi: str = ""
+    license_number: str = ""
+    active: bool = True
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return f"{name}, {self.credentials}" if self.credentials else name
+
+
+class Patient(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    external_id: str = Field(default="", index=True)
+    first_name: str = ""
+    last_name: str = Field(default="", index=True)
+    date_of_birth: Optional[date] = None
+    sex: str = "U"
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    phone: str = ""
+    guardian_name: str = ""
+    guardian_phone: str = ""
+    school: str = ""
+    grade: str = ""
+    archived_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.last_name}, {self.first_name}".strip(", ")
+
+
+class Coverage(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    rank: int = 1  # 1 primary, 2 secondary
+    payer_name: str = ""
+    payer_kind: str = "commercial"
+    payer_id: str = ""
+    member_id: str = ""
+    group_number: str = ""
+    subscriber_relationship: str = "self"
+    subscriber_first_name: str = ""
+    subscriber_last_name: str = ""
+    subscriber_date_of_birth: Optional[date] = None
+    effective_from: Optional[date] = None
+    effective_to: Optional[date] = None
+
+
+class Diagnosis(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    code: str
+    description: str = ""
+    role: str = "treatment"
+    onset_date: Optional[date] = None
+    rank: int = 1
+    active: bool = True
+
+
+class PlanOfCare(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    start_date: date
+    end_date: date
+    frequency: str = ""  # as written, e.g. "2x/week"
+    duration_weeks: Optional[int] = None
+    certifying_physician_name: str = ""
+    certifying_physician_npi: str = ""
+    certified_on: Optional[date] = None
+    status: str = "draft"
+    previous_plan_id: Optional[str] = Field(default=None, foreign_key="planofcare.id")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class Goal(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    plan_id: str = Field(foreign_key="planofcare.id", index=True)
+    parent_goal_id: Optional[str] = Field(default=None, foreign_key="goal.id")
+    term: str = "short"
+    disorder_area: str = "language"
+    text: str = ""
+    baseline: str = ""
+    target_accuracy: int = 80
+    criterion_sessions: int = 3
+    status: str = "active"
+    rank: int = 1
+
+
+class IepService(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    minutes_required: int
+    period: str = "week"
+    kind: str = "direct"
+    start_date: Optional[date] = None
+    end_date: Optional[date] = None
+
+
+class TherapyYearAmount(SQLModel, table=True):
+    """PT+SLP amounts billed by other providers this year (from the payer's eligibility data)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    year: int
+    other_providers_cents: int = 0
+
+
+class TherapySession(SQLModel, table=True):
+    """One encounter: its time, type and setting. Patients take part through participants."""
+
+    __tablename__ = "session"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    date_of_service: date = Field(index=True)
+    session_type: str = "individual_treatment"
+    evaluation_kind: Optional[str] = None
+    setting: str = "office"
+    clinician_id: Optional[str] = Field(default=None, foreign_key="clinician.id")
+    started_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
+    stopped_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
+    heartbeat_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
+    manual_time: bool = False
+    group_rationale: str = ""
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class SessionParticipant(SQLModel, table=True):
+    """A patient in a session; carries that patient's note, tallies and signature."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    session_id: str = Field(foreign_key="session.id", index=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    status: str = Field(default="draft", index=True)
+    distinct_service_note: str = ""
+    rehabilitative: Optional[bool] = None
+
+
+class TimeSegment(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    session_id: str = Field(foreign_key="session.id", index=True)
+    disorder_area: str = "language"
+    started_at: datetime = Field(sa_type=UtcDateTime)
+    ended_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
+
+
+class AreaMinutesCorrection(SQLModel, table=True):
+    """Minutes per disorder area set by hand after the session, with the reason."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    session_id: str = Field(foreign_key="session.id", index=True)
+    disorder_area: str
+    minutes: int
+    reason: str
+    corrected_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class TechniqueUsed(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    participant_id: str = Field(foreign_key="sessionparticipant.id", index=True)
+    technique_id: str
+
+
+class GoalAddressed(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    participant_id: str = Field(foreign_key="sessionparticipant.id", index=True)
+    goal_id: str = Field(foreign_key="goal.id")
+
+
+class TrialRecord(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    participant_id: str = Field(foreign_key="sessionparticipant.id", index=True)
+    goal_id: str = Field(foreign_key="goal.id", index=True)
+    seq: int
+    result: str
+    cue_level: str = "independent"
+    recorded_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    voided_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
+
+
+class SoapNote(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    participant_id: str = Field(foreign_key="sessionparticipant.id", unique=True)
+    subjective: str = ""
+    objective: str = ""
+    assessment: str = ""
+    plan: str = ""
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class Signature(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    participant_id: str = Field(foreign_key="sessionparticipant.id", unique=True)
+    clinician_id: Optional[str] = Field(default=None, foreign_key="clinician.id")
+    signer_name: str
+    credentials: str
+    signed_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    content_hash: str = ""
+
+
+class Addendum(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    participant_id: str = Field(foreign_key="sessionparticipant.id", index=True)
+    author_clinician_id: Optional[str] = Field(default=None, foreign_key="clinician.id")
+    author_name: str
+    text: str
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class ProgressReport(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    plan_id: str = Field(foreign_key="planofcare.id", index=True)
+    period_start: date
+    period_end: date
+    written_on: date
+    assessment: str = ""
+    plan_text: str = ""
+    signed_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
+    signer_name: str = ""
+
+
+class ExportBatch(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    created_by: str = ""
+    format: str
+    range_from: Optional[date] = None
+    range_to: Optional[date] = None
+    file_names: str = ""  # newline separated
+    checksum: str = ""
+    control_number: Optional[int] = None
+
+
+class ExportBatchItem(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    batch_id: str = Field(foreign_key="exportbatch.id", index=True)
+    participant_id: str = Field(foreign_key="sessionparticipant.id", index=True)
+
+
+class FeeScheduleEntry(SQLModel, table=True):
+    code: str = Field(primary_key=True)
+    charge_cents: int
+
+
+class PayerPolicyOverride(SQLModel, table=True):
+    """A clinic's correction of the shipped payer policy for one payer (settings as JSON)."""
+
+    payer_id: str = Field(primary_key=True)
+    settings_json: str = "{}"
+
+
+class AppSetting(SQLModel, table=True):
+    key: str = Field(primary_key=True)
+    value: str = ""
+
+
+class AuditEvent(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    seq: int = Field(index=True, unique=True)
+    at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    actor: str = ""
+    action: str
+    entity: str = ""
+    entity_id: str = ""
+    detail: str = ""
+    prev_hash: str = ""
+    hash: str = ""

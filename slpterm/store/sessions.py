@@ -1,0 +1,349 @@
+"""Sessions: participants, the timer's segments, techniques, goals, trials, notes, signatures, addenda.
+
+Each call is its own durable transaction, so every keystroke that changes clinical data is on disk
+before the next one is handled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session, col, func, select
+
+from slpterm.store.base import Repository
+from slpterm.store.errors import LockedRecord, ValidationFailed
+from slpterm.store.models import (
+    Addendum,
+    AreaMinutesCorrection,
+    Clinician,
+    GoalAddressed,
+    SessionParticipant,
+    Signature,
+    SoapNote,
+    TechniqueUsed,
+    TherapySession,
+    TimeSegment,
+    TrialRecord,
+    utc_now,
+)
+
+NOTE_SECTIONS = ("subjective", "objective", "assessment", "plan")
+
+
+@dataclass
+class ParticipantDetail:
+    participant: SessionParticipant
+    session: TherapySession
+    segments: list[TimeSegment]
+    corrections: list[AreaMinutesCorrection]
+    techniques: list[str]
+    goal_ids: list[str]
+    trials: list[TrialRecord]
+    note: SoapNote
+    signature: Signature | None
+    addenda: list[Addendum] = field(default_factory=list)
+
+    @property
+    def signed(self) -> bool:
+        return self.signature is not None
+
+
+class SessionRepository(Repository):
+    # -- creation ---------------------------------------------------------------------------
+    def create(
+        self,
+        *,
+        date_of_service: date,
+        session_type: str,
+        setting: str,
+        patient_ids: list[str],
+        clinician_id: str | None = None,
+        evaluation_kind: str | None = None,
+        group_rationale: str = "",
+    ) -> tuple[TherapySession, list[SessionParticipant]]:
+        if not patient_ids:
+            raise ValidationFailed([("Patients", "choose at least one patient for the session")])
+        if len(set(patient_ids)) != len(patient_ids):
+            raise ValidationFailed([("Patients", "a patient is listed twice; remove the duplicate")])
+        with self.db.write() as session:
+            therapy_session = TherapySession(
+                date_of_service=date_of_service,
+                session_type=session_type,
+                evaluation_kind=evaluation_kind,
+                setting=setting,
+                clinician_id=clinician_id,
+                group_rationale=group_rationale,
+            )
+            session.add(therapy_session)
+            session.flush()
+            participants = []
+            for patient_id in patient_ids:
+                participant = SessionParticipant(session_id=therapy_session.id, patient_id=patient_id)
+                session.add(participant)
+                session.flush()
+                session.add(SoapNote(participant_id=participant.id))
+                participants.append(participant)
+            session.flush()
+            self.audit(session, "create", "session", therapy_session.id,
+                       {**therapy_session.model_dump(mode="json"), "patients": patient_ids})
+            return therapy_session, participants
+
+    def update_session(self, session_id: str, **fields: object) -> TherapySession:
+        return self._update(TherapySession, session_id, {**fields, "updated_at": utc_now()})
+
+    # -- timer --------------------------------------------------------------------------------
+    def _open_segment(self, session: Session, session_id: str) -> TimeSegment | None:
+        return session.exec(
+            select(TimeSegment).where(TimeSegment.session_id == session_id, col(TimeSegment.ended_at).is_(None))
+        ).first()
+
+    def start_timer(self, session_id: str, area: str, now: datetime) -> TimeSegment:
+        """Start or resume the clock on ``area``; an already running clock switches area."""
+        with self.db.write() as session:
+            therapy_session = self.require(session, TherapySession, session_id)
+            running = self._open_segment(session, session_id)
+            if running is not None:
+                running.ended_at = max(now, running.started_at)
+                session.add(running)
+            segment = TimeSegment(session_id=session_id, disorder_area=area, started_at=now)
+            session.add(segment)
+            if therapy_session.started_at is None:
+                therapy_session.started_at = now
+            therapy_session.stopped_at = None
+            therapy_session.heartbeat_at = now
+            session.add(therapy_session)
+            session.flush()
+            self.audit(session, "timer-start", "session", session_id, {"area": area, "at": now.isoformat()})
+            return segment
+
+    def pause_timer(self, session_id: str, now: datetime, *, stop: bool = False) -> None:
+        with self.db.write() as session:
+            therapy_session = self.require(session, TherapySession, session_id)
+            running = self._open_segment(session, session_id)
+            if running is not None:
+                running.ended_at = max(now, running.started_at)
+                session.add(running)
+            if stop:
+                therapy_session.stopped_at = running.ended_at if running is not None else now
+            therapy_session.heartbeat_at = None
+            session.add(therapy_session)
+            self.audit(session, "timer-stop" if stop else "timer-pause", "session", session_id, {"at": now.isoformat()})
+
+    def heartbeat(self, session_id: str, now: datetime) -> None:
+        with self.db.write() as session:
+            therapy_session = self.require(session, TherapySession, session_id)
+            therapy_session.heartbeat_at = now
+            session.add(therapy_session)
+
+    def set_manual_time(self, session_id: str, area: str, started_at: datetime, stopped_at: datetime) -> None:
+        """Record the time of a session documented afterwards (replaces any clock segments)."""
+        if stopped_at <= started_at:
+            raise ValidationFailed([("Stop time", "must be after the start time")])
+        with self.db.write() as session:
+            therapy_session = self.require(session, TherapySession, session_id)
+            for segment in session.exec(select(TimeSegment).where(TimeSegment.session_id == session_id)):
+                session.delete(segment)
+            session.add(TimeSegment(session_id=session_id, disorder_area=area, started_at=started_at, ended_at=stopped_at))
+            therapy_session.started_at = started_at
+            therapy_session.stopped_at = stopped_at
+            therapy_session.manual_time = True
+            therapy_session.heartbeat_at = None
+            session.add(therapy_session)
+            self.audit(session, "time-manual", "session", session_id,
+                       {"area": area, "start": started_at.isoformat(), "stop": stopped_at.isoformat()})
+
+    def correct_area_minutes(self, session_id: str, area: str, minutes: int, reason: str) -> AreaMinutesCorrection:
+        if not reason.strip():
+            raise ValidationFailed([("Reason", "say why the minutes are corrected; it is kept in the audit trail")])
+        if minutes < 0:
+            raise ValidationFailed([("Minutes", "must be zero or more")])
+        return self._insert(
+            AreaMinutesCorrection(session_id=session_id, disorder_area=area, minutes=minutes, reason=reason.strip()),
+            action="minutes-correct",
+        )
+
+    # -- techniques, goals, trials -------------------------------------------------------------
+    def _toggle(self, model, participant_id: str, column, value: str, **extra) -> bool:  # noqa: ANN001
+        with self.db.write() as session:
+            existing = session.exec(
+                select(model).where(model.participant_id == participant_id, column == value)
+            ).first()
+            if existing is not None:
+                session.delete(existing)
+                self.audit(session, "uncheck", model.__tablename__, participant_id, {"value": value})
+                return False
+            session.add(model(participant_id=participant_id, **{column.key: value}, **extra))
+            self.audit(session, "check", model.__tablename__, participant_id, {"value": value})
+            return True
+
+    def toggle_technique(self, participant_id: str, technique_id: str) -> bool:
+        return self._toggle(TechniqueUsed, participant_id, TechniqueUsed.technique_id, technique_id)
+
+    def toggle_goal(self, participant_id: str, goal_id: str) -> bool:
+        return self._toggle(GoalAddressed, participant_id, GoalAddressed.goal_id, goal_id)
+
+    def record_trial(self, participant_id: str, goal_id: str, result: str, cue_level: str,
+                     now: datetime | None = None) -> TrialRecord:
+        with self.db.write() as session:
+            last_seq = session.exec(
+                select(func.max(TrialRecord.seq)).where(TrialRecord.participant_id == participant_id)
+            ).one()
+            addressed = session.exec(
+                select(GoalAddressed).where(GoalAddressed.participant_id == participant_id,
+                                            GoalAddressed.goal_id == goal_id)
+            ).first()
+            if addressed is None:
+                session.add(GoalAddressed(participant_id=participant_id, goal_id=goal_id))
+            trial = TrialRecord(participant_id=participant_id, goal_id=goal_id, seq=(last_seq or 0) + 1,
+                                result=result, cue_level=cue_level, recorded_at=now or utc_now())
+            session.add(trial)
+            session.flush()
+            self.audit(session, "trial", "trialrecord", trial.id,
+                       {"goal": goal_id, "result": result, "cue": cue_level})
+            return trial
+
+    def undo_last_trial(self, participant_id: str, goal_id: str | None = None) -> TrialRecord | None:
+        """Void the most recent trial (of one goal, if given); it stays in the file as voided."""
+        with self.db.write() as session:
+            query = select(TrialRecord).where(TrialRecord.participant_id == participant_id,
+                                              col(TrialRecord.voided_at).is_(None))
+            if goal_id is not None:
+                query = query.where(TrialRecord.goal_id == goal_id)
+            trial = session.exec(query.order_by(col(TrialRecord.seq).desc()).limit(1)).first()
+            if trial is None:
+                return None
+            trial.voided_at = utc_now()
+            session.add(trial)
+            self.audit(session, "trial-undo", "trialrecord", trial.id, {"goal": trial.goal_id})
+            return trial
+
+    # -- note, signature, addenda ---------------------------------------------------------------
+    def save_note(self, participant_id: str, **sections: str) -> SoapNote:
+        unknown = set(sections) - set(NOTE_SECTIONS)
+        if unknown:
+            raise ValueError(f"unknown note sections: {sorted(unknown)}")
+        with self.db.write() as session:
+            note = session.exec(select(SoapNote).where(SoapNote.participant_id == participant_id)).first()
+            if note is None:
+                note = SoapNote(participant_id=participant_id)
+            if session.exec(select(Signature).where(Signature.participant_id == participant_id)).first():
+                raise LockedRecord("This note is signed and locked; add an addendum instead.")
+            changed = {key: value for key, value in sections.items() if getattr(note, key) != value}
+            if not changed and note.id and session.get(SoapNote, note.id):
+                return note
+            for key, value in changed.items():
+                setattr(note, key, value)
+            note.updated_at = utc_now()
+            session.add(note)
+            session.flush()
+            self.audit(session, "note-save", "soapnote", note.id,
+                       {key: len(value) for key, value in changed.items()})
+            return note
+
+    def detail(self, participant_id: str) -> ParticipantDetail:
+        with self.db.read() as session:
+            participant = self.require(session, SessionParticipant, participant_id)
+            therapy_session = self.require(session, TherapySession, participant.session_id)
+            return ParticipantDetail(
+                participant=participant,
+                session=therapy_session,
+                segments=list(session.exec(
+                    select(TimeSegment).where(TimeSegment.session_id == therapy_session.id)
+                    .order_by(col(TimeSegment.started_at))
+                )),
+                corrections=list(session.exec(
+                    select(AreaMinutesCorrection).where(AreaMinutesCorrection.session_id == therapy_session.id)
+                    .order_by(col(AreaMinutesCorrection.corrected_at))
+                )),
+                techniques=[row.technique_id for row in session.exec(
+                    select(TechniqueUsed).where(TechniqueUsed.participant_id == participant_id))],
+                goal_ids=[row.goal_id for row in session.exec(
+                    select(GoalAddressed).where(GoalAddressed.participant_id == participant_id))],
+                trials=list(session.exec(
+                    select(TrialRecord).where(TrialRecord.participant_id == participant_id)
+                    .order_by(col(TrialRecord.seq))
+                )),
+                note=session.exec(select(SoapNote).where(SoapNote.participant_id == participant_id)).first()
+                or SoapNote(participant_id=participant_id),
+                signature=session.exec(select(Signature).where(Signature.participant_id == participant_id)).first(),
+                addenda=list(session.exec(
+                    select(Addendum).where(Addendum.participant_id == participant_id)
+                    .order_by(col(Addendum.created_at))
+                )),
+            )
+
+    def participants(self, session_id: str) -> list[SessionParticipant]:
+        with self.db.read() as session:
+            return list(session.exec(
+                select(SessionParticipant).where(SessionParticipant.session_id == session_id)
+            ))
+
+    @staticmethod
+    def content_hash(detail: ParticipantDetail) -> str:
+        """A fingerprint of what was signed: note, tallies, techniques and time."""
+        payload = {
+            "note": {key: getattr(detail.note, key) for key in NOTE_SECTIONS},
+            "trials": [(t.goal_id, t.seq, t.result, t.cue_level, t.voided_at is not None) for t in detail.trials],
+            "techniques": sorted(detail.techniques),
+            "goals": sorted(detail.goal_ids),
+            "segments": [(s.disorder_area, s.started_at.isoformat(), s.ended_at.isoformat() if s.ended_at else None)
+                         for s in detail.segments],
+            "corrections": [(c.disorder_area, c.minutes) for c in detail.corrections],
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+
+    def sign(self, participant_id: str, clinician_id: str, now: datetime | None = None) -> Signature:
+        detail = self.detail(participant_id)
+        if detail.signature is not None:
+            raise LockedRecord("This note is already signed.")
+        with self.db.write() as session:
+            clinician = self.require(session, Clinician, clinician_id)
+            participant = self.require(session, SessionParticipant, participant_id)
+            participant.status = "signed"
+            session.add(participant)
+            session.flush()
+            signature = Signature(
+                participant_id=participant_id,
+                clinician_id=clinician_id,
+                signer_name=f"{clinician.first_name} {clinician.last_name}".strip(),
+                credentials=clinician.credentials,
+                signed_at=now or utc_now(),
+                content_hash=self.content_hash(detail),
+            )
+            session.add(signature)
+            session.flush()
+            self.audit(session, "sign", "sessionparticipant", participant_id,
+                       {"signer": signature.signer_name, "hash": signature.content_hash})
+            return signature
+
+    def add_addendum(self, participant_id: str, text: str, author_name: str,
+                     author_clinician_id: str | None = None) -> Addendum:
+        if not text.strip():
+            raise ValidationFailed([("Addendum", "type the correction or addition before saving")])
+        return self._insert(
+            Addendum(participant_id=participant_id, text=text, author_name=author_name,
+                     author_clinician_id=author_clinician_id),
+            action="addendum",
+        )
+
+    def unsigned_drafts(self) -> list[tuple[SessionParticipant, TherapySession]]:
+        with self.db.read() as session:
+            rows = session.exec(
+                select(SessionParticipant, TherapySession)
+                .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
+                .where(SessionParticipant.status == "draft")
+                .order_by(col(TherapySession.date_of_service))
+            )
+            return list(rows)
+
+    def for_patient(self, patient_id: str) -> list[tuple[SessionParticipant, TherapySession]]:
+        with self.db.read() as session:
+            return list(session.exec(
+                select(SessionParticipant, TherapySession)
+                .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
+                .where(SessionParticipant.patient_id == patient_id)
+                .order_by(col(TherapySession.date_of_service).desc())
+            ))

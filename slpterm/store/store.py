@@ -1,0 +1,51 @@
+"""The store API that screens and commands call; they never build SQL themselves."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from slpterm.store.caseload import CaseloadRepository
+from slpterm.store.clinic import ClinicRepository
+from slpterm.store.db import DATABASE_FILE_NAME, Database
+from slpterm.store.patients import PatientRepository
+from slpterm.store.sessions import SessionRepository
+from slpterm.store.audit import ChainBreak, verify_chain
+from slpterm.store.exports import ExportRepository
+
+
+def default_actor() -> str:
+    return os.environ.get("USER") or os.environ.get("USERNAME") or "clinician"
+
+
+class Store:
+    """One open data directory.
+
+    ``actor`` names who makes the changes in the audit trail; the app sets it to the signed-in
+    clinician once known.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.db = Database(self.data_dir / DATABASE_FILE_NAME)
+        self.actor = default_actor()
+        self.clinic = ClinicRepository(self)
+        self.patients = PatientRepository(self)
+        self.caseload = CaseloadRepository(self)
+        self.sessions = SessionRepository(self)
+        self.exports = ExportRepository(self)
+
+    @property
+    def path(self) -> Path:
+        return self.db.path
+
+    def verify_audit_chain(self) -> list[ChainBreak]:
+        with self.db.read() as session:
+            return verify_chain(session)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_store(data_dir: Path) -> Store:
+    return Store(data_dir)

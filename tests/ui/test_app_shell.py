@@ -1,0 +1,132 @@
+"""The app driven headless: first run, caseload filtering, opening a chart, navigation, help."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from slpterm.store import open_store
+from slpterm.ui.app import build_app
+from slpterm.ui.screens.caseload import CaseloadScreen
+from slpterm.ui.screens.help import HelpScreen
+from slpterm.ui.screens.patient import PatientScreen
+from slpterm.ui.screens.settings import FirstRunScreen
+
+SIZE = (120, 40)
+
+
+async def _started(app, pilot):
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    caseload = next(s for s in app.screen_stack if isinstance(s, CaseloadScreen))
+    await caseload.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _seed(data_dir):
+    store = open_store(data_dir)
+    store.clinic.save_clinic(name="Harbor Speech")
+    store.clinic.add_clinician(first_name="Rosa", last_name="Fennimore", npi="1234567893")
+    names = [("Quillfeather", "Milo", "Cedar Elementary", "F80.0"), ("Brightwater", "Juniper", "", "R47.01"),
+             ("Ashdown", "Pip", "Cedar Elementary", "F80.81"), ("Marrowby", "Tess", "Lakeside Middle", "F80.2")]
+    for index, (last, first, school, code) in enumerate(names):
+        patient = store.patients.create(first_name=first, last_name=last, external_id=f"S-{index:03}",
+                                        school=school, date_of_birth=date(2016, 1, 1 + index))
+        store.patients.add_diagnosis(patient_id=patient.id, code=code)
+    store.close()
+
+
+async def test_empty_data_directory_asks_for_the_clinic_and_can_be_skipped(tmp_path):
+    app = build_app(tmp_path / "new")
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(app, pilot)
+        assert isinstance(app.screen, FirstRunScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CaseloadScreen)
+        assert "No patients yet" in str(app.screen.query_one("#caseload-status").render())
+    store = open_store(tmp_path / "new")
+    assert store.clinic.is_set_up()
+    store.close()
+
+
+async def test_first_run_refuses_a_bad_npi_then_saves(tmp_path):
+    app = build_app(tmp_path / "new")
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(app, pilot)
+        screen = app.screen
+        screen.query_one("#clinic_name").value = "Harbor Speech"
+        screen.query_one("#clinic_npi").value = "1234567890"
+        screen.query_one("#clinician_first_name").value = "Rosa"
+        screen.query_one("#clinician_last_name").value = "Fennimore"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        problems = str(screen.query_one("#settings-problems").render())
+        assert "Clinic NPI" in problems and "check digit" in problems
+        assert isinstance(app.screen, FirstRunScreen)
+        screen.query_one("#clinic_npi").value = "1234567893"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, CaseloadScreen)
+    store = open_store(tmp_path / "new")
+    assert store.clinic.get_clinic().npi == "1234567893"
+    assert store.clinic.clinicians()[0].display_name == "Rosa Fennimore, CCC-SLP"
+    store.close()
+
+
+async def test_typing_filters_the_caseload_and_enter_opens_the_chart(tmp_path):
+    _seed(tmp_path / "data")
+    app = build_app(tmp_path / "data")
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(app, pilot)
+        caseload = app.screen
+        assert isinstance(caseload, CaseloadScreen)
+        assert caseload.table.row_count == 4
+        await pilot.press(*"cedar")
+        await pilot.pause()
+        assert caseload.table.row_count == 2
+        await pilot.press("down")
+        selected = caseload.selected_patient_id
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientScreen)
+        assert app.screen.patient_id == selected
+        assert app.screen.sub_title == "Quillfeather, Milo"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is caseload
+        await pilot.press("escape")
+        await pilot.press(*"r47")
+        await pilot.pause()
+        assert caseload.table.row_count == 1
+
+
+async def test_help_lists_keys_of_every_screen(tmp_path):
+    _seed(tmp_path / "data")
+    app = build_app(tmp_path / "data")
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(app, pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(str(widget.render()) for widget in app.screen.query(".section-body"))
+        for description in ("Caseload", "Clear filter", "Back to caseload", "Save"):
+            assert description in text
+        await pilot.press("escape")
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.screen.query_one("#clinic_name").value == "Harbor Speech"
+
+
+async def test_unreadable_data_file_shows_a_message_not_a_traceback(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "slpterm.sqlite3").write_text("this is a shopping list, not a database\n" * 20)
+    app = build_app(data_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await _started(app, pilot)
+        message = str(app.screen.query_one("#message-text").render())
+        assert "not an slpterm database" in message
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.return_code == 2
