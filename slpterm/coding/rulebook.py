@@ -1,0 +1,1046 @@
+"""Loading and validating the rules data: code sets, payer policies, KX thresholds, NCCI pairs,
+places of service and fees.
+
+The shipped files live in `slpterm/rules/`; a clinic's rules directory may add files of the same
+kinds (recognised by their `kind` key, or the CSV header for NCCI pairs) that override or extend the
+shipped ones. Every problem found while loading is reported with the file, the entry and a fix.
+The file formats are described in docs/rules-format.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from slpterm.domain.vocab import DisorderArea, EvaluationKind, PayerKind, SessionType, Setting
+
+SHIPPED_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+CODE_PATTERN = re.compile(r"^[0-9A-Z]{5}$")
+MODIFIER_PATTERN = re.compile(r"^[0-9A-Z]{2}$")
+UNIT_RULES = ("once_per_day", "first_unit", "per_unit", "addon")
+TIMED_UNIT_RULES = ("first_unit", "per_unit", "addon")
+CODE_KINDS = ("treatment", "evaluation")
+CONFIDENCE = ("C", "R", "U")
+REFUSAL_FINDINGS = ("code-deleted", "slp-code-not-allowed", "code-refused")
+NCCI_INDICATORS = ("0", "1", "9", "U")
+NCCI_HEADER = ["column1", "column2", "indicator", "valid_from", "valid_to", "confidence", "source"]
+FILE_KINDS = ("codeset", "payers", "kx_thresholds", "pos", "fees", "ncci")
+DEVICES = ("sgd", "non_sgd")
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+@dataclass(frozen=True, slots=True)
+class RuleProblem:
+    """One problem in a rules file: where it is and how to fix it."""
+
+    file: str
+    entry: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.entry}: {self.message}. Fix: {self.fix}"
+
+
+class RuleBookError(Exception):
+    """Raised when rules data is invalid; `problems` lists every problem found."""
+
+    def __init__(self, problems: Iterable[RuleProblem]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# ---------------------------------------------------------------------------------------------
+# Records
+
+
+def _in_range(day: date, start: date | None, end: date | None) -> bool:
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
+def _fmt_range(start: date | None, end: date | None) -> str:
+    return f"{start.isoformat() if start else 'open'}..{end.isoformat() if end else 'open'}"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeDef:
+    """One procedure code. Timed codes bill by minutes following `unit_rule`:
+
+    - `once_per_day`: untimed, one unit per patient per day;
+    - `first_unit`: first unit from `min_minutes`, standing for `unit_minutes`, at most `max_units`;
+    - `per_unit`: a unit from `min_minutes`, each further unit `min_minutes` past a full unit;
+    - `addon`: bills the minutes beyond its primary (`addon_to`): a unit per `unit_minutes`,
+      the first from `min_minutes` past the primary's time.
+    """
+
+    code: str
+    paraphrase: str
+    kind: str
+    timed: bool
+    unit_rule: str
+    min_minutes: int = 0
+    unit_minutes: int = 0
+    max_units: int | None = None
+    addon_to: str | None = None
+    cms_fifteen_minute: bool = False
+    area: DisorderArea | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    confidence: str = "C"
+    unconfirmed_payers: frozenset[str] = frozenset()
+    mue: int | None = None
+    note: str = ""
+
+    def valid_on(self, day: date) -> bool:
+        return _in_range(day, self.valid_from, self.valid_to)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceDef:
+    """Which code a session selects: by session type (treatment) or evaluation kind (evaluations),
+    optionally per disorder area (timed per-area code sets) or AAC device kind."""
+
+    code: str
+    session_type: SessionType | None = None
+    evaluation_kind: EvaluationKind | None = None
+    area: DisorderArea | None = None
+    device: str | None = None
+    modifiers: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[Any, Any]:
+        return (self.session_type, self.evaluation_kind)
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedCode:
+    code: str
+    finding: str
+    reason: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class CodeSet:
+    id: str
+    name: str
+    valid_from: date
+    valid_to: date | None
+    source: str
+    origin: str
+    codes: Mapping[str, CodeDef]
+    services: tuple[ServiceDef, ...]
+    refused: Mapping[str, RefusedCode]
+    inherits: str | None = None
+
+    def covers(self, day: date) -> bool:
+        return _in_range(day, self.valid_from, self.valid_to)
+
+
+@dataclass(frozen=True)
+class CodeSetView:
+    """The code set in force on one date, inheritance resolved, codes filtered by their dates."""
+
+    day: date
+    codeset: CodeSet
+    codes: Mapping[str, CodeDef]
+    all_codes: Mapping[str, CodeDef]
+    services: tuple[ServiceDef, ...]
+    refused: Mapping[str, RefusedCode]
+    addon_for: Mapping[str, str]
+
+    def services_for(self, key: tuple[Any, Any]) -> tuple[ServiceDef, ...]:
+        return tuple(s for s in self.services if s.key == key)
+
+
+POLICY_FIELDS: dict[str, Any] = {
+    "gn_required": bool,
+    "units_method": ("cms_total_time", "per_code"),
+    "untimed_units": ("per_session", "fifteen_minute"),
+    "untimed_units_by_code": dict,
+    "untimed_min_minutes": int,
+    "telehealth_modifier": ("95", "GT", "none"),
+    "telehealth_covered_until": date,
+    "hab_rehab_modifier_required": bool,
+    "kx_threshold_applies": bool,
+    "requires_medical_diagnosis": bool,
+    "requires_plan_of_care": bool,
+    "requires_poc_certification": bool,
+    "progress_report_interval": int,
+    "max_group_size": int,
+    "assistant_may_bill": bool,
+    "clinical_fellow_may_bill_from": date,
+    "requires_member_id": bool,
+    "requires_start_stop_times": bool,
+    "requires_claim_identifiers": bool,
+}
+OPTIONAL_POLICY_FIELDS = ("untimed_units_by_code", "telehealth_covered_until", "clinical_fellow_may_bill_from")
+
+
+@dataclass(frozen=True, slots=True)
+class PayerPolicy:
+    """How one kind of payer (or one payer, after overrides) wants SLP services billed."""
+
+    payer_kind: PayerKind
+    gn_required: bool
+    units_method: str
+    untimed_units: str
+    untimed_min_minutes: int
+    telehealth_modifier: str
+    hab_rehab_modifier_required: bool
+    kx_threshold_applies: bool
+    requires_medical_diagnosis: bool
+    requires_plan_of_care: bool
+    requires_poc_certification: bool
+    progress_report_interval: int
+    max_group_size: int
+    assistant_may_bill: bool
+    requires_member_id: bool
+    requires_start_stop_times: bool
+    requires_claim_identifiers: bool
+    untimed_units_by_code: Mapping[str, str] = field(default_factory=dict)
+    telehealth_covered_until: date | None = None
+    clinical_fellow_may_bill_from: date | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    source: str = ""
+    payer_id: str = ""
+
+    def untimed_units_for(self, code: str) -> str:
+        return self.untimed_units_by_code.get(code, self.untimed_units)
+
+
+@dataclass(frozen=True, slots=True)
+class PayerOverride:
+    payer_id: str
+    values: Mapping[str, Any]
+    source: str
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KxThreshold:
+    year: int
+    amount: Decimal
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class TargetedReview:
+    amount: Decimal
+    valid_from: date | None
+    valid_to: date | None
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class NcciPair:
+    """An NCCI procedure-to-procedure edit. indicator: "0", "1", "9" or "U" (unconfirmed)."""
+
+    column1: str
+    column2: str
+    indicator: str
+    valid_from: date | None = None
+    valid_to: date | None = None
+    confidence: str = "C"
+    source: str = ""
+
+    def valid_on(self, day: date) -> bool:
+        return _in_range(day, self.valid_from, self.valid_to)
+
+
+@dataclass(frozen=True, slots=True)
+class PosCode:
+    setting: Setting
+    code: str
+    name: str
+    valid_from: date | None = None
+    valid_to: date | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RulesFile:
+    """One parsed rules file: its kind and the records it holds."""
+
+    kind: str
+    path: str
+    source: str
+    codeset: CodeSet | None = None
+    policies: tuple[PayerPolicy, ...] = ()
+    overrides: tuple[PayerOverride, ...] = ()
+    thresholds: tuple[KxThreshold, ...] = ()
+    targeted_review: TargetedReview | None = None
+    pairs: tuple[NcciPair, ...] = ()
+    pos: tuple[PosCode, ...] = ()
+    fees: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        if self.kind == "codeset" and self.codeset:
+            cs = self.codeset
+            return (
+                f"code set '{cs.id}' ({cs.name}): {len(cs.codes)} codes, {len(cs.services)} services, "
+                f"{len(cs.refused)} refused codes, valid {_fmt_range(cs.valid_from, cs.valid_to)}"
+                + (f", inherits '{cs.inherits}'" if cs.inherits else "")
+            )
+        if self.kind == "payers":
+            return f"payer rules: {len(self.policies)} policies, {len(self.overrides)} payer overrides"
+        if self.kind == "kx_thresholds":
+            years = ", ".join(str(t.year) for t in self.thresholds)
+            return f"KX thresholds for {years or 'no years'}"
+        if self.kind == "ncci":
+            return f"NCCI pairs: {len(self.pairs)}"
+        if self.kind == "pos":
+            return f"places of service: {len(self.pos)}"
+        return f"fees for {len(self.fees)} codes"
+
+
+# ---------------------------------------------------------------------------------------------
+# Field checking
+
+
+class _Checker:
+    """Reads typed values out of TOML tables, recording problems instead of raising at once."""
+
+    def __init__(self, file: str, problems: list[RuleProblem]):
+        self.file = file
+        self.problems = problems
+
+    def problem(self, entry: str, message: str, fix: str) -> None:
+        self.problems.append(RuleProblem(self.file, entry, message, fix))
+
+    def keys(self, table: Mapping[str, Any], allowed: Iterable[str], entry: str) -> None:
+        allowed = set(allowed)
+        for key in table:
+            if key not in allowed:
+                self.problem(entry, f"unknown key '{key}'", f"use one of: {', '.join(sorted(allowed))}")
+
+    def value(self, table: Mapping[str, Any], key: str, entry: str, kind: Any, required: bool = True, default: Any = None) -> Any:
+        if key not in table:
+            if required:
+                self.problem(entry, f"missing '{key}'", f"add {key} = {_example(kind)}")
+            return default
+        raw = table[key]
+        result = _convert(raw, kind)
+        if result is _INVALID:
+            self.problem(entry, f"'{key}' has the invalid value {raw!r}", f"write {key} = {_example(kind)}")
+            return default
+        return result
+
+
+_INVALID = object()
+
+
+def _example(kind: Any) -> str:
+    if kind is bool:
+        return "true or false"
+    if kind is int:
+        return "a whole number such as 8"
+    if kind is str:
+        return '"text"'
+    if kind is date:
+        return "a date such as 2026-01-01"
+    if kind is Decimal:
+        return 'an amount in quotes such as "2480.00"'
+    if kind is dict:
+        return '{ "92507" = "fifteen_minute" }'
+    if isinstance(kind, tuple):
+        return " or ".join(f'"{k}"' for k in kind)
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return " or ".join(f'"{k.value}"' for k in kind)
+    if kind == "code":
+        return 'a five-character code such as "92507"'
+    if kind == "codes":
+        return '["medicare"]'
+    if kind == "modifiers":
+        return '["52"]'
+    return "a value"
+
+
+
+def _convert(raw: Any, kind: Any) -> Any:
+    if kind is bool:
+        return raw if isinstance(raw, bool) else _INVALID
+    if kind is int:
+        return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0 else _INVALID
+    if kind is str:
+        return raw.strip() if isinstance(raw, str) and raw.strip() else _INVALID
+    if kind is date:
+        if isinstance(raw, date):
+            return raw
+        if isinstance(raw, str):
+            try:
+                return date.fromisoformat(raw.strip())
+            except ValueError:
+                return _INVALID
+        return _INVALID
+    if kind is Decimal:
+        if isinstance(raw, bool) or isinstance(raw, float):
+            return _INVALID
+        try:
+            value = Decimal(str(raw).strip())
+        except InvalidOperation:
+            return _INVALID
+        return value if value.is_finite() and value >= 0 else _INVALID
+    if kind is dict:
+        if not isinstance(raw, Mapping):
+            return _INVALID
+        out = {}
+        for key, val in raw.items():
+            if not CODE_PATTERN.match(str(key)) or val not in ("per_session", "fifteen_minute"):
+                return _INVALID
+            out[str(key)] = val
+        return out
+    if isinstance(kind, tuple):
+        return raw if raw in kind else _INVALID
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        try:
+            return kind(raw)
+        except ValueError:
+            return _INVALID
+    if kind == "code":
+        return raw if isinstance(raw, str) and CODE_PATTERN.match(raw) else _INVALID
+    if kind == "codes":
+        if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+            return frozenset(raw)
+        return _INVALID
+    if kind == "modifiers":
+        if isinstance(raw, list) and all(isinstance(x, str) and MODIFIER_PATTERN.match(x) for x in raw):
+            return tuple(raw)
+        return _INVALID
+    raise AssertionError(f"unknown field kind {kind!r}")
+
+
+def _check_range(ck: _Checker, entry: str, start: date | None, end: date | None) -> None:
+    if start and end and end < start:
+        ck.problem(entry, f"valid_to {end} is before valid_from {start}", "swap or correct the dates")
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsers, one per file kind
+
+
+_CODE_KEYS = (
+    "code paraphrase kind timed unit_rule min_minutes unit_minutes max_units addon_to cms_fifteen_minute "
+    "area valid_from valid_to confidence unconfirmed_payers mue note source"
+).split()
+
+
+def _parse_code(ck: _Checker, table: Mapping[str, Any], index: int) -> CodeDef | None:
+    entry = f"code #{index + 1}" + (f" ({table['code']})" if isinstance(table.get("code"), str) else "")
+    ck.keys(table, _CODE_KEYS, entry)
+    before = len(ck.problems)
+    code = ck.value(table, "code", entry, "code")
+    paraphrase = ck.value(table, "paraphrase", entry, str)
+    kind = ck.value(table, "kind", entry, CODE_KINDS)
+    timed = ck.value(table, "timed", entry, bool)
+    unit_rule = ck.value(table, "unit_rule", entry, UNIT_RULES)
+    min_minutes = ck.value(table, "min_minutes", entry, int, required=False, default=0)
+    unit_minutes = ck.value(table, "unit_minutes", entry, int, required=False, default=0)
+    max_units = ck.value(table, "max_units", entry, int, required=False)
+    addon_to = ck.value(table, "addon_to", entry, "code", required=False)
+    pooled = ck.value(table, "cms_fifteen_minute", entry, bool, required=False, default=False)
+    area = ck.value(table, "area", entry, DisorderArea, required=False)
+    valid_from = ck.value(table, "valid_from", entry, date, required=False)
+    valid_to = ck.value(table, "valid_to", entry, date, required=False)
+    confidence = ck.value(table, "confidence", entry, CONFIDENCE, required=False, default="C")
+    unconfirmed = ck.value(table, "unconfirmed_payers", entry, "codes", required=False, default=frozenset())
+    mue = ck.value(table, "mue", entry, int, required=False)
+    note = table.get("note", "") if isinstance(table.get("note", ""), str) else ""
+    _check_range(ck, entry, valid_from, valid_to)
+    if unit_rule is not None and timed is not None:
+        if timed != (unit_rule in TIMED_UNIT_RULES):
+            ck.problem(
+                entry,
+                f"timed = {str(timed).lower()} does not match unit_rule '{unit_rule}'",
+                "untimed codes use unit_rule = \"once_per_day\"; timed codes use first_unit, per_unit or addon",
+            )
+        if unit_rule in TIMED_UNIT_RULES and (not min_minutes or not unit_minutes):
+            ck.problem(entry, f"unit_rule '{unit_rule}' needs min_minutes and unit_minutes", "add both, e.g. min_minutes = 8 and unit_minutes = 15")
+        if unit_rule in TIMED_UNIT_RULES and min_minutes and unit_minutes and min_minutes > unit_minutes:
+            ck.problem(entry, "min_minutes is larger than unit_minutes", "min_minutes is the time that earns a unit; it cannot exceed the unit's length")
+        if unit_rule == "addon" and not addon_to:
+            ck.problem(entry, "an add-on code needs addon_to", 'add addon_to = "<primary code>"')
+        if unit_rule != "addon" and addon_to:
+            ck.problem(entry, "addon_to is only for unit_rule = \"addon\"", "remove addon_to or set unit_rule = \"addon\"")
+    for payer in unconfirmed or ():
+        if payer not in {k.value for k in PayerKind}:
+            ck.problem(entry, f"unconfirmed_payers names unknown payer kind '{payer}'", "use medicare, medicaid, commercial, school or self_pay")
+    if len(ck.problems) > before:
+        return None
+    if unit_rule == "first_unit" and max_units is None:
+        max_units = 1
+    return CodeDef(
+        code=code, paraphrase=paraphrase, kind=kind, timed=timed, unit_rule=unit_rule,
+        min_minutes=min_minutes, unit_minutes=unit_minutes, max_units=max_units, addon_to=addon_to,
+        cms_fifteen_minute=pooled, area=area, valid_from=valid_from, valid_to=valid_to,
+        confidence=confidence, unconfirmed_payers=unconfirmed, mue=mue, note=note,
+    )
+
+
+def _parse_service(ck: _Checker, table: Mapping[str, Any], index: int) -> ServiceDef | None:
+    entry = f"service #{index + 1}" + (f" ({table['code']})" if isinstance(table.get("code"), str) else "")
+    ck.keys(table, ("code", "session_type", "evaluation_kind", "area", "device", "modifiers", "note"), entry)
+    before = len(ck.problems)
+    code = ck.value(table, "code", entry, "code")
+    session_type = ck.value(table, "session_type", entry, SessionType, required=False)
+    evaluation_kind = ck.value(table, "evaluation_kind", entry, EvaluationKind, required=False)
+    area = ck.value(table, "area", entry, DisorderArea, required=False)
+    device = ck.value(table, "device", entry, DEVICES, required=False)
+    modifiers = ck.value(table, "modifiers", entry, "modifiers", required=False, default=())
+    if session_type is None and evaluation_kind is None and len(ck.problems) == before:
+        ck.problem(entry, "a service needs session_type (treatment) or evaluation_kind (evaluation)", 'add session_type = "individual_treatment" or evaluation_kind = "fluency"')
+    if session_type is not None and evaluation_kind is not None:
+        ck.problem(entry, "give either session_type or evaluation_kind, not both", "evaluations are selected by evaluation_kind alone")
+    if session_type is not None and session_type.is_evaluation:
+        ck.problem(entry, f"session_type '{session_type}' is an evaluation", "select evaluation codes with evaluation_kind")
+    if len(ck.problems) > before:
+        return None
+    return ServiceDef(code=code, session_type=session_type, evaluation_kind=evaluation_kind, area=area, device=device, modifiers=modifiers)
+
+
+def _parse_codeset(ck: _Checker, data: Mapping[str, Any], path: str) -> CodeSet | None:
+    ck.keys(data, ("kind", "id", "name", "valid_from", "valid_to", "source", "inherits", "code", "service", "refused"), "header")
+    before = len(ck.problems)
+    cs_id = ck.value(data, "id", "header", str)
+    name = ck.value(data, "name", "header", str)
+    valid_from = ck.value(data, "valid_from", "header", date)
+    valid_to = ck.value(data, "valid_to", "header", date, required=False)
+    source = ck.value(data, "source", "header", str)
+    inherits = ck.value(data, "inherits", "header", str, required=False)
+    _check_range(ck, "header", valid_from, valid_to)
+    raw_codes = data.get("code", [])
+    raw_services = data.get("service", [])
+    raw_refused = data.get("refused", [])
+    if not isinstance(raw_codes, list) or not isinstance(raw_services, list) or not isinstance(raw_refused, list):
+        ck.problem("header", "code, service and refused must be arrays of tables", "write each entry as [[code]], [[service]] or [[refused]]")
+        return None
+    if not raw_codes and not inherits:
+        ck.problem("header", "the code set has no [[code]] entries", "add the codes, or inherit another set with inherits = \"<id>\"")
+    codes: dict[str, CodeDef] = {}
+    for index, table in enumerate(raw_codes):
+        parsed = _parse_code(ck, table, index)
+        if parsed is None:
+            continue
+        if parsed.code in codes:
+            ck.problem(f"code #{index + 1} ({parsed.code})", "the code is listed twice", "keep one entry per code")
+        codes[parsed.code] = parsed
+    services = []
+    for index, table in enumerate(raw_services):
+        parsed = _parse_service(ck, table, index)
+        if parsed is not None:
+            services.append(parsed)
+    refused: dict[str, RefusedCode] = {}
+    for index, table in enumerate(raw_refused):
+        entry = f"refused #{index + 1}"
+        ck.keys(table, ("code", "finding", "reason", "fix"), entry)
+        code = ck.value(table, "code", entry, "code")
+        finding = ck.value(table, "finding", entry, REFUSAL_FINDINGS, required=False, default="code-refused")
+        reason = ck.value(table, "reason", entry, str)
+        fix = ck.value(table, "fix", entry, str)
+        if code and reason and fix:
+            refused[code] = RefusedCode(code, finding, reason, fix)
+            if code in codes:
+                ck.problem(entry, f"{code} is both a billable code and a refused code", "remove it from one of the lists")
+    if not inherits:
+        _check_codeset_links(ck, codes, services)
+    if len(ck.problems) > before:
+        return None
+    return CodeSet(
+        id=cs_id, name=name, valid_from=valid_from, valid_to=valid_to, source=source, origin=path,
+        codes=codes, services=tuple(services), refused=refused, inherits=inherits,
+    )
+
+
+def _check_codeset_links(ck: _Checker, codes: Mapping[str, CodeDef], services: Iterable[ServiceDef]) -> None:
+    for code in codes.values():
+        if code.addon_to:
+            primary = codes.get(code.addon_to)
+            if primary is None:
+                ck.problem(f"code {code.code}", f"addon_to names {code.addon_to}, which is not in the code set", f"add {code.addon_to} or correct addon_to")
+            elif primary.unit_rule != "first_unit":
+                ck.problem(f"code {code.code}", f"addon_to names {code.addon_to}, whose unit_rule is not first_unit", "an add-on follows a first_unit code")
+    for service in services:
+        if service.code not in codes:
+            ck.problem(f"service ({service.code})", f"the service selects {service.code}, which is not in the code set", f"add a [[code]] entry for {service.code}")
+        elif codes[service.code].unit_rule == "addon":
+            ck.problem(f"service ({service.code})", f"{service.code} is an add-on code", "select the primary code; its add-on follows from the minutes")
+
+
+def _parse_policy_values(ck: _Checker, table: Mapping[str, Any], entry: str, required: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, kind in POLICY_FIELDS.items():
+        needed = required and name not in OPTIONAL_POLICY_FIELDS
+        if name in table or needed:
+            value = ck.value(table, name, entry, kind, required=needed)
+            if value is not None:
+                values[name] = value
+    if values.get("telehealth_modifier") == "none":
+        values["telehealth_modifier"] = ""
+    if "max_group_size" in values and values["max_group_size"] < 2:
+        ck.problem(entry, "max_group_size must be at least 2", "set max_group_size = 4")
+    return values
+
+
+def _parse_payers(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[PayerPolicy, ...], tuple[PayerOverride, ...]]:
+    ck.keys(data, ("kind", "source", "policy", "override"), "header")
+    ck.value(data, "source", "header", str)
+    policies: list[PayerPolicy] = []
+    overrides: list[PayerOverride] = []
+    meta = ("payer_kind", "valid_from", "valid_to", "source", "note")
+    for index, table in enumerate(data.get("policy", [])):
+        entry = f"policy #{index + 1}" + (f" ({table.get('payer_kind')})" if isinstance(table.get("payer_kind"), str) else "")
+        ck.keys(table, (*meta, *POLICY_FIELDS), entry)
+        before = len(ck.problems)
+        kind = ck.value(table, "payer_kind", entry, PayerKind)
+        valid_from = ck.value(table, "valid_from", entry, date, required=False)
+        valid_to = ck.value(table, "valid_to", entry, date, required=False)
+        source = ck.value(table, "source", entry, str)
+        _check_range(ck, entry, valid_from, valid_to)
+        values = _parse_policy_values(ck, table, entry, required=True)
+        if len(ck.problems) == before:
+            policies.append(PayerPolicy(payer_kind=kind, valid_from=valid_from, valid_to=valid_to, source=source, **values))
+    for index, table in enumerate(data.get("override", [])):
+        entry = f"override #{index + 1}" + (f" ({table.get('payer_id')})" if isinstance(table.get("payer_id"), str) else "")
+        ck.keys(table, ("payer_id", "valid_from", "valid_to", "source", "note", *POLICY_FIELDS), entry)
+        before = len(ck.problems)
+        payer_id = ck.value(table, "payer_id", entry, str)
+        valid_from = ck.value(table, "valid_from", entry, date, required=False)
+        valid_to = ck.value(table, "valid_to", entry, date, required=False)
+        source = ck.value(table, "source", entry, str)
+        _check_range(ck, entry, valid_from, valid_to)
+        values = _parse_policy_values(ck, table, entry, required=False)
+        if len(ck.problems) == before:
+            overrides.append(PayerOverride(payer_id, values, source, valid_from, valid_to))
+    return tuple(policies), tuple(overrides)
+
+
+def _parse_kx(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[KxThreshold, ...], TargetedReview | None]:
+    ck.keys(data, ("kind", "source", "threshold", "targeted_review"), "header")
+    ck.value(data, "source", "header", str)
+    thresholds: list[KxThreshold] = []
+    seen: set[int] = set()
+    for index, table in enumerate(data.get("threshold", [])):
+        entry = f"threshold #{index + 1}" + (f" ({table.get('year')})" if isinstance(table.get("year"), int) else "")
+        ck.keys(table, ("year", "amount", "confidence", "source", "note"), entry)
+        year = ck.value(table, "year", entry, int)
+        amount = ck.value(table, "amount", entry, Decimal)
+        confidence = ck.value(table, "confidence", entry, CONFIDENCE)
+        source = ck.value(table, "source", entry, str)
+        if year is not None and not 2000 <= year <= 2100:
+            ck.problem(entry, f"year {year} is out of range", "write the calendar year, e.g. 2026")
+            continue
+        if year in seen:
+            ck.problem(entry, f"year {year} is listed twice", "keep one threshold per year")
+        if None not in (year, amount, confidence, source):
+            seen.add(year)
+            thresholds.append(KxThreshold(year, amount, confidence, source))
+    review = None
+    table = data.get("targeted_review")
+    if table is not None:
+        entry = "targeted_review"
+        ck.keys(table, ("amount", "valid_from", "valid_to", "confidence", "source", "note"), entry)
+        amount = ck.value(table, "amount", entry, Decimal)
+        valid_from = ck.value(table, "valid_from", entry, date, required=False)
+        valid_to = ck.value(table, "valid_to", entry, date, required=False)
+        confidence = ck.value(table, "confidence", entry, CONFIDENCE)
+        source = ck.value(table, "source", entry, str)
+        _check_range(ck, entry, valid_from, valid_to)
+        if None not in (amount, confidence, source):
+            review = TargetedReview(amount, valid_from, valid_to, confidence, source)
+    return tuple(thresholds), review
+
+
+def _parse_pos(ck: _Checker, data: Mapping[str, Any]) -> tuple[PosCode, ...]:
+    ck.keys(data, ("kind", "source", "pos"), "header")
+    ck.value(data, "source", "header", str)
+    out = []
+    for index, table in enumerate(data.get("pos", [])):
+        entry = f"pos #{index + 1}"
+        ck.keys(table, ("setting", "code", "name", "valid_from", "valid_to", "note"), entry)
+        before = len(ck.problems)
+        setting = ck.value(table, "setting", entry, Setting)
+        code = ck.value(table, "code", entry, str)
+        name = ck.value(table, "name", entry, str)
+        valid_from = ck.value(table, "valid_from", entry, date, required=False)
+        valid_to = ck.value(table, "valid_to", entry, date, required=False)
+        _check_range(ck, entry, valid_from, valid_to)
+        if code is not None and not re.fullmatch(r"\d{2}", code):
+            ck.problem(entry, f"place of service '{code}' is not two digits", 'write it as in the CMS list, e.g. code = "11"')
+        if len(ck.problems) == before:
+            out.append(PosCode(setting, code, name, valid_from, valid_to, str(table.get("note", ""))))
+    return tuple(out)
+
+
+def _parse_fee_mapping(ck: _Checker, raw: Any, entry: str) -> dict[str, Decimal]:
+    fees: dict[str, Decimal] = {}
+    if not isinstance(raw, Mapping):
+        ck.problem(entry, "fees must be a table of code = amount", 'write [fees] then "92507" = "120.00"')
+        return fees
+    for code, amount in raw.items():
+        if not CODE_PATTERN.match(str(code)):
+            ck.problem(f"{entry} {code}", f"'{code}' is not a procedure code", 'use the five-character code, e.g. "92507"')
+            continue
+        value = _convert(amount, Decimal)
+        if value is _INVALID:
+            ck.problem(f"{entry} {code}", f"the charge {amount!r} is not a valid amount", 'write a non-negative amount in quotes, e.g. "120.00"')
+            continue
+        fees[str(code)] = value
+    return fees
+
+
+def _parse_fees(ck: _Checker, data: Mapping[str, Any]) -> dict[str, Decimal]:
+    ck.keys(data, ("kind", "source", "fees"), "header")
+    ck.value(data, "source", "header", str)
+    return _parse_fee_mapping(ck, data.get("fees", {}), "fees")
+
+
+def _parse_ncci_text(ck: _Checker, text: str) -> tuple[NcciPair, ...]:
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        ck.problem("header", "the file has no header row", f"start with the header {','.join(NCCI_HEADER)}")
+        return ()
+    reader = csv.reader(io.StringIO("\n".join(lines)))
+    header = [h.strip() for h in next(reader)]
+    if header != NCCI_HEADER:
+        ck.problem("header", f"unexpected columns {header}", f"use exactly: {','.join(NCCI_HEADER)}")
+        return ()
+    pairs = []
+    for row_number, row in enumerate(reader, start=2):
+        entry = f"row {row_number}"
+        if len(row) != len(NCCI_HEADER):
+            ck.problem(entry, f"{len(row)} columns instead of {len(NCCI_HEADER)}", "give every column; leave valid_to empty when open")
+            continue
+        c1, c2, indicator, vf, vt, confidence, source = (cell.strip() for cell in row)
+        entry = f"row {row_number} ({c1}+{c2})"
+        before = len(ck.problems)
+        for code in (c1, c2):
+            if not CODE_PATTERN.match(code):
+                ck.problem(entry, f"'{code}' is not a procedure code", "use five-character codes")
+        if c1 == c2:
+            ck.problem(entry, "a pair needs two different codes", "correct column1 or column2")
+        if indicator not in NCCI_INDICATORS:
+            ck.problem(entry, f"indicator '{indicator}' is not 0, 1, 9 or U", "use 0 (never together), 1 (with 59/X), 9 (not applicable) or U (unconfirmed)")
+        dates = []
+        for name, raw in (("valid_from", vf), ("valid_to", vt)):
+            value = _convert(raw, date) if raw else None
+            if value is _INVALID:
+                ck.problem(entry, f"{name} '{raw}' is not a date", "write YYYY-MM-DD or leave valid_to empty")
+                value = None
+            dates.append(value)
+        if confidence not in CONFIDENCE:
+            ck.problem(entry, f"confidence '{confidence}' is not C, R or U", "use C, R or U")
+        if not source:
+            ck.problem(entry, "the source is empty", "name where the pair comes from")
+        _check_range(ck, entry, dates[0], dates[1])
+        if len(ck.problems) == before:
+            pairs.append(NcciPair(c1, c2, indicator, dates[0], dates[1], confidence, source))
+    return tuple(pairs)
+
+
+def parse_rules_text(text: str, path: str, *, csv_file: bool = False) -> RulesFile:
+    """Parse and validate the text of one rules file; raise RuleBookError listing every problem."""
+    problems: list[RuleProblem] = []
+    ck = _Checker(path, problems)
+    if csv_file:
+        pairs = _parse_ncci_text(ck, text)
+        if problems:
+            raise RuleBookError(problems)
+        return RulesFile("ncci", path, "per row", pairs=pairs)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleBookError([RuleProblem(path, "syntax", f"not valid TOML ({exc})", "correct the syntax at the position shown")]) from None
+    kind = data.get("kind")
+    if kind not in FILE_KINDS or kind == "ncci":
+        raise RuleBookError([RuleProblem(path, "header", f"unknown or missing kind {kind!r}", 'start the file with kind = "codeset", "payers", "kx_thresholds", "pos" or "fees"')])
+    source = data.get("source") if isinstance(data.get("source"), str) else ""
+    result: RulesFile
+    if kind == "codeset":
+        result = RulesFile(kind, path, source, codeset=_parse_codeset(ck, data, path))
+    elif kind == "payers":
+        policies, overrides = _parse_payers(ck, data)
+        result = RulesFile(kind, path, source, policies=policies, overrides=overrides)
+    elif kind == "kx_thresholds":
+        thresholds, review = _parse_kx(ck, data)
+        result = RulesFile(kind, path, source, thresholds=thresholds, targeted_review=review)
+    elif kind == "pos":
+        result = RulesFile(kind, path, source, pos=_parse_pos(ck, data))
+    else:
+        result = RulesFile(kind, path, source, fees=_parse_fees(ck, data))
+    if problems:
+        raise RuleBookError(problems)
+    return result
+
+
+def parse_rules_file(path: Path) -> RulesFile:
+    """Parse and validate one rules file (TOML with a `kind` key, or an NCCI pairs CSV)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleBookError([RuleProblem(str(path), "file", f"cannot be read ({exc})", "check the path and that the file is UTF-8 text")]) from None
+    return parse_rules_text(text, str(path), csv_file=path.suffix.lower() == ".csv")
+
+
+RULES_FILE_PATTERNS = ("codeset*.toml", "payers*.toml", "kx_thresholds*.toml", "pos*.toml", "fees*.toml", "ncci*.csv")
+
+
+def _rules_files_in(directory: Path) -> list[Path]:
+    """The coding rules files in a rules directory: files named after their kind at the top level
+    (codeset*.toml, payers*.toml, kx_thresholds*.toml, pos*.toml, fees*.toml, ncci*.csv) and every
+    *.toml in its codesets/ folder. Other files belong to other parts of the app and are ignored."""
+    files: set[Path] = set()
+    if directory.is_dir():
+        for pattern in RULES_FILE_PATTERNS:
+            files.update(p for p in directory.glob(pattern) if p.is_file())
+    codesets = directory / "codesets"
+    if codesets.is_dir():
+        files.update(p for p in codesets.glob("*.toml") if p.is_file())
+    return sorted(files, key=lambda p: (p.parent != directory, p.name))
+
+
+# ---------------------------------------------------------------------------------------------
+# The rule book
+
+
+class RuleBook:
+    """All rules in force, shipped data merged with the clinic's files and settings.
+
+    Look-ups are keyed by date of service. Build it with `load_rulebook`.
+    """
+
+    def __init__(self, files: Iterable[RulesFile], fee_overrides: Mapping[str, Any] | None = None, payer_overrides: Mapping[str, Mapping[str, Any]] | None = None):
+        files = tuple(files)
+        self.files = files
+        problems: list[RuleProblem] = []
+        codesets: dict[str, CodeSet] = {}
+        self.policies: list[PayerPolicy] = []
+        self.overrides: list[PayerOverride] = []
+        self.kx_thresholds: dict[int, KxThreshold] = {}
+        self.targeted_review: TargetedReview | None = None
+        self.ncci: dict[tuple[str, str], tuple[NcciPair, ...]] = {}
+        pos_by_setting: dict[Setting, tuple[PosCode, ...]] = {}
+        self.fees: dict[str, Decimal] = {}
+        for rules_file in files:
+            if rules_file.codeset is not None:
+                codesets.pop(rules_file.codeset.id, None)
+                codesets[rules_file.codeset.id] = rules_file.codeset
+            self.policies.extend(rules_file.policies)
+            self.overrides.extend(rules_file.overrides)
+            for threshold in rules_file.thresholds:
+                self.kx_thresholds[threshold.year] = threshold
+            if rules_file.targeted_review is not None:
+                self.targeted_review = rules_file.targeted_review
+            file_pairs: dict[tuple[str, str], list[NcciPair]] = {}
+            for pair in rules_file.pairs:
+                file_pairs.setdefault((pair.column1, pair.column2), []).append(pair)
+            for key, pairs in file_pairs.items():
+                self.ncci.pop((key[1], key[0]), None)
+                self.ncci[key] = tuple(pairs)
+            file_pos: dict[Setting, list[PosCode]] = {}
+            for pos in rules_file.pos:
+                file_pos.setdefault(pos.setting, []).append(pos)
+            pos_by_setting.update({k: tuple(v) for k, v in file_pos.items()})
+            self.fees.update(rules_file.fees)
+        self.codesets: tuple[CodeSet, ...] = tuple(codesets.values())
+        self.pos: dict[Setting, tuple[PosCode, ...]] = pos_by_setting
+        ck = _Checker("fee_overrides (settings)", problems)
+        if fee_overrides:
+            self.fees.update(_parse_fee_mapping(ck, dict(fee_overrides), "fee"))
+        if payer_overrides:
+            ck = _Checker("payer_overrides (settings)", problems)
+            if not isinstance(payer_overrides, Mapping):
+                ck.problem("payer_overrides", "must map a payer id to a table of settings", "pass {payer_id: {field: value}}")
+            else:
+                for payer_id, values in payer_overrides.items():
+                    entry = f"payer '{payer_id}'"
+                    if not isinstance(values, Mapping):
+                        ck.problem(entry, "the override is not a table of settings", "pass {field: value}")
+                        continue
+                    ck.keys(values, POLICY_FIELDS, entry)
+                    parsed = _parse_policy_values(ck, values, entry, required=False)
+                    self.overrides.append(PayerOverride(str(payer_id), parsed, "app settings"))
+        self._check_codesets(problems)
+        if problems:
+            raise RuleBookError(problems)
+        self._views: dict[date, CodeSetView | None] = {}
+        self._policy_cache: dict[tuple[str, str, date], PayerPolicy | None] = {}
+
+    def _check_codesets(self, problems: list[RuleProblem]) -> None:
+        by_id = {cs.id: cs for cs in self.codesets}
+        for cs in self.codesets:
+            ck = _Checker(cs.origin, problems)
+            seen = {cs.id}
+            parent = cs.inherits
+            while parent:
+                if parent in seen:
+                    ck.problem("header", f"inherits forms a cycle through '{parent}'", "remove the cycle; inherit only from an older code set")
+                    break
+                if parent not in by_id:
+                    ck.problem("header", f"inherits '{parent}', which is not installed", f"install the code set '{parent}' or correct inherits")
+                    break
+                seen.add(parent)
+                parent = by_id[parent].inherits
+            else:
+                if cs.inherits:
+                    codes, services, _ = self._merged(cs)
+                    _check_codeset_links(ck, codes, services)
+
+    def _chain(self, codeset: CodeSet) -> list[CodeSet]:
+        by_id = {cs.id: cs for cs in self.codesets}
+        chain = [codeset]
+        while chain[-1].inherits and len(chain) <= len(by_id):
+            chain.append(by_id[chain[-1].inherits])
+        return chain[::-1]
+
+    def _merged(self, codeset: CodeSet) -> tuple[dict[str, CodeDef], list[ServiceDef], dict[str, RefusedCode]]:
+        codes: dict[str, CodeDef] = {}
+        services: dict[tuple[Any, Any], list[ServiceDef]] = {}
+        refused: dict[str, RefusedCode] = {}
+        for cs in self._chain(codeset):
+            codes.update(cs.codes)
+            own: dict[tuple[Any, Any], list[ServiceDef]] = {}
+            for service in cs.services:
+                own.setdefault(service.key, []).append(service)
+            services.update(own)
+            refused.update(cs.refused)
+        for code in codes:
+            refused.pop(code, None)
+        return codes, [s for group in services.values() for s in group], refused
+
+    def codeset_for(self, day: date) -> CodeSetView | None:
+        """The code set in force on `day` (latest valid_from wins, then the last installed), or None."""
+        if day in self._views:
+            return self._views[day]
+        candidates = [(cs.valid_from, index, cs) for index, cs in enumerate(self.codesets) if cs.covers(day)]
+        view = None
+        if candidates:
+            codeset = max(candidates, key=lambda item: (item[0], item[1]))[2]
+            all_codes, services, refused = self._merged(codeset)
+            codes = {c: d for c, d in all_codes.items() if d.valid_on(day)}
+            addon_for = {d.addon_to: c for c, d in codes.items() if d.addon_to}
+            view = CodeSetView(day, codeset, codes, all_codes, tuple(services), refused, addon_for)
+        if len(self._views) > 4096:
+            self._views.clear()
+        self._views[day] = view
+        return view
+
+    def policy_for(self, payer_kind: PayerKind, payer_id: str, day: date) -> PayerPolicy | None:
+        """The payer kind's policy on `day` with the payer's overrides applied (last entry wins)."""
+        key = (payer_kind, payer_id, day)
+        if key in self._policy_cache:
+            return self._policy_cache[key]
+        policy = None
+        for candidate in self.policies:
+            if candidate.payer_kind == payer_kind and _in_range(day, candidate.valid_from, candidate.valid_to):
+                policy = candidate
+        if policy is not None and payer_id:
+            values: dict[str, Any] = {}
+            for override in self.overrides:
+                if override.payer_id == payer_id and _in_range(day, override.valid_from, override.valid_to):
+                    values.update(override.values)
+            if values:
+                policy = replace(policy, payer_id=payer_id, **values)
+        if len(self._policy_cache) > 4096:
+            self._policy_cache.clear()
+        self._policy_cache[key] = policy
+        return policy
+
+    def kx_threshold(self, year: int) -> KxThreshold | None:
+        return self.kx_thresholds.get(year)
+
+    def targeted_review_amount(self, day: date) -> Decimal | None:
+        review = self.targeted_review
+        if review is None or not _in_range(day, review.valid_from, review.valid_to):
+            return None
+        return review.amount
+
+    def ncci_pair(self, code_a: str, code_b: str, day: date) -> NcciPair | None:
+        """The NCCI edit between two codes on `day`, in either column order, or None."""
+        for key in ((code_a, code_b), (code_b, code_a)):
+            for pair in self.ncci.get(key, ()):
+                if pair.valid_on(day):
+                    return pair
+        return None
+
+    def pos_for(self, setting: Setting, day: date) -> PosCode | None:
+        for pos in self.pos.get(setting, ()):
+            if _in_range(day, pos.valid_from, pos.valid_to):
+                return pos
+        return None
+
+    def fee(self, code: str) -> Decimal | None:
+        return self.fees.get(code)
+
+    def known_codes(self) -> set[str]:
+        """Every code any installed code set bills or refuses (used to filter NCCI imports)."""
+        out: set[str] = set()
+        for cs in self.codesets:
+            out.update(cs.codes)
+            out.update(cs.refused)
+        return out
+
+
+@lru_cache(maxsize=1)
+def _shipped_files() -> tuple[RulesFile, ...]:
+    return tuple(parse_rules_file(path) for path in _rules_files_in(SHIPPED_RULES_DIR))
+
+
+@lru_cache(maxsize=1)
+def _shipped_rulebook() -> RuleBook:
+    return RuleBook(_shipped_files())
+
+
+def load_rulebook(
+    rules_dir: Path | None = None,
+    fee_overrides: Mapping[str, Decimal] | None = None,
+    payer_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> RuleBook:
+    """Load the shipped rules, then the clinic's `rules_dir` files, then the settings overrides.
+
+    Files in `rules_dir` (and `rules_dir/codesets/`) are recognised by kind: a code set with a new id
+    is added and one with a shipped id replaces it; NCCI rows replace shipped rows for the same
+    pair; payer policies, KX years, places of service and fees replace the shipped entries they
+    name. `fee_overrides` maps code -> charge; `payer_overrides` maps payer id -> policy fields.
+    Raises RuleBookError naming every problem. The shipped data is parsed once per process.
+    """
+    if rules_dir is None and not fee_overrides and not payer_overrides:
+        return _shipped_rulebook()
+    files = list(_shipped_files())
+    problems: list[RuleProblem] = []
+    if rules_dir is not None:
+        rules_dir = Path(rules_dir)
+        if not rules_dir.is_dir():
+            raise RuleBookError([RuleProblem(str(rules_dir), "directory", "the rules directory does not exist", "create it or correct the path in settings")])
+        for path in _rules_files_in(rules_dir):
+            try:
+                files.append(parse_rules_file(path))
+            except RuleBookError as exc:
+                problems.extend(exc.problems)
+    if problems:
+        raise RuleBookError(problems)
+    return RuleBook(files, fee_overrides=fee_overrides, payer_overrides=payer_overrides)
+
+
+__all__ = [
+    "CodeDef", "CodeSet", "CodeSetView", "KxThreshold", "NcciPair", "PayerPolicy", "PosCode", "RuleBook",
+    "RuleBookError", "RuleProblem", "RulesFile", "ServiceDef", "TargetedReview", "load_rulebook",
+    "parse_rules_file", "parse_rules_text",
+]
+
