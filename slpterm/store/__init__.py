@@ -1,7 +1,8 @@
 """The local store: one SQLite file per data directory, reached only through the store API.
 
 ``open_store(data_dir)`` returns a :class:`Store` whose repositories (``clinic``, ``patients``,
-``caseload``, ``sessions``, ``exports``) are what screens and commands call.
+``caseload``, ``sessions``, ``exports``) are what screens and commands call. The database layer is
+imported on first use, so importing the error types stays cheap for the first frame.
 """
 
 from slpterm.store.errors import (
@@ -14,7 +15,6 @@ from slpterm.store.errors import (
     StoreError,
     ValidationFailed,
 )
-from slpterm.store.store import Store, open_store
 
 __all__ = [
     "CorruptDatabase",
@@ -28,3 +28,11 @@ __all__ = [
     "ValidationFailed",
     "open_store",
 ]
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    if name in ("Store", "open_store"):
+        from slpterm.store import store
+
+        return getattr(store, name)
+    raise AttributeError(name)

@@ -1,10 +1,17 @@
-"""Patients and their charts: coverage, diagnoses, plans of care, goals, IEP minutes."""
+"""Patients and their charts: coverage, diagnoses, plans of care, goals, IEP minutes.
+
+Every write is checked with the clinical validators (``slpterm.clinical.validation`` and
+``slpterm.clinical.icd10``), so a value a form would refuse is refused here too. The store
+checks the values it is given; which fields a form requires is the form's business (a record
+created from a script may leave the date of birth or the frequency empty).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from slpterm.store.base import Repository
 from slpterm.store.errors import LockedRecord, ValidationFailed
@@ -38,23 +45,217 @@ class PatientChart:
         return min(self.coverages, key=lambda coverage: coverage.rank, default=None)
 
 
+# Goals that a recertification carries over to the new plan.
+_CARRIED_GOAL_STATUSES = ("active", "modified")
+# Medicare's longest certification; a recertification proposes a plan of this length.
+RECERTIFICATION_DAYS = 90
+
+
+def _given(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _split_message(message: str) -> tuple[str, str]:
+    label, sep, rest = message.partition(": ")
+    return (label, rest) if sep else ("Value", message)
+
+
+def _refuse(problems, checked: dict[str, object], *, always: tuple[str, ...] = ()) -> None:  # noqa: ANN001
+    """Raise ValidationFailed for the blocking problems about fields that were given a value.
+
+    ``checked`` maps a validator's field key to the value the caller supplied; errors about a field
+    left empty are the form's concern (it decides what is required), except the ``always`` keys.
+    """
+    from slpterm.clinical.validation import Level
+
+    refused = [
+        _split_message(problem.message)
+        for problem in problems
+        if problem.level == Level.ERROR
+        and (problem.field in always or (problem.field in checked and _given(checked[problem.field])))
+    ]
+    if refused:
+        raise ValidationFailed(refused)
+
+
+def _enum_problems(values: dict[str, object], enums: dict[str, tuple[str, type]]) -> list[tuple[str, str]]:
+    problems = []
+    for key, (label, enum) in enums.items():
+        value = values.get(key)
+        if value is None:
+            continue
+        allowed = [member.value for member in enum]
+        if str(value) not in allowed:
+            problems.append((label, f"{value!r} is not one of {', '.join(allowed)}"))
+    return problems
+
+
+def _check_enums(values: dict[str, object], enums: dict[str, tuple[str, type]]) -> None:
+    problems = _enum_problems(values, enums)
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _patient_enums() -> dict[str, tuple[str, type]]:
+    from slpterm.domain.vocab import Sex
+
+    return {"sex": ("Sex", Sex)}
+
+
+def _coverage_enums() -> dict[str, tuple[str, type]]:
+    from slpterm.domain.vocab import PayerKind, SubscriberRelationship
+
+    return {"payer_kind": ("Payer kind", PayerKind),
+            "subscriber_relationship": ("Subscriber relationship", SubscriberRelationship)}
+
+
+def _plan_enums() -> dict[str, tuple[str, type]]:
+    from slpterm.domain.vocab import PlanStatus
+
+    return {"status": ("Status", PlanStatus)}
+
+
+def _goal_enums() -> dict[str, tuple[str, type]]:
+    from slpterm.domain.vocab import DisorderArea, GoalStatus, GoalTerm
+
+    return {"term": ("Term", GoalTerm), "disorder_area": ("Disorder area", DisorderArea),
+            "status": ("Status", GoalStatus)}
+
+
+def _iep_enums() -> dict[str, tuple[str, type]]:
+    from slpterm.domain.vocab import IepPeriod, IepServiceKind
+
+    return {"period": ("Period", IepPeriod), "kind": ("Kind", IepServiceKind)}
+
+
 class PatientRepository(Repository):
+    def _today(self) -> date:
+        clock = getattr(self.store, "clock", None)
+        return clock.today() if clock is not None else date.today()
+
+    # -- checks ---------------------------------------------------------------------------------
+    def check_patient(self, record: Patient, changed: set[str]) -> None:
+        """Refuse a patient whose changed fields are invalid (no name, future birth date, bad phone)."""
+        from slpterm.clinical.validation import validate_patient
+
+        if not (record.first_name.strip() or record.last_name.strip()):
+            raise ValidationFailed([("Name", "enter the patient's first or last name")])
+        _check_enums({key: getattr(record, key) for key in changed}, _patient_enums())
+        problems = validate_patient(
+            first_name=record.first_name or "-", last_name=record.last_name or "-",
+            date_of_birth=record.date_of_birth, today=self._today(), phone=record.phone,
+            guardian=record.guardian_name, school=record.school, grade=record.grade, sex=record.sex,
+        )
+        _refuse(problems, {key: getattr(record, key) for key in changed} | (
+            {"guardian": record.guardian_name} if "guardian_name" in changed else {}))
+
+    def check_coverage(self, record: Coverage, changed: set[str]) -> None:
+        from slpterm.clinical.validation import validate_coverage
+
+        _check_enums({key: getattr(record, key) for key in changed}, _coverage_enums())
+        if record.rank not in (1, 2):
+            raise ValidationFailed([("Rank", "use 1 for the primary coverage or 2 for the secondary")])
+        problems = validate_coverage(
+            payer_kind=record.payer_kind, member_id=record.member_id, payer_name=record.payer_name,
+            effective_from=record.effective_from, effective_to=record.effective_to,
+        )
+        _refuse(problems, {key: getattr(record, key) for key in changed})
+
+    def check_diagnosis(self, record: Diagnosis) -> None:
+        """Refuse a malformed code or a category header that is not billable."""
+        from slpterm.clinical.icd10 import check_code, normalize_code
+        from slpterm.domain.vocab import DiagnosisRole
+
+        _check_enums({"role": record.role}, {"role": ("Role", DiagnosisRole)})
+        record.code = normalize_code(record.code or "")
+        if not record.code:
+            raise ValidationFailed([("Code", "enter an ICD-10-CM code, e.g. F80.0")])
+        result = check_code(record.code)
+        if not result.usable:
+            raise ValidationFailed([("Code", result.reason or f"{record.code} cannot be billed")])
+        if not record.description and result.description:
+            record.description = result.description
+        if record.onset_date is not None and record.onset_date > self._today():
+            raise ValidationFailed([("Onset date", f"{record.onset_date.isoformat()} is in the future; check the date")])
+
+    def _payer_kind(self, session: Session, patient_id: str) -> str | None:
+        coverage = session.exec(
+            select(Coverage).where(Coverage.patient_id == patient_id).order_by(col(Coverage.rank))
+        ).first()
+        return coverage.payer_kind if coverage is not None else None
+
+    def check_plan(self, record: PlanOfCare, changed: set[str], payer_kind: str | None) -> None:
+        from slpterm.clinical.validation import validate_plan
+
+        _check_enums({key: getattr(record, key) for key in changed}, _plan_enums())
+        problems = validate_plan(
+            start=record.start_date, end=record.end_date, today=self._today(), payer_kind=payer_kind,
+            frequency=record.frequency, duration_weeks=record.duration_weeks,
+            certifying_npi=record.certifying_physician_npi, certified_on=record.certified_on,
+        )
+        aliases = {"start_date": "start", "end_date": "end", "certifying_physician_npi": "certifying_npi"}
+        checked = {aliases.get(key, key): getattr(record, key) for key in changed}
+        # The 90-day limit and the date order concern both dates whichever one changed.
+        if "start" in checked or "end" in checked:
+            checked["start"] = checked["end"] = True
+        _refuse(problems, checked)
+
+    def check_goal(self, record: Goal, changed: set[str]) -> None:
+        from slpterm.clinical.validation import validate_goal
+
+        _check_enums({key: getattr(record, key) for key in changed}, _goal_enums())
+        problems = validate_goal(text=record.text, target_accuracy=record.target_accuracy,
+                                 consecutive_sessions=record.criterion_sessions)
+        checked = {"text": True if "text" in changed else None,
+                   "target_accuracy": record.target_accuracy, "consecutive_sessions": record.criterion_sessions}
+        _refuse(problems, checked)
+
+    def check_iep_service(self, record: IepService, changed: set[str]) -> None:
+        _check_enums({key: getattr(record, key) for key in changed}, _iep_enums())
+        if not isinstance(record.minutes_required, int) or not 1 <= record.minutes_required <= 3000:
+            raise ValidationFailed([("Minutes", "enter the required minutes as a whole number, e.g. 60")])
+        if record.start_date and record.end_date and record.end_date < record.start_date:
+            raise ValidationFailed([("End date", "is before the start date; correct one of them")])
+
+    def _checked_update(self, model, record_id: str, changes: dict, check) -> object:  # noqa: ANN001
+        """Apply ``changes`` to a copy, run ``check(copy, changed_keys, session)``, then save."""
+        with self.db.read() as session:
+            current = self.require(session, model, record_id)
+            candidate = model(**{**current.model_dump(), **changes})
+            check(candidate, set(changes), session)
+        return self._update(model, record_id, changes)
+
     # -- patients ---------------------------------------------------------------------------
+    def _check_unique_external_id(self, external_id: str, patient_id: str) -> None:
+        other = self.find_by_external_id(external_id or "")
+        if other is not None and other.id != patient_id:
+            raise ValidationFailed([("Patient ID", f"{external_id.strip()} is already the ID of {other.display_name}; "
+                                                   "use another ID or open that chart")])
+
     def create(self, **fields: object) -> Patient:
         patient = Patient(**fields)
-        if not (patient.first_name.strip() or patient.last_name.strip()):
-            raise ValidationFailed([("Name", "enter the patient's first or last name")])
+        self.check_patient(patient, set(fields))
+        self._check_unique_external_id(patient.external_id, patient.id)
         return self._insert(patient)
 
     def update(self, patient_id: str, **fields: object) -> Patient:
-        return self._update(Patient, patient_id, {**fields, "updated_at": utc_now()})
+        if "external_id" in fields:
+            self._check_unique_external_id(str(fields["external_id"] or ""), patient_id)
+        return self._checked_update(Patient, patient_id, {**fields, "updated_at": utc_now()},
+                                    lambda record, changed, _: self.check_patient(record, changed))
+
+    def find_by_external_id(self, external_id: str) -> Patient | None:
+        """The patient with this patient/student ID (archived ones included), or None."""
+        if not external_id.strip():
+            return None
+        with self.db.read() as session:
+            return session.exec(select(Patient).where(Patient.external_id == external_id.strip())).first()
 
     def archive(self, patient_id: str) -> Patient:
         return self._update(Patient, patient_id, {"archived_at": utc_now()})
 
     def unarchive(self, patient_id: str) -> Patient:
         return self._update(Patient, patient_id, {"archived_at": None})
-
     def session_count(self, patient_id: str) -> int:
         with self.db.read() as session:
             return session.exec(
@@ -120,31 +321,121 @@ class PatientRepository(Repository):
 
     # -- chart parts --------------------------------------------------------------------------
     def add_coverage(self, **fields: object) -> Coverage:
-        return self._insert(Coverage(**fields))
+        coverage = Coverage(**fields)
+        self.check_coverage(coverage, set(fields))
+        return self._insert(coverage)
 
     def update_coverage(self, coverage_id: str, **fields: object) -> Coverage:
-        return self._update(Coverage, coverage_id, fields)
+        return self._checked_update(Coverage, coverage_id, fields,
+                                    lambda record, changed, _: self.check_coverage(record, changed))
+
+    def remove_coverage(self, coverage_id: str) -> None:
+        with self.db.write() as session:
+            coverage = self.require(session, Coverage, coverage_id)
+            session.delete(coverage)
+            self.audit(session, "delete", "coverage", coverage_id, coverage.model_dump(mode="json"))
 
     def add_diagnosis(self, **fields: object) -> Diagnosis:
-        return self._insert(Diagnosis(**fields))
+        diagnosis = Diagnosis(**fields)
+        self.check_diagnosis(diagnosis)
+        return self._insert(diagnosis)
 
     def update_diagnosis(self, diagnosis_id: str, **fields: object) -> Diagnosis:
+        with self.db.read() as session:
+            current = self.require(session, Diagnosis, diagnosis_id)
+            candidate = Diagnosis(**{**current.model_dump(), **fields})
+        if "code" in fields:
+            if "description" not in fields or not fields["description"]:
+                candidate.description = ""
+            self.check_diagnosis(candidate)
+            fields = {**fields, "code": candidate.code, "description": candidate.description}
+        else:
+            self.check_diagnosis(candidate)
         return self._update(Diagnosis, diagnosis_id, fields)
 
     def add_plan(self, **fields: object) -> PlanOfCare:
-        return self._insert(PlanOfCare(**fields))
+        plan = PlanOfCare(**fields)
+        with self.db.read() as session:
+            payer_kind = self._payer_kind(session, plan.patient_id)
+        self.check_plan(plan, set(fields), payer_kind)
+        return self._insert(plan)
 
     def update_plan(self, plan_id: str, **fields: object) -> PlanOfCare:
-        return self._update(PlanOfCare, plan_id, fields)
+        return self._checked_update(
+            PlanOfCare, plan_id, fields,
+            lambda record, changed, session: self.check_plan(record, changed, self._payer_kind(session, record.patient_id)),
+        )
+
+    def recertify_plan(self, plan_id: str, **fields: object) -> PlanOfCare:
+        """A new plan of care following ``plan_id``, with its active and modified goals carried over.
+
+        ``fields`` are the new plan's values (start_date and end_date at least); unset ones are
+        copied from the previous plan except the certification, which the new plan needs anew.
+        Short-term goals stay under their carried long-term goals.
+        """
+        with self.db.read() as session:
+            previous = self.require(session, PlanOfCare, plan_id)
+            payer_kind = self._payer_kind(session, previous.patient_id)
+            goals = list(session.exec(select(Goal).where(Goal.plan_id == plan_id).order_by(col(Goal.rank))))
+        start = previous.end_date + timedelta(days=1)
+        values = {
+            "patient_id": previous.patient_id,
+            "start_date": start,
+            "end_date": start + timedelta(days=RECERTIFICATION_DAYS - 1),
+            "frequency": previous.frequency,
+            "duration_weeks": previous.duration_weeks,
+            "certifying_physician_name": previous.certifying_physician_name,
+            "certifying_physician_npi": previous.certifying_physician_npi,
+            "certified_on": None,
+            "status": "draft",
+            **fields,
+            "previous_plan_id": previous.id,
+        }
+        plan = PlanOfCare(**values)
+        self.check_plan(plan, set(fields) | {"start_date", "end_date"}, payer_kind)
+        with self.db.write() as session:
+            session.add(plan)
+            session.flush()
+            new_ids: dict[str, str] = {}
+            carried = [goal for goal in goals if goal.status in _CARRIED_GOAL_STATUSES]
+            # Long-term goals first so that short-term ones can point at their copies.
+            for goal in sorted(carried, key=lambda goal: goal.parent_goal_id is not None):
+                copy = Goal(**{
+                    **goal.model_dump(exclude={"id", "plan_id", "parent_goal_id"}),
+                    "plan_id": plan.id,
+                    "parent_goal_id": new_ids.get(goal.parent_goal_id) if goal.parent_goal_id else None,
+                    "status": "active",
+                })
+                session.add(copy)
+                session.flush()
+                new_ids[goal.id] = copy.id
+            self.audit(session, "recertify", "planofcare", plan.id,
+                       {**plan.model_dump(mode="json"), "goals_carried": len(new_ids)})
+        return plan
 
     def add_goal(self, **fields: object) -> Goal:
-        return self._insert(Goal(**fields))
+        goal = Goal(**fields)
+        self.check_goal(goal, set(fields) | {"text"})
+        return self._insert(goal)
 
     def update_goal(self, goal_id: str, **fields: object) -> Goal:
-        return self._update(Goal, goal_id, fields)
+        return self._checked_update(Goal, goal_id, fields,
+                                    lambda record, changed, _: self.check_goal(record, changed))
 
     def add_iep_service(self, **fields: object) -> IepService:
-        return self._insert(IepService(**fields))
+        service = IepService(**fields)
+        self.check_iep_service(service, set(fields))
+        return self._insert(service)
+
+    def update_iep_service(self, service_id: str, **fields: object) -> IepService:
+        return self._checked_update(IepService, service_id, fields,
+                                    lambda record, changed, _: self.check_iep_service(record, changed))
+
+    def remove_iep_service(self, service_id: str) -> None:
+        with self.db.write() as session:
+            service = self.require(session, IepService, service_id)
+            session.delete(service)
+            self.audit(session, "delete", "iepservice", service_id, service.model_dump(mode="json"))
 
     def set_other_providers_amount(self, patient_id: str, year: int, cents: int) -> TherapyYearAmount:
         with self.db.write() as session:

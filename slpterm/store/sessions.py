@@ -45,6 +45,7 @@ class ParticipantDetail:
     note: SoapNote
     signature: Signature | None
     addenda: list[Addendum] = field(default_factory=list)
+    group_size: int = 1
 
     @property
     def signed(self) -> bool:
@@ -273,6 +274,10 @@ class SessionRepository(Repository):
                     select(Addendum).where(Addendum.participant_id == participant_id)
                     .order_by(col(Addendum.created_at))
                 )),
+                group_size=session.exec(
+                    select(func.count()).select_from(SessionParticipant)
+                    .where(SessionParticipant.session_id == therapy_session.id)
+                ).one(),
             )
 
     def participants(self, session_id: str) -> list[SessionParticipant]:
@@ -338,6 +343,19 @@ class SessionRepository(Repository):
                 .order_by(col(TherapySession.date_of_service))
             )
             return list(rows)
+
+    def signed_between(self, date_from: date | None, date_to: date | None) -> list[tuple[SessionParticipant, TherapySession]]:
+        with self.db.read() as session:
+            query = (
+                select(SessionParticipant, TherapySession)
+                .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
+                .where(SessionParticipant.status == "signed")
+            )
+            if date_from is not None:
+                query = query.where(TherapySession.date_of_service >= date_from)
+            if date_to is not None:
+                query = query.where(TherapySession.date_of_service <= date_to)
+            return list(session.exec(query.order_by(col(TherapySession.date_of_service))))
 
     def for_patient(self, patient_id: str) -> list[tuple[SessionParticipant, TherapySession]]:
         with self.db.read() as session:

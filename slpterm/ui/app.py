@@ -97,7 +97,51 @@ class SlpTermApp(App):
             self.pop_screen()
 
     def action_session(self) -> None:
-        self._show(SessionScreen, SessionScreen)
+        """Start a session for the patient in view, or resume an unsigned draft."""
+        if isinstance(self.screen, SessionScreen):
+            return
+        if self.store is None:
+            self.notify("Still opening the data file…", severity="warning")
+            return
+        from slpterm.services.session_flow import SessionFlow
+        from slpterm.ui.screens.new_session import NewSessionScreen, SessionRequest
+
+        store = self.store
+        patient_id = getattr(self.screen, "selected_patient_id", None) or getattr(self.screen, "patient_id", None)
+        rows = store.caseload.rows()
+        names = {row.patient_id: row.name for row in rows}
+        chosen = [(patient_id, names[patient_id])] if patient_id in names else []
+        drafts = []
+        for participant, therapy_session in store.sessions.unsigned_drafts():
+            name = names.get(participant.patient_id, "archived patient")
+            drafts.append((participant.id, f"{therapy_session.date_of_service.isoformat()}  {name}  "
+                                           f"{therapy_session.session_type.replace('_', ' ')}"))
+        if not chosen and not drafts:
+            self.notify("Choose a patient on the caseload first (F2), then press F3.", severity="warning")
+            return
+        last = store.sessions.for_patient(patient_id) if chosen else []
+        default_type = last[0][1].session_type if last else "individual_treatment"
+        default_setting = last[0][1].setting if last else "office"
+        flow = SessionFlow(store, self.clock)
+
+        def start(request: SessionRequest) -> str:
+            participants = flow.start(
+                patient_ids=request.patient_ids, session_type=request.session_type, setting=request.setting,
+                date_text=request.date_of_service_text, clinician_id=request.clinician_id,
+                evaluation_kind=request.evaluation_kind,
+            )
+            return participants[0]
+
+        def opened(participant_id: str | None) -> None:
+            if participant_id:
+                self.push_screen(SessionScreen(participant_id))
+
+        self.push_screen(NewSessionScreen(
+            start=start, patients=chosen, candidates=[(row.patient_id, row.name) for row in rows], drafts=drafts,
+            clinicians=[(c.display_name, c.id) for c in store.clinic.clinicians()], today=self.clock.today(),
+            default_type=default_type if chosen else "individual_treatment",
+            default_setting=default_setting if chosen else "office",
+        ), opened)
 
     def action_export(self) -> None:
         self._show(ExportScreen, ExportScreen)

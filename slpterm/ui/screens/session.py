@@ -1,29 +1,318 @@
-"""The point-of-care session screen."""
+"""The point-of-care session: timer, techniques, goal tallies, SOAP note, signing, coded lines.
+
+Every change is stored the moment it is made (trials, techniques, timer) or within half a second
+(note typing), so quitting or killing the app loses nothing.
+"""
 
 from __future__ import annotations
 
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Label, SelectionList, Static, TextArea
+from textual.widgets.selection_list import Selection
 
-PLANNED = """The session screen will run a session while the patient is in the room:
-a timer with minutes per disorder area, the techniques checklist, the patient's goals with
-one-key trial tallies (correct, incorrect, no response; cue level) and live accuracy,
-the SOAP note drafted from the tallies, signing, addenda, and the coded claim lines with
-the scrubber's findings.
+from slpterm.store.errors import StoreError
+from slpterm.ui.widgets.goal_tally import GoalTally
 
-It is not built yet. Until then, signed sessions from the demo clinic can be read in
-each patient's chart (Enter on the caseload)."""
+NOTE_SECTIONS = (("subjective", "S  Subjective"), ("objective", "O  Objective"),
+                 ("assessment", "A  Assessment"), ("plan", "P  Plan"))
+AUTOSAVE_SECONDS = 0.5
+HEARTBEAT_SECONDS = 20
 
 
 class SessionScreen(Screen):
-    BINDINGS = [Binding("escape", "back", "Back", id="session.back")]
+    """One patient of one session (a group session switches between its patients with F11)."""
 
+    BINDINGS = [
+        Binding("ctrl+t", "timer_toggle", "Start/pause timer", id="session.timer"),
+        Binding("ctrl+e", "timer_stop", "Stop timer", id="session.timer_stop"),
+        Binding("f6", "next_area", "Next area", id="session.area"),
+        Binding("f7", "focus_goals", "Goals", id="session.goals"),
+        Binding("f8", "focus_techniques", "Techniques", id="session.techniques"),
+        Binding("f9", "focus_note", "Note", id="session.note"),
+        Binding("ctrl+d", "draft_objective", "Draft objective", id="session.draft"),
+        Binding("ctrl+r", "phrase", "Phrase", id="session.phrase"),
+        Binding("ctrl+g", "sign", "Sign", id="session.sign"),
+        Binding("f10", "addendum", "Addendum", id="session.addendum"),
+        Binding("ctrl+k", "edit_time", "Times by hand", id="session.manual_time"),
+        Binding("f11", "next_member", "Next group member", id="session.next_member"),
+        Binding("escape", "back", "Caseload", id="session.back"),
+    ]
+
+    def __init__(self, participant_id: str) -> None:
+        super().__init__()
+        self.participant_id = participant_id
+        self.view = None
+        self._pending_note: dict[str, str] = {}
+        self._autosave: Timer | None = None
+        self._last_heartbeat = None
+
+    # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(PLANNED, classes="placeholder", markup=False)
+        yield Static("", id="session-banner")
+        yield Static("", id="session-timer")
+        with Horizontal(id="session-body"):
+            with Vertical(id="session-left"):
+                yield Label("Goals F7: c correct x incorrect n none u undo", classes="panel-title")
+                with VerticalScroll(id="goals-scroll"):
+                    yield GoalTally(id="goals")
+                yield Label("Techniques F8: space toggles", classes="panel-title")
+                yield SelectionList[str](id="techniques")
+            with VerticalScroll(id="session-note"):
+                for name, title in NOTE_SECTIONS:
+                    yield Label(title, classes="panel-title")
+                    yield TextArea("", id=f"note-{name}", classes="note-section", soft_wrap=True,
+                                   tab_behavior="focus", compact=True)
+                yield Static("", id="addenda")
+        yield Static("", id="session-coding")
         yield Footer()
 
+    def on_mount(self) -> None:
+        self.reload()
+        suspended = self.flow.suspend_if_stale(self.view.session_id)
+        if suspended is not None:
+            self.notify(f"The timer was paused for {suspended} min while the laptop slept or slpterm was closed; "
+                        "that time is not counted. ctrl+t resumes.", timeout=10)
+            self._tick()
+        self.set_interval(1, self._tick)
+        self.query_one("#goals", GoalTally).focus()
+
+    @property
+    def flow(self):  # noqa: ANN201
+        from slpterm.services.session_flow import SessionFlow
+
+        return SessionFlow(self.app.store, self.app.clock)
+
+    def reload(self) -> None:
+        self.view = self.flow.view(self.participant_id)
+        view = self.view
+        self.sub_title = view.title
+        self.query_one("#session-banner", Static).update(view.banner)
+        goals = self.query_one("#goals", GoalTally)
+        goals.locked = view.signed
+        goals.show(view.goal_lines)
+        techniques = self.query_one("#techniques", SelectionList)
+        techniques.clear_options()
+        techniques.add_options([
+            Selection(label, technique_id, technique_id in view.techniques_checked)
+            for technique_id, label in view.technique_choices
+        ])
+        techniques.disabled = view.signed
+        for name, _ in NOTE_SECTIONS:
+            area = self.query_one(f"#note-{name}", TextArea)
+            text = getattr(view.note, name)
+            if area.text != text and name not in self._pending_note:
+                area.load_text(text)
+            area.read_only = view.signed
+        self.query_one("#addenda", Static).update(view.addenda_text)
+        self._tick()
+        self.refresh_coding()
+
+    # -- timer ------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        if self.view is None:
+            return
+        status = self.flow.timer_status(self.view.session_id)
+        self.query_one("#session-timer", Static).update(status.text)
+        if status.running:
+            now = self.app.clock.now()
+            if self._last_heartbeat is None or (now - self._last_heartbeat).total_seconds() >= HEARTBEAT_SECONDS:
+                self._last_heartbeat = now
+                self._guard(lambda: self.app.store.sessions.heartbeat(self.view.session_id, now))
+
+    def _guard(self, action) -> bool:  # noqa: ANN001
+        """Run a store call; show a plain message instead of a traceback when it is refused."""
+        try:
+            action()
+        except StoreError as error:
+            self.notify(str(error), severity="error", timeout=8)
+            return False
+        except OSError as error:
+            self.notify(f"Could not save: {error}. Your text stays on screen; it is saved when space returns.",
+                        severity="error", timeout=10)
+            return False
+        return True
+
+    def action_timer_toggle(self) -> None:
+        if self._guard(lambda: self.flow.toggle_timer(self.view.session_id)):
+            self._tick()
+
+    def action_timer_stop(self) -> None:
+        if self._guard(lambda: self.flow.stop_timer(self.view.session_id)):
+            self._tick()
+            self.refresh_coding()
+
+    def action_next_area(self) -> None:
+        if self._guard(lambda: self.flow.next_area(self.view.session_id)):
+            self._tick()
+
+    def action_edit_time(self) -> None:
+        from slpterm.ui.screens.session_dialogs import TimeEditScreen
+
+        status = self.flow.timer_status(self.view.session_id)
+
+        def done(result) -> None:  # noqa: ANN001
+            if result is not None and self._guard(lambda: self.flow.apply_time_edit(self.view.session_id, result)):
+                self.reload()
+
+        self.app.push_screen(TimeEditScreen(status, self.app.clock.today()), done)
+
+    # -- goals and techniques ------------------------------------------------------------------------
+    @on(GoalTally.Trial)
+    def _trial(self, event: GoalTally.Trial) -> None:
+        if self._guard(lambda: self.app.store.sessions.record_trial(
+                self.participant_id, event.goal_id, event.result, event.cue_level, now=self.app.clock.now())):
+            self._refresh_goals()
+
+    @on(GoalTally.Undo)
+    def _undo(self, event: GoalTally.Undo) -> None:
+        undone = []
+        if self._guard(lambda: undone.append(self.app.store.sessions.undo_last_trial(self.participant_id,
+                                                                                     event.goal_id))):
+            if undone and undone[0] is None:
+                self.notify("No trial to undo on this goal.")
+            self._refresh_goals()
+
+    @on(GoalTally.ToggleAddressed)
+    def _toggle_goal(self, event: GoalTally.ToggleAddressed) -> None:
+        if self._guard(lambda: self.app.store.sessions.toggle_goal(self.participant_id, event.goal_id)):
+            self._refresh_goals()
+
+    def _refresh_goals(self) -> None:
+        self.view = self.flow.view(self.participant_id)
+        self.query_one("#goals", GoalTally).show(self.view.goal_lines)
+        self.refresh_coding()
+
+    @on(SelectionList.SelectionToggled, "#techniques")
+    def _technique_toggled(self, event: SelectionList.SelectionToggled) -> None:
+        technique_id = str(event.selection.value)
+        if not self._guard(lambda: self.app.store.sessions.toggle_technique(self.participant_id, technique_id)):
+            self.reload()
+            return
+        self.refresh_coding()
+
+    # -- note ---------------------------------------------------------------------------------------
+    @on(TextArea.Changed, ".note-section")
+    def _note_changed(self, event: TextArea.Changed) -> None:
+        if self.view is None or self.view.signed:
+            return
+        name = (event.text_area.id or "").removeprefix("note-")
+        if getattr(self.view.note, name, None) == event.text_area.text and name not in self._pending_note:
+            return
+        self._pending_note[name] = event.text_area.text
+        if self._autosave is not None:
+            self._autosave.stop()
+        self._autosave = self.set_timer(AUTOSAVE_SECONDS, self.save_note)
+
+    def save_note(self) -> bool:
+        if not self._pending_note:
+            return True
+        pending = dict(self._pending_note)
+        if self._guard(lambda: self.app.store.sessions.save_note(self.participant_id, **pending)):
+            for name, text in pending.items():
+                if self._pending_note.get(name) == text:
+                    del self._pending_note[name]
+                setattr(self.view.note, name, text)
+            return True
+        self._autosave = self.set_timer(5, self.save_note)
+        return False
+
+    def action_draft_objective(self) -> None:
+        text = self.flow.draft_objective(self.participant_id)
+        area = self.query_one("#note-objective", TextArea)
+        if self.view.signed:
+            self.notify("The note is signed; add an addendum instead.", severity="warning")
+            return
+        area.load_text(text)
+        self._pending_note["objective"] = text
+        self.save_note()
+        self.notify("Objective drafted from the tallies and time; edit as needed.")
+
+    def action_focus_goals(self) -> None:
+        self.query_one("#goals", GoalTally).focus()
+
+    def action_focus_techniques(self) -> None:
+        self.query_one("#techniques", SelectionList).focus()
+
+    def action_focus_note(self) -> None:
+        self.query_one("#note-subjective", TextArea).focus()
+
+    def action_phrase(self) -> None:
+        from slpterm.ui.screens.session_dialogs import PhraseScreen
+
+        focused = self.focused
+        section = "subjective"
+        if isinstance(focused, TextArea) and focused.id and focused.id.startswith("note-"):
+            section = focused.id.removeprefix("note-")
+        target = self.query_one(f"#note-{section}", TextArea)
+        if self.view.signed:
+            self.notify("The note is signed; add an addendum instead.", severity="warning")
+            return
+
+        def insert(text: str | None) -> None:
+            if text:
+                target.insert(text if not target.text or target.text.endswith((" ", "\n")) else " " + text)
+                target.focus()
+
+        self.app.push_screen(PhraseScreen(section, self.flow.phrases(section)), insert)
+
+    # -- sign, addenda -------------------------------------------------------------------------------
+    def action_sign(self) -> None:
+        from slpterm.ui.screens.session_dialogs import SignScreen
+
+        self.save_note()
+        if self.view.signed:
+            self.notify("Already signed. Corrections are addenda (F10).")
+            return
+        check = self.flow.sign_check(self.participant_id)
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed and self._guard(lambda: self.flow.sign(self.participant_id)):
+                self.notify("Signed and locked.")
+                self.reload()
+
+        self.app.push_screen(SignScreen(check), done)
+
+    def action_addendum(self) -> None:
+        from slpterm.ui.screens.session_dialogs import AddendumScreen
+
+        if not self.view.signed:
+            self.notify("Addenda are for signed notes; this note can still be edited.")
+            return
+
+        def done(text: str | None) -> None:
+            if text and self._guard(lambda: self.flow.add_addendum(self.participant_id, text)):
+                self.reload()
+
+        self.app.push_screen(AddendumScreen(), done)
+
+    def action_next_member(self) -> None:
+        following = self.flow.next_member(self.participant_id)
+        if following is None:
+            self.notify("This session has one patient.")
+            return
+        self.save_note()
+        self.participant_id = following
+        self._pending_note.clear()
+        self.reload()
+
+    # -- coded lines ------------------------------------------------------------------------------------
+    def refresh_coding(self) -> None:
+        self._code()
+
+    @work(thread=True, exclusive=True, group="session-coding")
+    def _code(self) -> None:
+        text = self.flow.coding_text(self.participant_id)
+        self.app.call_from_thread(self.query_one("#session-coding", Static).update, text)
+
     def action_back(self) -> None:
+        self.save_note()
         self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        self.save_note()

@@ -1,0 +1,1 @@
+"""Glue between the store and the pure domain: turning stored sessions into coded encounters."""

@@ -1,0 +1,343 @@
+"""What is due, from the store: gathers :class:`slpterm.clinical.due.PatientDueFacts` and applies the rules.
+
+One patient (the chart) and the whole caseload use the same few batched queries, so the caseload
+costs a fixed number of queries whatever its size:
+
+- payer kind and payer id come from the patient's lowest-ranked coverage; the payer policy
+  (``slpterm.coding``) says whether progress reports and certification are tracked;
+- plans of care: those not discharged that end today or later, or else the latest one (so an
+  expired plan that nothing replaced is reported);
+- treatment days: distinct dates of the patient's sessions (evaluations included, drafts
+  included: the visit happened) inside the plan's dates and after the last progress report's
+  period end;
+- first treatment day of a plan (for the certification deadline): the first session in the
+  plan's dates, or up to 60 days before a first plan's start (the evaluation that led to it);
+- IEP minutes: direct services in force today, with clock minutes of the student's sessions in the
+  current week or month. Consult minutes are not logged as sessions, so they are not tracked;
+- KX: Medicare visits this calendar year against the year's threshold divided by the charge of a
+  typical visit (92507), less what other providers billed (TherapyYearAmount), until charges are
+  stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from slpterm.clinical.due import (
+    DocumentationRules,
+    DueItem,
+    IepDueFacts,
+    KxDueFacts,
+    PatientDueFacts,
+    PlanDueFacts,
+    ProgressReportMode,
+    default_rules,
+    due_items,
+    iep_period_bounds,
+    load_documentation_rules,
+    summarize,
+    with_progress_mode,
+)
+from slpterm.domain.vocab import IepPeriod, IepServiceKind, PayerKind, PlanStatus
+
+PROGRESS_MODE_SETTING = "progress_report_mode"
+TYPICAL_VISIT_CODE = "92507"
+EVALUATION_LOOKBACK_DAYS = 60
+
+_COVERAGE_SQL = "SELECT patient_id, payer_kind, payer_id FROM coverage {where} ORDER BY patient_id, rank"
+
+_PLANS_SQL = """
+SELECT p.id, p.patient_id, p.start_date, p.end_date, p.status, p.certified_on, p.previous_plan_id,
+       r.last_end, r.last_written
+FROM planofcare p
+LEFT JOIN (SELECT plan_id, MAX(period_end) AS last_end, MAX(written_on) AS last_written
+           FROM progressreport GROUP BY plan_id) r ON r.plan_id = p.id
+WHERE p.status != 'discharged' {and_patient}
+"""
+
+# Per current plan: its first treatment day and the distinct treatment dates since its last progress
+# report, in one pass over the patient's sessions.
+_PLAN_SESSIONS_SQL = """
+SELECT p.id,
+       MIN(CASE WHEN s.date_of_service >= CASE WHEN p.previous_plan_id IS NULL
+                                              THEN date(p.start_date, '-{lookback} days') ELSE p.start_date END
+                THEN s.date_of_service END),
+       group_concat(DISTINCT CASE WHEN s.date_of_service >= p.start_date AND s.date_of_service <= :today
+                                   AND s.date_of_service > COALESCE(r.last_end, '')
+                                  THEN s.date_of_service END)
+FROM planofcare p
+LEFT JOIN (SELECT plan_id, MAX(period_end) AS last_end FROM progressreport GROUP BY plan_id) r ON r.plan_id = p.id
+JOIN sessionparticipant sp ON sp.patient_id = p.patient_id
+JOIN session s ON s.id = sp.session_id
+WHERE p.status != 'discharged' AND p.end_date >= :today {and_patient}
+  AND s.date_of_service >= date(p.start_date, '-{lookback} days') AND s.date_of_service <= p.end_date
+GROUP BY p.id
+"""
+
+_IEP_SQL = """
+SELECT patient_id, minutes_required, period, kind FROM iepservice
+WHERE (start_date IS NULL OR start_date <= :today) AND (end_date IS NULL OR end_date >= :today) {and_patient}
+"""
+
+_IEP_MINUTES_SQL = """
+SELECT sp.patient_id,
+       SUM(CASE WHEN s.date_of_service >= :week_start THEN
+           (julianday(t.ended_at) - julianday(t.started_at)) * 1440.0 ELSE 0 END),
+       SUM(CASE WHEN s.date_of_service >= :month_start THEN
+           (julianday(t.ended_at) - julianday(t.started_at)) * 1440.0 ELSE 0 END)
+FROM sessionparticipant sp
+JOIN session s ON s.id = sp.session_id
+JOIN timesegment t ON t.session_id = s.id AND t.ended_at IS NOT NULL
+WHERE s.date_of_service >= :since AND s.date_of_service <= :today {and_patient}
+  AND sp.patient_id IN (SELECT patient_id FROM iepservice)
+GROUP BY sp.patient_id
+"""
+
+_VISITS_SQL = """
+SELECT sp.patient_id, COUNT(DISTINCT s.date_of_service)
+FROM sessionparticipant sp JOIN session s ON s.id = sp.session_id
+WHERE s.date_of_service >= :year_start AND s.date_of_service <= :today {and_patient}
+  AND sp.patient_id IN (SELECT patient_id FROM coverage WHERE payer_kind = 'medicare')
+GROUP BY sp.patient_id
+"""
+
+_OTHER_PROVIDERS_SQL = """
+SELECT patient_id, other_providers_cents FROM therapyyearamount WHERE year = :year {and_patient}
+"""
+
+_ARCHIVED_SQL = "SELECT id FROM patient WHERE archived_at IS NOT NULL {and_patient}"
+
+
+def _date(value: object) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value  # type: ignore[return-value]
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+@dataclass
+class DueContext:
+    """What the rules need besides the facts: documentation rules and the payer policies."""
+
+    rules: DocumentationRules
+    rulebook: object | None = None
+    typical_visit_charge: Decimal | None = None
+    _policies: dict = field(default_factory=dict)
+
+    def policy(self, payer_kind: PayerKind | None, payer_id: str, today: dt.date):  # noqa: ANN201
+        if self.rulebook is None or payer_kind is None:
+            return None
+        key = (payer_kind, payer_id)
+        if key not in self._policies:
+            try:
+                self._policies[key] = self.rulebook.policy_for(payer_kind, payer_id, today)
+            except Exception:  # noqa: BLE001 - a bad clinic override must not hide what is due
+                self._policies[key] = None
+        return self._policies[key]
+
+    def kx_threshold(self, year: int) -> Decimal | None:
+        if self.rulebook is None:
+            return None
+        threshold = self.rulebook.kx_threshold(year)
+        return threshold.amount if threshold is not None else None
+
+
+def due_context(store) -> DueContext:  # noqa: ANN001
+    """Documentation rules (shipped, the clinic's file, the progress-report mode setting) and rulebook."""
+    rules = default_rules()
+    rulebook = None
+    try:
+        from slpterm.paths import clinic_rules_dir
+
+        rules_dir = clinic_rules_dir()
+        if rules_dir.is_dir():
+            rules = load_documentation_rules(clinic_dir=rules_dir)
+    except Exception:  # noqa: BLE001 - a broken clinic file falls back to the shipped rules
+        rules = default_rules()
+    mode = store.clinic.get_setting(PROGRESS_MODE_SETTING)
+    if mode in {m.value for m in ProgressReportMode}:
+        rules = with_progress_mode(rules, ProgressReportMode(mode))
+    try:
+        from slpterm.services.billing import rulebook_for
+
+        rulebook = rulebook_for(store)
+    except Exception:  # noqa: BLE001
+        try:
+            from slpterm.coding.rulebook import load_rulebook
+
+            rulebook = load_rulebook()
+        except Exception:  # noqa: BLE001
+            rulebook = None
+    charge = None
+    if rulebook is not None:
+        charge = rulebook.fee(TYPICAL_VISIT_CODE)
+    return DueContext(rules=rules, rulebook=rulebook, typical_visit_charge=charge)
+
+
+def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: ANN001
+                 context: DueContext | None = None) -> dict[str, PatientDueFacts]:
+    """Due facts for every active patient (or the one given), keyed by patient id.
+
+    Archived patients are left out unless asked for by id.
+    """
+    context = context or due_context(store)
+    params: dict[str, object] = {"today": today.isoformat()}
+    if patient_id is not None:
+        params["patient_id"] = patient_id
+
+    def sql(template: str, column: str, *, where: bool = False) -> object:
+        if patient_id is None:
+            clause = ""
+        else:
+            clause = f"{'WHERE' if where else 'AND'} {column} = :patient_id"
+        return text(template.format(and_patient=clause, where=clause, lookback=EVALUATION_LOOKBACK_DAYS))
+
+    week_start, _ = iep_period_bounds(today, IepPeriod.WEEK)
+    month_start, _ = iep_period_bounds(today, IepPeriod.MONTH)
+    year_start = dt.date(today.year, 1, 1)
+
+    with store.db.read() as session:
+        connection = session.connection()
+        archived = set() if patient_id is not None else {
+            row[0] for row in connection.execute(sql(_ARCHIVED_SQL, "id"))
+        }
+        coverage: dict[str, tuple[PayerKind | None, str]] = {}
+        for pid, kind, payer_id in connection.execute(sql(_COVERAGE_SQL, "patient_id", where=True), params).all():
+            if pid not in coverage:
+                try:
+                    coverage[pid] = (PayerKind(kind), payer_id or "")
+                except ValueError:
+                    coverage[pid] = (None, payer_id or "")
+        plans_by_patient: dict[str, list[tuple]] = defaultdict(list)
+        for row in connection.execute(sql(_PLANS_SQL, "p.patient_id"), params).all():
+            plans_by_patient[row[1]].append(row)
+        dates_by_plan: dict[str, list[dt.date]] = {}
+        first_by_plan: dict[str, dt.date | None] = {}
+        for plan_id, first, days in connection.execute(sql(_PLAN_SESSIONS_SQL, "p.patient_id"), params).all():
+            first_by_plan[plan_id] = _date(first)
+            dates_by_plan[plan_id] = [dt.date.fromisoformat(day[:10]) for day in days.split(",")] if days else []
+        iep_by_patient: dict[str, list[tuple]] = defaultdict(list)
+        for pid, minutes, period, kind in connection.execute(sql(_IEP_SQL, "patient_id"), params):
+            iep_by_patient[pid].append((minutes, period, kind))
+        iep_minutes: dict[str, tuple[float, float]] = {}
+        if iep_by_patient:
+            iep_params = {**params, "week_start": week_start.isoformat(), "month_start": month_start.isoformat(),
+                          "since": min(week_start, month_start).isoformat()}
+            for pid, week, month in connection.execute(sql(_IEP_MINUTES_SQL, "sp.patient_id"), iep_params):
+                iep_minutes[pid] = (week or 0.0, month or 0.0)
+        visits = {
+            pid: count for pid, count in connection.execute(
+                sql(_VISITS_SQL, "sp.patient_id"), {**params, "year_start": year_start.isoformat()}
+            )
+        }
+        other_cents = {
+            pid: cents for pid, cents in connection.execute(
+                sql(_OTHER_PROVIDERS_SQL, "patient_id"), {**params, "year": today.year}
+            )
+        }
+
+    kx_threshold = context.kx_threshold(today.year)
+    patient_ids = set(plans_by_patient) | set(iep_by_patient) | {
+        pid for pid, (kind, _) in coverage.items() if kind == PayerKind.MEDICARE
+    }
+    if patient_id is not None:
+        patient_ids = {patient_id}
+    facts: dict[str, PatientDueFacts] = {}
+    for pid in patient_ids - archived:
+        payer_kind, payer_id = coverage.get(pid, (None, ""))
+        plans = _plan_facts(plans_by_patient.get(pid, []), dates_by_plan, first_by_plan, today)
+        iep = _iep_facts(iep_by_patient.get(pid, []), iep_minutes.get(pid, (0.0, 0.0)))
+        kx = None
+        if payer_kind == PayerKind.MEDICARE and kx_threshold and context.typical_visit_charge:
+            remaining = kx_threshold - Decimal(other_cents.get(pid, 0)) / 100
+            visit_threshold = max(1, math.ceil(remaining / context.typical_visit_charge))
+            kx = KxDueFacts(visit_count=visits.get(pid, 0), visit_threshold=visit_threshold)
+        policy = context.policy(payer_kind, payer_id, today)
+        facts[pid] = PatientDueFacts(
+            today=today,
+            payer_kind=payer_kind,
+            plans=tuple(plans),
+            iep=tuple(iep),
+            kx=kx,
+            progress_report_interval=policy.progress_report_interval if policy is not None else None,
+            requires_certification=policy.requires_poc_certification if policy is not None else None,
+        )
+    return facts
+
+
+def _plan_facts(rows: list[tuple], dates_by_plan: dict, first_by_plan: dict, today: dt.date) -> list[PlanDueFacts]:
+    current = [row for row in rows if _date(row[3]) >= today]
+    if not current and rows:
+        current = [max(rows, key=lambda row: _date(row[3]))]
+    plans = []
+    for plan_id, _pid, start, end, status, certified_on, _previous, last_end, last_written in current:
+        start_date, end_date = _date(start), _date(end)
+        try:
+            plan_status = PlanStatus(status)
+        except ValueError:
+            plan_status = PlanStatus.DRAFT
+        plans.append(PlanDueFacts(
+            plan_id=plan_id,
+            start=start_date,
+            end=end_date,
+            status=plan_status,
+            certified_on=_date(certified_on),
+            first_treatment_date=first_by_plan.get(plan_id),
+            treatment_dates_since_progress_report=tuple(sorted(dates_by_plan.get(plan_id, []))),
+            last_progress_report_on=_date(last_written),
+            label=f"Plan of care {start_date.isoformat()} to {end_date.isoformat()}",
+        ))
+    return plans
+
+
+def _iep_facts(rows: list[tuple], minutes: tuple[float, float]) -> list[IepDueFacts]:
+    facts = []
+    for required, period, kind in rows:
+        if kind != IepServiceKind.DIRECT:
+            continue
+        try:
+            period_value = IepPeriod(period)
+        except ValueError:
+            continue
+        delivered = minutes[0] if period_value == IepPeriod.WEEK else minutes[1]
+        facts.append(IepDueFacts(required_minutes=required, period=period_value, kind=IepServiceKind.DIRECT,
+                                 delivered_minutes=round(delivered)))
+    return facts
+
+
+def patient_due(store, patient_id: str, today: dt.date, context: DueContext | None = None) -> list[DueItem]:  # noqa: ANN001
+    """Everything due for one patient, most urgent first (for the chart)."""
+    context = context or due_context(store)
+    facts = gather_facts(store, today, patient_id, context).get(patient_id)
+    return due_items(facts, context.rules) if facts is not None else []
+
+
+def caseload_due(store, today: dt.date, context: DueContext | None = None) -> dict[str, list[DueItem]]:  # noqa: ANN001
+    """Due items of every active patient that has any, keyed by patient id."""
+    context = context or due_context(store)
+    result = {}
+    for pid, facts in gather_facts(store, today, None, context).items():
+        items = due_items(facts, context.rules)
+        if items:
+            result[pid] = items
+    return result
+
+
+def caseload_due_summaries(store, today: dt.date, max_length: int = 24) -> dict[str, str]:  # noqa: ANN001
+    """One short "Needs" cell per patient with something due, e.g. ``"PR due · POC 5d"``."""
+    return {pid: summarize(items, max_length) for pid, items in caseload_due(store, today).items()}
+
+
+__all__ = [
+    "DueContext",
+    "caseload_due",
+    "caseload_due_summaries",
+    "due_context",
+    "gather_facts",
+    "patient_due",
+]

@@ -1,0 +1,97 @@
+"""Signed sessions as coded encounter records, ready for the exporters."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from slpterm.domain.encounter import (
+    ClinicianInfo,
+    ClinicInfo,
+    CoverageInfo,
+    DiagnosisInfo,
+    EncounterRecord,
+    GoalResult,
+    PatientInfo,
+)
+from slpterm.services.billing import BillingService, minutes_by_area, plan_in_force
+
+
+def _clinic_info(clinic) -> ClinicInfo:  # noqa: ANN001
+    fields = ("name", "npi", "tax_id", "taxonomy_code", "address_line1", "address_line2", "city", "state",
+              "postal_code", "phone", "submitter_id", "submitter_contact", "receiver_id", "receiver_name")
+    return ClinicInfo(**{name: (getattr(clinic, name) if clinic else "") or "" for name in fields})
+
+
+def encounter_record(billing: BillingService, participant_id: str, exported_ids: set[str]) -> EncounterRecord:
+    store = billing.store
+    detail = store.sessions.detail(participant_id)
+    chart = store.patients.chart(detail.participant.patient_id)
+    coding = billing.code_participant(participant_id)
+    patient = chart.patient
+    coverage = chart.primary_coverage
+    clinician = billing.clinicians.get(detail.session.clinician_id or "")
+    descriptions = {d.code: d for d in chart.diagnoses}
+    goals = {goal.id: goal for goals in chart.goals_by_plan.values() for goal in goals}
+    goal_results = []
+    for goal_id in detail.goal_ids:
+        trials = [t for t in detail.trials if t.goal_id == goal_id and t.voided_at is None]
+        goal = goals.get(goal_id)
+        goal_results.append(GoalResult(
+            goal_id=goal_id, text=goal.text if goal else "", disorder_area=goal.disorder_area if goal else "",
+            correct=sum(1 for t in trials if t.result == "correct"), trials=len(trials),
+        ))
+    plan = plan_in_force(chart, detail.session.date_of_service)
+    return EncounterRecord(
+        participant_id=participant_id,
+        session_id=detail.session.id,
+        date_of_service=detail.session.date_of_service,
+        session_type=detail.session.session_type,
+        setting=detail.session.setting,
+        started_at=detail.session.started_at,
+        stopped_at=detail.session.stopped_at,
+        total_minutes=sum(minutes_by_area(detail).values()),
+        patient=PatientInfo(
+            id=patient.id, external_id=patient.external_id, first_name=patient.first_name,
+            last_name=patient.last_name, date_of_birth=patient.date_of_birth, sex=patient.sex,
+            address_line1=patient.address_line1, address_line2=patient.address_line2, city=patient.city,
+            state=patient.state, postal_code=patient.postal_code, phone=patient.phone,
+        ),
+        coverage=CoverageInfo(
+            payer_name=coverage.payer_name, payer_kind=coverage.payer_kind, payer_id=coverage.payer_id,
+            member_id=coverage.member_id, group_number=coverage.group_number,
+            subscriber_relationship=coverage.subscriber_relationship,
+            subscriber_first_name=coverage.subscriber_first_name, subscriber_last_name=coverage.subscriber_last_name,
+            subscriber_date_of_birth=coverage.subscriber_date_of_birth,
+        ) if coverage else None,
+        clinic=_clinic_info(billing.clinic),
+        clinician=ClinicianInfo(
+            id=clinician.id if clinician else "", first_name=clinician.first_name if clinician else "",
+            last_name=clinician.last_name if clinician else "", credentials=clinician.credentials if clinician else "",
+            npi=clinician.npi if clinician else "",
+        ),
+        diagnoses=tuple(
+            DiagnosisInfo(code=code, description=descriptions[code].description if code in descriptions else "",
+                          role=descriptions[code].role if code in descriptions else "treatment")
+            for code in coding.diagnoses
+        ),
+        coding=coding,
+        goal_results=tuple(goal_results),
+        signed_at=detail.signature.signed_at if detail.signature else None,
+        signer=f"{detail.signature.signer_name}, {detail.signature.credentials}" if detail.signature else "",
+        certifying_physician_name=plan.certifying_physician_name if plan else "",
+        certifying_physician_npi=plan.certifying_physician_npi if plan else "",
+        exported_before=participant_id in exported_ids,
+    )
+
+
+def load_encounters(store, *, date_from: date | None, date_to: date | None, include_exported: bool,  # noqa: ANN001
+                    today: date) -> list[EncounterRecord]:
+    """Signed encounters with DOS in the range, coded; already exported ones only when asked for."""
+    billing = BillingService(store, today)
+    exported = store.exports.exported_participant_ids()
+    records = []
+    for participant, _ in store.sessions.signed_between(date_from, date_to):
+        if participant.id in exported and not include_exported:
+            continue
+        records.append(encounter_record(billing, participant.id, exported))
+    return records

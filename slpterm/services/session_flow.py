@@ -1,0 +1,388 @@
+"""What the session screen shows and does, as plain Python over the store.
+
+The screen stays thin: it turns keys into calls here and renders the returned views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from slpterm.clinical.objective import GoalTrials, draft_objective
+from slpterm.clinical.tally import Trial, tally, tally_by_cue
+from slpterm.domain.clock import Clock
+from slpterm.domain.vocab import CueLevel, DisorderArea, SessionType, TrialResult
+from slpterm.store.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from slpterm.store.models import SoapNote
+
+
+CUE_SHORT = {CueLevel.INDEPENDENT: "ind", CueLevel.MINIMAL: "min", CueLevel.MODERATE: "mod", CueLevel.MAXIMAL: "max"}
+AREA_ORDER = [DisorderArea.LANGUAGE, DisorderArea.SPEECH_SOUND, DisorderArea.FLUENCY, DisorderArea.VOICE,
+              DisorderArea.SWALLOWING, DisorderArea.COGNITION, DisorderArea.AAC, DisorderArea.HEARING]
+TYPE_AREAS = {
+    SessionType.SWALLOWING_TREATMENT: DisorderArea.SWALLOWING,
+    SessionType.COGNITIVE_TREATMENT: DisorderArea.COGNITION,
+    SessionType.AAC_TREATMENT: DisorderArea.AAC,
+    SessionType.AAC_EVALUATION: DisorderArea.AAC,
+}
+
+
+@dataclass(frozen=True)
+class GoalLine:
+    goal_id: str
+    label: str
+    area: str
+    correct: int
+    total: int
+    by_cue: str  # e.g. "min 8/10 · ind 4/5"
+    addressed: bool
+
+    @property
+    def accuracy(self) -> str:
+        return f"{round(100 * self.correct / self.total)}%" if self.total else "—"
+
+
+@dataclass
+class SessionView:
+    participant_id: str
+    session_id: str
+    title: str
+    banner: str
+    signed: bool
+    goal_lines: list[GoalLine]
+    technique_choices: list[tuple[str, str]]
+    techniques_checked: set[str]
+    note: "SoapNote"
+    addenda_text: str
+    areas: list[DisorderArea] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TimerStatus:
+    running: bool
+    started: bool
+    stopped: bool
+    elapsed_seconds: int
+    area: str | None
+    started_at: datetime | None
+    stopped_at: datetime | None
+    minutes_by_area: dict[str, int]
+
+    @property
+    def text(self) -> str:
+        minutes, seconds = divmod(self.elapsed_seconds, 60)
+        clock = f"{minutes:02d}:{seconds:02d}"
+        if not self.started:
+            return f"⏱ {clock}  not started · ctrl+t starts the timer · ctrl+k enters times by hand"
+        state = "● running" if self.running else ("■ stopped" if self.stopped else "‖ paused")
+        local = lambda moment: moment.astimezone().strftime("%H:%M") if moment else "—"  # noqa: E731
+        areas = ", ".join(f"{area.replace('_', ' ')} {value}m" for area, value in self.minutes_by_area.items() if value)
+        area = f" · area: {self.area.replace('_', ' ')} (F6 next)" if self.running and self.area else ""
+        return f"⏱ {clock} {state}{area} · {local(self.started_at)}–{local(self.stopped_at)} · {areas or 'no minutes yet'}"
+
+
+@dataclass(frozen=True)
+class TimeEdit:
+    """Times entered by hand (session documented afterwards) or minutes per area corrected."""
+
+    start: datetime | None = None
+    stop: datetime | None = None
+    area: str | None = None
+    corrections: dict[str, int] = field(default_factory=dict)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SignCheck:
+    problems: list[str]
+    warnings: list[str]
+    coding_text: str
+
+
+def _trial(record) -> Trial:  # noqa: ANN001
+    return Trial(TrialResult(record.result), CueLevel(record.cue_level))
+
+
+class SessionFlow:
+    def __init__(self, store, clock: Clock) -> None:  # noqa: ANN001
+        self.store = store
+        self.clock = clock
+
+    # -- starting ---------------------------------------------------------------------------------
+    def start(self, *, patient_ids: list[str], session_type: str, setting: str, date_text: str,
+              clinician_id: str | None, evaluation_kind: str | None) -> list[str]:
+        """Create the session; returns participant ids. Raises ValidationFailed naming the field."""
+        from slpterm.clinical.validation import parse_date
+
+        problems: list[tuple[str, str]] = []
+        try:
+            day = parse_date(date_text, "Date of service")
+        except ValueError as error:
+            problems.append(("Date of service", str(error)))
+            day = None
+        if day is not None and day > self.clock.today():
+            problems.append(("Date of service", f"{day.isoformat()} is in the future; sessions are documented on or "
+                                                 "after the day they happen"))
+        kind = SessionType(session_type)
+        if kind == SessionType.GROUP_TREATMENT and len(patient_ids) < 2:
+            problems.append(("Patients", "a group session needs 2 or more patients; add members with ctrl+g"))
+        if kind != SessionType.GROUP_TREATMENT and len(patient_ids) > 1:
+            problems.append(("Type", "several patients make a group session; choose Group treatment"))
+        if kind.is_evaluation and not evaluation_kind:
+            problems.append(("Evaluation of", "choose what the evaluation assesses; it selects the code"))
+        if not clinician_id:
+            problems.append(("Clinician", "add yourself as clinician in Settings (F5) first"))
+        if problems:
+            raise ValidationFailed(problems)
+        _, participants = self.store.sessions.create(
+            date_of_service=day, session_type=kind.value, setting=setting, patient_ids=patient_ids,
+            clinician_id=clinician_id, evaluation_kind=evaluation_kind if kind.is_evaluation else None,
+        )
+        return [participant.id for participant in participants]
+
+    # -- the view ---------------------------------------------------------------------------------
+    def _catalog(self):  # noqa: ANN202
+        from slpterm.clinical.catalogs import load_techniques
+        from slpterm.paths import clinic_rules_dir
+
+        rules_dir = clinic_rules_dir()
+        return load_techniques(rules_dir if rules_dir.exists() else None)
+
+    def view(self, participant_id: str) -> SessionView:
+        store = self.store
+        detail = store.sessions.detail(participant_id)
+        chart = store.patients.chart(detail.participant.patient_id)
+        therapy_session = detail.session
+        from slpterm.services.billing import plan_in_force
+
+        plan = plan_in_force(chart, therapy_session.date_of_service)
+        goals = [goal for goal in (chart.goals_by_plan.get(plan.id, []) if plan else [])
+                 if goal.status == "active" or goal.id in detail.goal_ids]
+        live = [trial for trial in detail.trials if trial.voided_at is None]
+        lines = []
+        for goal in goals:
+            trials = [_trial(t) for t in live if t.goal_id == goal.id]
+            overall = tally(trials)
+            by_cue = " · ".join(f"{CUE_SHORT[cue]} {part.correct}/{part.total}"
+                                for cue, part in tally_by_cue(trials).items())
+            lines.append(GoalLine(goal.id, goal.text, goal.disorder_area, overall.correct, overall.total,
+                                  by_cue if len(tally_by_cue(trials)) > 1 else "", goal.id in detail.goal_ids))
+        catalog = self._catalog()
+        goal_areas = {goal.disorder_area for goal in goals} | {TYPE_AREAS.get(SessionType(therapy_session.session_type))}
+        techniques = sorted(catalog.techniques,
+                            key=lambda t: (t.area not in goal_areas, t.id not in detail.techniques))
+        choices = [(t.id, t.name) for t in techniques]
+        known = {t.id for t in techniques}
+        choices += [(technique_id, technique_id) for technique_id in detail.techniques if technique_id not in known]
+        patient = chart.patient
+        clinician = next((c for c in store.clinic.clinicians(include_inactive=True)
+                          if c.id == therapy_session.clinician_id), None)
+        group = f" · group of {detail.group_size} (F11 next)" if detail.group_size > 1 else ""
+        status = "SIGNED " + detail.signature.signed_at.astimezone().strftime("%Y-%m-%d %H:%M") + \
+            f" by {detail.signature.signer_name}, {detail.signature.credentials} · locked; F10 adds an addendum" \
+            if detail.signature else "draft · saved as you go"
+        banner = (f"{patient.first_name} {patient.last_name} · {therapy_session.session_type.replace('_', ' ')} · "
+                  f"{therapy_session.setting.replace('_', ' ')} · {therapy_session.date_of_service.isoformat()} · "
+                  f"{clinician.display_name if clinician else 'no clinician'}{group}\n{status}")
+        addenda = "\n".join(
+            f"Addendum {a.created_at.astimezone().strftime('%Y-%m-%d %H:%M')} by {a.author_name}: {a.text}"
+            for a in detail.addenda
+        )
+        first_areas = list(dict.fromkeys(
+            [DisorderArea(goal.disorder_area) for goal in goals]
+            + ([TYPE_AREAS[SessionType(therapy_session.session_type)]]
+               if SessionType(therapy_session.session_type) in TYPE_AREAS else [])
+        ))
+        areas = first_areas + [area for area in AREA_ORDER if area not in first_areas]
+        return SessionView(
+            participant_id=participant_id, session_id=therapy_session.id,
+            title=f"{patient.last_name}, {patient.first_name}", banner=banner, signed=detail.signed,
+            goal_lines=lines, technique_choices=choices, techniques_checked=set(detail.techniques),
+            note=detail.note, addenda_text=addenda, areas=areas,
+        )
+
+    # -- timer ------------------------------------------------------------------------------------
+    def _first_detail(self, session_id: str):  # noqa: ANN202
+        participant = self.store.sessions.participants(session_id)[0]
+        return self.store.sessions.detail(participant.id)
+
+    def timer_status(self, session_id: str) -> TimerStatus:
+        from slpterm.clinical import timer
+        from slpterm.services.billing import clock_segments, minutes_by_area
+
+        detail = self._first_detail(session_id)
+        segments = clock_segments(detail)
+        now = self.clock.now()
+        heartbeat = detail.session.heartbeat_at
+        running = timer.is_running(segments) and not timer.is_stale(segments, now, heartbeat)
+        current = timer.open_segment(segments)
+        return TimerStatus(
+            running=running,
+            started=bool(segments),
+            stopped=detail.session.stopped_at is not None,
+            elapsed_seconds=timer.elapsed_seconds(segments, now, last_seen_at=heartbeat),
+            area=current.area.value if current is not None else None,
+            started_at=detail.session.started_at,
+            stopped_at=detail.session.stopped_at,
+            minutes_by_area={area.value: value for area, value in minutes_by_area(detail, now).items()},
+        )
+
+    def suspend_if_stale(self, session_id: str) -> int | None:
+        """After sleep or a long restart: stop counting at the last heartbeat; returns the minutes not counted."""
+        from slpterm.clinical import timer
+        from slpterm.services.billing import clock_segments
+
+        detail = self._first_detail(session_id)
+        check = timer.close_stale_segment(clock_segments(detail), self.clock.now(), detail.session.heartbeat_at)
+        if check.suspended is None:
+            return None
+        self.store.sessions.pause_timer(session_id, detail.session.heartbeat_at)
+        return int(check.suspended.total_seconds() // 60)
+
+    def _default_area(self, session_id: str) -> str:
+        participant = self.store.sessions.participants(session_id)[0]
+        view = self.view(participant.id)
+        detail = self.store.sessions.detail(participant.id)
+        if detail.segments:
+            return detail.segments[-1].disorder_area
+        return view.areas[0].value if view.areas else DisorderArea.LANGUAGE.value
+
+    def toggle_timer(self, session_id: str) -> None:
+        status = self.timer_status(session_id)
+        if status.running:
+            self.store.sessions.pause_timer(session_id, self.clock.now())
+        else:
+            self.store.sessions.start_timer(session_id, self._default_area(session_id), self.clock.now())
+
+    def stop_timer(self, session_id: str) -> None:
+        self.store.sessions.pause_timer(session_id, self.clock.now(), stop=True)
+
+    def next_area(self, session_id: str) -> str:
+        status = self.timer_status(session_id)
+        participant = self.store.sessions.participants(session_id)[0]
+        areas = [area.value for area in self.view(participant.id).areas]
+        current = status.area or self._default_area(session_id)
+        following = areas[(areas.index(current) + 1) % len(areas)] if current in areas else areas[0]
+        if status.running:
+            self.store.sessions.start_timer(session_id, following, self.clock.now())
+        return following
+
+    def apply_time_edit(self, session_id: str, edit: TimeEdit) -> None:
+        if edit.start is not None and edit.stop is not None:
+            self.store.sessions.set_manual_time(session_id, edit.area or self._default_area(session_id),
+                                                edit.start, edit.stop)
+        for area, minutes in edit.corrections.items():
+            self.store.sessions.correct_area_minutes(session_id, area, minutes, edit.reason)
+
+    # -- note -------------------------------------------------------------------------------------
+    def draft_objective(self, participant_id: str) -> str:
+        detail = self.store.sessions.detail(participant_id)
+        view = self.view(participant_id)
+        live = [t for t in detail.trials if t.voided_at is None]
+        goals = []
+        for number, line in enumerate(view.goal_lines, start=1):
+            trials = [_trial(t) for t in live if t.goal_id == line.goal_id]
+            if trials or line.addressed:
+                goals.append(GoalTrials(label=line.label, trials=trials, number=number))
+        status = self.timer_status(view.session_id)
+        total = sum(status.minutes_by_area.values())
+        return draft_objective(goals, total, status.minutes_by_area)
+
+    def phrases(self, section: str) -> list[str]:
+        from slpterm.clinical.catalogs import SoapSection, load_phrases
+        from slpterm.paths import clinic_rules_dir
+
+        rules_dir = clinic_rules_dir()
+        phrases = load_phrases(rules_dir if rules_dir.exists() else None)
+        return [phrase.text for phrase in phrases.get(SoapSection(section), [])]
+
+    # -- signing ----------------------------------------------------------------------------------
+    def sign_check(self, participant_id: str) -> SignCheck:
+        detail = self.store.sessions.detail(participant_id)
+        chart = self.store.patients.chart(detail.participant.patient_id)
+        kind = SessionType(detail.session.session_type)
+        status = self.timer_status(detail.session.id)
+        problems = []
+        if status.running:
+            problems.append("The timer is still running: stop it with ctrl+e.")
+        if not status.minutes_by_area:
+            problems.append("No time is recorded: run the timer (ctrl+t) or enter the times by hand (ctrl+k).")
+        if not detail.techniques and not kind.is_evaluation:
+            problems.append("No intervention is checked: tick the techniques used (F8, space).")
+        if not [d for d in chart.diagnoses if d.active]:
+            problems.append("The patient has no diagnosis: add one in the chart.")
+        treatment = not kind.is_evaluation
+        if treatment and not detail.goal_ids:
+            problems.append("No goal was addressed: tally trials on a goal or mark it worked on (F7, space).")
+        note = detail.note
+        if not (note.subjective.strip() or note.objective.strip() or note.assessment.strip() or note.plan.strip()):
+            problems.append("The note is empty: write at least the Objective (ctrl+d drafts it).")
+        clinician = next((c for c in self.store.clinic.clinicians(include_inactive=True)
+                          if c.id == detail.session.clinician_id), None)
+        if clinician is None:
+            problems.append("No clinician is recorded for the session: add yourself in Settings (F5).")
+        warnings = []
+        if detail.group_size > 4:
+            warnings.append(f"Group of {detail.group_size}: Medicare contractors cap groups at 4 patients.")
+        warnings.extend(self.progress_report_notes(participant_id))
+        return SignCheck(problems, warnings, self.coding_text(participant_id))
+
+    def progress_report_notes(self, participant_id: str) -> list[str]:
+        from slpterm.services.billing import PatientHistory, plan_in_force
+
+        detail = self.store.sessions.detail(participant_id)
+        if SessionType(detail.session.session_type).is_evaluation:
+            return []
+        chart = self.store.patients.chart(detail.participant.patient_id)
+        plan = plan_in_force(chart, detail.session.date_of_service)
+        if plan is None:
+            return []
+        history = PatientHistory(self.store.sessions.for_patient(chart.patient.id))
+        last_report = max((r.written_on for r in chart.progress_reports if r.plan_id == plan.id), default=None)
+        days = [d for d in history.treatment_dates(plan, detail.session.date_of_service)
+                if last_report is None or d > last_report]
+        interval = 10
+        if len(days) + 1 >= interval:
+            return [f"This is treatment day {len(days) + 1} since the last progress report: a progress report is "
+                    "due with this visit (Medicare: at least every 10 treatment days)."]
+        return []
+
+    def sign(self, participant_id: str) -> None:
+        check = self.sign_check(participant_id)
+        if check.problems:
+            raise ValidationFailed([("Signing", problem) for problem in check.problems])
+        detail = self.store.sessions.detail(participant_id)
+        self.store.sessions.sign(participant_id, detail.session.clinician_id, now=self.clock.now())
+
+    def add_addendum(self, participant_id: str, text: str) -> None:
+        clinicians = self.store.clinic.clinicians()
+        author = clinicians[0] if clinicians else None
+        self.store.sessions.add_addendum(participant_id, text, author.display_name if author else self.store.actor,
+                                         author.id if author else None)
+
+    def next_member(self, participant_id: str) -> str | None:
+        detail = self.store.sessions.detail(participant_id)
+        members = [p.id for p in self.store.sessions.participants(detail.session.id)]
+        if len(members) < 2:
+            return None
+        return members[(members.index(participant_id) + 1) % len(members)]
+
+    # -- coding -----------------------------------------------------------------------------------
+    def coding_text(self, participant_id: str) -> str:
+        from slpterm.services.billing import BillingService
+
+        try:
+            result = BillingService(self.store, self.clock.today()).code_participant(participant_id)
+        except Exception as error:  # noqa: BLE001 - the panel must never take the screen down
+            return f"Coding is unavailable: {error}"
+        lines = [
+            f"{line.code}{'-' + '-'.join(line.modifiers) if line.modifiers else ''} × {line.units}  "
+            f"${line.charge}  POS {line.place_of_service}  dx {','.join(map(str, line.diagnosis_pointers))}"
+            for line in result.lines
+        ] or ["No billable lines yet."]
+        marks = {"error": "✗", "warning": "!", "info": "·"}
+        findings = [f"{marks.get(f.severity.value, '·')} {f.message} → {f.fix}" for f in result.findings]
+        return "Claim lines: " + " | ".join(lines) + ("\n" + "\n".join(findings) if findings else "\nNo findings.")

@@ -1,0 +1,231 @@
+"""Starting a session: who, what kind, where, when, by whom; or resuming an unsigned draft."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from slpterm.domain.vocab import EvaluationKind, SessionType, Setting
+
+SESSION_TYPE_LABELS = {
+    SessionType.INDIVIDUAL_TREATMENT: "Individual treatment",
+    SessionType.GROUP_TREATMENT: "Group treatment",
+    SessionType.EVALUATION: "Evaluation",
+    SessionType.RE_EVALUATION: "Re-evaluation",
+    SessionType.SWALLOWING_TREATMENT: "Swallowing treatment",
+    SessionType.AAC_EVALUATION: "AAC evaluation",
+    SessionType.AAC_TREATMENT: "AAC treatment",
+    SessionType.COGNITIVE_TREATMENT: "Cognitive treatment",
+}
+SETTING_LABELS = {
+    Setting.OFFICE: "Office",
+    Setting.SCHOOL: "School",
+    Setting.HOME: "Home",
+    Setting.TELEHEALTH_HOME: "Telehealth, patient at home",
+    Setting.TELEHEALTH_OTHER: "Telehealth, patient elsewhere",
+}
+EVALUATION_LABELS = {
+    EvaluationKind.FLUENCY: "Fluency (92521)",
+    EvaluationKind.SPEECH_SOUND: "Speech sound production (92522)",
+    EvaluationKind.SPEECH_SOUND_AND_LANGUAGE: "Speech sound + language (92523)",
+    EvaluationKind.LANGUAGE_ONLY: "Language only (92523-52)",
+    EvaluationKind.VOICE: "Voice and resonance (92524)",
+    EvaluationKind.SWALLOWING_CLINICAL: "Clinical swallowing (92610)",
+    EvaluationKind.AAC_NON_SGD: "AAC, non-speech-generating (92605)",
+    EvaluationKind.AAC_SGD: "AAC, speech-generating device (92607)",
+    EvaluationKind.APHASIA: "Aphasia assessment (96105)",
+    EvaluationKind.COGNITIVE_TESTING: "Standardized cognitive testing (96125)",
+    EvaluationKind.VOICE_PROSTHETIC: "Voice prosthetic (92597)",
+}
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    patient_ids: list[str]
+    session_type: str
+    setting: str
+    date_of_service_text: str
+    clinician_id: str | None
+    evaluation_kind: str | None
+
+
+class NewSessionScreen(ModalScreen["str | None"]):
+    """Enter starts a session with the shown choices; a draft in the list can be resumed instead.
+
+    Dismissed with the participant id to open, or None when cancelled.
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="new_session.cancel"),
+        Binding("ctrl+s", "start", "Start session", id="new_session.start"),
+        Binding("ctrl+g", "add_patient", "Add group member", id="new_session.add_patient"),
+        Binding("ctrl+o", "focus_drafts", "Resume a draft", id="new_session.drafts"),
+    ]
+
+    def __init__(self, *, start: Callable[[SessionRequest], str], patients: list[tuple[str, str]],
+                 candidates: list[tuple[str, str]],
+                 drafts: list[tuple[str, str]], clinicians: list[tuple[str, str]], today: date,
+                 default_type: str, default_setting: str) -> None:
+        super().__init__()
+        self._start = start  # creates the session, returns the participant to open; raises ValidationFailed
+        self.patients = list(patients)  # (id, name) chosen
+        self._candidates = candidates  # (id, name) for group members
+        self._drafts = drafts  # (participant id, description)
+        self._clinicians = clinicians
+        self._today = today
+        self._default_type = default_type
+        self._default_setting = default_setting
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="new-session-box"):
+            yield Static("Start a session", classes="section-title")
+            yield Static(self._patients_text(), id="new-session-patients")
+            with Grid(id="new-session-grid"):
+                yield Label("Type", classes="field-label")
+                yield Select([(label, value.value) for value, label in SESSION_TYPE_LABELS.items()],
+                             value=self._default_type, allow_blank=False, compact=True, id="session-type")
+                yield Label("Setting", classes="field-label")
+                yield Select([(label, value.value) for value, label in SETTING_LABELS.items()],
+                             value=self._default_setting, allow_blank=False, compact=True, id="session-setting")
+                yield Label("Date of service", classes="field-label")
+                yield Input(self._today.isoformat(), compact=True, id="session-date")
+                yield Label("Clinician", classes="field-label")
+                yield Select(self._clinicians, value=self._clinicians[0][1] if self._clinicians else Select.BLANK,
+                             allow_blank=not self._clinicians, compact=True, id="session-clinician")
+                yield Label("Evaluation of", classes="field-label")
+                yield Select([(label, value.value) for value, label in EVALUATION_LABELS.items()],
+                             allow_blank=True, compact=True, id="evaluation-kind")
+            yield Static("", id="new-session-problems")
+            with Horizontal(classes="buttons"):
+                yield Button("Start (Enter)", id="start", variant="primary")
+                yield Button("Add group member (ctrl+g)", id="add-patient")
+                yield Button("Cancel (Esc)", id="cancel")
+            if self._drafts:
+                yield Static("Or resume an unsigned draft (ctrl+o, then Enter):", classes="section-title")
+                yield OptionList(*[Option(text, id=participant_id) for participant_id, text in self._drafts],
+                                 id="drafts")
+            yield Input(placeholder="Type a name to add to the group, Enter adds", id="group-filter",
+                        classes="hidden")
+            yield OptionList(id="group-candidates", classes="hidden")
+
+    def _patients_text(self) -> str:
+        names = ", ".join(name for _, name in self.patients)
+        warning = ""
+        if len(self.patients) > 4:
+            warning = "  (more than 4: Medicare contractors cap groups at 4)"
+        return f"Patient{'s' if len(self.patients) > 1 else ''}: {names}{warning}"
+
+    def on_mount(self) -> None:
+        if self.patients or not self._drafts:
+            self.query_one("#start", Button).focus()
+        else:
+            self.action_focus_drafts()
+
+    def action_focus_drafts(self) -> None:
+        if self._drafts:
+            drafts = self.query_one("#drafts", OptionList)
+            drafts.highlighted = 0
+            drafts.focus()
+
+    def _problems(self, problems: list[str]) -> None:
+        self.query_one("#new-session-problems", Static).update("\n".join(f"• {p}" for p in problems))
+
+    def action_start(self) -> None:
+        session_type = str(self.query_one("#session-type", Select).value)
+        evaluation = self.query_one("#evaluation-kind", Select).value
+        clinician = self.query_one("#session-clinician", Select).value
+        request = SessionRequest(
+            patient_ids=[patient_id for patient_id, _ in self.patients],
+            session_type=session_type,
+            setting=str(self.query_one("#session-setting", Select).value),
+            date_of_service_text=self.query_one("#session-date", Input).value,
+            clinician_id=None if clinician is Select.BLANK else str(clinician),
+            evaluation_kind=None if evaluation is Select.BLANK else str(evaluation),
+        )
+        from slpterm.store.errors import StoreError, ValidationFailed
+
+        try:
+            participant_id = self._start(request)
+        except ValidationFailed as error:
+            self._problems([f"{field}: {message}" for field, message in error.problems])
+            return
+        except StoreError as error:
+            self._problems([str(error)])
+            return
+        self.dismiss(participant_id)
+
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#add-patient")
+    def _add_pressed(self) -> None:
+        self.action_add_patient()
+
+    @on(Input.Submitted, "#session-date")
+    def _date_submitted(self) -> None:
+        self.action_start()
+
+    @on(OptionList.OptionSelected, "#drafts")
+    def _draft_chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(str(event.option.id))
+
+    # -- group members ------------------------------------------------------------------------
+    def action_add_patient(self) -> None:
+        search = self.query_one("#group-filter", Input)
+        search.remove_class("hidden")
+        self.query_one("#group-candidates", OptionList).remove_class("hidden")
+        self._refresh_candidates("")
+        search.focus()
+
+    def _refresh_candidates(self, text: str) -> None:
+        words = text.lower().split()
+        chosen = {patient_id for patient_id, _ in self.patients}
+        matches = [(patient_id, name) for patient_id, name in self._candidates
+                   if patient_id not in chosen and all(word in name.lower() for word in words)][:8]
+        options = self.query_one("#group-candidates", OptionList)
+        options.clear_options()
+        options.add_options([Option(name, id=patient_id) for patient_id, name in matches])
+        if matches:
+            options.highlighted = 0
+
+    @on(Input.Changed, "#group-filter")
+    def _group_filter_changed(self, event: Input.Changed) -> None:
+        self._refresh_candidates(event.value)
+
+    @on(Input.Submitted, "#group-filter")
+    def _group_filter_submitted(self) -> None:
+        options = self.query_one("#group-candidates", OptionList)
+        if options.highlighted is None:
+            return
+        option = options.get_option_at_index(options.highlighted)
+        self._add_member(str(option.id), str(option.prompt))
+
+    @on(OptionList.OptionSelected, "#group-candidates")
+    def _candidate_chosen(self, event: OptionList.OptionSelected) -> None:
+        self._add_member(str(event.option.id), str(event.option.prompt))
+
+    def _add_member(self, patient_id: str, name: str) -> None:
+        self.patients.append((patient_id, name))
+        self.query_one("#new-session-patients", Static).update(self._patients_text())
+        if len(self.patients) >= 2:
+            self.query_one("#session-type", Select).value = SessionType.GROUP_TREATMENT.value
+        search = self.query_one("#group-filter", Input)
+        search.value = ""
+        self._refresh_candidates("")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
