@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 
+from slpterm.domain.clock import FakeClock
 from slpterm.store import Store, open_store
 
 
@@ -31,3 +32,33 @@ def patient(store):
     store.patients.add_diagnosis(patient_id=patient.id, code="F80.0", role="treatment",
                                  description="Phonological disorder")
     return patient
+
+
+
+@pytest.fixture
+def clinic_dir(tmp_path):
+    """A data directory with a clinic, a clinician and one Medicaid child with a certified plan and two goals."""
+    data_dir = tmp_path / "data"
+    store = open_store(data_dir)
+    store.clinic.save_clinic(name="Harbor Speech", npi="1234567893", tax_id="12-3456789", address_line1="1 Pier Rd",
+                             city="Astoria", state="OR", postal_code="97103")
+    store.clinic.add_clinician(first_name="Rosa", last_name="Fennimore", npi="1234567893")
+    patient = store.patients.create(first_name="Milo", last_name="Quillfeather", external_id="P-1",
+                                    date_of_birth=date(2018, 4, 9))
+    store.patients.add_coverage(patient_id=patient.id, payer_kind="medicaid", payer_name="Oregon Health Plan",
+                                payer_id="OHP01", member_id="MQ123")
+    store.patients.add_diagnosis(patient_id=patient.id, code="F80.0", role="treatment")
+    plan = store.patients.add_plan(patient_id=patient.id, start_date=date(2026, 10, 1), end_date=date(2026, 12, 29),
+                                   frequency="2x/week", certified_on=date(2026, 10, 3),
+                                   certifying_physician_name="Dr. Lena Ortiz", certifying_physician_npi="1234567893",
+                                   status="certified")
+    store.patients.add_goal(plan_id=plan.id, disorder_area="speech_sound", text="/r/ initial position, word level",
+                            rank=1)
+    store.patients.add_goal(plan_id=plan.id, disorder_area="language", text="Answers wh- questions", rank=2)
+    store.close()
+    return data_dir
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(datetime(2026, 11, 2, 17, 0, tzinfo=timezone.utc))

@@ -237,7 +237,10 @@ class SessionScreen(Screen):
         self.query_one("#goals", GoalTally).focus()
 
     def action_focus_techniques(self) -> None:
-        self.query_one("#techniques", SelectionList).focus()
+        techniques = self.query_one("#techniques", SelectionList)
+        if techniques.highlighted is None and techniques.option_count:
+            techniques.highlighted = 0
+        techniques.focus()
 
     def action_focus_note(self) -> None:
         self.query_one("#note-subjective", TextArea).focus()

@@ -61,6 +61,10 @@ class VirtualTable(ScrollView, can_focus=True):
             self.table = table
             self.index = index
 
+        @property
+        def control(self) -> "VirtualTable":
+            return self.table
+
     def __init__(self, columns: Sequence[Column], *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
