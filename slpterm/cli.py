@@ -49,12 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sessions", type=int, metavar="N", help="number of synthetic sessions")
     demo.add_argument("--seed", type=int, default=None, help="random seed (same seed, same clinic)")
 
-    import importlib.util
+    from slpterm.coding.cli import add_rules_parser
+    from slpterm.export.cli import add_export_parser
+    from slpterm.services.patient_import import add_import_parser
 
-    if importlib.util.find_spec("slpterm.coding.cli"):
-        from slpterm.coding.cli import add_rules_parser
-
-        add_rules_parser(commands)
+    add_rules_parser(commands)
+    add_export_parser(commands)
+    add_import_parser(commands)
+    for subcommand in commands.choices.values():
+        subcommand.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
+                                help="data directory (as for the app)")
     return parser
 
 
@@ -83,6 +87,20 @@ def _run_demo_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_store(args: argparse.Namespace, module_name: str, function_name: str) -> int:
+    """Run a command function ``(args, store) -> int`` on the data directory."""
+    import importlib
+
+    from slpterm import paths
+    from slpterm.store import open_store
+
+    store = open_store(paths.data_dir(args.data_dir))
+    try:
+        return getattr(importlib.import_module(module_name), function_name)(args, store)
+    finally:
+        store.close()
+
+
 def _run_app(args: argparse.Namespace) -> int:
     from slpterm import paths
     from slpterm.ui.app import build_app
@@ -103,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _run_demo_command(args)
+        if args.command == "export":
+            return _with_store(args, "slpterm.export.cli", "run_export")
+        if args.command == "import-patients":
+            return _with_store(args, "slpterm.services.patient_import", "run_import")
         if args.command == "rules":
             from slpterm import paths
             from slpterm.coding.cli import run_rules

@@ -6,7 +6,8 @@ costs a fixed number of queries whatever its size:
 - payer kind and payer id come from the patient's lowest-ranked coverage; the payer policy
   (``slpterm.coding``) says whether progress reports and certification are tracked;
 - plans of care: those not discharged that end today or later, or else the latest one (so an
-  expired plan that nothing replaced is reported);
+  expired plan that nothing replaced is reported); a plan that a recertification follows is left
+  out (its successor carries what is due);
 - treatment days: distinct dates of the patient's sessions (evaluations included, drafts
   included: the visit happened) inside the plan's dates and after the last progress report's
   period end;
@@ -271,6 +272,8 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
 
 
 def _plan_facts(rows: list[tuple], dates_by_plan: dict, first_by_plan: dict, today: dt.date) -> list[PlanDueFacts]:
+    succeeded = {row[6] for row in rows if row[6]}
+    rows = [row for row in rows if row[0] not in succeeded]
     current = [row for row in rows if _date(row[3]) >= today]
     if not current and rows:
         current = [max(rows, key=lambda row: _date(row[3]))]

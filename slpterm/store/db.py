@@ -1,43 +1,48 @@
-"""Opening an slpterm data file: checks, migrations and the durability settings of SQLite.
+"""Opening an slpterm data file: checks, migrations, encryption and SQLite's durability settings.
 
 Every write runs in a transaction that starts with ``BEGIN IMMEDIATE`` so that a second running
 instance waits for the write lock (up to the busy timeout) instead of working on stale data, and
-every commit is flushed to disk (WAL with ``synchronous=FULL``).
+every commit is flushed to disk (WAL with ``synchronous=FULL``). With a passphrase the file is
+encrypted by SQLCipher; without one it is plain SQLite.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
+from slpterm.store import crypto
 from slpterm.store import models  # noqa: F401  (registers the tables)
 from slpterm.store.errors import (
     CorruptDatabase,
     DataDirectoryUnusable,
     NotAnSlptermDatabase,
+    PassphraseRequired,
     SchemaTooNew,
+    StorageUnavailable,
+    WrongPassphraseOrDamaged,
 )
 from slpterm.store.triggers import immutability_triggers
 
 DATABASE_FILE_NAME = "slpterm.sqlite3"
 APPLICATION_ID = 0x534C5054  # "SLPT"
-SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_SECONDS = 30
 
 
-def _migrate_1_to_2(connection: sqlite3.Connection) -> None:
+def _migrate_1_to_2(connection) -> None:  # noqa: ANN001
     """Version 2 added other providers' therapy amounts (KX) and the timer heartbeat."""
     connection.execute("ALTER TABLE session ADD COLUMN heartbeat_at DATETIME")
     table = SQLModel.metadata.tables["therapyyearamount"]
-    from sqlalchemy.schema import CreateIndex, CreateTable
     from sqlalchemy.dialects import sqlite as sqlite_dialect
+    from sqlalchemy.schema import CreateIndex, CreateTable
 
     dialect = sqlite_dialect.dialect()
     connection.execute(str(CreateTable(table).compile(dialect=dialect)))
@@ -46,30 +51,37 @@ def _migrate_1_to_2(connection: sqlite3.Connection) -> None:
 
 
 # Each step takes a database at version N to N + 1 inside one transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[object], None]] = {1: _migrate_1_to_2}
 SCHEMA_VERSION = max(MIGRATIONS) + 1
 
 
-def _inspect(path: Path) -> tuple[int, int, int]:
+def _inspect(path: Path, passphrase: str | None) -> tuple[int, int, int]:
     """Return (application_id, user_version, table count) without changing the file."""
     if path.stat().st_size == 0:
         return 0, 0, 0
-    with path.open("rb") as handle:
-        header = handle.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
-        raise NotAnSlptermDatabase(
-            f"{path} is not an slpterm database (it is not an SQLite file at all). "
-            "Choose another data directory or move the file away. The file was not changed."
-        )
+    encrypted = crypto.is_encrypted_file(path)
+    if not encrypted and not crypto.is_plain_sqlite_file(path):
+        raise NotAnSlptermDatabase(_not_sqlite_message(path))
+    if encrypted and passphrase is None:
+        raise PassphraseRequired(f"{path} is encrypted; enter its passphrase to open it.")
+    if not encrypted and passphrase is not None:
+        passphrase = None  # a plain file opens as it is; setting a passphrase encrypts it later
+    module = crypto.driver(passphrase)
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+        connection = crypto.connect(path, passphrase, read_only=True, timeout=BUSY_TIMEOUT_SECONDS)
         try:
             app_id = connection.execute("PRAGMA application_id").fetchone()[0]
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             tables = connection.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]
         finally:
             connection.close()
-    except sqlite3.DatabaseError as error:
+    except module.DatabaseError as error:
+        if encrypted:
+            raise WrongPassphraseOrDamaged(
+                f"{path} could not be opened: either the passphrase is wrong or the file is damaged "
+                "(SQLCipher cannot tell these apart). Try the passphrase again; if it is right, restore "
+                "the file from a backup (slpterm restore FILE). The file was not changed."
+            ) from error
         raise CorruptDatabase(
             f"{path} cannot be read ({error}); it is damaged. Restore it from a backup "
             "(slpterm restore FILE). The file was not changed."
@@ -77,16 +89,21 @@ def _inspect(path: Path) -> tuple[int, int, int]:
     return app_id, version, tables
 
 
-def _backup_copy(path: Path, version: int) -> Path:
+def _not_sqlite_message(path: Path) -> str:
+    return (f"{path} is not an slpterm database (it is not an SQLite file at all). "
+            "Choose another data directory or move the file away. The file was not changed.")
+
+
+def _backup_copy(path: Path, version: int, passphrase: str | None) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.stem}.schema{version}-backup-{stamp}{path.suffix}")
-    copy_database(path, target)
+    crypto.copy(path, passphrase, target)
     return target
 
 
-def _migrate(path: Path, version: int) -> Path:
-    backup = _backup_copy(path, version)
-    connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
+def _migrate(path: Path, version: int, passphrase: str | None) -> Path:
+    backup = _backup_copy(path, version, passphrase)
+    connection = crypto.connect(path, passphrase, timeout=BUSY_TIMEOUT_SECONDS)
     try:
         for step in range(version, SCHEMA_VERSION):
             connection.execute("BEGIN IMMEDIATE")
@@ -102,40 +119,44 @@ def _migrate(path: Path, version: int) -> Path:
     return backup
 
 
-def _configure_connection(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-    # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's own BEGIN would be deferred).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = FULL")
-    cursor.close()
-
-
-def _make_engine(path: Path, begin_statement: str) -> Engine:
-    engine = create_engine(
-        f"sqlite:///{path}",
-        connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
-    )
-    event.listen(engine, "connect", _configure_connection)
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection) -> None:  # noqa: ANN001
-        connection.exec_driver_sql(begin_statement)
-
-    return engine
+def _storage_error(error: Exception, path: Path) -> StorageUnavailable:
+    reason = str(getattr(error, "orig", error)).lower()
+    if "full" in reason:
+        return StorageUnavailable(
+            "The disk is full, so the last change was not saved. Free some space; slpterm keeps what is on "
+            "screen and saves it again.")
+    if "readonly" in reason or "read-only" in reason or "permission" in reason:
+        return StorageUnavailable(
+            f"The data file {path} is read-only, so the last change was not saved. Make the folder writable "
+            "or open another data directory with --data-dir.")
+    if "locked" in reason or "busy" in reason:
+        return StorageUnavailable(
+            "Another slpterm is writing to the same data file and did not finish in time; the change was not "
+            "saved. Try again in a moment.")
+    return StorageUnavailable(f"The change could not be saved ({reason}). Nothing was written.")
 
 
 class Database:
     """An open data file with separate engines for reading and writing."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, passphrase: str | None = None) -> None:
         self.path = path
         self.migration_backup: Path | None = None
+        self.passphrase = passphrase
         self._prepare()
-        self.read_engine = _make_engine(path, "BEGIN")
-        self.write_engine = _make_engine(path, "BEGIN IMMEDIATE")
+        self.encrypted = crypto.is_encrypted_file(path)
+        if not self.encrypted:
+            self.passphrase = None
+        self._identity = self._file_identity()
+        self.read_engine = self._make_engine("BEGIN")
+        self.write_engine = self._make_engine("BEGIN IMMEDIATE")
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return status.st_dev, status.st_ino
 
     def _prepare(self) -> None:
         path = self.path
@@ -147,7 +168,10 @@ class Database:
                 "Choose another with --data-dir DIR or SLPTERM_DATA_DIR."
             ) from error
         if path.exists():
-            app_id, version, tables = _inspect(path)
+            if crypto.is_encrypted_file(path) and self.passphrase is None and not crypto.encryption_available():
+                raise NotAnSlptermDatabase(_not_sqlite_message(path))
+            app_id, version, tables = _inspect(path, self.passphrase)
+            passphrase = self.passphrase if crypto.is_encrypted_file(path) else None
             if tables and app_id != APPLICATION_ID:
                 raise NotAnSlptermDatabase(
                     f"{path} is an SQLite database of another program, not slpterm's. "
@@ -157,7 +181,7 @@ class Database:
                 if version > SCHEMA_VERSION:
                     raise SchemaTooNew(str(path), version, SCHEMA_VERSION)
                 if version < SCHEMA_VERSION:
-                    self.migration_backup = _migrate(path, version)
+                    self.migration_backup = _migrate(path, version, passphrase)
                 return
         self._create(path)
 
@@ -182,18 +206,58 @@ class Database:
         finally:
             engine.dispose()
 
+    def _make_engine(self, begin_statement: str) -> Engine:
+        passphrase = self.passphrase
+        module = crypto.driver(passphrase)
+        engine = create_engine(
+            f"sqlite:///{self.path}",
+            module=module,
+            connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+        )
+
+        @event.listens_for(engine, "connect")
+        def _configure(dbapi_connection, _record) -> None:  # noqa: ANN001
+            # Let the begin event issue BEGIN itself (the driver's own BEGIN would be deferred).
+            dbapi_connection.isolation_level = None
+            crypto.apply_key(dbapi_connection, passphrase)
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection) -> None:  # noqa: ANN001
+            connection.exec_driver_sql(begin_statement)
+
+        return engine
+
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         with Session(self.read_engine, expire_on_commit=False) as session:
             yield session
 
+    def check_file_unchanged(self) -> None:
+        """Refuse to write into a file that was deleted or replaced while slpterm had it open."""
+        if self._file_identity() != self._identity:
+            raise StorageUnavailable(
+                f"The data file {self.path} was deleted or replaced while slpterm was running, so nothing "
+                "more is written to it. Quit slpterm and start it again to open the file that is there now "
+                "(or restore a backup)."
+            )
+
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction (BEGIN IMMEDIATE), committed durably when the block ends."""
+        self.check_file_unchanged()
         with Session(self.write_engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
+            except exc.OperationalError as error:
+                session.rollback()
+                raise _storage_error(error, self.path) from error
             except BaseException:
                 session.rollback()
                 raise
@@ -212,14 +276,6 @@ class Database:
         self.write_engine.dispose()
 
 
-def copy_database(source: Path, target: Path) -> None:
+def copy_database(source: Path, target: Path, passphrase: str | None = None) -> None:
     """A consistent copy through SQLite's online backup (safe while the app writes)."""
-    source_connection = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
-    try:
-        target_connection = sqlite3.connect(target)
-        try:
-            source_connection.backup(target_connection)
-        finally:
-            target_connection.close()
-    finally:
-        source_connection.close()
+    crypto.copy(source, passphrase, target)

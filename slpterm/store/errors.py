@@ -44,3 +44,19 @@ class ValidationFailed(StoreError):
 
 class NotFound(StoreError):
     pass
+
+
+class PassphraseRequired(StoreError):
+    """The data file is encrypted; open it with its passphrase."""
+
+
+class WrongPassphraseOrDamaged(StoreError):
+    pass
+
+
+class EncryptionUnavailable(StoreError):
+    pass
+
+
+class StorageUnavailable(StoreError):
+    """A write could not reach the disk (full, read-only, file replaced); nothing was written."""

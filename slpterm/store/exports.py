@@ -7,6 +7,7 @@ from datetime import date
 from sqlmodel import col, func, select
 
 from slpterm.store.base import Repository
+from slpterm.store.errors import LockedRecord
 from slpterm.store.models import ExportBatch, ExportBatchItem
 
 
@@ -20,9 +21,16 @@ class ExportRepository(Repository):
         checksum: str,
         range_from: date | None = None,
         range_to: date | None = None,
+        control_number: int | None = None,
     ) -> ExportBatch:
+        """Record a written export; ``control_number`` is the one printed in the files, if planned."""
         with self.db.write() as session:
             control = session.exec(select(func.max(ExportBatch.control_number))).one() or 0
+            if control_number is not None and control_number <= control:
+                raise LockedRecord(
+                    f"Batch number {control_number} is already used (another export was recorded meanwhile); "
+                    "export again to get a new number."
+                )
             batch = ExportBatch(
                 created_by=self.store.actor,
                 format=format,
@@ -30,7 +38,7 @@ class ExportRepository(Repository):
                 range_to=range_to,
                 file_names="\n".join(file_names),
                 checksum=checksum,
-                control_number=control + 1,
+                control_number=control_number if control_number is not None else control + 1,
             )
             session.add(batch)
             session.flush()
@@ -39,6 +47,10 @@ class ExportRepository(Repository):
             self.audit(session, "export", "exportbatch", batch.id,
                        {"format": format, "sessions": len(participant_ids), "files": file_names})
             return batch
+
+    def next_control_number(self) -> int:
+        with self.db.read() as session:
+            return (session.exec(select(func.max(ExportBatch.control_number))).one() or 0) + 1
 
     def batches(self) -> list[ExportBatch]:
         with self.db.read() as session:

@@ -452,3 +452,57 @@ class PatientRepository(Repository):
 
     def add_progress_report(self, **fields: object) -> ProgressReport:
         return self._insert(ProgressReport(**fields))
+
+    # -- import -------------------------------------------------------------------------------
+    def external_ids(self) -> set[str]:
+        """Every patient/student ID in use (archived patients included)."""
+        with self.db.read() as session:
+            return {value for value in session.exec(select(Patient.external_id)) if value}
+
+    def import_charts(self, charts: list[tuple[dict, dict | None, list[dict]]]) -> tuple[list[Patient], list[str]]:
+        """Create patients with their coverage and diagnoses in one transaction.
+
+        Each entry is (patient fields, coverage fields or None, diagnosis fields). Every record is
+        checked first; if any is refused, ValidationFailed names it and nothing is written. An ID
+        already present is skipped and returned in the second list, never duplicated.
+        """
+        existing = self.external_ids()
+        planned: list[tuple[Patient, Coverage | None, list[Diagnosis]]] = []
+        skipped: list[str] = []
+        for patient_fields, coverage_fields, diagnosis_fields in charts:
+            patient = Patient(**patient_fields)
+            if patient.external_id and patient.external_id in existing:
+                skipped.append(patient.external_id)
+                continue
+            label = patient.external_id or patient.display_name
+            try:
+                self.check_patient(patient, set(patient_fields))
+                coverage = None
+                if coverage_fields is not None:
+                    coverage = Coverage(patient_id=patient.id, **coverage_fields)
+                    self.check_coverage(coverage, set(coverage_fields))
+                diagnoses = []
+                for fields in diagnosis_fields:
+                    diagnosis = Diagnosis(patient_id=patient.id, **fields)
+                    self.check_diagnosis(diagnosis)
+                    diagnoses.append(diagnosis)
+            except ValidationFailed as error:
+                raise ValidationFailed([(f"{label} {name}", message) for name, message in error.problems]) from None
+            if patient.external_id:
+                existing.add(patient.external_id)
+            planned.append((patient, coverage, diagnoses))
+        with self.db.write() as session:
+            for patient, coverage, diagnoses in planned:
+                session.add(patient)
+            session.flush()
+            for patient, coverage, diagnoses in planned:
+                for record in ([coverage] if coverage is not None else []) + diagnoses:
+                    session.add(record)
+            session.flush()
+            for patient, coverage, diagnoses in planned:
+                self.audit(session, "import", "patient", patient.id, {
+                    **patient.model_dump(mode="json"),
+                    "coverage": coverage.model_dump(mode="json") if coverage is not None else None,
+                    "diagnoses": [diagnosis.code for diagnosis in diagnoses],
+                })
+        return [patient for patient, _, _ in planned], skipped

@@ -1,4 +1,8 @@
-"""The caseload: every patient, filtered as you type; Enter opens the chart."""
+"""The caseload: every patient, filtered as you type; Enter opens the chart.
+
+The rows come first; what each patient needs next (the "Needs" column, from
+``slpterm.services.due``) is computed in the same worker right after and filled in.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +50,8 @@ class CaseloadScreen(Screen):
 
     BINDINGS = [
         Binding("escape", "clear_filter", "Clear filter", id="caseload.clear"),
+        Binding("ctrl+n", "new_patient", "New patient", id="caseload.new_patient"),
+        Binding("ctrl+o", "import_patients", "Import CSV", id="caseload.import"),
         Binding("ctrl+r", "toggle_archived", "Show archived", id="caseload.archived"),
         Binding("up", "move(-1)", "Up", show=False, id="caseload.up"),
         Binding("down", "move(1)", "Down", show=False, id="caseload.down"),
@@ -81,18 +87,38 @@ class CaseloadScreen(Screen):
             return
         rows = store.caseload.rows(include_archived=self._include_archived)
         self.app.call_from_thread(self._rows_loaded, rows)
+        try:
+            from slpterm.services.due import caseload_due_summaries
+
+            summaries = caseload_due_summaries(store, self.app.clock.today())
+        except Exception as error:  # noqa: BLE001 - the caseload stays usable without the due column
+            self.app.call_from_thread(self.notify, f"What is due could not be computed: {error}", severity="warning")
+            return
+        self.app.call_from_thread(self._due_loaded, rows, summaries)
 
     def _rows_loaded(self, rows: list) -> None:
         self._all_rows = rows
-        self._apply_filter()
+        self._apply_filter(keep_cursor=True)
 
-    def _apply_filter(self) -> None:
+    def _due_loaded(self, rows: list, summaries: dict[str, str]) -> None:
+        if rows is not self._all_rows:
+            return
+        for row in rows:
+            row.due = summaries.get(row.patient_id, "")
+        self._apply_filter(keep_cursor=True)
+
+    def _apply_filter(self, keep_cursor: bool = False) -> None:
         from slpterm.store.caseload import filter_rows
 
         query = self.query_one("#filter", Input).value
+        selected = self.selected_patient_id if keep_cursor else None
         self._shown = filter_rows(self._all_rows, query)
         self.table.set_rows([_row_cells(row) for row in self._shown],
                             muted={index for index, row in enumerate(self._shown) if row.archived})
+        if selected is not None:
+            index = next((i for i, row in enumerate(self._shown) if row.patient_id == selected), None)
+            if index is not None:
+                self.table.cursor = index
         total = len(self._all_rows)
         shown = len(self._shown)
         drafts = sum(row.drafts for row in self._all_rows)
@@ -124,11 +150,35 @@ class CaseloadScreen(Screen):
         row = self._shown[self.table.cursor]
         from slpterm.ui.screens.patient import PatientScreen
 
-        self.app.push_screen(PatientScreen(row.patient_id))
+        self.app.push_screen(PatientScreen(row.patient_id, row.name))
 
     @property
     def selected_patient_id(self) -> str | None:
-        return self._shown[self.table.cursor].patient_id if self._shown else None
+        if not self._shown:
+            return None
+        return self._shown[min(self.table.cursor, len(self._shown) - 1)].patient_id
+
+    def action_new_patient(self) -> None:
+        if self.app.store is None:
+            self.notify("Still opening the data file…", severity="warning")
+            return
+        from slpterm.ui.screens.chart_forms import PatientForm
+
+        self.app.push_screen(PatientForm(), self._patient_created)
+
+    def _patient_created(self, patient_id: str | None) -> None:
+        if patient_id:
+            from slpterm.ui.screens.patient import PatientScreen
+
+            self.app.push_screen(PatientScreen(patient_id))
+
+    def action_import_patients(self) -> None:
+        if self.app.store is None:
+            self.notify("Still opening the data file…", severity="warning")
+            return
+        from slpterm.ui.screens.chart_import import ImportScreen
+
+        self.app.push_screen(ImportScreen())
 
     def action_move(self, delta: int) -> None:
         self.table.move_cursor(delta)

@@ -1,0 +1,26 @@
+"""Exports of signed, coded encounters: CSV, JSON, FHIR R4, X12 837P and superbills.
+
+Input is a list of ``slpterm.domain.encounter.EncounterRecord``; nothing here touches the database
+except :func:`slpterm.export.batch.run_export`, which asks ``store.exports`` for exported ids and
+records the batch. No UI toolkit is imported.
+
+Public API
+----------
+``slpterm.export.batch``
+    ``run_export(store, encounters, format, out_dir, *, range_from=None, range_to=None,
+    include_exported=False, now=None, production=True) -> ExportOutcome``
+        select, render, write atomically, record the batch. Raises ``ExportError`` when files cannot
+        be written or recorded (then nothing is left behind).
+    ``select_encounters(encounters, format, *, include_exported=False, exported_ids=()) -> Selection``
+        ``Selection.ready`` / ``.held`` (``HeldBack(encounter, reasons)``) / ``.already_exported``.
+    ``render_files(encounters, format, batch) -> list[tuple[str, bytes]]``
+    ``write_files_atomically(out_dir, files) -> list[Path]``, ``checksum(files) -> str``,
+    ``next_control_number(store) -> int``, ``describe_held(held) -> str``.
+``slpterm.export.common``: ``ExportFormat`` (csv, json, fhir, x12, superbill), ``BatchInfo``,
+    ``ExportError``.
+Per format (pure, in memory): ``csv_export.render_csv``, ``json_export.render_json`` (schema
+    "slpterm-encounters" v1, docs/export-json-schema.md), ``fhir.render_fhir`` / ``fhir.build_bundle``,
+    ``x12.render_837p`` (+ ``x12.clinic_problems``, ``x12.encounter_problems``, ``x12.build_claims``),
+    ``superbill.render_superbill``; each takes ``(encounters, batch: BatchInfo)``.
+``slpterm.export.cli``: ``add_export_parser(commands)``, ``run_export(args, store) -> int``.
+"""

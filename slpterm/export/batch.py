@@ -1,0 +1,295 @@
+"""One export run: choose the encounters, write the files safely, record the batch.
+
+Order of work, so that a failure never leaves a half-written file or a batch without its file:
+select (signed, no scrubber errors, not exported before unless asked) -> render every file in
+memory -> write each to a temporary name in the target folder, fsync, rename -> record the batch
+in the store -> if recording fails, remove the files again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from slpterm.domain.encounter import EncounterRecord
+from slpterm.export.common import BatchInfo, ExportError, ExportFormat, patient_name, sort_encounters
+
+FILE_NAMES = {
+    ExportFormat.CSV: "slpterm-encounters-{label}.csv",
+    ExportFormat.JSON: "slpterm-encounters-{label}.json",
+    ExportFormat.FHIR: "slpterm-fhir-{label}.json",
+    ExportFormat.X12: "slpterm-837p-{label}.x12",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.message} Fix: {self.fix}" if self.fix else self.message
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """An encounter that is not exported, with every reason."""
+
+    encounter: EncounterRecord
+    reasons: tuple[Reason, ...]
+
+
+@dataclass
+class Selection:
+    ready: list[EncounterRecord] = field(default_factory=list)
+    held: list[HeldBack] = field(default_factory=list)
+    already_exported: list[EncounterRecord] = field(default_factory=list)
+
+
+@dataclass
+class ExportOutcome:
+    """What an export did. ``problems`` explains why nothing was written (empty on success)."""
+
+    format: ExportFormat
+    files: list[Path] = field(default_factory=list)
+    exported_ids: list[str] = field(default_factory=list)
+    held: list[HeldBack] = field(default_factory=list)
+    skipped_exported: list[EncounterRecord] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    batch_id: str | None = None
+    control_number: int | None = None
+    checksum: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.files) and not self.problems
+
+
+def hold_reasons(encounter: EncounterRecord, format: ExportFormat) -> list[Reason]:
+    """Why ``encounter`` cannot go into a ``format`` export (empty when it can)."""
+    reasons: list[Reason] = []
+    if encounter.signed_at is None:
+        reasons.append(Reason("The note is not signed.", "Sign the session (F3) first."))
+    reasons += [Reason(finding.message, finding.fix) for finding in encounter.coding.errors]
+    if not encounter.coding.lines and not encounter.coding.errors:
+        reasons.append(Reason("The session has no billable claim lines.",
+                              "Check the session type and the minutes recorded."))
+    if format is ExportFormat.X12:
+        from slpterm.export.x12 import encounter_problems
+
+        if encounter.coding.lines:
+            reasons += [Reason(problem) for problem in encounter_problems(encounter)
+                        if problem != "No billable claim lines."]
+    return reasons
+
+
+def select_encounters(encounters: Iterable[EncounterRecord], format: ExportFormat | str, *,
+                      include_exported: bool = False, exported_ids: Iterable[str] = ()) -> Selection:
+    """Split encounters into ready, held back (with reasons) and already exported (skipped)."""
+    format = ExportFormat(format)
+    exported = set(exported_ids)
+    selection = Selection()
+    for encounter in sort_encounters(encounters):
+        reasons = hold_reasons(encounter, format)
+        if reasons:
+            selection.held.append(HeldBack(encounter, tuple(reasons)))
+        elif not include_exported and (encounter.exported_before or encounter.participant_id in exported):
+            selection.already_exported.append(encounter)
+        else:
+            selection.ready.append(encounter)
+    if format is ExportFormat.X12 and selection.ready:
+        from slpterm.export.x12 import build_claims
+
+        _, refused = build_claims(selection.ready)
+        refused_ids = {encounter.participant_id for encounter, _ in refused}
+        selection.ready = [e for e in selection.ready if e.participant_id not in refused_ids]
+        selection.held += [HeldBack(encounter, (Reason(reason),)) for encounter, reason in refused]
+    return selection
+
+
+def render_files(encounters: Sequence[EncounterRecord], format: ExportFormat | str,
+                 batch: BatchInfo) -> list[tuple[str, bytes]]:
+    """The files of one export as (file name, content) pairs, rendered in memory."""
+    format = ExportFormat(format)
+    label = batch.label
+    if format is ExportFormat.CSV:
+        from slpterm.export.csv_export import render_csv
+
+        return [(FILE_NAMES[format].format(label=label), render_csv(encounters, batch))]
+    if format is ExportFormat.JSON:
+        from slpterm.export.json_export import render_json
+
+        return [(FILE_NAMES[format].format(label=label), render_json(encounters, batch))]
+    if format is ExportFormat.FHIR:
+        from slpterm.export.fhir import render_fhir
+
+        return [(FILE_NAMES[format].format(label=label), render_fhir(encounters, batch))]
+    if format is ExportFormat.X12:
+        from slpterm.export.x12 import render_837p
+
+        text, _ = render_837p(encounters, batch)
+        return [(FILE_NAMES[format].format(label=label), text.encode("ascii"))]
+    from slpterm.export.superbill import group_by_patient, render_superbill, superbill_file_stem
+
+    files = []
+    used: set[str] = set()
+    for patient_id, patient_encounters in group_by_patient(encounters).items():
+        stem = superbill_file_stem(patient_encounters[0], batch)
+        if stem in used:
+            stem = f"{stem}-{patient_id[:8]}"
+        used.add(stem)
+        files.append((f"{stem}.md", render_superbill(patient_encounters, batch).encode("utf-8")))
+    return files
+
+
+def checksum(files: Sequence[tuple[str, bytes]]) -> str:
+    """sha256 of the file for one file; for several, sha256 of the manifest
+    ``<sha256>  <name>`` lines sorted by name (the output of ``sha256sum`` on them, sorted)."""
+    if len(files) == 1:
+        return hashlib.sha256(files[0][1]).hexdigest()
+    manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files))
+    return hashlib.sha256(manifest.encode("utf-8")).hexdigest()
+
+
+def _fsync_directory(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # not supported on this platform
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def write_files_atomically(out_dir: Path, files: Sequence[tuple[str, bytes]]) -> list[Path]:
+    """Write every file under a temporary name, fsync, then rename; on any failure remove them all.
+
+    Raises ExportError naming the folder when it cannot be created or written, or when a file of
+    the same name is already there (nothing is overwritten).
+    """
+    folder = Path(out_dir).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ExportError(f"The folder {folder} cannot be created: {error.strerror or error}. "
+                          "Choose a folder you can write to.") from error
+    if not folder.is_dir():
+        raise ExportError(f"{folder} is not a folder. Choose a folder for the export files.")
+    targets = [folder / name for name, _ in files]
+    existing = [target.name for target in targets if target.exists()]
+    if existing:
+        raise ExportError(f"{', '.join(existing)} already exists in {folder}; nothing was overwritten. "
+                          "Choose another folder or move the old file.")
+    temporaries: list[Path] = []
+    renamed: list[Path] = []
+    try:
+        for name, data in files:
+            descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+            temporaries.append(Path(temporary))
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for temporary, target in zip(temporaries, targets):
+            os.replace(temporary, target)
+            renamed.append(target)
+        _fsync_directory(folder)
+    except BaseException as error:
+        for path in temporaries + renamed:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
+        if isinstance(error, OSError):
+            raise ExportError(f"Could not write the export files to {folder}: {error.strerror or error}. "
+                              "No file was left behind and no batch was recorded.") from error
+        raise
+    return targets
+
+
+def next_control_number(store: Any) -> int:
+    """The control number the next recorded batch will get (X12 ISA13/GS06 and the batch ID)."""
+    return int(store.exports.next_control_number())
+
+
+def run_export(store: Any, encounters: Sequence[EncounterRecord], format: ExportFormat | str, out_dir: Path, *,
+               range_from: date | None = None, range_to: date | None = None, include_exported: bool = False,
+               now: datetime | None = None, production: bool = True) -> ExportOutcome:
+    """Export the ready encounters to ``out_dir`` and record the batch in ``store``.
+
+    Returns the outcome; when nothing can be exported, ``outcome.problems`` says why and no file is
+    written. Raises ExportError when the files cannot be written or the batch cannot be recorded
+    (in both cases no file is left and no batch is recorded).
+    """
+    format = ExportFormat(format)
+    selection = select_encounters(encounters, format, include_exported=include_exported,
+                                  exported_ids=store.exports.exported_participant_ids())
+    outcome = ExportOutcome(format=format, held=selection.held, skipped_exported=selection.already_exported)
+    if not selection.ready:
+        outcome.problems.append(_nothing_to_export(encounters, selection))
+        return outcome
+    if format is ExportFormat.X12:
+        from slpterm.export.x12 import clinic_problems
+
+        outcome.problems += clinic_problems(selection.ready[0].clinic)
+        if outcome.problems:
+            return outcome
+        if len(_digits(selection.ready[0].clinic.postal_code)) != 9:
+            outcome.warnings.append("The clinic ZIP code has 5 digits; most payers want the 9-digit ZIP+4 for "
+                                    "the billing provider. Add it under Settings (F5).")
+
+    created_at = (now or datetime.now().astimezone())
+    planned = next_control_number(store)
+    batch = BatchInfo(number=planned, created_at=created_at, range_from=range_from, range_to=range_to,
+                      production=production)
+    files = render_files(selection.ready, format, batch)
+    written = write_files_atomically(Path(out_dir), files)
+    digest = checksum(files)
+    exported_ids = [encounter.participant_id for encounter in selection.ready]
+    try:
+        recorded = store.exports.record_batch(format=str(format), participant_ids=exported_ids,
+                                              file_names=[path.name for path in written], checksum=digest,
+                                              range_from=range_from, range_to=range_to,
+                                              control_number=planned)
+    except Exception as error:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise ExportError(f"The export batch could not be recorded ({error}); the files were removed again. "
+                          "Nothing was exported.") from error
+    outcome.files = written
+    outcome.exported_ids = exported_ids
+    outcome.checksum = digest
+    outcome.batch_id = recorded.id
+    outcome.control_number = recorded.control_number
+    return outcome
+
+
+def _digits(value: str) -> str:
+    return "".join(char for char in value or "" if char.isdigit())
+
+
+def _nothing_to_export(encounters: Sequence[EncounterRecord], selection: Selection) -> str:
+    if not encounters:
+        return "No signed sessions in the chosen date range."
+    parts = []
+    if selection.held:
+        parts.append(f"{len(selection.held)} held back by scrubber errors or missing data")
+    if selection.already_exported:
+        parts.append(f"{len(selection.already_exported)} already exported (re-export them with --include-exported)")
+    return "Nothing to export: " + "; ".join(parts) + "."
+
+
+def describe_held(held: HeldBack) -> str:
+    """One readable line per held-back encounter: who, when, and every reason."""
+    encounter = held.encounter
+    reasons = " ".join(str(reason) for reason in held.reasons)
+    return f"{encounter.date_of_service.isoformat()} {patient_name(encounter)} (session {encounter.session_id}): {reasons}"

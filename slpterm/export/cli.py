@@ -1,0 +1,87 @@
+"""``slpterm export``: the export from a terminal. Imports stay inside the functions so
+``slpterm --help`` does not load the exporters."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+FORMAT_CHOICES = ("csv", "json", "fhir", "x12", "superbill")
+
+
+def _date(text: str):  # noqa: ANN202
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def add_export_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add the ``export`` subcommand to the ``slpterm`` subparsers."""
+    parser = commands.add_parser(
+        "export", help="write signed, coded sessions as CSV, JSON, FHIR R4, X12 837P or superbills",
+        description="Write the signed sessions in a date range (default: everything signed and not yet "
+                    "exported) into DIR. Sessions with scrubber errors are held back and listed; sessions "
+                    "already in an earlier export are skipped unless --include-exported is given. "
+                    "Exit status 1 when nothing could be exported.",
+    )
+    parser.add_argument("--format", required=True, choices=FORMAT_CHOICES,
+                        help="csv, json, fhir (R4 Bundle), x12 (837P claim file) or superbill (one per patient)")
+    parser.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="first date of service")
+    parser.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="last date of service")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the files (created if missing)")
+    parser.add_argument("--include-exported", action="store_true",
+                        help="also export sessions that are already in an earlier batch (resubmission)")
+    parser.add_argument("--test", action="store_true", help="mark an X12 file as a test file (ISA15 = T)")
+    return parser
+
+
+def run_export(args: argparse.Namespace, store: Any) -> int:
+    """Run ``slpterm export``; prints what was written and what was held back. Returns the exit status."""
+    from datetime import date
+    from pathlib import Path
+
+    from slpterm.export.batch import describe_held
+    from slpterm.export.batch import run_export as export
+    from slpterm.export.common import ExportError
+
+    if args.date_from and args.date_to and args.date_from > args.date_to:
+        print("slpterm: --from is after --to.", file=sys.stderr)
+        return 2
+    try:
+        from slpterm.services.encounters import load_encounters
+    except ImportError:
+        print("slpterm: loading encounters is not available in this installation.", file=sys.stderr)
+        return 2
+    encounters = load_encounters(store, date_from=args.date_from, date_to=args.date_to, include_exported=True,
+                                 today=date.today())
+    try:
+        outcome = export(store, encounters, args.format, Path(args.out).expanduser(), range_from=args.date_from,
+                         range_to=args.date_to, include_exported=args.include_exported,
+                         production=not getattr(args, "test", False))
+    except ExportError as error:
+        print(f"slpterm: {error}", file=sys.stderr)
+        return 1
+    for path in outcome.files:
+        print(f"Wrote {path}")
+    if outcome.ok:
+        print(f"Batch {outcome.control_number:06d}: {len(outcome.exported_ids)} session(s), sha256 {outcome.checksum}")
+    if outcome.skipped_exported:
+        print(f"Skipped {len(outcome.skipped_exported)} session(s) already exported "
+              "(use --include-exported to export them again).")
+    stream = sys.stdout if outcome.ok else sys.stderr
+    if outcome.held:
+        print(f"Held back {len(outcome.held)} session(s):", file=stream)
+        for held in outcome.held:
+            print(f"  - {describe_held(held)}", file=stream)
+    for warning in outcome.warnings:
+        print(f"Warning: {warning}", file=stream)
+    if not outcome.ok:
+        print("slpterm: nothing was exported.", file=sys.stderr)
+        for problem in outcome.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,98 @@
+"""Helpers shared by the exporters: formats, money text, ordering and file naming."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Iterable, Sequence
+
+from slpterm.domain.encounter import EncounterRecord
+
+CENT = Decimal("0.01")
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+    FHIR = "fhir"
+    X12 = "x12"
+    SUPERBILL = "superbill"
+
+    @property
+    def label(self) -> str:
+        return FORMAT_LABELS[self]
+
+
+FORMAT_LABELS = {
+    ExportFormat.CSV: "CSV (one row per claim line)",
+    ExportFormat.JSON: "JSON (slpterm-encounters v1)",
+    ExportFormat.FHIR: "FHIR R4 Bundle",
+    ExportFormat.X12: "X12 837P claim file",
+    ExportFormat.SUPERBILL: "Superbill per patient (Markdown)",
+}
+
+
+class ExportError(Exception):
+    """An export that cannot be written; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """What every file of one export carries: the batch number, when, and the chosen range."""
+
+    number: int
+    created_at: datetime
+    range_from: date | None = None
+    range_to: date | None = None
+    production: bool = True
+
+    @property
+    def label(self) -> str:
+        """The batch ID printed in files; equals ExportBatch.control_number."""
+        return f"{self.number:06d}"
+
+
+def money(amount: Decimal) -> str:
+    """Money as text with two decimals: Decimal('145') -> '145.00'."""
+    return str(Decimal(amount).quantize(CENT))
+
+
+def patient_name(encounter: EncounterRecord) -> str:
+    return f"{encounter.patient.last_name}, {encounter.patient.first_name}".strip(", ")
+
+
+def sort_encounters(encounters: Iterable[EncounterRecord]) -> list[EncounterRecord]:
+    """Stable order for every file: date, patient name, patient, session."""
+    return sorted(encounters, key=lambda e: (e.date_of_service, e.patient.last_name.casefold(),
+                                             e.patient.first_name.casefold(), e.patient.id,
+                                             e.started_at.isoformat() if e.started_at else "", e.session_id,
+                                             e.participant_id))
+
+
+def line_diagnosis_codes(encounter: EncounterRecord, pointers: Sequence[int]) -> list[str]:
+    """The ICD-10-CM codes a line's 1-based pointers name, in pointer order (unknown pointers skipped)."""
+    codes = diagnosis_codes(encounter)
+    return [codes[p - 1] for p in pointers if 1 <= p <= len(codes)]
+
+
+def diagnosis_codes(encounter: EncounterRecord) -> list[str]:
+    """The encounter's diagnoses in pointer order (the coding result's order wins when present)."""
+    if encounter.coding.diagnoses:
+        return list(encounter.coding.diagnoses)
+    return [d.code for d in encounter.diagnoses]
+
+
+def diagnosis_description(encounter: EncounterRecord, code: str) -> str:
+    for diagnosis in encounter.diagnoses:
+        if diagnosis.code == code:
+            return diagnosis.description
+    return ""
+
+
+def diagnosis_role(encounter: EncounterRecord, code: str) -> str:
+    for diagnosis in encounter.diagnoses:
+        if diagnosis.code == code:
+            return diagnosis.role
+    return ""

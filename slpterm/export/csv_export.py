@@ -1,0 +1,62 @@
+"""CSV: one row per claim line, UTF-8 with a byte-order mark so spreadsheets open it cleanly.
+
+Cells that a spreadsheet would read as a formula (text starting with =, +, -, @, tab or carriage
+return) are prefixed with a single quote.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Sequence
+
+from slpterm.domain.encounter import EncounterRecord
+from slpterm.export.common import BatchInfo, line_diagnosis_codes, money, sort_encounters
+
+COLUMNS = (
+    "patient_id", "patient_last_name", "patient_first_name", "patient_date_of_birth",
+    "date_of_service", "place_of_service", "cpt", "modifier_1", "modifier_2", "modifier_3", "modifier_4",
+    "units", "charge", "diagnosis_1", "diagnosis_2", "diagnosis_3", "diagnosis_4",
+    "rendering_npi", "rendering_clinician", "payer_name", "payer_id", "member_id",
+    "session_id", "participant_id", "batch_id",
+)
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """Prefix formula-looking text with a single quote so a spreadsheet shows it as text."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def csv_rows(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> list[list[str]]:
+    """The data rows (header excluded), before formula neutralisation."""
+    rows = []
+    for encounter in sort_encounters(encounters):
+        patient = encounter.patient
+        coverage = encounter.coverage
+        clinician = encounter.clinician
+        for item in encounter.coding.lines:
+            modifiers = list(item.modifiers[:4]) + [""] * (4 - len(item.modifiers[:4]))
+            codes = line_diagnosis_codes(encounter, item.diagnosis_pointers)[:4]
+            codes += [""] * (4 - len(codes))
+            rows.append([
+                patient.external_id or patient.id, patient.last_name, patient.first_name,
+                patient.date_of_birth.isoformat() if patient.date_of_birth else "",
+                item.date_of_service.isoformat(), item.place_of_service, item.code, *modifiers,
+                str(item.units), money(item.charge), *codes,
+                item.rendering_npi, f"{clinician.first_name} {clinician.last_name}".strip(),
+                coverage.payer_name if coverage else "", coverage.payer_id if coverage else "",
+                coverage.member_id if coverage else "",
+                encounter.session_id, encounter.participant_id, batch.label,
+            ])
+    return rows
+
+
+def render_csv(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> bytes:
+    """The CSV file's bytes (UTF-8 with BOM, CRLF line ends, every cell quoted)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in csv_rows(encounters, batch):
+        writer.writerow([neutralise(cell) for cell in row])
+    return buffer.getvalue().encode("utf-8-sig")

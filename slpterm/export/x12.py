@@ -1,0 +1,355 @@
+"""ANSI X12 837P (005010X222A1) professional claims from coded encounters.
+
+One claim (loop 2300) per patient, date of service and coverage: a patient's same-day encounters
+are merged and their diagnosis pointers re-based onto the merged HI list (at most 12 diagnoses,
+at most 4 pointers per line). Free text is upper-cased ASCII with the delimiters and control
+characters removed, so a name can never break the file.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Sequence
+
+from slpterm.coding.model import ClaimLine
+from slpterm.domain.encounter import ClinicInfo, EncounterRecord
+from slpterm.domain.identifiers import ein_problem, npi_problem
+from slpterm.export.common import BatchInfo, diagnosis_codes, money, sort_encounters
+
+SEGMENT_TERMINATOR = "~"
+ELEMENT_SEPARATOR = "*"
+COMPONENT_SEPARATOR = ":"
+REPETITION_SEPARATOR = "^"
+IMPLEMENTATION = "005010X222A1"
+MAX_DIAGNOSES = 12
+MAX_POINTERS = 4
+SLP_TAXONOMY = "235Z00000X"
+SETTINGS_HINT = "Settings (F5), Electronic claims"
+
+# SBR09 claim filing indicator by payer kind.
+CLAIM_FILING_CODES = {
+    "medicare": "MB",
+    "medicaid": "MC",
+    "commercial": "CI",
+    "school": "MC",  # school-based services are billed to the state Medicaid program
+    "self_pay": "09",
+}
+# PAT01 / SBR02 individual relationship codes.
+RELATIONSHIP_CODES = {"spouse": "01", "child": "19", "other": "G8"}
+
+_UNSAFE = re.compile(r"[~*:^\x00-\x1f\x7f]+")
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(value: str, limit: int | None = None) -> str:
+    """Upper-case ASCII without X12 delimiters or control characters, trimmed to ``limit``."""
+    folded = unicodedata.normalize("NFKD", value or "").encode("ascii", "ignore").decode("ascii")
+    text = _SPACES.sub(" ", _UNSAFE.sub(" ", folded)).strip().upper()
+    return text[:limit].rstrip() if limit else text
+
+
+def digits(value: str) -> str:
+    return re.sub(r"\D", "", value or "")
+
+
+def icd_without_dot(code: str) -> str:
+    return code.replace(".", "").strip().upper()
+
+
+def _x12_money(amount: Decimal) -> str:
+    return money(amount)
+
+
+@dataclass
+class ClaimLineOut:
+    line: ClaimLine
+    pointers: tuple[int, ...]
+
+
+@dataclass
+class Claim:
+    """One 2300 loop: a patient's coded lines on one date of service for one coverage."""
+
+    encounters: list[EncounterRecord]
+    diagnoses: list[str] = field(default_factory=list)  # with dots, in HI order
+    lines: list[ClaimLineOut] = field(default_factory=list)
+
+    @property
+    def first(self) -> EncounterRecord:
+        return self.encounters[0]
+
+    @property
+    def date_of_service(self) -> date:
+        return self.first.date_of_service
+
+    @property
+    def total_charge(self) -> Decimal:
+        return sum((out.line.charge for out in self.lines), Decimal("0"))
+
+    @property
+    def place_of_service(self) -> str:
+        return self.first.coding.place_of_service or (self.lines[0].line.place_of_service if self.lines else "")
+
+    @property
+    def participant_ids(self) -> list[str]:
+        return [e.participant_id for e in self.encounters]
+
+
+def _claim_key(encounter: EncounterRecord) -> tuple:
+    coverage = encounter.coverage
+    coverage_key = (coverage.payer_id, coverage.member_id) if coverage else ("", "")
+    return (encounter.patient.id, encounter.date_of_service, coverage_key)
+
+
+def build_claims(encounters: Sequence[EncounterRecord]) -> tuple[list[Claim], list[tuple[EncounterRecord, str]]]:
+    """Merge encounters into claims; returns the claims and the encounters that cannot be claimed, with why."""
+    grouped: dict[tuple, list[EncounterRecord]] = {}
+    for encounter in sort_encounters(encounters):
+        grouped.setdefault(_claim_key(encounter), []).append(encounter)
+    claims: list[Claim] = []
+    refused: list[tuple[EncounterRecord, str]] = []
+    for group in grouped.values():
+        claim = Claim(encounters=group)
+        for encounter in group:
+            codes = diagnosis_codes(encounter)
+            for code in codes:
+                if code not in claim.diagnoses:
+                    claim.diagnoses.append(code)
+            for line in encounter.coding.lines:
+                rebased: list[int] = []
+                for pointer in line.diagnosis_pointers:
+                    if 1 <= pointer <= len(codes):
+                        new_pointer = claim.diagnoses.index(codes[pointer - 1]) + 1
+                        if new_pointer not in rebased:
+                            rebased.append(new_pointer)
+                claim.lines.append(ClaimLineOut(line, tuple(rebased[:MAX_POINTERS])))
+        if len(claim.diagnoses) > MAX_DIAGNOSES:
+            reason = (f"{len(claim.diagnoses)} diagnoses on one day's claim; an 837P claim carries at most "
+                      f"{MAX_DIAGNOSES}. Remove inactive diagnoses from the chart.")
+            refused.extend((encounter, reason) for encounter in group)
+            continue
+        unpointed = [out.line.code for out in claim.lines if not out.pointers]
+        if unpointed:
+            reason = f"line {', '.join(unpointed)} points at no diagnosis; add a diagnosis to the session."
+            refused.extend((encounter, reason) for encounter in group)
+            continue
+        claims.append(claim)
+    return claims, refused
+
+
+def clinic_problems(clinic: ClinicInfo) -> list[str]:
+    """Why the clinic's settings cannot produce an 837P file (empty when they can)."""
+    problems = []
+    required = [
+        ("submitter_id", "Submitter ID (ISA06/1000A, from your clearinghouse)"),
+        ("submitter_contact", "Submitter contact name (1000A PER)"),
+        ("receiver_id", "Receiver ID (ISA08/1000B, from your clearinghouse)"),
+        ("receiver_name", "Receiver name (1000B)"),
+        ("name", "Clinic name"),
+        ("address_line1", "Clinic street address"),
+        ("city", "Clinic city"),
+        ("state", "Clinic state"),
+        ("postal_code", "Clinic ZIP code"),
+    ]
+    for attribute, label in required:
+        if not clean_text(getattr(clinic, attribute)):
+            problems.append(f"{label} is empty: fill it in under {SETTINGS_HINT}.")
+    if not digits(clinic.phone):
+        problems.append(f"Clinic phone is empty (needed for the submitter contact): fill it in under {SETTINGS_HINT}.")
+    npi = npi_problem(clinic.npi)
+    if npi:
+        problems.append(f"Clinic (billing provider) NPI: {npi}. Fix it under {SETTINGS_HINT}.")
+    ein = ein_problem(clinic.tax_id)
+    if ein:
+        problems.append(f"Clinic tax ID: {ein}. Fix it under {SETTINGS_HINT}.")
+    if len(clinic.submitter_id.strip()) > 15 or len(clinic.receiver_id.strip()) > 15:
+        problems.append(f"Submitter and receiver IDs are at most 15 characters: check them under {SETTINGS_HINT}.")
+    return problems
+
+
+def encounter_problems(encounter: EncounterRecord) -> list[str]:
+    """Why one encounter cannot go on an 837P claim (empty when it can)."""
+    problems = []
+    coverage = encounter.coverage
+    if coverage is None:
+        problems.append("No coverage on file: add the patient's payer in the chart, or give the family a superbill.")
+    else:
+        if coverage.payer_kind == "self_pay":
+            problems.append("Self-pay coverage: there is no payer to send a claim to; use a superbill.")
+        if not clean_text(coverage.member_id):
+            problems.append("Member ID is empty on the patient's coverage: add it in the chart.")
+        if not clean_text(coverage.payer_id):
+            problems.append("Payer ID is empty on the patient's coverage: add the payer's electronic ID in the chart.")
+        if coverage.subscriber_relationship != "self" and not clean_text(coverage.subscriber_last_name):
+            problems.append("The subscriber is not the patient but has no name: add the subscriber in the chart.")
+    if encounter.patient.date_of_birth is None:
+        problems.append("Patient date of birth is missing: add it in the chart.")
+    if not encounter.coding.lines:
+        problems.append("No billable claim lines.")
+    for line in encounter.coding.lines:
+        problem = npi_problem(line.rendering_npi)
+        if problem:
+            problems.append(f"Rendering NPI on {line.code}: {problem}.")
+            break
+    return problems
+
+
+def _split_person_name(name: str) -> tuple[str, str]:
+    """'Dr. Lena Ortiz, MD' -> ('ORTIZ', 'LENA')."""
+    text = name.split(",")[0]
+    words = [w for w in text.replace(".", " ").split() if w.lower() not in ("dr", "doctor", "mr", "mrs", "ms")]
+    if not words:
+        return "", ""
+    return words[-1], " ".join(words[:-1])
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.segments: list[str] = []
+
+    def add(self, *elements: str) -> None:
+        parts = list(elements)
+        while len(parts) > 1 and parts[-1] == "":
+            parts.pop()
+        self.segments.append(ELEMENT_SEPARATOR.join(parts))
+
+
+def _address(writer: _Writer, line1: str, line2: str, city: str, state: str, postal_code: str) -> None:
+    if clean_text(line1):
+        writer.add("N3", clean_text(line1, 55), clean_text(line2, 55))
+        writer.add("N4", clean_text(city, 30), clean_text(state, 2), digits(postal_code)[:9])
+
+
+def _demographics(writer: _Writer, birth: date | None, sex: str) -> None:
+    if birth is not None:
+        gender = sex.upper() if sex and sex.upper() in ("F", "M") else "U"
+        writer.add("DMG", "D8", birth.strftime("%Y%m%d"), gender)
+
+
+def render_837p(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> tuple[str, list[Claim]]:
+    """The 837P interchange text for ``encounters`` and the claims it holds.
+
+    Raises ValueError when the clinic or an encounter cannot be claimed; run
+    :func:`clinic_problems` and :func:`encounter_problems` first.
+    """
+    if not encounters:
+        raise ValueError("no encounters to claim")
+    clinic = encounters[0].clinic
+    problems = clinic_problems(clinic)
+    for encounter in encounters:
+        problems.extend(encounter_problems(encounter))
+    claims, refused = build_claims(encounters)
+    problems.extend(reason for _, reason in refused)
+    if problems:
+        raise ValueError("; ".join(problems))
+
+    control = f"{batch.number % 1_000_000_000:09d}"
+    stamp = batch.created_at
+    writer = _Writer()
+    submitter_id = clean_text(clinic.submitter_id, 15)
+    receiver_id = clean_text(clinic.receiver_id, 15)
+    writer.add("ISA", "00", " " * 10, "00", " " * 10, "ZZ", submitter_id.ljust(15), "ZZ", receiver_id.ljust(15),
+               stamp.strftime("%y%m%d"), stamp.strftime("%H%M"), REPETITION_SEPARATOR, "00501", control, "0",
+               "P" if batch.production else "T", COMPONENT_SEPARATOR)
+    writer.add("GS", "HC", submitter_id, receiver_id, stamp.strftime("%Y%m%d"), stamp.strftime("%H%M"),
+               str(batch.number % 1_000_000_000), "X", IMPLEMENTATION)
+    st_start = len(writer.segments)
+    writer.add("ST", "837", "0001", IMPLEMENTATION)
+    writer.add("BHT", "0019", "00", f"SLP{control}", stamp.strftime("%Y%m%d"), stamp.strftime("%H%M"), "CH")
+    writer.add("NM1", "41", "2", clean_text(clinic.name, 60), "", "", "", "", "46", submitter_id)
+    writer.add("PER", "IC", clean_text(clinic.submitter_contact, 60), "TE", digits(clinic.phone)[:10])
+    writer.add("NM1", "40", "2", clean_text(clinic.receiver_name, 60), "", "", "", "", "46", receiver_id)
+
+    writer.add("HL", "1", "", "20", "1")
+    writer.add("PRV", "BI", "PXC", clean_text(clinic.taxonomy_code or SLP_TAXONOMY, 10))
+    writer.add("NM1", "85", "2", clean_text(clinic.name, 60), "", "", "", "", "XX", clinic.npi.strip())
+    _address(writer, clinic.address_line1, clinic.address_line2, clinic.city, clinic.state, clinic.postal_code)
+    writer.add("REF", "EI", digits(clinic.tax_id))
+
+    hl = 1
+    for claim in claims:
+        first = claim.first
+        coverage = first.coverage
+        patient = first.patient
+        assert coverage is not None
+        is_self = coverage.subscriber_relationship == "self"
+        hl += 1
+        subscriber_hl = hl
+        writer.add("HL", str(subscriber_hl), "1", "22", "0" if is_self else "1")
+        writer.add("SBR", "P", "18" if is_self else "", clean_text(coverage.group_number, 50), "", "", "", "", "",
+                   CLAIM_FILING_CODES.get(coverage.payer_kind, "CI"))
+        if is_self:
+            writer.add("NM1", "IL", "1", clean_text(patient.last_name, 60), clean_text(patient.first_name, 35), "",
+                       "", "", "MI", clean_text(coverage.member_id, 80))
+            _address(writer, patient.address_line1, patient.address_line2, patient.city, patient.state,
+                     patient.postal_code)
+            _demographics(writer, patient.date_of_birth, patient.sex)
+        else:
+            writer.add("NM1", "IL", "1", clean_text(coverage.subscriber_last_name, 60),
+                       clean_text(coverage.subscriber_first_name, 35), "", "", "", "MI",
+                       clean_text(coverage.member_id, 80))
+            _demographics(writer, coverage.subscriber_date_of_birth, "U")
+        writer.add("NM1", "PR", "2", clean_text(coverage.payer_name, 60) or clean_text(coverage.payer_id, 60), "",
+                   "", "", "", "PI", clean_text(coverage.payer_id, 80))
+        if not is_self:
+            hl += 1
+            writer.add("HL", str(hl), str(subscriber_hl), "23", "0")
+            writer.add("PAT", RELATIONSHIP_CODES.get(coverage.subscriber_relationship, "G8"))
+            writer.add("NM1", "QC", "1", clean_text(patient.last_name, 60), clean_text(patient.first_name, 35))
+            _address(writer, patient.address_line1, patient.address_line2, patient.city, patient.state,
+                     patient.postal_code)
+            _demographics(writer, patient.date_of_birth, patient.sex)
+
+        account = claim_account_number(claim)
+        writer.add("CLM", account, _x12_money(claim.total_charge), "", "",
+                   COMPONENT_SEPARATOR.join((claim.place_of_service, "B", "1")), "Y", "A", "Y", "Y")
+        hi = [("ABK" if index == 0 else "ABF") + COMPONENT_SEPARATOR + icd_without_dot(code)
+              for index, code in enumerate(claim.diagnoses)]
+        writer.add("HI", *hi)
+        physician_npi = first.certifying_physician_npi.strip()
+        physician_last, physician_first = _split_person_name(first.certifying_physician_name)
+        if physician_npi and not npi_problem(physician_npi) and physician_last:
+            writer.add("NM1", "DN", "1", clean_text(physician_last, 60), clean_text(physician_first, 35), "", "",
+                       "", "XX", physician_npi)
+        rendering = first.clinician
+        claim_rendering_npi = claim.lines[0].line.rendering_npi.strip() if claim.lines else rendering.npi
+        writer.add("NM1", "82", "1", clean_text(rendering.last_name, 60), clean_text(rendering.first_name, 35), "",
+                   "", "", "XX", claim_rendering_npi)
+        writer.add("PRV", "PE", "PXC", SLP_TAXONOMY)
+        for number, out in enumerate(claim.lines, start=1):
+            line = out.line
+            procedure = COMPONENT_SEPARATOR.join(["HC", line.code, *line.modifiers[:4]])
+            line_pos = line.place_of_service if line.place_of_service != claim.place_of_service else ""
+            writer.add("LX", str(number))
+            writer.add("SV1", procedure, _x12_money(line.charge), "UN", str(line.units), line_pos, "",
+                       COMPONENT_SEPARATOR.join(str(p) for p in out.pointers))
+            writer.add("DTP", "472", "D8", line.date_of_service.strftime("%Y%m%d"))
+            if line.rendering_npi.strip() != claim_rendering_npi:
+                other = _clinician_for_npi(claim, line.rendering_npi)
+                writer.add("NM1", "82", "1", clean_text(other[0], 60), clean_text(other[1], 35), "", "", "", "XX",
+                           line.rendering_npi.strip())
+    segment_count = len(writer.segments) - st_start + 1
+    writer.add("SE", str(segment_count), "0001")
+    writer.add("GE", "1", str(batch.number % 1_000_000_000))
+    writer.add("IEA", "1", control)
+    text = "".join(segment + SEGMENT_TERMINATOR + "\n" for segment in writer.segments)
+    return text, claims
+
+
+def _clinician_for_npi(claim: Claim, npi: str) -> tuple[str, str]:
+    for encounter in claim.encounters:
+        if encounter.clinician.npi.strip() == npi.strip():
+            return encounter.clinician.last_name, encounter.clinician.first_name
+    return claim.first.clinician.last_name, claim.first.clinician.first_name
+
+
+def claim_account_number(claim: Claim) -> str:
+    """CLM01 (at most 20 characters): the patient's chart ID and the date of service."""
+    base = re.sub(r"[^A-Z0-9]", "", clean_text(claim.first.patient.external_id))
+    if not base:
+        base = re.sub(r"[^A-Z0-9]", "", claim.first.patient.id.upper())[:8]
+    return f"{base[:11]}-{claim.date_of_service.strftime('%y%m%d')}"
