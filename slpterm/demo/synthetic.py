@@ -231,8 +231,8 @@ def generate_synthetic(data_dir: Path, *, patients: int, sessions: int, seed: in
                        today: date | None = None) -> DemoSummary:
     """Write a seeded synthetic clinic of ``patients`` patients and exactly ``sessions`` sessions.
 
-    About one session in twenty is a group of 2-4 children; sessions from the last two days are
-    the last working day are sometimes left as unsigned drafts. ``data_dir`` must not hold a clinic yet.
+    About one session in twenty is a group of 2-4 children; about half the sessions of the last
+    working day are left as unsigned drafts. ``data_dir`` must not hold a clinic yet.
     """
     if patients < 1:
         raise ValueError("a synthetic clinic needs at least one patient")

@@ -11,6 +11,7 @@ from slpterm.domain.vocab import ClinicianRole
 CREDENTIAL_CHOICES = ("CCC-SLP", "CF-SLP", "SLPA", "SLP")
 _ZIP = re.compile(r"^\d{5}(-?\d{4})?$")
 _STATE = re.compile(r"^[A-Za-z]{2}$")
+_X12_ID = re.compile(r"^[A-Za-z0-9]{2,15}$")
 
 
 def role_for_credentials(credentials: str) -> ClinicianRole:
@@ -36,6 +37,10 @@ class ClinicSetup:
     clinician_last_name: str = ""
     credentials: str = "CCC-SLP"
     clinician_npi: str = ""
+    submitter_id: str = ""
+    submitter_contact: str = ""
+    receiver_id: str = ""
+    receiver_name: str = ""
 
 
 def setup_problems(setup: ClinicSetup) -> list[tuple[str, str]]:
@@ -57,4 +62,7 @@ def setup_problems(setup: ClinicSetup) -> list[tuple[str, str]]:
         problems.append(("Credentials", f"choose one of {', '.join(CREDENTIAL_CHOICES)}"))
     if setup.clinician_npi.strip() and (problem := npi_problem(setup.clinician_npi)):
         problems.append(("Clinician NPI", problem))
+    for label, value in (("Submitter ID", setup.submitter_id), ("Receiver ID", setup.receiver_id)):
+        if value.strip() and not _X12_ID.match(value.strip()):
+            problems.append((label, "use 2-15 letters or digits, as the clearinghouse gave it to you"))
     return problems

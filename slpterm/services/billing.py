@@ -2,6 +2,14 @@
 
 The engine codes one patient's day at a time, so a patient's same-day sessions are always coded
 together (untimed codes once per day, NCCI pairs across sessions).
+
+Two paths give the same results:
+
+- ``BillingService.code_participant(participant_id)``: one session, read through the store API
+  (a few dozen small queries; right for the session screen).
+- ``BillingService.code_many(participant_ids)``: any number of sessions, read with a fixed number
+  of batched queries (:class:`BulkData`), each patient-day coded once; right for exports and
+  whole-clinic runs.
 """
 
 from __future__ import annotations
@@ -115,6 +123,7 @@ def build_facts(
     clinician: Clinician | None,
     today: date | None,
     ytd_other_amount: Decimal = Decimal("0"),
+    now: datetime | None = None,
 ) -> EncounterFacts:
     therapy_session = detail.session
     day = therapy_session.date_of_service
@@ -123,7 +132,7 @@ def build_facts(
     last_report = max((report.written_on for report in chart.progress_reports
                        if plan is not None and report.plan_id == plan.id and report.written_on < day), default=None)
     treatment_days = [d for d in history.treatment_dates(plan, day) if last_report is None or d > last_report]
-    area_minutes = minutes_by_area(detail)
+    area_minutes = minutes_by_area(detail, now)
     total = sum(area_minutes.values())
     return EncounterFacts(
         session_id=detail.participant.id,
@@ -180,6 +189,9 @@ def build_facts(
         ytd_therapy_amount=ytd_other_amount,
         distinct_service_documented=bool(detail.participant.distinct_service_note.strip()),
         rehabilitative=detail.participant.rehabilitative,
+        speech_generating_device=(
+            None if therapy_session.aac_device is None else therapy_session.aac_device == "sgd"
+        ),
     )
 
 

@@ -113,7 +113,7 @@ class SessionFlow:
 
     # -- starting ---------------------------------------------------------------------------------
     def start(self, *, patient_ids: list[str], session_type: str, setting: str, date_text: str,
-              clinician_id: str | None, evaluation_kind: str | None) -> list[str]:
+              clinician_id: str | None, evaluation_kind: str | None, aac_device: str | None = None) -> list[str]:
         """Create the session; returns participant ids. Raises ValidationFailed naming the field."""
         from slpterm.clinical.validation import parse_date
 
@@ -135,11 +135,14 @@ class SessionFlow:
             problems.append(("Evaluation of", "choose what the evaluation assesses; it selects the code"))
         if not clinician_id:
             problems.append(("Clinician", "add yourself as clinician in Settings (F5) first"))
+        if kind == SessionType.AAC_TREATMENT and aac_device not in ("sgd", "non_sgd"):
+            problems.append(("AAC device", "say whether the device is speech-generating; it selects 92609 or 92606"))
         if problems:
             raise ValidationFailed(problems)
         _, participants = self.store.sessions.create(
             date_of_service=day, session_type=kind.value, setting=setting, patient_ids=patient_ids,
             clinician_id=clinician_id, evaluation_kind=evaluation_kind if kind.is_evaluation else None,
+            aac_device=aac_device if kind == SessionType.AAC_TREATMENT else None,
         )
         return [participant.id for participant in participants]
 
@@ -380,7 +383,7 @@ class SessionFlow:
             return f"Coding is unavailable: {error}"
         lines = [
             f"{line.code}{'-' + '-'.join(line.modifiers) if line.modifiers else ''} × {line.units}  "
-            f"${line.charge}  POS {line.place_of_service}  dx {','.join(map(str, line.diagnosis_pointers))}"
+            f"${line.charge:.2f}  POS {line.place_of_service}  dx {','.join(map(str, line.diagnosis_pointers))}"
             for line in result.lines
         ] or ["No billable lines yet."]
         marks = {"error": "✗", "warning": "!", "info": "·"}

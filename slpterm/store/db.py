@@ -50,8 +50,13 @@ def _migrate_1_to_2(connection) -> None:  # noqa: ANN001
         connection.execute(str(CreateIndex(index).compile(dialect=dialect)))
 
 
+def _migrate_2_to_3(connection) -> None:  # noqa: ANN001
+    """Version 3 records which AAC device a treatment session used (SGD or not)."""
+    connection.execute("ALTER TABLE session ADD COLUMN aac_device VARCHAR")
+
+
 # Each step takes a database at version N to N + 1 inside one transaction.
-MIGRATIONS: dict[int, Callable[[object], None]] = {1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[object], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 SCHEMA_VERSION = max(MIGRATIONS) + 1
 
 

@@ -197,6 +197,7 @@ class TherapySession(SQLModel, table=True):
     stopped_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
     heartbeat_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
     manual_time: bool = False
+    aac_device: Optional[str] = None  # "sgd" or "non_sgd" for AAC treatment (selects 92609 or 92606)
     group_rationale: str = ""
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)

@@ -63,6 +63,7 @@ class SessionRepository(Repository):
         patient_ids: list[str],
         clinician_id: str | None = None,
         evaluation_kind: str | None = None,
+        aac_device: str | None = None,
         group_rationale: str = "",
     ) -> tuple[TherapySession, list[SessionParticipant]]:
         if not patient_ids:
@@ -74,6 +75,7 @@ class SessionRepository(Repository):
                 date_of_service=date_of_service,
                 session_type=session_type,
                 evaluation_kind=evaluation_kind,
+                aac_device=aac_device,
                 setting=setting,
                 clinician_id=clinician_id,
                 group_rationale=group_rationale,

@@ -92,6 +92,12 @@ class SlpTermApp(App):
             return
         self.push_screen(factory())
 
+    def _on_caseload(self, action: str) -> None:
+        self.action_caseload()
+        caseload = self._caseload_screen()
+        if caseload is not None and self.store is not None:
+            getattr(caseload, action)()
+
     def action_caseload(self) -> None:
         while len(self.screen_stack) > 2 and not isinstance(self.screen, CaseloadScreen):
             self.pop_screen()
@@ -128,7 +134,7 @@ class SlpTermApp(App):
             participants = flow.start(
                 patient_ids=request.patient_ids, session_type=request.session_type, setting=request.setting,
                 date_text=request.date_of_service_text, clinician_id=request.clinician_id,
-                evaluation_kind=request.evaluation_kind,
+                evaluation_kind=request.evaluation_kind, aac_device=request.aac_device,
             )
             return participants[0]
 
@@ -156,6 +162,10 @@ class SlpTermApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Caseload", "Go to the caseload (F2)", self.action_caseload)
+        yield SystemCommand("New patient", "Create a patient chart (ctrl+n on the caseload)",
+                            lambda: self._on_caseload("action_new_patient"))
+        yield SystemCommand("Import patients", "Check and import a CSV patient list (ctrl+o on the caseload)",
+                            lambda: self._on_caseload("action_import_patients"))
         yield SystemCommand("Session", "Open the session screen (F3)", self.action_session)
         yield SystemCommand("Export", "Export coded encounters (F4)", self.action_export)
         yield SystemCommand("Settings", "Clinic, clinicians and billing settings (F5)", self.action_settings)

@@ -38,13 +38,14 @@ def test_new_file_records_the_schema_version_and_durability_settings(tmp_path):
 
 
 def _make_version_1_file(path):
-    """A file as schema version 1 wrote it: no other-provider amounts, no timer heartbeat."""
+    """A file as schema version 1 wrote it: without what versions 2 and 3 added."""
     store = open_store(path.parent)
     patient = store.patients.create(first_name="Ivy", last_name="Oldfile")
     store.close()
     connection = sqlite3.connect(path)
     connection.execute("DROP TABLE therapyyearamount")
     connection.execute("ALTER TABLE session DROP COLUMN heartbeat_at")
+    connection.execute("ALTER TABLE session DROP COLUMN aac_device")
     connection.execute("PRAGMA user_version = 1")
     connection.commit()
     connection.close()

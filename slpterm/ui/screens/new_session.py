@@ -56,6 +56,7 @@ class SessionRequest:
     date_of_service_text: str
     clinician_id: str | None
     evaluation_kind: str | None
+    aac_device: str | None = None
 
 
 class NewSessionScreen(ModalScreen["str | None"]):
@@ -104,6 +105,10 @@ class NewSessionScreen(ModalScreen["str | None"]):
                 yield Label("Evaluation of", classes="field-label")
                 yield Select([(label, value.value) for value, label in EVALUATION_LABELS.items()],
                              allow_blank=True, compact=True, id="evaluation-kind")
+                yield Label("AAC device", classes="field-label")
+                yield Select([("Speech-generating device (92609)", "sgd"),
+                              ("Non-speech-generating device (92606)", "non_sgd")],
+                             allow_blank=True, compact=True, id="aac-device")
             yield Static("", id="new-session-problems")
             with Horizontal(classes="buttons"):
                 yield Button("Start (Enter)", id="start", variant="primary")
@@ -143,6 +148,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
         session_type = str(self.query_one("#session-type", Select).value)
         evaluation = self.query_one("#evaluation-kind", Select).value
         clinician = self.query_one("#session-clinician", Select).value
+        device = self.query_one("#aac-device", Select).value
         request = SessionRequest(
             patient_ids=[patient_id for patient_id, _ in self.patients],
             session_type=session_type,
@@ -150,6 +156,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
             date_of_service_text=self.query_one("#session-date", Input).value,
             clinician_id=None if clinician is Select.BLANK else str(clinician),
             evaluation_kind=None if evaluation is Select.BLANK else str(evaluation),
+            aac_device=None if device is Select.BLANK else str(device),
         )
         from slpterm.store.errors import StoreError, ValidationFailed
 

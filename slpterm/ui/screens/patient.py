@@ -320,7 +320,12 @@ class PatientScreen(Screen):
             else:
                 self._open(forms.IepForm(self.patient_id, service))
         elif kind == "session":
-            self.notify("Sessions are opened from the session screen (F3).")
+            if record_id:
+                from slpterm.ui.screens.session import SessionScreen
+
+                self.app.push_screen(SessionScreen(record_id))
+            else:
+                self.notify("F3 starts a new session for this patient.")
 
     def action_edit_patient(self) -> None:
         if self._ready():

@@ -24,7 +24,13 @@ FIELDS = [
     ("clinician_last_name", "Your last name"),
     ("credentials", "Credentials"),
     ("clinician_npi", "Your NPI"),
+    ("submitter_id", "Claims: submitter ID"),
+    ("submitter_contact", "Claims: contact name"),
+    ("receiver_id", "Claims: receiver ID"),
+    ("receiver_name", "Claims: receiver name"),
 ]
+CLINIC_FIELDS = ("address_line1", "city", "postal_code", "phone", "submitter_id", "submitter_contact",
+                 "receiver_id", "receiver_name")
 
 
 class SettingsScreen(Screen):
@@ -34,7 +40,8 @@ class SettingsScreen(Screen):
         Binding("ctrl+s", "save", "Save", id="settings.save"),
         Binding("escape", "back", "Back", id="settings.back"),
     ]
-    intro = "Clinic and clinician. The NPIs and tax ID go on every claim; they are checked as you save."
+    intro = ("Clinic and clinician. The NPIs and tax ID go on every claim; they are checked as you save. "
+             "The claims IDs come from your clearinghouse and are needed for X12 837P files.")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -66,9 +73,8 @@ class SettingsScreen(Screen):
         clinicians = store.clinic.clinicians()
         values: dict[str, str] = {}
         if clinic is not None:
-            values.update(clinic_name=clinic.name, clinic_npi=clinic.npi, tax_id=clinic.tax_id,
-                          address_line1=clinic.address_line1, city=clinic.city, state=clinic.state,
-                          postal_code=clinic.postal_code, phone=clinic.phone)
+            values.update(clinic_name=clinic.name, clinic_npi=clinic.npi, tax_id=clinic.tax_id, state=clinic.state,
+                          **{name: getattr(clinic, name) for name in CLINIC_FIELDS})
         if clinicians:
             first = clinicians[0]
             values.update(clinician_first_name=first.first_name, clinician_last_name=first.last_name,
@@ -97,8 +103,8 @@ class SettingsScreen(Screen):
         store = self.app.store
         store.clinic.save_clinic(
             name=setup.clinic_name.strip(), npi=setup.clinic_npi.strip(), tax_id=setup.tax_id.strip(),
-            address_line1=setup.address_line1.strip(), city=setup.city.strip(),
-            state=setup.state.strip().upper(), postal_code=setup.postal_code.strip(), phone=setup.phone.strip(),
+            state=setup.state.strip().upper(),
+            **{name: getattr(setup, name).strip() for name in CLINIC_FIELDS},
         )
         clinician_fields = dict(
             first_name=setup.clinician_first_name.strip(), last_name=setup.clinician_last_name.strip(),

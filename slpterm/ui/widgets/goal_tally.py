@@ -26,14 +26,14 @@ class GoalTally(Widget, can_focus=True):
     BINDINGS = [
         Binding("up", "move(-1)", "Previous goal", show=False, id="tally.up"),
         Binding("down", "move(1)", "Next goal", show=False, id="tally.down"),
-        Binding("c", "trial('correct')", "Correct", id="tally.correct"),
-        Binding("x", "trial('incorrect')", "Incorrect", id="tally.incorrect"),
-        Binding("n", "trial('no_response')", "No response", id="tally.no_response"),
+        Binding("c", "trial('correct')", "Correct", show=False, id="tally.correct"),
+        Binding("x", "trial('incorrect')", "Incorrect", show=False, id="tally.incorrect"),
+        Binding("n", "trial('no_response')", "No response", show=False, id="tally.no_response"),
         Binding("1", "cue('1')", "Independent", show=False, id="tally.cue_independent"),
         Binding("2", "cue('2')", "Minimal cues", show=False, id="tally.cue_minimal"),
         Binding("3", "cue('3')", "Moderate cues", show=False, id="tally.cue_moderate"),
         Binding("4", "cue('4')", "Maximal cues", show=False, id="tally.cue_maximal"),
-        Binding("u,backspace", "undo", "Undo trial", id="tally.undo"),
+        Binding("u,backspace", "undo", "Undo trial", show=False, id="tally.undo"),
         Binding("space", "toggle_addressed", "Worked on", show=False, id="tally.addressed"),
     ]
 
