@@ -28,7 +28,20 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _only_opens_the_app(argv: list[str]) -> bool:
+    """True for the plain app start-up (``slpterm [--data-dir DIR] [--demo]``), which can skip
+    importing the subcommands' modules (rules, export, import) to show the first frame sooner."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--data-dir":
+            if next(tokens, None) is None:
+                return False
+        elif not (token == "--demo" or token.startswith("--data-dir=")):
+            return False
+    return True
+
+
+def build_parser(with_all_commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="slpterm", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -49,13 +62,29 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--sessions", type=int, metavar="N", help="number of synthetic sessions")
     demo.add_argument("--seed", type=int, default=None, help="random seed (same seed, same clinic)")
 
-    from slpterm.coding.cli import add_rules_parser
-    from slpterm.export.cli import add_export_parser
-    from slpterm.services.patient_import import add_import_parser
+    if with_all_commands:
+        from slpterm.coding.cli import add_rules_parser
+        from slpterm.export.cli import add_export_parser
+        from slpterm.services.patient_import import add_import_parser
 
-    add_rules_parser(commands)
-    add_export_parser(commands)
-    add_import_parser(commands)
+        add_rules_parser(commands)
+        add_export_parser(commands)
+        add_import_parser(commands)
+
+    backup = commands.add_parser("backup", help="write a consistent copy of the data file (safe while the app runs)",
+                                 description="Write a consistent copy of the data file, encrypted like the data. "
+                                             "Default: DATA_DIR/backups/slpterm-backup-<time>.sqlite3.")
+    backup.add_argument("--out", metavar="FILE", help="where to write the backup")
+    restore = commands.add_parser("restore", help="replace the data file with a checked backup",
+                                  description="Check FILE (integrity, schema version, passphrase) and only then "
+                                              "replace the data file with it; the replaced file is kept beside it.")
+    restore.add_argument("file", metavar="FILE")
+    audit = commands.add_parser("audit", help="verify or list the tamper-evident audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    audit_commands.add_parser("verify", help="check the hash chain; names the first entry where it breaks")
+    listing = audit_commands.add_parser("list", help="print audit entries, newest first")
+    listing.add_argument("--filter", default="", help="only entries whose actor, action or detail contain this")
+    listing.add_argument("--limit", type=int, default=50)
     for subcommand in commands.choices.values():
         subcommand.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
                                 help="data directory (as for the app)")
@@ -68,7 +97,7 @@ def _fail(message: str, status: int = 2) -> int:
 
 
 def _run_demo_command(args: argparse.Namespace) -> int:
-    from slpterm.demo import generate_demo, generate_synthetic
+    from slpterm.demo import DemoTargetNotEmpty, generate_demo, generate_synthetic
 
     out = Path(args.out).expanduser()
     if out.exists() and any(out.iterdir()):
@@ -78,13 +107,48 @@ def _run_demo_command(args: argparse.Namespace) -> int:
     if args.patients is not None and (args.patients < 1 or args.sessions < 0):
         return _fail("--patients must be at least 1 and --sessions zero or more.")
     seed_args = {} if args.seed is None else {"seed": args.seed}
-    if args.patients is None:
-        summary = generate_demo(out, **seed_args)
-    else:
-        summary = generate_synthetic(out, patients=args.patients, sessions=args.sessions, **seed_args)
-    print(f"Wrote {summary} to {out}")
+    try:
+        if args.patients is None:
+            summary = generate_demo(out, **seed_args)
+        else:
+            summary = generate_synthetic(out, patients=args.patients, sessions=args.sessions, **seed_args)
+    except DemoTargetNotEmpty as error:
+        return _fail(str(error))
+    print(f"Wrote a clinic of {summary.patients} patients, {summary.sessions} sessions and {summary.trials} trials "
+          f"to {out} in {summary.seconds:.1f} s ({summary.file_bytes / 1e6:.1f} MB).")
     print(f"Open it with: slpterm --data-dir {out}")
     return 0
+
+
+PASSPHRASE_VARIABLE = "SLPTERM_PASSPHRASE"
+
+
+def _passphrase(prompt: str = "Passphrase of the slpterm data file: ") -> str | None:
+    """From $SLPTERM_PASSPHRASE, else asked on the terminal; None when neither is possible."""
+    import os
+
+    if os.environ.get(PASSPHRASE_VARIABLE):
+        return os.environ[PASSPHRASE_VARIABLE]
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    return None
+
+
+def _open_for_command(data_dir: Path):  # noqa: ANN202
+    from slpterm.store import PassphraseRequired, open_store
+
+    try:
+        return open_store(data_dir)
+    except PassphraseRequired:
+        passphrase = _passphrase()
+        if passphrase is None:
+            raise PassphraseRequired(
+                f"The data file in {data_dir} is encrypted: set {PASSPHRASE_VARIABLE} or run the command in a "
+                "terminal to be asked for the passphrase."
+            ) from None
+        return open_store(data_dir, passphrase)
 
 
 def _with_store(args: argparse.Namespace, module_name: str, function_name: str) -> int:
@@ -92,13 +156,54 @@ def _with_store(args: argparse.Namespace, module_name: str, function_name: str) 
     import importlib
 
     from slpterm import paths
-    from slpterm.store import open_store
 
-    store = open_store(paths.data_dir(args.data_dir))
+    store = _open_for_command(paths.data_dir(args.data_dir))
     try:
         return getattr(importlib.import_module(module_name), function_name)(args, store)
     finally:
         store.close()
+
+
+def _run_backup(args: argparse.Namespace, store) -> int:  # noqa: ANN001
+    from slpterm.store.backup import backup_store
+
+    target = backup_store(store, Path(args.out).expanduser() if args.out else None)
+    print(f"Backup written to {target}" + (" (encrypted)" if store.db.encrypted else ""))
+    return 0
+
+
+def _run_audit(args: argparse.Namespace, store) -> int:  # noqa: ANN001
+    if args.audit_command == "verify":
+        breaks = store.verify_audit_chain()
+        count = len(store.security.audit_entries(limit=10**9))
+        if not breaks:
+            print(f"OK: the audit trail's {count} entries form an unbroken hash chain.")
+            return 0
+        print(f"The audit trail is broken ({len(breaks)} problem(s)); the first is at entry {breaks[0].seq}:")
+        for problem in breaks:
+            print(f"  entry {problem.seq}: {problem.reason}")
+        return 1
+    for entry in store.security.audit_entries(args.filter, limit=args.limit):
+        local = entry.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{entry.seq:>7}  {local}  {entry.actor:<24.24}  {entry.action:<16.16}  {entry.entity:<18.18}  "
+              f"{entry.detail[:60]}")
+    return 0
+
+
+def _run_restore(args: argparse.Namespace) -> int:
+    from slpterm import paths
+    from slpterm.store import crypto
+    from slpterm.store.backup import restore_store
+
+    file = Path(args.file).expanduser()
+    passphrase = None
+    if file.is_file() and crypto.is_encrypted_file(file):
+        passphrase = _passphrase("Passphrase of the backup: ")
+    report = restore_store(paths.data_dir(args.data_dir), file, passphrase)
+    print(f"Restored from {report.restored_from} (schema version {report.schema_version}).")
+    if report.replaced_copy:
+        print(f"The replaced data file is kept as {report.replaced_copy}")
+    return 0
 
 
 def _run_app(args: argparse.Namespace) -> int:
@@ -116,7 +221,7 @@ def _run_app(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(with_all_commands=not _only_opens_the_app(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -125,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
             return _with_store(args, "slpterm.export.cli", "run_export")
         if args.command == "import-patients":
             return _with_store(args, "slpterm.services.patient_import", "run_import")
+        if args.command in ("backup", "audit"):
+            return _with_store(args, "slpterm.cli", f"_run_{args.command}")
+        if args.command == "restore":
+            return _run_restore(args)
         if args.command == "rules":
             from slpterm import paths
             from slpterm.coding.cli import run_rules

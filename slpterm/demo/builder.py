@@ -534,6 +534,7 @@ class ClinicBuilder:
             TherapySession, id=session_id, date_of_service=appointment.day,
             session_type=appointment.session_type.value,
             evaluation_kind=appointment.evaluation_kind.value if appointment.evaluation_kind else None,
+            aac_device="sgd" if appointment.session_type == SessionType.AAC_TREATMENT else None,
             setting=appointment.setting.value, clinician_id=appointment.clinician.id, started_at=started,
             stopped_at=stopped, heartbeat_at=None, manual_time=False, group_rationale=appointment.group_rationale,
             created_at=started - timedelta(minutes=2), updated_at=stopped,

@@ -46,10 +46,10 @@ def plot_cells(values: Sequence[int], target: int, height: int = 6, bar_width: i
     target_row = height - 1 - min(int(target * height / 100), height - 1)
     rows: list[list[tuple[str, str]]] = []
     for row in range(height):
-        if row == 0:
-            label = "100 "
-        elif row == target_row:
+        if row == target_row:
             label = f"{target:>3} "
+        elif row == 0:
+            label = "100 "
         elif row == height - 1:
             label = "  0 "
         else:

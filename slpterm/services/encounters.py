@@ -1,9 +1,16 @@
-"""Signed sessions as coded encounter records, ready for the exporters."""
+"""Signed sessions as coded encounter records, ready for the exporters.
+
+``load_encounters`` reads everything with a fixed number of batched queries (``BulkData``) and
+codes each patient-day once; ``encounter_record`` builds one record through the store API and
+gives the same record (it is the reference the bulk path is tested against).
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Mapping
 
+from slpterm.coding.model import CodingResult
 from slpterm.domain.encounter import (
     ClinicianInfo,
     ClinicInfo,
@@ -13,7 +20,9 @@ from slpterm.domain.encounter import (
     GoalResult,
     PatientInfo,
 )
-from slpterm.services.billing import BillingService, minutes_by_area, plan_in_force
+from slpterm.services.billing import BillingService, BulkData, minutes_by_area, plan_in_force
+from slpterm.store.patients import PatientChart
+from slpterm.store.sessions import ParticipantDetail
 
 
 def _clinic_info(clinic) -> ClinicInfo:  # noqa: ANN001
@@ -22,11 +31,20 @@ def _clinic_info(clinic) -> ClinicInfo:  # noqa: ANN001
     return ClinicInfo(**{name: (getattr(clinic, name) if clinic else "") or "" for name in fields})
 
 
-def encounter_record(billing: BillingService, participant_id: str, exported_ids: set[str]) -> EncounterRecord:
-    store = billing.store
-    detail = store.sessions.detail(participant_id)
-    chart = store.patients.chart(detail.participant.patient_id)
-    coding = billing.code_participant(participant_id)
+def _trial_counts(detail: ParticipantDetail) -> dict[str, tuple[int, int]]:
+    counts: dict[str, tuple[int, int]] = {}
+    for trial in detail.trials:
+        if trial.voided_at is not None:
+            continue
+        correct, total = counts.get(trial.goal_id, (0, 0))
+        counts[trial.goal_id] = (correct + (trial.result == "correct"), total + 1)
+    return counts
+
+
+def _record(billing: BillingService, detail: ParticipantDetail, chart: PatientChart, coding: CodingResult,
+            trial_counts: Mapping[str, tuple[int, int]], exported_ids: set[str],
+            clinic_info: ClinicInfo | None = None) -> EncounterRecord:
+    participant_id = detail.participant.id
     patient = chart.patient
     coverage = chart.primary_coverage
     clinician = billing.clinicians.get(detail.session.clinician_id or "")
@@ -34,11 +52,11 @@ def encounter_record(billing: BillingService, participant_id: str, exported_ids:
     goals = {goal.id: goal for goals in chart.goals_by_plan.values() for goal in goals}
     goal_results = []
     for goal_id in detail.goal_ids:
-        trials = [t for t in detail.trials if t.goal_id == goal_id and t.voided_at is None]
+        correct, total = trial_counts.get(goal_id, (0, 0))
         goal = goals.get(goal_id)
         goal_results.append(GoalResult(
             goal_id=goal_id, text=goal.text if goal else "", disorder_area=goal.disorder_area if goal else "",
-            correct=sum(1 for t in trials if t.result == "correct"), trials=len(trials),
+            correct=correct, trials=total,
         ))
     plan = plan_in_force(chart, detail.session.date_of_service)
     return EncounterRecord(
@@ -49,7 +67,7 @@ def encounter_record(billing: BillingService, participant_id: str, exported_ids:
         setting=detail.session.setting,
         started_at=detail.session.started_at,
         stopped_at=detail.session.stopped_at,
-        total_minutes=sum(minutes_by_area(detail).values()),
+        total_minutes=sum(minutes_by_area(detail, billing.now).values()),
         patient=PatientInfo(
             id=patient.id, external_id=patient.external_id, first_name=patient.first_name,
             last_name=patient.last_name, date_of_birth=patient.date_of_birth, sex=patient.sex,
@@ -63,7 +81,7 @@ def encounter_record(billing: BillingService, participant_id: str, exported_ids:
             subscriber_first_name=coverage.subscriber_first_name, subscriber_last_name=coverage.subscriber_last_name,
             subscriber_date_of_birth=coverage.subscriber_date_of_birth,
         ) if coverage else None,
-        clinic=_clinic_info(billing.clinic),
+        clinic=clinic_info or _clinic_info(billing.clinic),
         clinician=ClinicianInfo(
             id=clinician.id if clinician else "", first_name=clinician.first_name if clinician else "",
             last_name=clinician.last_name if clinician else "", credentials=clinician.credentials if clinician else "",
@@ -84,14 +102,56 @@ def encounter_record(billing: BillingService, participant_id: str, exported_ids:
     )
 
 
+def encounter_record(billing: BillingService, participant_id: str, exported_ids: set[str]) -> EncounterRecord:
+    """One encounter record, read through the store API (several queries per session)."""
+    store = billing.store
+    detail = store.sessions.detail(participant_id)
+    chart = store.patients.chart(detail.participant.patient_id)
+    coding = billing.code_participant(participant_id)
+    return _record(billing, detail, chart, coding, _trial_counts(detail), exported_ids)
+
+
+def encounter_records(billing: BillingService, participant_ids: list[str], exported_ids: set[str],
+                      data: BulkData | None = None) -> list[EncounterRecord]:
+    """Encounter records for many participants with a fixed number of queries, in the order given."""
+    if not participant_ids:
+        return []
+    data = data or BulkData.for_participants(billing.store, participant_ids)
+    codings = billing.code_many(participant_ids, data)
+    trials = data.trial_counts(participant_ids)
+    clinic_info = _clinic_info(billing.clinic)
+    records = []
+    for participant_id in participant_ids:
+        detail = data.details[participant_id]
+        records.append(_record(billing, detail, data.charts[detail.participant.patient_id], codings[participant_id],
+                               trials.get(participant_id, {}), exported_ids, clinic_info))
+    return records
+
+
 def load_encounters(store, *, date_from: date | None, date_to: date | None, include_exported: bool,  # noqa: ANN001
                     today: date) -> list[EncounterRecord]:
     """Signed encounters with DOS in the range, coded; already exported ones only when asked for."""
     billing = BillingService(store, today)
     exported = store.exports.exported_participant_ids()
-    records = []
-    for participant, _ in store.sessions.signed_between(date_from, date_to):
-        if participant.id in exported and not include_exported:
-            continue
-        records.append(encounter_record(billing, participant.id, exported))
-    return records
+    wanted = [participant_id for participant_id in signed_participant_ids(store, date_from, date_to)
+              if include_exported or participant_id not in exported]
+    return encounter_records(billing, wanted, exported)
+
+
+def signed_participant_ids(store, date_from: date | None, date_to: date | None) -> list[str]:  # noqa: ANN001
+    """Ids of the signed participants with DOS in the range, in date order (as ``signed_between``)."""
+    from sqlmodel import col, select
+
+    from slpterm.store.models import SessionParticipant, TherapySession
+
+    query = (
+        select(SessionParticipant.id)
+        .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
+        .where(SessionParticipant.status == "signed")
+    )
+    if date_from is not None:
+        query = query.where(TherapySession.date_of_service >= date_from)
+    if date_to is not None:
+        query = query.where(TherapySession.date_of_service <= date_to)
+    with store.db.read() as session:
+        return list(session.exec(query.order_by(col(TherapySession.date_of_service))))

@@ -1,36 +1,38 @@
-"""The caseload: one light row per patient, read in a single query so 100,000 rows load quickly."""
+"""The caseload: one light row per patient, read with a few flat queries so 100,000 rows load quickly.
+
+``read_caseload_rows(path)`` reads the rows with the standard library's ``sqlite3`` alone, so the
+app can show the caseload before SQLAlchemy is even imported; ``CaseloadRepository.rows()`` gives
+the same rows through the open store (plus each patient's last session date). Nothing here
+imports SQLAlchemy at module level.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from typing import Any, Callable
 
-from sqlalchemy import text
-
-from slpterm.store.base import Repository
-
-_CASELOAD_SQL = """
-SELECT p.id, p.last_name, p.first_name, p.external_id, p.date_of_birth, p.school, p.grade,
-       p.archived_at IS NOT NULL AS archived,
-       (SELECT c.payer_kind FROM coverage c WHERE c.patient_id = p.id ORDER BY c.rank LIMIT 1) AS payer_kind,
-       (SELECT c.payer_name FROM coverage c WHERE c.patient_id = p.id ORDER BY c.rank LIMIT 1) AS payer_name,
-       (SELECT group_concat(d.code, ' ') FROM (SELECT code FROM diagnosis d2
-            WHERE d2.patient_id = p.id AND d2.active ORDER BY d2.rank) d) AS diagnoses
-FROM patient p
-{where}
-ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE
+_PATIENTS_SQL = """
+SELECT id, last_name, first_name, external_id, date_of_birth, school, grade, archived_at IS NOT NULL
+FROM patient {where}
+ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE
 """
-
-_ACTIVITY_SQL = """
-SELECT sp.patient_id,
-       SUM(CASE WHEN sp.status = 'draft' THEN 1 ELSE 0 END) AS drafts,
-       MAX(s.date_of_service) AS last_seen
-FROM sessionparticipant sp JOIN session s ON s.id = sp.session_id
+# The lowest rank is the primary coverage; among equal ranks the first written wins.
+_COVERAGE_SQL = "SELECT patient_id, payer_kind, payer_name FROM coverage ORDER BY rank DESC, rowid DESC"
+_DIAGNOSES_SQL = "SELECT patient_id, code FROM diagnosis WHERE active ORDER BY rank, rowid"
+_DRAFTS_SQL = "SELECT patient_id, COUNT(*) FROM sessionparticipant WHERE status = 'draft' GROUP BY patient_id"
+# Sessions first, then their participants: a sequential scan of the session table instead of one
+# random lookup per participant.
+_LAST_SEEN_SQL = """
+SELECT sp.patient_id, MAX(s.date_of_service)
+FROM session s CROSS JOIN sessionparticipant sp ON sp.session_id = s.id
 GROUP BY sp.patient_id
 """
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseloadRow:
     patient_id: str
     name: str
@@ -55,39 +57,74 @@ def _as_date(value: object) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-class CaseloadRepository(Repository):
+def build_rows(execute: Callable[[str], Any], include_archived: bool = False,
+               last_seen: bool = True) -> list[CaseloadRow]:
+    """Caseload rows from ``execute(sql) -> iterable of tuples`` (any DB-API cursor's execute)."""
+    payers: dict[str, tuple[str, str]] = {}
+    for patient_id, payer_kind, payer_name in execute(_COVERAGE_SQL):
+        payers[patient_id] = (payer_kind or "", payer_name or "")
+    codes: dict[str, list[str]] = {}
+    for patient_id, code in execute(_DIAGNOSES_SQL):
+        codes.setdefault(patient_id, []).append(code)
+    drafts = dict(execute(_DRAFTS_SQL))
+    seen = dict(execute(_LAST_SEEN_SQL)) if last_seen else {}
+    where = "" if include_archived else "WHERE archived_at IS NULL"
+    rows = []
+    for patient_id, last_name, first_name, external_id, dob, school, grade, archived in execute(
+            _PATIENTS_SQL.format(where=where)):
+        name = f"{last_name}, {first_name}".strip(", ")
+        payer_kind, payer_name = payers.get(patient_id, ("", ""))
+        diagnoses = " ".join(codes.get(patient_id, ()))
+        school_text = f"{school} gr {grade}".strip() if grade else school
+        rows.append(CaseloadRow(
+            patient_id=patient_id,
+            name=name,
+            external_id=external_id,
+            date_of_birth=_as_date(dob),
+            school=school_text,
+            payer=payer_kind,
+            diagnoses=diagnoses,
+            archived=bool(archived),
+            drafts=drafts.get(patient_id, 0),
+            last_seen=_as_date(seen.get(patient_id)),
+            search_text=" ".join(
+                part for part in (name, f"{first_name} {last_name}", external_id, school, payer_name, diagnoses)
+                if part
+            ).lower(),
+        ))
+    return rows
+
+
+def read_caseload_rows(database: Path, include_archived: bool = False) -> list[CaseloadRow]:
+    """The caseload straight from a plain (unencrypted) data file, read-only, without the store.
+
+    ``last_seen`` is left empty (it needs the largest scan). Raises ``sqlite3.Error`` when the file
+    cannot be read this way (encrypted, missing, not yet migrated); callers then use the store.
+    """
+    connection = sqlite3.connect(f"file:{Path(database).resolve()}?mode=ro", uri=True)
+    try:
+        return build_rows(lambda sql: connection.execute(sql), include_archived, last_seen=False)
+    finally:
+        connection.close()
+
+
+class CaseloadRepository:
+    """The caseload through the open store (``store.caseload``)."""
+
+    def __init__(self, store) -> None:  # noqa: ANN001
+        self.store = store
+
+    @property
+    def db(self):  # noqa: ANN201
+        return self.store.db
+
     def rows(self, include_archived: bool = False) -> list[CaseloadRow]:
-        where = "" if include_archived else "WHERE p.archived_at IS NULL"
         with self.db.read() as session:
-            connection = session.connection()
-            activity = {
-                patient_id: (drafts, last_seen)
-                for patient_id, drafts, last_seen in connection.execute(text(_ACTIVITY_SQL))
-            }
-            rows = []
-            for record in connection.execute(text(_CASELOAD_SQL.format(where=where))):
-                (patient_id, last_name, first_name, external_id, dob, school, grade, archived,
-                 payer_kind, payer_name, diagnoses) = record
-                name = f"{last_name}, {first_name}".strip(", ")
-                drafts, last_seen = activity.get(patient_id, (0, None))
-                school_text = f"{school} gr {grade}".strip() if grade else school
-                rows.append(CaseloadRow(
-                    patient_id=patient_id,
-                    name=name,
-                    external_id=external_id,
-                    date_of_birth=_as_date(dob),
-                    school=school_text,
-                    payer=payer_kind or "",
-                    diagnoses=diagnoses or "",
-                    archived=bool(archived),
-                    drafts=drafts or 0,
-                    last_seen=_as_date(last_seen),
-                    search_text=" ".join(
-                        part for part in (name, f"{first_name} {last_name}", external_id, school, payer_name or "",
-                                          diagnoses or "") if part
-                    ).lower(),
-                ))
-            return rows
+            cursor = session.connection().connection.dbapi_connection.cursor()
+            try:
+                return build_rows(lambda sql: cursor.execute(sql).fetchall(), include_archived)
+            finally:
+                cursor.close()
 
 
 def filter_rows(rows: list[CaseloadRow], query: str) -> list[CaseloadRow]:
@@ -95,4 +132,7 @@ def filter_rows(rows: list[CaseloadRow], query: str) -> list[CaseloadRow]:
     words = query.lower().split()
     if not words:
         return rows
+    if len(words) == 1:
+        word = words[0]
+        return [row for row in rows if word in row.search_text]
     return [row for row in rows if row.matches(words)]

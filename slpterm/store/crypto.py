@@ -96,8 +96,6 @@ def export_copy(source: Path, source_passphrase: str | None, target: Path, targe
         connection.execute("PRAGMA cipher_log_level = NONE")
         if source_passphrase is not None:
             connection.execute(f"PRAGMA key = {_quote(source_passphrase)}")
-        else:
-            connection.execute("PRAGMA key = ''")
         key = _quote(target_passphrase) if target_passphrase is not None else "''"
         connection.execute(f"ATTACH DATABASE {_quote(str(target))} AS exported KEY {key}")
         connection.execute("SELECT sqlcipher_export('exported')")

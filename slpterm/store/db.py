@@ -33,6 +33,9 @@ from slpterm.store.errors import (
 from slpterm.store.triggers import immutability_triggers
 
 DATABASE_FILE_NAME = "slpterm.sqlite3"
+# Written beside an encrypted data file, so that a missing or emptied file is never mistaken for a
+# new, empty (and unencrypted) one.
+ENCRYPTED_MARKER_NAME = "slpterm.encrypted"
 APPLICATION_ID = 0x534C5054  # "SLPT"
 BUSY_TIMEOUT_SECONDS = 30
 
@@ -152,9 +155,17 @@ class Database:
         self.encrypted = crypto.is_encrypted_file(path)
         if not self.encrypted:
             self.passphrase = None
+        self.mark_encryption()
         self._identity = self._file_identity()
         self.read_engine = self._make_engine("BEGIN")
         self.write_engine = self._make_engine("BEGIN IMMEDIATE")
+
+    def mark_encryption(self) -> None:
+        marker = self.path.with_name(ENCRYPTED_MARKER_NAME)
+        if self.encrypted:
+            marker.write_text("The slpterm data file in this folder is encrypted. Keep this file with it.\n")
+        else:
+            marker.unlink(missing_ok=True)
 
     def _file_identity(self) -> tuple[int, int] | None:
         try:
@@ -172,6 +183,13 @@ class Database:
                 f"The data directory {path.parent} cannot be created ({error.strerror}). "
                 "Choose another with --data-dir DIR or SLPTERM_DATA_DIR."
             ) from error
+        marker = path.with_name(ENCRYPTED_MARKER_NAME)
+        if marker.exists() and (not path.exists() or path.stat().st_size == 0):
+            raise DataDirectoryUnusable(
+                f"The encrypted data file {path} is missing or empty. slpterm will not start a new, empty file "
+                "in its place. Restore your latest backup (slpterm restore FILE), or remove "
+                f"{marker.name} from {path.parent} to start afresh."
+            )
         if path.exists():
             if crypto.is_encrypted_file(path) and self.passphrase is None and not crypto.encryption_available():
                 raise NotAnSlptermDatabase(_not_sqlite_message(path))
@@ -279,6 +297,39 @@ class Database:
     def close(self) -> None:
         self.read_engine.dispose()
         self.write_engine.dispose()
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the main file (before copying or re-keying it)."""
+        connection = crypto.connect(self.path, self.passphrase, timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
+
+    def rekey(self, new_passphrase: str | None) -> None:
+        """Encrypt, re-encrypt under a new passphrase, or decrypt (None) the file in place.
+
+        A complete copy is written under the new key, checked, then renamed over the file, so an
+        interruption leaves the old file as it was.
+        """
+        self.check_file_unchanged()
+        self.close()
+        self.checkpoint()
+        temporary = self.path.with_name(self.path.name + ".rekey")
+        try:
+            crypto.export_copy(self.path, self.passphrase, temporary, new_passphrase)
+            _inspect(temporary, new_passphrase)
+            os.replace(temporary, self.path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm"):
+            Path(str(self.path) + suffix).unlink(missing_ok=True)
+        self.passphrase = new_passphrase
+        self.encrypted = new_passphrase is not None
+        self.mark_encryption()
+        self._identity = self._file_identity()
+        self.read_engine = self._make_engine("BEGIN")
+        self.write_engine = self._make_engine("BEGIN IMMEDIATE")
 
 
 def copy_database(source: Path, target: Path, passphrase: str | None = None) -> None:

@@ -12,6 +12,7 @@ from slpterm.store.patients import PatientRepository
 from slpterm.store.sessions import SessionRepository
 from slpterm.store.audit import ChainBreak, verify_chain
 from slpterm.store.exports import ExportRepository
+from slpterm.store.security import SecurityRepository
 
 
 def default_actor() -> str:
@@ -25,15 +26,16 @@ class Store:
     clinician once known.
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, passphrase: str | None = None) -> None:
         self.data_dir = Path(data_dir)
-        self.db = Database(self.data_dir / DATABASE_FILE_NAME)
+        self.db = Database(self.data_dir / DATABASE_FILE_NAME, passphrase)
         self.actor = default_actor()
         self.clinic = ClinicRepository(self)
         self.patients = PatientRepository(self)
         self.caseload = CaseloadRepository(self)
         self.sessions = SessionRepository(self)
         self.exports = ExportRepository(self)
+        self.security = SecurityRepository(self)
 
     @property
     def path(self) -> Path:
@@ -47,5 +49,6 @@ class Store:
         self.db.close()
 
 
-def open_store(data_dir: Path) -> Store:
-    return Store(data_dir)
+def open_store(data_dir: Path, passphrase: str | None = None) -> Store:
+    """Open (or create) the data file in ``data_dir``; an encrypted file needs its passphrase."""
+    return Store(data_dir, passphrase)

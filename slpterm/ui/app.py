@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from slpterm.domain.clock import Clock
 from slpterm.ui.screens.caseload import CaseloadScreen
-from slpterm.ui.screens.export import ExportScreen
-from slpterm.ui.screens.help import HelpScreen
 from slpterm.ui.screens.message import MessageScreen
-from slpterm.ui.screens.session import SessionScreen
-from slpterm.ui.screens.settings import FirstRunScreen, SettingsScreen
+
+# The other screens are imported when first shown, so the first frame comes sooner.
 
 StorePreparer = Callable[[], "object"]
 
@@ -32,16 +31,24 @@ class SlpTermApp(App):
         Binding("f3", "session", "Session", id="app.session"),
         Binding("f4", "export", "Export", id="app.export"),
         Binding("f5", "settings", "Settings", id="app.settings"),
+        Binding("f12", "security", "Security", id="app.security"),
+        Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True),
+        Binding("ctrl+b", "backup", "Back up now", show=False, id="app.backup"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
+    IDLE_CHECK_SECONDS = 5
 
     def __init__(self, prepare_store: StorePreparer, *, clock: Clock | None = None,
-                 demo: bool = False) -> None:
+                 demo: bool = False, open_with_passphrase: Callable[[str], object] | None = None) -> None:
         super().__init__()
         self._prepare_store = prepare_store
+        self._open_with_passphrase = open_with_passphrase
         self.clock = clock or Clock()
         self.demo = demo
         self.store = None
+        self._last_input = self.clock.now()
+        self._locked = False
+        self._failed_unlocks = 0
         if demo:
             self.sub_title = "demo clinic (fictional data, discarded on exit)"
 
@@ -51,10 +58,14 @@ class SlpTermApp(App):
         self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False)
 
     def _open_store(self) -> None:
-        from slpterm.store import StoreError
+        from slpterm.store import PassphraseRequired, StoreError
 
         try:
+            self._show_caseload_early()
             store = self._prepare_store()
+        except PassphraseRequired as error:
+            self.call_from_thread(self._ask_passphrase, str(error))
+            return
         except StoreError as error:
             self.call_from_thread(self._store_failed, str(error))
             return
@@ -63,19 +74,147 @@ class SlpTermApp(App):
             return
         self.call_from_thread(self._store_ready, store)
 
+    def _show_caseload_early(self) -> None:
+        """Show the caseload read straight from a plain data file while the store layer loads
+        (an encrypted, missing or unreadable file is simply left to the store)."""
+        database = getattr(self._prepare_store, "database", None)
+        if database is None:
+            return
+        from slpterm.store.caseload import read_caseload_rows
+
+        try:
+            rows = read_caseload_rows(database)
+        except Exception:  # noqa: BLE001 - the store opens the file properly right after
+            return
+        self.call_from_thread(self._early_rows, rows)
+
+    def _early_rows(self, rows: list) -> None:
+        from textual.css.query import NoMatches
+
+        caseload = self._caseload_screen()
+        if caseload is None or self.store is not None:
+            return
+        try:
+            caseload._rows_loaded(rows)
+        except NoMatches:
+            pass  # not composed yet; the store's rows follow
+
     def _store_failed(self, message: str) -> None:
         self.push_screen(MessageScreen("slpterm cannot open its data", message, quit_on_close=True))
 
+    def _ask_passphrase(self, message: str) -> None:
+        from slpterm.ui.screens.security import UnlockScreen
+
+        def attempt(passphrase: str) -> str | None:
+            from slpterm.store import StoreError
+
+            try:
+                store = self._open_with_passphrase(passphrase)
+            except StoreError as error:
+                self._failed_unlocks += 1
+                return str(error)
+            self.call_from_thread(self._store_ready, store)
+            return None
+
+        self.push_screen(UnlockScreen(message, attempt))
+
     def _store_ready(self, store) -> None:  # noqa: ANN001
+        from slpterm.store.errors import StoreError
+
         self.store = store
         clinicians = store.clinic.clinicians()
         if clinicians:
             store.actor = clinicians[0].display_name
+        try:
+            for _ in range(self._failed_unlocks):
+                store.security.record("unlock-failed", "app", "", "wrong passphrase at start")
+            store.security.record("open", "app", "", {"data_file": str(store.path)})
+        except StoreError as error:
+            self.notify(str(error), severity="error", timeout=10)
+        self._failed_unlocks = 0
+        self.refresh_security_banner()
+        self._last_input = self.clock.now()
+        self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
         caseload = self._caseload_screen()
         if caseload is not None:
             caseload.reload()
         if not store.clinic.is_set_up():
+            from slpterm.ui.screens.settings import FirstRunScreen
+
             self.push_screen(FirstRunScreen())
+        elif not self.demo:
+            self._offer_backup()
+
+    def _offer_backup(self) -> None:
+        from slpterm.store.backup import backup_is_due
+
+        if backup_is_due(self.store, self.clock.now()):
+            self.notify("The last backup is more than a week old (or there is none). Press ctrl+b to back up now; "
+                        "the copy is encrypted like your data.", title="Backup", timeout=15)
+
+    def refresh_security_banner(self) -> None:
+        if self.demo or self.store is None:
+            return
+        self.sub_title = "" if self.store.security.encrypted else "⚠ data not encrypted: set a passphrase (F12)"
+
+    # -- idle lock ------------------------------------------------------------------------------
+    async def on_event(self, event) -> None:  # noqa: ANN001
+        from textual import events
+
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self._last_input = self.clock.now()
+        await super().on_event(event)
+
+    def check_idle_lock(self) -> None:
+        if self.store is None or self._locked:
+            return
+        idle = (self.clock.now() - self._last_input).total_seconds()
+        if idle >= self.store.security.idle_minutes() * 60:
+            self.action_lock()
+
+    def action_lock(self) -> None:
+        if self.store is None or self._locked:
+            return
+        from slpterm.ui.screens.security import LockScreen
+
+        self._locked = True
+        self.store.security.record("lock", "app", "")
+        self.push_screen(LockScreen())
+
+    def mark_unlocked(self) -> None:
+        self._locked = False
+        self._last_input = self.clock.now()
+
+    @property
+    def is_locked(self) -> bool:
+        return self._locked
+
+    def action_security(self) -> None:
+        from slpterm.ui.screens.security import SecurityScreen
+
+        self._show(SecurityScreen, SecurityScreen)
+
+    def action_audit(self) -> None:
+        from slpterm.ui.screens.security import AuditScreen
+
+        self._show(AuditScreen, AuditScreen)
+
+    def action_backup(self) -> None:
+        if self.store is None:
+            return
+        self._backup()
+
+    @work(thread=True, exclusive=True, group="backup")
+    def _backup(self) -> None:
+        from slpterm.store.backup import backup_store
+        from slpterm.store.errors import StoreError
+
+        try:
+            target = backup_store(self.store)
+        except StoreError as error:
+            self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
+            return
+        self.call_from_thread(self.notify, f"Backup written to {target}", timeout=8)
 
     def _caseload_screen(self) -> CaseloadScreen | None:
         for screen in self.screen_stack:
@@ -104,6 +243,8 @@ class SlpTermApp(App):
 
     def action_session(self) -> None:
         """Start a session for the patient in view, or resume an unsigned draft."""
+        from slpterm.ui.screens.session import SessionScreen
+
         if isinstance(self.screen, SessionScreen):
             return
         if self.store is None:
@@ -150,12 +291,18 @@ class SlpTermApp(App):
         ), opened)
 
     def action_export(self) -> None:
+        from slpterm.ui.screens.export import ExportScreen
+
         self._show(ExportScreen, ExportScreen)
 
     def action_settings(self) -> None:
+        from slpterm.ui.screens.settings import SettingsScreen
+
         self._show(SettingsScreen, SettingsScreen)
 
     def action_help(self) -> None:
+        from slpterm.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
@@ -170,6 +317,11 @@ class SlpTermApp(App):
         yield SystemCommand("Export", "Export coded encounters (F4)", self.action_export)
         yield SystemCommand("Settings", "Clinic, clinicians and billing settings (F5)", self.action_settings)
         yield SystemCommand("Keys and help", "Every key on every screen (F1)", self.action_help)
+        yield SystemCommand("Security", "Passphrase (encryption), lock PIN and idle lock (F12)", self.action_security)
+        yield SystemCommand("Lock now", "Cover the screen until the passphrase or PIN is entered (ctrl+l)",
+                            self.action_lock)
+        yield SystemCommand("Back up now", "Write a consistent, encrypted copy of the data file", self.action_backup)
+        yield SystemCommand("Audit trail", "Who did what and when; verify the hash chain", self.action_audit)
 
     def on_unmount(self) -> None:
         if self.store is not None:
@@ -178,6 +330,11 @@ class SlpTermApp(App):
 
 def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path | None = None) -> SlpTermApp:
     """The app on ``data_dir``; with ``demo_source`` set, the demo clinic is generated there first."""
+
+    def open_with_passphrase(passphrase: str):  # noqa: ANN202
+        from slpterm.store import open_store
+
+        return open_store(data_dir, passphrase)
 
     def prepare():  # noqa: ANN202
         from slpterm.store import open_store
@@ -189,4 +346,6 @@ def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path |
             return open_store(demo_source)
         return open_store(data_dir)
 
-    return SlpTermApp(prepare, clock=clock, demo=demo_source is not None)
+    if demo_source is None:
+        prepare.database = Path(data_dir) / "slpterm.sqlite3"  # the store's DATABASE_FILE_NAME
+    return SlpTermApp(prepare, clock=clock, demo=demo_source is not None, open_with_passphrase=open_with_passphrase)

@@ -22,11 +22,12 @@ COLUMNS = [
     Column("School", 18),
     Column("Payer", 10),
     Column("Diagnoses", 16),
+    Column("Trend", 8),
     Column("Needs", 0),
 ]
 
 
-def _row_cells(row) -> tuple[str, ...]:  # noqa: ANN001
+def _row_cells(row, trend: str = "") -> tuple[str, ...]:  # noqa: ANN001
     needs = []
     if row.drafts:
         needs.append(f"{row.drafts} draft{'s' if row.drafts > 1 else ''}")
@@ -41,6 +42,7 @@ def _row_cells(row) -> tuple[str, ...]:  # noqa: ANN001
         row.school,
         row.payer.replace("_", "-"),
         row.diagnoses,
+        trend,
         ", ".join(needs),
     )
 
@@ -53,6 +55,7 @@ class CaseloadScreen(Screen):
         Binding("ctrl+n", "new_patient", "New patient", id="caseload.new_patient"),
         Binding("ctrl+o", "import_patients", "Import CSV", id="caseload.import"),
         Binding("ctrl+r", "toggle_archived", "Show archived", id="caseload.archived"),
+        Binding("f6", "school", "School minutes", id="caseload.school"),
         Binding("up", "move(-1)", "Up", show=False, id="caseload.up"),
         Binding("down", "move(1)", "Down", show=False, id="caseload.down"),
         Binding("pageup", "move(-20)", "Page up", show=False, id="caseload.page_up"),
@@ -64,6 +67,7 @@ class CaseloadScreen(Screen):
         self._all_rows: list = []
         self._shown: list = []
         self._include_archived = False
+        self._trends: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -95,6 +99,19 @@ class CaseloadScreen(Screen):
             self.app.call_from_thread(self.notify, f"What is due could not be computed: {error}", severity="warning")
             return
         self.app.call_from_thread(self._due_loaded, rows, summaries)
+        try:
+            from slpterm.services.progress import caseload_trends
+
+            trends = caseload_trends(store, self.app.clock.today())
+        except Exception:  # noqa: BLE001 - the trend column is a convenience; the caseload stays usable
+            return
+        self.app.call_from_thread(self._trends_loaded, rows, trends)
+
+    def _trends_loaded(self, rows: list, trends: dict[str, str]) -> None:
+        if rows is not self._all_rows:
+            return
+        self._trends = trends
+        self._apply_filter(keep_cursor=True)
 
     def _rows_loaded(self, rows: list) -> None:
         self._all_rows = rows
@@ -113,7 +130,7 @@ class CaseloadScreen(Screen):
         query = self.query_one("#filter", Input).value
         selected = self.selected_patient_id if keep_cursor else None
         self._shown = filter_rows(self._all_rows, query)
-        self.table.set_rows([_row_cells(row) for row in self._shown],
+        self.table.set_rows([_row_cells(row, self._trends.get(row.patient_id, "")) for row in self._shown],
                             muted={index for index, row in enumerate(self._shown) if row.archived})
         if selected is not None:
             index = next((i for i, row in enumerate(self._shown) if row.patient_id == selected), None)
@@ -179,6 +196,14 @@ class CaseloadScreen(Screen):
         from slpterm.ui.screens.chart_import import ImportScreen
 
         self.app.push_screen(ImportScreen())
+
+    def action_school(self) -> None:
+        if self.app.store is None:
+            self.notify("Still opening the data file…", severity="warning")
+            return
+        from slpterm.ui.screens.school import SchoolScreen
+
+        self.app.push_screen(SchoolScreen())
 
     def action_move(self, delta: int) -> None:
         self.table.move_cursor(delta)

@@ -91,7 +91,7 @@ def chart_lines(chart, sessions, due) -> list[tuple[str | None, str]]:  # noqa: 
         for _code, message in companion_warnings(active):
             lines.append(("diagnosis:", f"  ! {message}"))
 
-    heading("Plans of care and goals (p adds a plan, g a goal, r recertifies)")
+    heading("Plans of care and goals (p adds a plan, g a goal, r recertifies, w progress report)")
     for plan in reversed(chart.plans):
         certified = f"certified {_date(plan.certified_on)}" if plan.certified_on else "NOT certified"
         lines.append((
@@ -153,6 +153,7 @@ class PatientScreen(Screen):
         Binding("r", "recertify", "Recertify", id="patient.recertify"),
         Binding("m", "add_iep", "IEP minutes", id="patient.iep"),
         Binding("a", "toggle_archive", "Archive", id="patient.archive"),
+        Binding("w", "progress_report", "Progress report", id="patient.progress_report"),
         Binding("delete", "delete_patient", "Delete patient", show=False, id="patient.delete"),
     ]
 
@@ -173,7 +174,17 @@ class PatientScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#chart-items", OptionList).focus()
+        self._record_view()
         self.reload()
+
+    @work(thread=True, group="chart-audit")
+    def _record_view(self) -> None:
+        from slpterm.store.errors import StoreError
+
+        try:
+            self.app.store.security.record("view", "patient", self.patient_id)
+        except StoreError:
+            pass  # reading a chart never fails because the audit could not be written
 
     # -- loading ---------------------------------------------------------------------------------
     def reload(self) -> None:
@@ -445,6 +456,18 @@ class PatientScreen(Screen):
             return
         self.app.call_from_thread(self.notify, "Patient deleted.")
         self.app.call_from_thread(self.app.pop_screen)
+
+    def action_progress_report(self) -> None:
+        """Write (or view) the progress report of the highlighted or current plan of care."""
+        if not self._ready():
+            return
+        plan = self._current_plan()
+        if plan is None:
+            self.notify("A progress report belongs to a plan of care; add one with p.", severity="warning")
+            return
+        from slpterm.ui.screens.progress_report import ProgressReportScreen
+
+        self.app.push_screen(ProgressReportScreen(plan.id), lambda _: self.reload())
 
     def action_back(self) -> None:
         self.app.pop_screen()

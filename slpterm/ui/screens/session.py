@@ -29,16 +29,17 @@ class SessionScreen(Screen):
 
     BINDINGS = [
         Binding("ctrl+t", "timer_toggle", "Start/pause timer", id="session.timer"),
-        Binding("ctrl+e", "timer_stop", "Stop timer", id="session.timer_stop"),
+        # priority: these also work while typing in the note (instead of the editor's end-of-line etc.)
+        Binding("ctrl+e", "timer_stop", "Stop timer", id="session.timer_stop", priority=True),
         Binding("f6", "next_area", "Next area", id="session.area"),
         Binding("f7", "focus_goals", "Goals", id="session.goals"),
         Binding("f8", "focus_techniques", "Techniques", id="session.techniques"),
         Binding("f9", "focus_note", "Note", id="session.note"),
-        Binding("ctrl+d", "draft_objective", "Draft objective", id="session.draft"),
+        Binding("ctrl+d", "draft_objective", "Draft objective", id="session.draft", priority=True),
         Binding("ctrl+r", "phrase", "Phrase", id="session.phrase"),
         Binding("ctrl+g", "sign", "Sign", id="session.sign"),
         Binding("f10", "addendum", "Addendum", id="session.addendum"),
-        Binding("ctrl+k", "edit_time", "Times by hand", id="session.manual_time"),
+        Binding("ctrl+k", "edit_time", "Times by hand", id="session.manual_time", priority=True),
         Binding("f11", "next_member", "Next group member", id="session.next_member"),
         Binding("escape", "back", "Caseload", id="session.back"),
     ]

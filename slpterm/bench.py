@@ -1,0 +1,738 @@
+"""slpterm's benchmark: how fast it is on a big synthetic clinic. Prints a table of medians; asserts nothing.
+
+Run ``python -m slpterm.bench`` (``--help`` for the options). It generates a seeded synthetic clinic
+(10,000 patients / 100,000 sessions by default) once into ``--data-root`` and reuses it on later
+runs; writes (trial tallies, exports) go to a scratch copy that is thrown away. ``--big`` adds a
+100,000-patient / 1,000,000-session clinic for start-up, the filter, memory and file size.
+
+Measurements (``--only`` takes these names):
+
+- ``startup``: a real ``slpterm`` process in tmux, from launch until the caseload status line shows
+  the patient count; the same for a bare Textual app showing one label (the floor); the ratio.
+- ``memory``: peak resident memory (VmHWM) of that process once the caseload and its "Needs"
+  column are loaded and the process is idle.
+- ``filter``: in ``App.run_test``, one key event typed into the caseload filter until the table
+  holds the filtered rows and the screen was refreshed; also ``filter_rows`` alone. Keys are sent
+  as the terminal driver sends them (``pilot.press`` would add its waits for an idle CPU).
+  ``keystroke floor`` is the same for a bare Textual Input.
+- ``tally``: the same for one trial key (``c``) on the session screen until the goal's count on
+  screen went up; the trial is committed (``synchronous=FULL``) before the screen updates, and the
+  bench checks it through a separate connection after each press.
+- ``patient``: opening the chart of a patient with 500 past sessions until it is filled in.
+- ``coding``: reading, coding and scrubbing every session of the clinic (sessions per second).
+- ``export``: loading and coding 10,000 signed encounters, then writing them in each format.
+- ``dbsize``: the data file's size per 100,000 sessions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable
+
+MEASUREMENTS = ("startup", "memory", "filter", "tally", "patient", "coding", "export", "dbsize")
+BIG_MEASUREMENTS = ("startup", "memory", "filter", "dbsize")
+EXPORT_FORMATS = ("csv", "json", "fhir", "x12", "superbill")
+EXPORT_COUNT = 10_000
+LONG_HISTORY_SESSIONS = 500
+TMUX_SOCKET = "slpterm-bench"
+SCREEN_SIZE = (120, 40)
+FLOOR_TEXT = "slpterm bench floor"
+FLOOR_APP = f'''
+from textual.app import App
+from textual.widgets import Static
+
+
+class Floor(App):
+    def compose(self):
+        yield Static("{FLOOR_TEXT}")
+
+
+Floor().run()
+'''
+
+
+@dataclass
+class Result:
+    """One line of the table: the median of ``samples`` (seconds unless ``unit`` says otherwise)."""
+
+    name: str
+    clinic: str
+    samples: list[float]
+    unit: str = "ms"
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples) if self.samples else float("nan")
+
+    def shown(self) -> str:
+        value = self.median
+        if self.unit == "ms":
+            return f"{value * 1000:,.1f} ms"
+        if self.unit == "s":
+            return f"{value:,.2f} s"
+        if self.unit == "x":
+            return f"{value:.2f}x"
+        if self.unit == "/s":
+            return f"{value:,.0f} /s"
+        if self.unit == "MB":
+            return f"{value:,.0f} MB"
+        return f"{value:,.2f} {self.unit}"
+
+
+@dataclass
+class Clinic:
+    label: str
+    folder: Path
+    patients: int
+    sessions: int
+    generation_seconds: float | None
+    generated_now: bool
+
+    @property
+    def database(self) -> Path:
+        return self.folder / "slpterm.sqlite3"
+
+
+@dataclass
+class Bench:
+    repeats: int
+    heavy_repeats: int
+    root: Path
+    results: list[Result] = field(default_factory=list)
+
+    def add(self, result: Result) -> Result:
+        self.results.append(result)
+        value = result.shown()
+        print(f"  {result.name} [{result.clinic}]: {value}" + (f"  ({result.note})" if result.note else ""),
+              file=sys.stderr, flush=True)
+        return result
+
+
+# -- clinics ----------------------------------------------------------------------------------------
+
+def _label(patients: int, sessions: int) -> str:
+    def short(n: int) -> str:
+        return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else (
+            f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n))
+    return f"{short(patients)}/{short(sessions)}"
+
+
+def ensure_clinic(root: Path, patients: int, sessions: int, seed: int) -> Clinic:
+    """The synthetic clinic of that size, generated once (the generation time is kept in a marker)."""
+    folder = root / f"clinic-{patients}p-{sessions}s-seed{seed}"
+    marker = folder / "bench-complete.json"
+    label = _label(patients, sessions)
+    if marker.exists():
+        info = json.loads(marker.read_text())
+        return Clinic(label, folder, patients, sessions, info.get("seconds"), False)
+    if folder.exists():
+        shutil.rmtree(folder)
+    from slpterm.demo import generate_synthetic
+
+    print(f"Generating the {label} clinic in {folder} (once)…", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    summary = generate_synthetic(folder, patients=patients, sessions=sessions, seed=seed)
+    seconds = time.perf_counter() - started
+    marker.write_text(json.dumps({"seconds": seconds, "participants": summary.participants,
+                                  "file_bytes": summary.file_bytes, "generated": datetime.now().isoformat()}))
+    return Clinic(label, folder, patients, sessions, seconds, True)
+
+
+def scratch_copy(clinic: Clinic, root: Path) -> Path:
+    """A throw-away copy of the clinic's data directory for measurements that write."""
+    target = root / f"scratch-{clinic.folder.name}"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    source = sqlite3.connect(clinic.database)
+    try:
+        source.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        source.close()
+    shutil.copyfile(clinic.database, target / clinic.database.name)
+    return target
+
+
+def _count(database: Path, sql: str, params: tuple = ()) -> int:
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        return int(connection.execute(sql, params).fetchone()[0])
+    finally:
+        connection.close()
+
+
+def add_long_history_patient(data_dir: Path, sessions: int = LONG_HISTORY_SESSIONS, seed: int = 500) -> str:
+    """Chart one more patient with ``sessions`` signed past sessions (the demo builder writes them)."""
+    import random
+    from datetime import timedelta
+
+    from slpterm.demo import content
+    from slpterm.demo.builder import ClinicBuilder, ClinicianInfo
+    from slpterm.demo.synthetic import _SyntheticClinic, _weekdays
+    from slpterm.demo.writing import write_batch
+    from slpterm.domain.vocab import PayerKind, PlanStatus
+    from slpterm.store import open_store
+
+    store = open_store(data_dir)
+    try:
+        today = date.today()
+        clinician = store.clinic.clinicians()[0]
+        builder = ClinicBuilder(random.Random(seed), today, trials_per_goal=(6, 12), goals_per_session=(1, 2))
+        info = ClinicianInfo(clinician.id, clinician.first_name, clinician.last_name, clinician.credentials,
+                             clinician.role)
+        days = _weekdays(today - timedelta(days=int(sessions * 7 / 5) + 30), today - timedelta(days=1))
+        start = days[0] - timedelta(days=14)
+        profile_key = next(key for key, profile in content.PROFILES.items() if not profile.school_age)
+        profile = content.PROFILES[profile_key]
+        patient = builder.add_patient(profile, "Longhistory", "Benchmark", external_id="BENCH-500", age=70,
+                                      payer_kind=PayerKind.COMMERCIAL, episode_start=start)
+        plan_start = start
+        while plan_start <= today:
+            plan = builder.add_plan(patient, plan_start, days=90, certified_on=plan_start + timedelta(days=3),
+                                    status=PlanStatus.CERTIFIED)
+            plan_start = plan.end + timedelta(days=1)
+        writer = _SyntheticClinic(builder, [info])
+        for day in days[-sessions:]:
+            appointment = writer._appointment(patient, day, info, False)
+            builder.add_participation(appointment, patient)
+        write_batch(store, builder.take_rows())
+        return patient.id
+    finally:
+        store.close()
+
+
+# -- start-up and memory (real processes in tmux) -----------------------------------------------------
+
+def _tmux(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["tmux", "-L", TMUX_SOCKET, "-f", "/dev/null", *args], capture_output=True, text=True)
+
+
+class Terminal:
+    """A private tmux server (its own socket) that runs one command per session."""
+
+    def __init__(self) -> None:
+        if shutil.which("tmux") is None:
+            raise RuntimeError("tmux is not installed; the start-up measurement needs it")
+        _tmux("new-session", "-d", "-s", "keepalive", "-x", "80", "-y", "24", "sleep 86400")
+        self.serial = 0
+
+    def run_until(self, command: list[str], pattern: re.Pattern, timeout: float = 120,
+                  after: Callable[[int], float | None] | None = None) -> tuple[float, float | None]:
+        """Seconds from launch until ``pattern`` is on the screen, and ``after(pid)``'s value."""
+        self.serial += 1
+        name = f"run{self.serial}"
+        width, height = SCREEN_SIZE
+        shell_command = "exec " + " ".join(_quote(part) for part in command)
+        started = time.perf_counter()
+        _tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), shell_command)
+        try:
+            while True:
+                screen = _tmux("capture-pane", "-p", "-t", name).stdout
+                if pattern.search(screen):
+                    elapsed = time.perf_counter() - started
+                    break
+                if time.perf_counter() - started > timeout:
+                    raise RuntimeError(f"{pattern.pattern!r} did not appear within {timeout:.0f} s; screen:\n{screen}")
+                time.sleep(0.005)
+            extra = None
+            if after is not None:
+                pid = int(_tmux("display-message", "-p", "-t", name, "#{pane_pid}").stdout.strip())
+                extra = after(pid)
+            return elapsed, extra
+        finally:
+            _tmux("kill-session", "-t", name)
+
+    def close(self) -> None:
+        _tmux("kill-server")
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def peak_rss_when_idle(pid: int, quiet_seconds: float = 1.0, timeout: float = 120) -> float:
+    """Peak resident memory (MB) of ``pid`` once it used no CPU for ``quiet_seconds``."""
+    deadline = time.perf_counter() + timeout
+    last = _cpu_ticks(pid)
+    quiet_since = time.perf_counter()
+    while time.perf_counter() < deadline:
+        time.sleep(0.1)
+        ticks = _cpu_ticks(pid)
+        if ticks != last:
+            last, quiet_since = ticks, time.perf_counter()
+        elif time.perf_counter() - quiet_since >= quiet_seconds:
+            break
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc (Linux only)")
+
+
+def measure_startup(bench: Bench, clinic: Clinic, *, memory: bool, startup: bool) -> None:
+    expected = _count(clinic.database, "SELECT count(*) FROM patient WHERE archived_at IS NULL")
+    pattern = re.compile(rf"\b{expected} patients")
+    floor_script = bench.root / "floor_app.py"
+    floor_script.write_text(FLOOR_APP)
+    terminal = Terminal()
+    floors: list[float] = []
+    apps: list[float] = []
+    peaks: list[float] = []
+    try:
+        for run in range(bench.repeats if startup else 1):
+            if startup:
+                seconds, _ = terminal.run_until([sys.executable, str(floor_script)], re.compile(FLOOR_TEXT))
+                floors.append(seconds)
+            # Memory is read on the first run only (it waits for the process to go idle).
+            watch = memory and run == 0
+            seconds, peak = terminal.run_until(
+                [sys.executable, "-m", "slpterm", "--data-dir", str(clinic.folder)], pattern,
+                after=peak_rss_when_idle if watch else None)
+            apps.append(seconds)
+            if peak is not None:
+                peaks.append(peak)
+    finally:
+        terminal.close()
+    if startup:
+        bench.add(Result("start-up: bare Textual app (floor)", clinic.label, floors))
+        bench.add(Result("start-up: slpterm to caseload shown", clinic.label, apps))
+        ratios = [app / floor for app, floor in zip(apps, floors)]
+        ratio = statistics.median(apps) / statistics.median(floors)
+        bench.add(Result("start-up ratio slpterm / floor", clinic.label, [ratio], unit="x", target="<= 1.5x",
+                         met=ratio <= 1.5, note=f"per-run ratios {min(ratios):.2f}-{max(ratios):.2f}"))
+    if memory:
+        bench.add(Result("peak memory (RSS), caseload open", clinic.label, peaks, unit="MB", target="< 150 MB",
+                         met=statistics.median(peaks) < 150, note="VmHWM once idle, needs column loaded"))
+
+
+# -- Pilot measurements -------------------------------------------------------------------------------
+
+async def _settle(app, pilot) -> None:  # noqa: ANN001
+    await pilot.pause()
+    for _ in range(100):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            return
+
+
+async def _wait(pilot, condition: Callable[[], bool], timeout: float = 30) -> None:  # noqa: ANN001
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise RuntimeError("the screen did not update in time")
+        await pilot.pause(0)
+
+
+def _send_key(app, key: str) -> None:  # noqa: ANN001
+    """Deliver one key as the terminal driver would, without Pilot's waits for the process to go idle
+    (``pilot.press`` sleeps until the CPU is quiet, which adds tens of milliseconds to every key)."""
+    from textual import events
+
+    char = key if len(key) == 1 else {"space": " "}.get(key)
+    event = events.Key(key, char)
+    event.set_sender(app)
+    app._driver.send_message(event)
+
+
+async def _keystroke(app, pilot, key: str, done: Callable[[], bool]) -> float:  # noqa: ANN001
+    """Seconds from the key event to ``done()`` holding, including the screen update that follows
+    (``pilot.pause(0)`` drains every widget's queue, then refreshes the screen)."""
+    started = time.perf_counter()
+    _send_key(app, key)
+    await _wait(pilot, done)
+    return time.perf_counter() - started
+
+
+def _filter_words(rows) -> list[str]:  # noqa: ANN001
+    """What a clinician types: a surname prefix, a full first and last name, an ID fragment."""
+    middle = rows[len(rows) // 3]
+    last, _, first = middle.name.partition(", ")
+    words = [last.lower()[:4], f"{first.lower()} {last.lower()}"[:14]]
+    digits = "".join(char for char in middle.external_id if char.isdigit())
+    if digits:
+        words.append(digits[-4:])
+    return [word for word in words if word]
+
+
+async def _measure_pilot_floor(presses: int) -> list[float]:
+    """A keystroke into an Input of a bare Textual app: what Pilot and Textual cost by themselves."""
+    from textual.app import App
+    from textual.widgets import Input, Static
+
+    class Floor(App):
+        def compose(self):  # noqa: ANN202
+            yield Input(id="floor-input")
+            yield Static("", id="floor-echo")
+
+        def on_input_changed(self, event: Input.Changed) -> None:
+            self.query_one("#floor-echo", Static).update(event.value)
+
+    app = Floor()
+    samples: list[float] = []
+    async with app.run_test(size=SCREEN_SIZE) as pilot:
+        await pilot.pause()
+        field_ = app.query_one("#floor-input", Input)
+        for index in range(presses):
+            expected = len(field_.value) + 1
+            samples.append(await _keystroke(app, pilot, "abcdefghij"[index % 10],
+                                            lambda: len(field_.value) == expected))
+    return samples
+
+
+def measure_pilot_floor(bench: Bench) -> None:
+    samples = asyncio.run(_measure_pilot_floor(max(20, bench.repeats * 4)))
+    bench.add(Result("keystroke floor: bare Textual Input", "-", samples,
+                     note="key event -> Input changed, label updated, screen refreshed"))
+
+
+_KEY_NAMES = {" ": "space", "-": "minus", ".": "full_stop", "'": "apostrophe", ",": "comma"}
+
+
+async def _measure_filter(data_dir: Path, repeats: int) -> tuple[list[float], list[float], list[float], int]:
+    from slpterm.store import open_store
+    from slpterm.store.caseload import filter_rows
+    from slpterm.ui.app import build_app
+
+    store = open_store(data_dir)
+    try:
+        rows = store.caseload.rows()
+    finally:
+        store.close()
+    words = _filter_words(rows)
+    app = build_app(data_dir)
+    keystrokes: list[float] = []
+    clears: list[float] = []
+    pure: list[float] = []
+    async with app.run_test(size=SCREEN_SIZE) as pilot:
+        await _settle(app, pilot)
+        screen = app.screen
+        table = screen.query_one("#patients")
+        await _wait(pilot, lambda: table.row_count == len(rows))
+        for _ in range(repeats):
+            for word in words:
+                typed = ""
+                for char in word:
+                    typed += char
+                    expected = len(filter_rows(rows, typed))
+                    started = time.perf_counter()
+                    filter_rows(rows, typed)
+                    pure.append(time.perf_counter() - started)
+                    keystrokes.append(await _keystroke(app, pilot, _KEY_NAMES.get(char, char),
+                                                       lambda: table.row_count == expected))
+                    await _settle(app, pilot)
+                clears.append(await _keystroke(app, pilot, "escape", lambda: table.row_count == len(rows)))
+                await _settle(app, pilot)
+    return keystrokes, clears, pure, len(rows)
+
+
+def measure_filter(bench: Bench, clinic: Clinic, target_ms: float) -> None:
+    keystrokes, clears, pure, total = asyncio.run(_measure_filter(clinic.folder, bench.repeats))
+    met = statistics.median(keystrokes) * 1000 < target_ms
+    bench.add(Result("filter keystroke -> rows shown", clinic.label, keystrokes, target=f"< {target_ms:.0f} ms",
+                     met=met, note=f"{len(keystrokes)} keystrokes over {total:,} patients; "
+                                   f"max {max(keystrokes) * 1000:.0f} ms"))
+    bench.add(Result("filter: Esc back to every patient", clinic.label, clears))
+    bench.add(Result("filter: filter_rows alone", clinic.label, pure))
+
+
+async def _measure_tally(data_dir: Path, presses: int) -> tuple[list[float], int]:
+    from slpterm.services.session_flow import SessionFlow
+    from slpterm.ui.app import build_app
+    from slpterm.ui.screens.session import SessionScreen
+
+    app = build_app(data_dir)
+    samples: list[float] = []
+    async with app.run_test(size=SCREEN_SIZE) as pilot:
+        await _settle(app, pilot)
+        store = app.store
+        flow = SessionFlow(store, app.clock)
+        clinician_id = store.clinic.clinicians()[0].id
+        participant_id = None
+        for row in store.caseload.rows()[:200]:
+            candidate = flow.start(patient_ids=[row.patient_id], session_type="individual_treatment",
+                                   setting="office", date_text=app.clock.today().isoformat(),
+                                   clinician_id=clinician_id, evaluation_kind=None)[0]
+            if flow.view(candidate).goal_lines:
+                participant_id = candidate
+                break
+        if participant_id is None:
+            raise RuntimeError("no patient with plan-of-care goals among the first 200")
+        app.push_screen(SessionScreen(participant_id))
+        await _settle(app, pilot)
+        tally = app.screen.query_one("#goals")
+        tally.focus()
+        await _settle(app, pilot)
+        for _ in range(presses):
+            before = tally.lines[tally.cursor].total
+            samples.append(await _keystroke(app, pilot, "c",
+                                            lambda: tally.lines[tally.cursor].total == before + 1))
+            on_disk = _count(store.path, "SELECT count(*) FROM trialrecord WHERE participant_id = ? "
+                                         "AND voided_at IS NULL AND goal_id = ?",
+                             (participant_id, tally.lines[tally.cursor].goal_id))
+            if on_disk != before + 1:
+                raise RuntimeError(f"the trial is on screen but not on disk ({on_disk} != {before + 1})")
+            await _settle(app, pilot)
+    return samples, presses
+
+
+def measure_tally(bench: Bench, clinic: Clinic, scratch: Path) -> None:
+    samples, presses = asyncio.run(_measure_tally(scratch, max(bench.repeats * 4, 10)))
+    bench.add(Result("tally keystroke -> count shown + committed", clinic.label, samples, target="< 30 ms",
+                     met=statistics.median(samples) * 1000 < 30,
+                     note=f"{presses} presses; checked on disk through another connection"))
+
+
+async def _measure_patient(data_dir: Path, patient_id: str, repeats: int) -> list[float]:
+    from slpterm.ui.app import build_app
+    from slpterm.ui.screens.patient import PatientScreen
+
+    app = build_app(data_dir)
+    samples: list[float] = []
+    async with app.run_test(size=SCREEN_SIZE) as pilot:
+        await _settle(app, pilot)
+        for _ in range(repeats):
+            screen = PatientScreen(patient_id)
+            started = time.perf_counter()
+            app.push_screen(screen)
+            await _wait(pilot, lambda: screen.chart is not None)
+            samples.append(time.perf_counter() - started)
+            items = screen.query_one("#chart-items")
+            headings = [str(items.get_option_at_index(index).prompt) for index in range(items.option_count)]
+            if f"Sessions ({LONG_HISTORY_SESSIONS})" not in headings:
+                raise RuntimeError(f"the chart does not list {LONG_HISTORY_SESSIONS} sessions: {headings[:40]}")
+            app.pop_screen()
+            await _settle(app, pilot)
+    return samples
+
+
+def measure_patient(bench: Bench, clinic: Clinic, scratch: Path, patient_id: str) -> None:
+    samples = asyncio.run(_measure_patient(scratch, patient_id, bench.repeats))
+    bench.add(Result(f"open a patient with {LONG_HISTORY_SESSIONS} sessions", clinic.label, samples,
+                     target="< 200 ms", met=statistics.median(samples) * 1000 < 200,
+                     note="Pilot: push the chart until its lines are filled in"))
+
+
+# -- throughput -------------------------------------------------------------------------------------
+
+def measure_coding(bench: Bench, clinic: Clinic) -> None:
+    from slpterm.services.billing import BillingService, BulkData
+    from slpterm.store import open_store
+
+    store = open_store(clinic.folder)
+    rates: list[float] = []
+    try:
+        count = 0
+        for _ in range(bench.heavy_repeats):
+            started = time.perf_counter()
+            billing = BillingService(store, date.today())
+            data = BulkData.whole_clinic(store)
+            results = billing.code_many(list(data.details), data)
+            elapsed = time.perf_counter() - started
+            count = len(results)
+            rates.append(count / elapsed)
+            del data, results
+    finally:
+        store.close()
+    bench.add(Result("coding + scrubbing every session", clinic.label, rates, unit="/s", target=">= 5,000 /s",
+                     met=statistics.median(rates) >= 5000,
+                     note=f"{count:,} session-participants, read + coded, drafts included"))
+
+
+def measure_export(bench: Bench, clinic: Clinic, scratch: Path) -> None:
+    from slpterm.export.batch import run_export
+    from slpterm.services.billing import BillingService
+    from slpterm.services.encounters import encounter_records, signed_participant_ids
+    from slpterm.store import open_store
+
+    store = open_store(scratch)
+    loads: list[float] = []
+    per_format: dict[str, list[float]] = {name: [] for name in EXPORT_FORMATS}
+    exported = 0
+    try:
+        ids = signed_participant_ids(store, None, None)[:EXPORT_COUNT]
+        encounters = []
+        for _ in range(bench.heavy_repeats):
+            started = time.perf_counter()
+            billing = BillingService(store, date.today())
+            encounters = encounter_records(billing, ids, store.exports.exported_participant_ids())
+            loads.append(time.perf_counter() - started)
+        out = Path(tempfile.mkdtemp(prefix="export-", dir=scratch))
+        for run in range(bench.heavy_repeats):
+            for name in EXPORT_FORMATS:
+                started = time.perf_counter()
+                outcome = run_export(store, encounters, name, out / f"{name}-{run}", include_exported=True)
+                per_format[name].append(time.perf_counter() - started)
+                if name == "x12":
+                    exported = len(outcome.exported_ids)
+        shutil.rmtree(out, ignore_errors=True)
+    finally:
+        store.close()
+    count = len(ids)
+    bench.add(Result(f"export: load + code {count:,} encounters", clinic.label, loads, unit="s"))
+    for name in EXPORT_FORMATS:
+        samples = per_format[name]
+        if name == "x12":
+            totals = [load + write for load, write in zip(sorted(loads), sorted(samples))]
+            bench.add(Result("export 837P: load + code + write", clinic.label, totals, unit="s", target="< 5 s",
+                             met=statistics.median(totals) < 5,
+                             note=f"{exported:,} claims written, the rest held back by the scrubber"))
+        bench.add(Result(f"export {name}: select + render + write", clinic.label, samples, unit="s"))
+
+
+def measure_dbsize(bench: Bench, clinic: Clinic) -> None:
+    size = sum(path.stat().st_size for path in clinic.folder.glob("slpterm.sqlite3*"))
+    per = size / clinic.sessions * 100_000 / 1_000_000
+    bench.add(Result("database size per 100,000 sessions", clinic.label, [per], unit="MB",
+                     note=f"file {size / 1_000_000:,.0f} MB for {clinic.sessions:,} sessions"))
+
+
+# -- the run -----------------------------------------------------------------------------------------
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        memory = f", {pages / 2**30:.0f} GiB RAM"
+    except (ValueError, OSError):
+        pass
+    import textual
+
+    return (f"{cpu or platform.processor() or platform.machine()}, {os.cpu_count()} CPUs{memory}; "
+            f"{platform.system()} {platform.release()}; Python {platform.python_version()}, "
+            f"Textual {textual.__version__}, SQLite {sqlite3.sqlite_version}")
+
+
+def format_table(results: list[Result]) -> str:
+    """The results as a Markdown table."""
+    lines = ["| Measurement | Clinic | Median | Runs | Target | Met | Note |",
+             "|---|---|---:|---:|---|---|---|"]
+    for result in results:
+        met = "" if result.met is None else ("yes" if result.met else "**no**")
+        lines.append(f"| {result.name} | {result.clinic} | {result.shown()} | {len(result.samples)} | "
+                     f"{result.target} | {met} | {result.note} |")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m slpterm.bench",
+        description="Measure slpterm on a synthetic clinic and print a table of medians (no asserts).",
+    )
+    parser.add_argument("--patients", type=int, default=10_000, help="patients in the main clinic (10000)")
+    parser.add_argument("--sessions", type=int, default=100_000, help="sessions in the main clinic (100000)")
+    parser.add_argument("--big", action="store_true",
+                        help="also measure start-up, filter, memory and size on a 100k-patient / 1M-session clinic "
+                             "(generated once: about 15 minutes and 8 GB)")
+    parser.add_argument("--big-patients", type=int, default=100_000, help=argparse.SUPPRESS)
+    parser.add_argument("--big-sessions", type=int, default=1_000_000, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (1)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per quick measurement (5)")
+    parser.add_argument("--heavy-repeats", type=int, default=3, help="runs of coding and export (3)")
+    parser.add_argument("--only", default=",".join(MEASUREMENTS),
+                        help=f"comma-separated measurements to run ({','.join(MEASUREMENTS)})")
+    parser.add_argument("--data-root", type=Path,
+                        default=Path(tempfile.gettempdir()) / "slpterm-bench",
+                        help="where the generated clinics are kept between runs (%(default)s)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write every sample as JSON")
+    return parser
+
+
+def run(args: argparse.Namespace) -> list[Result]:
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(MEASUREMENTS))
+    if unknown:
+        raise SystemExit(f"unknown measurement(s): {', '.join(unknown)}; choose from {', '.join(MEASUREMENTS)}")
+    args.data_root.mkdir(parents=True, exist_ok=True)
+    bench = Bench(repeats=max(1, args.repeats), heavy_repeats=max(1, args.heavy_repeats), root=args.data_root)
+    clinics = [ensure_clinic(args.data_root, args.patients, args.sessions, args.seed)]
+    if args.big:
+        clinics.append(ensure_clinic(args.data_root, args.big_patients, args.big_sessions, args.seed))
+    for clinic in clinics:
+        if clinic.generation_seconds is not None:
+            bench.add(Result("generate the synthetic clinic (once)", clinic.label, [clinic.generation_seconds],
+                             unit="s", note="this run" if clinic.generated_now else "cached from an earlier run"))
+    main = clinics[0]
+    print(f"Measuring on the {main.label} clinic…", file=sys.stderr, flush=True)
+    if "startup" in chosen or "memory" in chosen:
+        measure_startup(bench, main, memory="memory" in chosen, startup="startup" in chosen)
+    if {"filter", "tally"} & set(chosen):
+        measure_pilot_floor(bench)
+    if "filter" in chosen:
+        measure_filter(bench, main, target_ms=50)
+    if {"tally", "patient", "export"} & set(chosen):
+        scratch = scratch_copy(main, args.data_root)
+        try:
+            if "tally" in chosen:
+                measure_tally(bench, main, scratch)
+            if "patient" in chosen:
+                patient_id = add_long_history_patient(scratch)
+                measure_patient(bench, main, scratch, patient_id)
+            if "export" in chosen:
+                measure_export(bench, main, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if "coding" in chosen:
+        measure_coding(bench, main)
+    if "dbsize" in chosen:
+        measure_dbsize(bench, main)
+    for big in clinics[1:]:
+        print(f"Measuring on the {big.label} clinic…", file=sys.stderr, flush=True)
+        if "startup" in chosen or "memory" in chosen:
+            measure_startup(bench, big, memory="memory" in chosen, startup="startup" in chosen)
+        if "filter" in chosen:
+            measure_filter(bench, big, target_ms=150)
+        if "dbsize" in chosen:
+            measure_dbsize(bench, big)
+    return bench.results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    started = time.perf_counter()
+    results = run(args)
+    print(f"slpterm benchmark, {datetime.now().strftime('%Y-%m-%d %H:%M')}; {machine()}")
+    print(f"medians of {args.repeats} runs ({args.heavy_repeats} for coding and export); "
+          f"whole run {time.perf_counter() - started:,.0f} s")
+    print()
+    print(format_table(results))
+    if args.json:
+        args.json.write_text(json.dumps([{**result.__dict__, "median": result.median} for result in results],
+                                        indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

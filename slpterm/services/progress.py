@@ -1,0 +1,478 @@
+"""Progress reports, caseload trends and school minutes, from the store.
+
+- ``open_report(store, plan_id, today)``: the plan's unsigned draft if there is one, else a report
+  signed today, else a new (unsaved) draft over the suggested period with the assessment and plan
+  drafted from the numbers.
+- ``suggest_period(store, plan_id, today)``: from the day after the plan's last report (or the
+  plan's start) to today. For a student (the patient has IEP services) with grading periods in the
+  ``iep_grading_periods`` setting (lines ``YYYY-MM-DD..YYYY-MM-DD``), the grading period containing
+  today, else the latest one ended.
+- ``save_report`` / ``sign_report``: a signed report is locked; both refuse to change it
+  (``LockedRecord``). The lock is enforced here; a database trigger would need a schema change.
+- Only signed session notes count in a report (unsigned notes in the period are counted apart).
+- The due rules count treatment days after the latest report's ``period_end`` (``written_on`` for
+  the sign-time warning), so a report ending today clears "PR due".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlmodel import col, select
+
+from slpterm.clinical.tally import Trial
+from slpterm.domain.vocab import CueLevel, IepPeriod, IepServiceKind, TrialResult
+from slpterm.reports.model import (
+    GoalInput,
+    GoalSession,
+    ProgressReportData,
+    ReportInput,
+    SessionMinutes,
+    compute_report,
+    draft_assessment,
+    draft_plan,
+)
+from slpterm.store.errors import LockedRecord, NotFound, ValidationFailed
+from slpterm.store.models import (
+    Goal,
+    PlanOfCare,
+    ProgressReport,
+    SessionParticipant,
+    TherapySession,
+    TrialRecord,
+    utc_now,
+)
+
+GRADING_PERIODS_SETTING = "iep_grading_periods"
+
+
+@dataclass(frozen=True)
+class ReportState:
+    """A report as the screen edits it; ``report_id`` is None until first saved."""
+
+    plan_id: str
+    report_id: str | None
+    data: ProgressReportData
+
+    @property
+    def signed(self) -> bool:
+        return self.data.signed
+
+
+def grading_periods(store) -> list[tuple[dt.date, dt.date]]:  # noqa: ANN001
+    """The school grading periods from settings; malformed lines are skipped."""
+    periods = []
+    for line in store.clinic.get_setting(GRADING_PERIODS_SETTING).splitlines():
+        start, sep, end = line.strip().partition("..")
+        try:
+            if sep:
+                periods.append((dt.date.fromisoformat(start.strip()), dt.date.fromisoformat(end.strip())))
+        except ValueError:
+            continue
+    return sorted(periods)
+
+
+def reports_for_plan(store, plan_id: str) -> list[ProgressReport]:  # noqa: ANN001
+    with store.db.read() as session:
+        return list(session.exec(
+            select(ProgressReport).where(ProgressReport.plan_id == plan_id)
+            .order_by(col(ProgressReport.period_end), col(ProgressReport.written_on))
+        ))
+
+
+def _plan(store, plan_id: str) -> PlanOfCare:  # noqa: ANN001
+    with store.db.read() as session:
+        plan = session.get(PlanOfCare, plan_id)
+        if plan is None:
+            raise NotFound(f"No plan of care with id {plan_id}; it may have been removed.")
+        return plan
+
+
+def suggest_period(store, plan_id: str, today: dt.date) -> tuple[dt.date, dt.date]:  # noqa: ANN001
+    plan = _plan(store, plan_id)
+    end = min(today, plan.end_date)
+    chart = store.patients.chart(plan.patient_id)
+    if chart.iep_services:
+        periods = grading_periods(store)
+        current = [p for p in periods if p[0] <= today <= p[1]] or [p for p in periods if p[1] < today][-1:]
+        if current:
+            start, finish = current[0]
+            return max(start, plan.start_date), min(finish, today, plan.end_date)
+    signed_ends = [r.period_end for r in reports_for_plan(store, plan_id) if r.period_end < end]
+    start = max(signed_ends) + dt.timedelta(days=1) if signed_ends else plan.start_date
+    return min(start, end), end
+
+
+def _minutes(detail) -> int:  # noqa: ANN001
+    from slpterm.services.billing import minutes_by_area
+
+    ended = max((s.ended_at for s in detail.segments if s.ended_at), default=None)
+    return sum(minutes_by_area(detail, ended).values()) if ended or detail.corrections else 0
+
+
+def load_report_input(store, plan_id: str, period_start: dt.date, period_end: dt.date,  # noqa: ANN001
+                      written_on: dt.date, *, assessment: str = "", plan_text: str = "",
+                      signed_at: dt.datetime | None = None, signer_name: str = "") -> ReportInput:
+    """Gather the plan's goals and the patient's signed sessions in the period."""
+    plan = _plan(store, plan_id)
+    chart = store.patients.chart(plan.patient_id)
+    patient = chart.patient
+    goals = chart.goals_by_plan.get(plan_id, [])
+    with store.db.read() as session:
+        rows = list(session.exec(
+            select(SessionParticipant, TherapySession)
+            .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
+            .where(SessionParticipant.patient_id == patient.id,
+                   TherapySession.date_of_service >= period_start, TherapySession.date_of_service <= period_end)
+            .order_by(col(TherapySession.date_of_service))
+        ))
+        signed = [(p, s) for p, s in rows if p.status == "signed"]
+        day_of = {p.id: s.date_of_service for p, s in signed}
+        trials = list(session.exec(
+            select(TrialRecord).where(col(TrialRecord.participant_id).in_(list(day_of)),
+                                      col(TrialRecord.voided_at).is_(None))
+            .order_by(col(TrialRecord.seq))
+        )) if day_of else []
+    by_goal_day: dict[str, dict[dt.date, list[Trial]]] = defaultdict(lambda: defaultdict(list))
+    for record in trials:
+        by_goal_day[record.goal_id][day_of[record.participant_id]].append(
+            Trial(TrialResult(record.result), CueLevel(record.cue_level)))
+    sessions = []
+    clinician_id = None
+    for participant, therapy_session in signed:
+        sessions.append(SessionMinutes(therapy_session.date_of_service, _minutes(store.sessions.detail(participant.id)),
+                                       therapy_session.session_type))
+        clinician_id = therapy_session.clinician_id or clinician_id
+    clinicians = {c.id: c for c in store.clinic.clinicians(include_inactive=True)}
+    clinic = store.clinic.get_clinic()
+    goal_inputs = [
+        GoalInput(goal_id=goal.id, text=goal.text, disorder_area=goal.disorder_area, baseline=goal.baseline,
+                  target_accuracy=goal.target_accuracy, criterion_sessions=goal.criterion_sessions,
+                  status=goal.status, term=goal.term,
+                  sessions=tuple(GoalSession(day, tuple(day_trials))
+                                 for day, day_trials in sorted(by_goal_day.get(goal.id, {}).items())))
+        for goal in goals
+        if goal.status in ("active", "modified", "met") or goal.id in by_goal_day
+    ]
+    return ReportInput(
+        patient_name=f"{patient.first_name} {patient.last_name}".strip(),
+        patient_id_text=patient.external_id,
+        date_of_birth=patient.date_of_birth,
+        diagnoses=tuple(f"{d.code} {d.description}".strip() for d in chart.diagnoses if d.active),
+        plan_start=plan.start_date,
+        plan_end=plan.end_date,
+        frequency=plan.frequency,
+        certifying_physician=plan.certifying_physician_name,
+        clinic_name=clinic.name if clinic else "",
+        clinician=clinicians[clinician_id].display_name if clinician_id in clinicians else "",
+        period_start=period_start,
+        period_end=period_end,
+        written_on=written_on,
+        goals=tuple(goal_inputs),
+        sessions=tuple(sessions),
+        assessment=assessment,
+        plan_text=plan_text,
+        signed_at=signed_at,
+        signer_name=signer_name,
+        unsigned_sessions=len(rows) - len(signed),
+    )
+
+
+def _state_of(store, record: ProgressReport) -> ReportState:  # noqa: ANN001
+    source = load_report_input(store, record.plan_id, record.period_start, record.period_end, record.written_on,
+                               assessment=record.assessment, plan_text=record.plan_text,
+                               signed_at=record.signed_at, signer_name=record.signer_name)
+    return ReportState(record.plan_id, record.id, compute_report(source))
+
+
+def open_report(store, plan_id: str, today: dt.date, report_id: str | None = None) -> ReportState:  # noqa: ANN001
+    """The report to show for a plan (see the module docstring for which one)."""
+    reports = reports_for_plan(store, plan_id)
+    if report_id is not None:
+        chosen = next((r for r in reports if r.id == report_id), None)
+        if chosen is None:
+            raise NotFound(f"No progress report with id {report_id}.")
+        return _state_of(store, chosen)
+    draft = next((r for r in reversed(reports) if r.signed_at is None), None)
+    if draft is not None:
+        return _state_of(store, draft)
+    signed_today = next((r for r in reversed(reports) if r.written_on == today), None)
+    if signed_today is not None:
+        return _state_of(store, signed_today)
+    return new_draft(store, plan_id, today)
+
+
+def new_draft(store, plan_id: str, today: dt.date, period: tuple[dt.date, dt.date] | None = None) -> ReportState:  # noqa: ANN001
+    """An unsaved report over ``period`` (or the suggested one) with assessment and plan drafted."""
+    start, end = period or suggest_period(store, plan_id, today)
+    source = load_report_input(store, plan_id, start, end, today)
+    data = compute_report(source)
+    drafted = replace(source, assessment=draft_assessment(data), plan_text=draft_plan(data, source.frequency))
+    return ReportState(plan_id, None, compute_report(drafted))
+
+
+def recompute(store, state: ReportState, *, period_start: dt.date | None = None,  # noqa: ANN001
+              period_end: dt.date | None = None, assessment: str | None = None,
+              plan_text: str | None = None) -> ReportState:
+    """The same report with other dates or text (numbers recomputed when the dates change)."""
+    source = state.data.source
+    start = period_start or source.period_start
+    end = period_end or source.period_end
+    if (start, end) != (source.period_start, source.period_end):
+        source = load_report_input(store, state.plan_id, start, end, source.written_on,
+                                   assessment=source.assessment, plan_text=source.plan_text)
+    source = replace(source, assessment=source.assessment if assessment is None else assessment,
+                     plan_text=source.plan_text if plan_text is None else plan_text)
+    return ReportState(state.plan_id, state.report_id, compute_report(source))
+
+
+def _check_dates(start: dt.date, end: dt.date, written_on: dt.date) -> None:
+    problems = []
+    if end < start:
+        problems.append(("Period", f"ends {end.isoformat()} before it starts {start.isoformat()}"))
+    if written_on < end:
+        problems.append(("Written on", "a report cannot be written before its period ends"))
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def save_report(store, state: ReportState) -> ReportState:  # noqa: ANN001
+    """Insert or update the draft; refuses a signed report (LockedRecord)."""
+    source = state.data.source
+    _check_dates(source.period_start, source.period_end, source.written_on)
+    values = {"period_start": source.period_start, "period_end": source.period_end,
+              "written_on": source.written_on, "assessment": source.assessment, "plan_text": source.plan_text}
+    if state.report_id is None:
+        record = store.patients.add_progress_report(plan_id=state.plan_id, **values)
+        return replace(state, report_id=record.id)
+    repository = store.patients
+    with store.db.write() as session:
+        record = repository.require(session, ProgressReport, state.report_id)
+        if record.signed_at is not None:
+            raise LockedRecord("This progress report is signed and locked; write a new report for changes.")
+        changed = {key: value for key, value in values.items() if getattr(record, key) != value}
+        for key, value in changed.items():
+            setattr(record, key, value)
+        if changed:
+            session.add(record)
+            repository.audit(session, "update", "progressreport", record.id,
+                             {key: (len(value) if isinstance(value, str) else value.isoformat())
+                              for key, value in changed.items()})
+    return state
+
+
+def sign_report(store, state: ReportState, clinician_id: str, now: dt.datetime | None = None) -> ReportState:  # noqa: ANN001
+    """Save and sign: the report is locked from then on; signer name carries the credentials."""
+    source = state.data.source
+    if state.signed:
+        raise LockedRecord("This progress report is already signed.")
+    if not source.assessment.strip():
+        raise ValidationFailed([("Assessment", "write the assessment of progress before signing")])
+    state = save_report(store, state)
+    repository = store.patients
+    clinician = next((c for c in store.clinic.clinicians(include_inactive=True) if c.id == clinician_id), None)
+    if clinician is None:
+        raise ValidationFailed([("Signer", "add yourself as clinician in Settings (F5) first")])
+    signed_at = now or utc_now()
+    with store.db.write() as session:
+        record = repository.require(session, ProgressReport, state.report_id)
+        if record.signed_at is not None:
+            raise LockedRecord("This progress report is already signed.")
+        record.signed_at = signed_at
+        record.signer_name = clinician.display_name
+        session.add(record)
+        repository.audit(session, "sign", "progressreport", record.id, {"signer": record.signer_name})
+    signed = replace(source, signed_at=signed_at, signer_name=clinician.display_name)
+    return ReportState(state.plan_id, state.report_id, compute_report(signed))
+
+
+def report_file_stem(state: ReportState) -> str:
+    source = state.data.source
+    name = "".join(ch if ch.isalnum() else "-" for ch in source.patient_name).strip("-").lower()
+    return f"progress-report-{name}-{source.period_end.isoformat()}"
+
+
+def export_report(state: ReportState, folder: Path) -> tuple[Path, Path]:
+    """Write the report as Markdown and PDF into ``folder``; returns both paths."""
+    from slpterm.reports.markdown import render_markdown
+    from slpterm.reports.pdf import render_pdf
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = report_file_stem(state)
+    markdown_path = folder / f"{stem}.md"
+    pdf_path = folder / f"{stem}.pdf"
+    markdown_path.write_text(render_markdown(state.data), encoding="utf-8")
+    render_pdf(state.data, pdf_path)
+    return markdown_path, pdf_path
+
+
+def export_folder(store) -> Path:  # noqa: ANN001
+    """The export folder from settings (the export screen's), or ~/slpterm-exports."""
+    configured = store.clinic.get_setting("export_folder")
+    return Path(configured).expanduser() if configured else Path.home() / "slpterm-exports"
+
+
+# -- caseload trends -----------------------------------------------------------------------------
+
+_TREND_SQL = """
+SELECT sp.patient_id, s.date_of_service,
+       SUM(CASE WHEN t.result = 'correct' THEN 1 ELSE 0 END), COUNT(*)
+FROM trialrecord t
+JOIN sessionparticipant sp ON sp.id = t.participant_id
+JOIN session s ON s.id = sp.session_id
+WHERE t.voided_at IS NULL AND s.date_of_service >= :since AND s.date_of_service <= :today
+GROUP BY sp.id
+ORDER BY sp.patient_id, s.date_of_service
+"""
+
+
+def caseload_trends(store, today: dt.date, sessions: int = 8, days: int = 120) -> dict[str, str]:  # noqa: ANN001
+    """A sparkline of the overall accuracy of each patient's last ``sessions`` sessions (one query)."""
+    from slpterm.clinical.tally import percent
+    from slpterm.reports.charts import sparkline
+
+    since = today - dt.timedelta(days=days)
+    series: dict[str, list[int]] = defaultdict(list)
+    with store.db.read() as session:
+        for patient_id, _day, correct, total in session.connection().execute(
+                text(_TREND_SQL), {"since": since.isoformat(), "today": today.isoformat()}):
+            series[patient_id].append(percent(correct or 0, total) or 0)
+    return {pid: sparkline(values[-sessions:]) for pid, values in series.items()}
+
+
+# -- school --------------------------------------------------------------------------------------
+
+_STUDENT_SQL = """
+SELECT p.id, p.last_name, p.first_name, p.external_id, p.school, p.grade,
+       i.minutes_required, i.period, i.kind, i.start_date, i.end_date
+FROM iepservice i JOIN patient p ON p.id = i.patient_id
+WHERE p.archived_at IS NULL
+ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE, i.kind
+"""
+
+_MINUTES_SQL = """
+SELECT sp.patient_id, s.date_of_service,
+       SUM((julianday(t.ended_at) - julianday(t.started_at)) * 1440.0)
+FROM sessionparticipant sp
+JOIN session s ON s.id = sp.session_id
+JOIN timesegment t ON t.session_id = s.id AND t.ended_at IS NOT NULL
+WHERE s.date_of_service >= :start AND s.date_of_service <= :end
+  AND sp.patient_id IN (SELECT patient_id FROM iepservice)
+GROUP BY sp.patient_id, s.date_of_service
+"""
+
+
+def _as_date(value: object) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value  # type: ignore[return-value]
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def school_minutes(store, month: dt.date, today: dt.date) -> list:  # noqa: ANN001
+    """IEP minutes required vs delivered for every student with IEP services, for one month (two queries)."""
+    from slpterm.clinical.due import default_rules
+    from slpterm.reports.school import IepRequirement, month_bounds, student_minutes, weeks_of_month
+
+    start, end = month_bounds(month)
+    weeks = weeks_of_month(month)
+    if weeks:
+        end = max(end, weeks[-1][1])
+    minutes: dict[str, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
+    with store.db.read() as session:
+        connection = session.connection()
+        students = connection.execute(text(_STUDENT_SQL)).all()
+        for patient_id, day, total in connection.execute(text(_MINUTES_SQL),
+                                                         {"start": start.isoformat(), "end": end.isoformat()}):
+            minutes[patient_id][_as_date(day)] += round(total or 0)
+    rules = default_rules()
+    result = []
+    for (patient_id, last, first, external_id, school, grade, required, period, kind, s_start, s_end) in students:
+        try:
+            requirement = IepRequirement(int(required), IepPeriod(period), IepServiceKind(kind),
+                                         _as_date(s_start), _as_date(s_end))
+        except ValueError:
+            continue
+        result.append(student_minutes(
+            patient_id=patient_id, name=f"{last}, {first}".strip(", "), external_id=external_id or "",
+            school=f"{school} gr {grade}".strip() if grade else (school or ""), requirement=requirement,
+            minutes_by_day=dict(minutes.get(patient_id, {})), month=month, today=today,
+            school_weekdays=rules.school_weekdays,
+        ))
+    return result
+
+
+def service_log_entries(store, date_from: dt.date, date_to: dt.date) -> tuple[list, int]:  # noqa: ANN001
+    """Service log rows of the signed sessions of students (patients with IEP services) in the range.
+
+    Returns (entries, unsigned) where ``unsigned`` counts student sessions left out for lack of a
+    signature. Times are local clock times.
+    """
+    from slpterm.reports.school import ServiceLogEntry
+    from slpterm.store.models import GoalAddressed, IepService, Patient, Signature
+
+    with store.db.read() as session:
+        student_ids = set(session.exec(select(IepService.patient_id)))
+        rows = list(session.exec(
+            select(SessionParticipant, TherapySession)
+            .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
+            .where(TherapySession.date_of_service >= date_from, TherapySession.date_of_service <= date_to)
+        ))
+        rows = [(p, s) for p, s in rows if p.patient_id in student_ids]
+        participant_ids = [p.id for p, _ in rows]
+        session_ids = list({s.id for _, s in rows})
+        patients = {p.id: p for p in session.exec(select(Patient).where(col(Patient.id).in_(list(student_ids))))}
+        signatures = {sig.participant_id: sig for sig in session.exec(
+            select(Signature).where(col(Signature.participant_id).in_(participant_ids)))}
+        group_sizes: dict[str, int] = defaultdict(int)
+        for participant in session.exec(select(SessionParticipant).where(col(SessionParticipant.session_id).in_(session_ids))):
+            group_sizes[participant.session_id] += 1
+        addressed: dict[str, list[str]] = defaultdict(list)
+        goal_ids = set()
+        for row in session.exec(select(GoalAddressed).where(col(GoalAddressed.participant_id).in_(participant_ids))):
+            addressed[row.participant_id].append(row.goal_id)
+            goal_ids.add(row.goal_id)
+        goals = {g.id: g for g in session.exec(select(Goal).where(col(Goal.id).in_(list(goal_ids))))}
+    clinicians = {c.id: c for c in store.clinic.clinicians(include_inactive=True)}
+    entries = []
+    unsigned = 0
+    for participant, therapy_session in rows:
+        signature = signatures.get(participant.id)
+        if signature is None:
+            unsigned += 1
+            continue
+        patient = patients[participant.patient_id]
+        detail = store.sessions.detail(participant.id)
+        clinician = clinicians.get(therapy_session.clinician_id or "")
+        goal_texts = sorted((goals[g] for g in addressed.get(participant.id, []) if g in goals),
+                            key=lambda goal: goal.rank)
+        entries.append(ServiceLogEntry(
+            student_name=f"{patient.last_name}, {patient.first_name}".strip(", "),
+            student_id=patient.external_id,
+            day=therapy_session.date_of_service,
+            start=therapy_session.started_at.astimezone().time() if therapy_session.started_at else None,
+            stop=therapy_session.stopped_at.astimezone().time() if therapy_session.stopped_at else None,
+            minutes=_minutes(detail),
+            service_type="Direct",
+            group_size=group_sizes.get(therapy_session.id, 1),
+            goals=tuple(goal.text for goal in goal_texts),
+            clinician=f"{clinician.first_name} {clinician.last_name}".strip() if clinician else signature.signer_name,
+            credentials=clinician.credentials if clinician else signature.credentials,
+            signed_on=signature.signed_at.astimezone().date(),
+        ))
+    return entries, unsigned
+
+
+def write_service_log(store, date_from: dt.date, date_to: dt.date, path: Path) -> tuple[int, int]:  # noqa: ANN001
+    """Write the service log CSV; returns (rows written, unsigned sessions left out)."""
+    from slpterm.reports.school import service_log_csv
+
+    entries, unsigned = service_log_entries(store, date_from, date_to)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(service_log_csv(entries), encoding="utf-8", newline="")
+    return len(entries), unsigned
