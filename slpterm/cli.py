@@ -66,10 +66,12 @@ def build_parser(with_all_commands: bool = True) -> argparse.ArgumentParser:
         from slpterm.coding.cli import add_rules_parser
         from slpterm.export.cli import add_export_parser
         from slpterm.services.patient_import import add_import_parser
+        from slpterm.services.report_commands import add_report_parsers
 
         add_rules_parser(commands)
         add_export_parser(commands)
         add_import_parser(commands)
+        add_report_parsers(commands)
 
     backup = commands.add_parser("backup", help="write a consistent copy of the data file (safe while the app runs)",
                                  description="Write a consistent copy of the data file, encrypted like the data. "
@@ -228,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
             return _run_demo_command(args)
         if args.command == "export":
             return _with_store(args, "slpterm.export.cli", "run_export")
+        if args.command == "report":
+            return _with_store(args, "slpterm.services.report_commands", "run_report")
+        if args.command == "service-log":
+            return _with_store(args, "slpterm.services.report_commands", "run_service_log")
         if args.command == "import-patients":
             return _with_store(args, "slpterm.services.patient_import", "run_import")
         if args.command in ("backup", "audit"):

@@ -161,7 +161,8 @@ def build_facts(
     coverage = chart.primary_coverage
     plan = plan_in_force(chart, day)
     last_report = max((report.written_on for report in chart.progress_reports
-                       if plan is not None and report.plan_id == plan.id and report.written_on < day), default=None)
+                       if plan is not None and report.plan_id == plan.id and report.written_on < day
+                       and report.signed_at is not None), default=None)
     treatment_days = [d for d in history.treatment_dates(plan, day) if last_report is None or d > last_report]
     area_minutes = minutes_by_area(detail, now)
     total = sum(area_minutes.values())

@@ -58,7 +58,7 @@ SELECT p.id, p.patient_id, p.start_date, p.end_date, p.status, p.certified_on, p
        r.last_end, r.last_written
 FROM planofcare p
 LEFT JOIN (SELECT plan_id, MAX(period_end) AS last_end, MAX(written_on) AS last_written
-           FROM progressreport GROUP BY plan_id) r ON r.plan_id = p.id
+           FROM progressreport WHERE signed_at IS NOT NULL GROUP BY plan_id) r ON r.plan_id = p.id
 WHERE p.status != 'discharged' {and_patient}
 """
 
@@ -73,7 +73,8 @@ SELECT p.id,
                                    AND s.date_of_service > COALESCE(r.last_end, '')
                                   THEN s.date_of_service END)
 FROM planofcare p
-LEFT JOIN (SELECT plan_id, MAX(period_end) AS last_end FROM progressreport GROUP BY plan_id) r ON r.plan_id = p.id
+LEFT JOIN (SELECT plan_id, MAX(period_end) AS last_end FROM progressreport WHERE signed_at IS NOT NULL
+           GROUP BY plan_id) r ON r.plan_id = p.id
 JOIN sessionparticipant sp ON sp.patient_id = p.patient_id
 JOIN session s ON s.id = sp.session_id
 WHERE p.status != 'discharged' AND p.end_date >= :today {and_patient}

@@ -344,7 +344,8 @@ class SessionFlow:
         if plan is None:
             return []
         history = PatientHistory(self.store.sessions.for_patient(chart.patient.id))
-        last_report = max((r.written_on for r in chart.progress_reports if r.plan_id == plan.id), default=None)
+        last_report = max((r.written_on for r in chart.progress_reports
+                           if r.plan_id == plan.id and r.signed_at is not None), default=None)
         days = [d for d in history.treatment_dates(plan, detail.session.date_of_service)
                 if last_report is None or d > last_report]
         interval = 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -86,7 +87,15 @@ class SlpTermApp(App):
             rows = read_caseload_rows(database)
         except Exception:  # noqa: BLE001 - the store opens the file properly right after
             return
-        self.call_from_thread(self._early_rows, rows)
+        painted = threading.Event()
+
+        def show() -> None:
+            self._early_rows(rows)
+            self.call_after_refresh(painted.set)
+
+        self.call_from_thread(show)
+        # Let that frame be painted before the store's imports compete for the interpreter.
+        painted.wait(timeout=2)
 
     def _early_rows(self, rows: list) -> None:
         from textual.css.query import NoMatches
@@ -188,6 +197,16 @@ class SlpTermApp(App):
     @property
     def is_locked(self) -> bool:
         return self._locked
+
+    def action_school(self) -> None:
+        from slpterm.ui.screens.school import SchoolScreen
+
+        self._show(SchoolScreen, SchoolScreen)
+
+    def action_walkthrough(self) -> None:
+        from slpterm.ui.screens.help import WalkthroughScreen
+
+        self.push_screen(WalkthroughScreen())
 
     def action_security(self) -> None:
         from slpterm.ui.screens.security import SecurityScreen
@@ -315,6 +334,13 @@ class SlpTermApp(App):
                             lambda: self._on_caseload("action_import_patients"))
         yield SystemCommand("Session", "Open the session screen (F3)", self.action_session)
         yield SystemCommand("Export", "Export coded encounters (F4)", self.action_export)
+        yield SystemCommand("School minutes", "IEP minutes required vs delivered; service log (F6 on the caseload)",
+                            self.action_school)
+        yield SystemCommand("First-session walkthrough", "Step by step from opening slpterm to a signed note",
+                            self.action_walkthrough)
+        if hasattr(screen, "action_progress_report"):
+            yield SystemCommand("Progress report", "Write or open this patient's progress report (w)",
+                                screen.action_progress_report)
         yield SystemCommand("Settings", "Clinic, clinicians and billing settings (F5)", self.action_settings)
         yield SystemCommand("Keys and help", "Every key on every screen (F1)", self.action_help)
         yield SystemCommand("Security", "Passphrase (encryption), lock PIN and idle lock (F12)", self.action_security)

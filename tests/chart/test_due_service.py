@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from slpterm.clinical.due import DueKind, due_items, summarize
 from slpterm.services.due import caseload_due, caseload_due_summaries, gather_facts, patient_due
@@ -24,7 +24,8 @@ def test_a_medicare_patient_owes_certification_progress_report_and_recertificati
 def test_a_progress_report_restarts_the_count_and_a_certification_clears_it(store):
     patient, plan = seed_medicare_patient(store)
     store.patients.add_progress_report(plan_id=plan.id, period_start=plan.start_date,
-                                       period_end=TODAY - timedelta(days=20), written_on=TODAY - timedelta(days=20))
+                                       period_end=TODAY - timedelta(days=20), written_on=TODAY - timedelta(days=20),
+                                       signed_at=datetime(2026, 1, 1, tzinfo=timezone.utc), signer_name="Rosa Fennimore")
     store.patients.update_plan(plan.id, certified_on=plan.start_date + timedelta(days=3),
                                certifying_physician_npi="1234567893", status="certified")
 
