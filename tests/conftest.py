@@ -62,3 +62,13 @@ def clinic_dir(tmp_path):
 @pytest.fixture
 def clock():
     return FakeClock(datetime(2026, 11, 2, 17, 0, tzinfo=timezone.utc))
+
+
+async def settle_app(app, pilot) -> None:
+    """Wait until the app and every screen's workers are idle and the screen has been redrawn."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    for screen in app.screen_stack:
+        await screen.workers.wait_for_complete()
+    await pilot.pause()

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from slpterm.clinical.data import ClinicalDataError, read_toml, require_int, require_str, rules_path
-from slpterm.domain.vocab import IepPeriod, IepServiceKind, PayerKind, PlanStatus
+from slpterm.domain.vocab import IepPeriod, IepServiceKind, PayerKind, PlanStatus, Severity
 
 DOCUMENTATION_FILE = "documentation.toml"
 
@@ -36,12 +36,6 @@ DOCUMENTATION_FILE = "documentation.toml"
 class ProgressReportMode(StrEnum):
     TREATMENT_DAYS = "treatment_days"
     CALENDAR_DAYS = "calendar_days"
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
 
 
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}

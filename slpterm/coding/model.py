@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
-from enum import StrEnum
 from typing import Mapping
 
 from slpterm.domain.vocab import (
@@ -21,15 +20,10 @@ from slpterm.domain.vocab import (
     PlanStatus,
     SessionType,
     Setting,
+    Severity,
 )
 
 DISTINCT_SERVICE_MODIFIERS = ("XE", "XS", "XP", "XU", "59")
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,3 +149,11 @@ class ExportFormat(StrEnum):
     JSON = "json"
     FHIR = "fhir"
     X12 = "x12"
+
+
+class Severity(StrEnum):
+    """How much a finding or a due item matters: errors block, warnings explain."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"

@@ -11,14 +11,9 @@ from slpterm.store.db import DATABASE_FILE_NAME
 from slpterm.ui.app import build_app
 from slpterm.ui.screens.security import AuditScreen, LockScreen
 from slpterm.ui.screens.session import SessionScreen
+from conftest import settle_app
 
 
-async def _ready(app, pilot):
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    for screen in app.screen_stack:
-        await screen.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_idle_lock_covers_the_session_and_keeps_typed_text_and_the_timer(clinic_dir, clock):
@@ -28,11 +23,11 @@ async def test_idle_lock_covers_the_session_and_keeps_typed_text_and_the_timer(c
     store.close()
     app = build_app(clinic_dir, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         await pilot.press("f3")
         await pilot.pause()
         await pilot.press("enter")
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         session_screen = app.screen
         assert isinstance(session_screen, SessionScreen)
         await pilot.press("ctrl+t", "f9", *"Half-typed thought")
@@ -72,17 +67,17 @@ async def test_idle_lock_covers_the_session_and_keeps_typed_text_and_the_timer(c
 async def test_audit_screen_filters_and_records_chart_views(clinic_dir, clock):
     app = build_app(clinic_dir, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         await pilot.press("enter")
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         await pilot.press("escape")
         await pilot.pause()
         app.action_audit()
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         screen = app.screen
         assert isinstance(screen, AuditScreen)
         await pilot.press(*"view")
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         table = screen.query_one("#audit-table")
         assert table.row_count >= 2  # the chart view and this screen's own view
     store = open_store(clinic_dir)

@@ -12,16 +12,11 @@ from slpterm.ui.app import build_app
 from slpterm.ui.screens.new_session import NewSessionScreen
 from slpterm.ui.screens.session import SessionScreen
 from slpterm.ui.screens.session_dialogs import AddendumScreen, SignScreen
+from conftest import settle_app
 
 SIZE = (120, 40)
 
 
-async def _ready(app, pilot):
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    for screen in app.screen_stack:
-        await screen.workers.wait_for_complete()
-    await pilot.pause()
 
 
 @pytest.fixture
@@ -105,7 +100,7 @@ async def test_group_session_keeps_a_note_per_patient(clinic_dir, clock):
     store.close()
     app = build_app(clinic_dir, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         await pilot.press(*"quill")
         await pilot.press("f3")
         await pilot.pause()
@@ -116,7 +111,7 @@ async def test_group_session_keeps_a_note_per_patient(clinic_dir, clock):
         assert [name for _, name in app.screen.patients] == [
             "Quillfeather, Milo", "Groupwell, Juniper", "Groupwell, Pip"]
         await pilot.press("ctrl+s")
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         screen = app.screen
         assert isinstance(screen, SessionScreen)
         names = []
@@ -125,7 +120,7 @@ async def test_group_session_keeps_a_note_per_patient(clinic_dir, clock):
             await pilot.press("f9", *f"note {index}")
             await pilot.pause(0.7)
             await pilot.press("f11")
-            await _ready(app, pilot)
+            await settle_app(app, pilot)
         assert names == ["Quillfeather, Milo", "Groupwell, Juniper", "Groupwell, Pip"]
     store = open_store(clinic_dir)
     drafts = store.sessions.unsigned_drafts()
@@ -138,11 +133,11 @@ async def test_group_session_keeps_a_note_per_patient(clinic_dir, clock):
 async def test_signed_note_is_locked_and_takes_addenda(clinic_dir, clock):
     app = build_app(clinic_dir, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         await pilot.press("f3")
         await pilot.pause()
         await pilot.press("enter")
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         screen = app.screen
         await pilot.press("ctrl+t", "c", "c")
         clock.advance(minutes=25)
@@ -152,7 +147,7 @@ async def test_signed_note_is_locked_and_takes_addenda(clinic_dir, clock):
         await pilot.pause()
         assert isinstance(app.screen, SignScreen)
         await pilot.press("enter")
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         assert screen.view.signed
         await pilot.press("f7", "c")
         await pilot.pause()
@@ -162,7 +157,7 @@ async def test_signed_note_is_locked_and_takes_addenda(clinic_dir, clock):
         await pilot.pause()
         assert isinstance(app.screen, AddendumScreen)
         await pilot.press(*"Mother reports carryover at home.", "ctrl+s")
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         assert "Mother reports carryover at home." in str(screen.query_one("#addenda").render())
     store = open_store(clinic_dir)
     (participant, _), = store.sessions.for_patient(store.caseload.rows()[0].patient_id)

@@ -7,28 +7,22 @@ from slpterm.ui.app import build_app
 from slpterm.ui.screens.caseload import CaseloadScreen
 from slpterm.ui.screens.session import SessionScreen
 from slpterm.ui.screens.session_dialogs import SignScreen
+from conftest import settle_app
 
 SIZE = (120, 40)
 
 
-async def _ready(app, pilot):
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    for screen in app.screen_stack:
-        await screen.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_whole_session_from_the_keyboard(clinic_dir, clock):
     app = build_app(clinic_dir, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         assert isinstance(app.screen, CaseloadScreen)
         await pilot.press("f3")
         await pilot.pause()
         await pilot.press("enter")
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         screen = app.screen
         assert isinstance(screen, SessionScreen)
 
@@ -54,7 +48,7 @@ async def test_whole_session_from_the_keyboard(clinic_dir, clock):
         await pilot.pause()
         assert isinstance(app.screen, SignScreen)
         await pilot.press("enter")
-        await _ready(app, pilot)
+        await settle_app(app, pilot)
         assert app.screen is screen
         assert screen.view.signed
 

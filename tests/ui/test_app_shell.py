@@ -10,17 +10,11 @@ from slpterm.ui.screens.caseload import CaseloadScreen
 from slpterm.ui.screens.help import HelpScreen
 from slpterm.ui.screens.patient import PatientScreen
 from slpterm.ui.screens.settings import FirstRunScreen
+from conftest import settle_app
 
 SIZE = (120, 40)
 
 
-async def _started(app, pilot):
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    caseload = next(s for s in app.screen_stack if isinstance(s, CaseloadScreen))
-    await caseload.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def _seed(data_dir):
@@ -39,7 +33,7 @@ def _seed(data_dir):
 async def test_empty_data_directory_asks_for_the_clinic_and_can_be_skipped(tmp_path):
     app = build_app(tmp_path / "new")
     async with app.run_test(size=SIZE) as pilot:
-        await _started(app, pilot)
+        await settle_app(app, pilot)
         assert isinstance(app.screen, FirstRunScreen)
         await pilot.press("escape")
         await pilot.pause()
@@ -53,7 +47,7 @@ async def test_empty_data_directory_asks_for_the_clinic_and_can_be_skipped(tmp_p
 async def test_first_run_refuses_a_bad_npi_then_saves(tmp_path):
     app = build_app(tmp_path / "new")
     async with app.run_test(size=SIZE) as pilot:
-        await _started(app, pilot)
+        await settle_app(app, pilot)
         screen = app.screen
         screen.query_one("#clinic_name").value = "Harbor Speech"
         screen.query_one("#clinic_npi").value = "1234567890"
@@ -78,7 +72,7 @@ async def test_typing_filters_the_caseload_and_enter_opens_the_chart(tmp_path):
     _seed(tmp_path / "data")
     app = build_app(tmp_path / "data")
     async with app.run_test(size=SIZE) as pilot:
-        await _started(app, pilot)
+        await settle_app(app, pilot)
         caseload = app.screen
         assert isinstance(caseload, CaseloadScreen)
         assert caseload.table.row_count == 4
@@ -105,7 +99,7 @@ async def test_help_lists_keys_of_every_screen(tmp_path):
     _seed(tmp_path / "data")
     app = build_app(tmp_path / "data")
     async with app.run_test(size=SIZE) as pilot:
-        await _started(app, pilot)
+        await settle_app(app, pilot)
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -124,7 +118,7 @@ async def test_unreadable_data_file_shows_a_message_not_a_traceback(tmp_path):
     (data_dir / "slpterm.sqlite3").write_text("this is a shopping list, not a database\n" * 20)
     app = build_app(data_dir)
     async with app.run_test(size=SIZE) as pilot:
-        await _started(app, pilot)
+        await settle_app(app, pilot)
         message = str(app.screen.query_one("#message-text").render())
         assert "not an slpterm database" in message
         await pilot.press("enter")

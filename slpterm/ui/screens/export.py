@@ -128,16 +128,24 @@ class ExportScreen(Screen):
                 self.query_one("#export-folder", Input).value = folder
         self.action_reload()
 
-    def action_reload(self) -> None:
+    def _date_range(self) -> tuple[date | None, date | None] | None:
+        """The From/To dates as typed, or None after showing what is wrong with them."""
         try:
             date_from = _parse_date(self.query_one("#export-from", Input).value, "From")
             date_to = _parse_date(self.query_one("#export-to", Input).value, "To")
         except ValueError as error:
             self._show_result(str(error), failed=True)
-            return
+            return None
         if date_from and date_to and date_from > date_to:
             self._show_result("The From date is after the To date.", failed=True)
+            return None
+        return date_from, date_to
+
+    def action_reload(self) -> None:
+        chosen = self._date_range()
+        if chosen is None:
             return
+        date_from, date_to = chosen
         self._show_result("")
         self.query_one("#export-summary", Static).update("Loading signed sessions…")
         self._load(date_from, date_to)
@@ -254,12 +262,10 @@ class ExportScreen(Screen):
         self.action_export()
 
     def action_export(self) -> None:
-        try:
-            date_from = _parse_date(self.query_one("#export-from", Input).value, "From")
-            date_to = _parse_date(self.query_one("#export-to", Input).value, "To")
-        except ValueError as error:
-            self._show_result(str(error), failed=True)
+        chosen = self._date_range()
+        if chosen is None:
             return
+        date_from, date_to = chosen
         if (date_from, date_to) != self._loaded_range:
             self._show_result("The dates changed since the list was loaded: press ctrl+r to reload first.",
                               failed=True)
