@@ -320,6 +320,12 @@ class PatientRepository(Repository):
             )
 
     # -- chart parts --------------------------------------------------------------------------
+    def payers(self) -> list[tuple[str, str, str]]:
+        """The distinct (payer ID, payer name, payer kind) on the patients' coverages."""
+        with self.db.read() as session:
+            rows = session.exec(select(Coverage.payer_id, Coverage.payer_name, Coverage.payer_kind).distinct())
+            return sorted(set(rows))
+
     def add_coverage(self, **fields: object) -> Coverage:
         coverage = Coverage(**fields)
         self.check_coverage(coverage, set(fields))

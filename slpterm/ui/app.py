@@ -198,6 +198,11 @@ class SlpTermApp(App):
     def is_locked(self) -> bool:
         return self._locked
 
+    def action_billing_settings(self) -> None:
+        from slpterm.ui.screens.billing_settings import BillingSettingsScreen
+
+        self._show(BillingSettingsScreen, BillingSettingsScreen)
+
     def action_school(self) -> None:
         from slpterm.ui.screens.school import SchoolScreen
 
@@ -343,6 +348,8 @@ class SlpTermApp(App):
                                 screen.action_progress_report)
         yield SystemCommand("Settings", "Clinic, clinicians and billing settings (F5)", self.action_settings)
         yield SystemCommand("Keys and help", "Every key on every screen (F1)", self.action_help)
+        yield SystemCommand("Fees and payer rules", "The fee schedule and each payer's billing policy",
+                            self.action_billing_settings)
         yield SystemCommand("Security", "Passphrase (encryption), lock PIN and idle lock (F12)", self.action_security)
         yield SystemCommand("Lock now", "Cover the screen until the passphrase or PIN is entered (ctrl+l)",
                             self.action_lock)

@@ -54,13 +54,20 @@ def _screens() -> list[tuple[str, type]]:
     from slpterm.ui.widgets.goal_tally import GoalTally
     from slpterm.ui.screens.session import SessionScreen
     from slpterm.ui.screens.settings import FirstRunScreen, SettingsScreen
+    from slpterm.ui.screens.billing_settings import BillingSettingsScreen, PayerPolicyScreen
+    from slpterm.ui.screens.new_session import NewSessionScreen
+    from slpterm.ui.screens.security import AuditScreen, SecurityScreen
+    from slpterm.ui.screens.session_dialogs import AddendumScreen, TimeEditScreen
     from slpterm.ui.widgets.virtual_table import VirtualTable
 
     return [
         ("Caseload", CaseloadScreen),
         ("Patient list (caseload table)", VirtualTable),
         ("Patient chart", PatientScreen),
+        ("Start a session", NewSessionScreen),
         ("Session", SessionScreen),
+        ("Times by hand", TimeEditScreen),
+        ("Addendum", AddendumScreen),
         ("Session goals (trial tallies)", GoalTally),
         ("Progress report", ProgressReportScreen),
         ("Progress report period", PeriodScreen),
@@ -68,6 +75,10 @@ def _screens() -> list[tuple[str, type]]:
         ("Export", ExportScreen),
         ("Settings", SettingsScreen),
         ("First run", FirstRunScreen),
+        ("Fees and payer rules", BillingSettingsScreen),
+        ("Payer rules", PayerPolicyScreen),
+        ("Security", SecurityScreen),
+        ("Audit trail", AuditScreen),
     ]
 
 

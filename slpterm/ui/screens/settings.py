@@ -38,6 +38,7 @@ class SettingsScreen(Screen):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="settings.save"),
+        Binding("ctrl+f", "billing", "Fees and payer rules", id="settings.billing"),
         Binding("escape", "back", "Back", id="settings.back"),
     ]
     intro = ("Clinic and clinician. The NPIs and tax ID go on every claim; they are checked as you save. "
@@ -119,6 +120,11 @@ class SettingsScreen(Screen):
         store.actor = clinician.display_name
         self.notify("Saved.")
         self.saved()
+
+    def action_billing(self) -> None:
+        from slpterm.ui.screens.billing_settings import BillingSettingsScreen
+
+        self.app.push_screen(BillingSettingsScreen())
 
     def saved(self) -> None:
         self.app.pop_screen()

@@ -1,0 +1,102 @@
+"""The clinic's fee schedule and per-payer corrections of the shipped payer policies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from slpterm.coding.rulebook import POLICY_FIELDS, RuleBookError, load_rulebook
+from slpterm.domain.vocab import PayerKind
+from slpterm.store.errors import ValidationFailed
+
+# The payer policy fields a clinic edits on screen (the rest stay in rules files).
+EDITABLE_POLICY_FIELDS = (
+    "gn_required", "units_method", "untimed_units", "untimed_min_minutes", "telehealth_modifier",
+    "hab_rehab_modifier_required", "kx_threshold_applies", "requires_medical_diagnosis",
+    "requires_poc_certification", "progress_report_interval", "max_group_size",
+)
+
+
+@dataclass(frozen=True)
+class FeeRow:
+    code: str
+    paraphrase: str
+    charge: Decimal | None
+    set_by_clinic: bool
+
+
+@dataclass(frozen=True)
+class PayerRow:
+    payer_id: str
+    payer_name: str
+    payer_kind: str
+    overrides: dict
+
+
+def fee_rows(store, today: date) -> list[FeeRow]:  # noqa: ANN001
+    """Every code of the code set in force today with the charge the claims will carry."""
+    clinic_fees = store.clinic.fee_schedule()
+    shipped = load_rulebook()
+    view = shipped.codeset_for(today)
+    codes = view.codes if view is not None else {}
+    rows = [
+        FeeRow(code, definition.paraphrase, clinic_fees.get(code, shipped.fee(code)), code in clinic_fees)
+        for code, definition in sorted(codes.items())
+    ]
+    rows += [FeeRow(code, "(not in the code set in force today)", charge, True)
+             for code, charge in sorted(clinic_fees.items()) if code not in codes]
+    return rows
+
+
+def parse_charge(text: str) -> Decimal:
+    cleaned = text.strip().removeprefix("$").replace(",", "")
+    try:
+        charge = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValidationFailed([("Charge", "write an amount such as 145.00")]) from None
+    if not charge.is_finite() or charge <= 0 or charge != charge.quantize(Decimal("0.01")):
+        raise ValidationFailed([("Charge", "use a positive amount with at most two decimals, e.g. 145.00")])
+    return charge
+
+
+def save_fee(store, code: str, text: str) -> Decimal:  # noqa: ANN001
+    charge = parse_charge(text)
+    store.clinic.set_fee(code.strip().upper(), charge)
+    return charge
+
+
+def payer_rows(store) -> list[PayerRow]:  # noqa: ANN001
+    overrides = {payer_id: json.loads(text or "{}") for payer_id, text in store.clinic.payer_overrides().items()}
+    rows = {
+        payer_id: PayerRow(payer_id, name, kind, overrides.get(payer_id, {}))
+        for payer_id, name, kind in store.patients.payers() if payer_id
+    }
+    for payer_id, values in overrides.items():
+        rows.setdefault(payer_id, PayerRow(payer_id, "(no patient has this payer now)", "", values))
+    return sorted(rows.values(), key=lambda row: (row.payer_name.lower(), row.payer_id))
+
+
+def effective_policy(payer_kind: str, payer_id: str, today: date, overrides: dict | None = None) -> dict:
+    """The policy values in force for a payer: the shipped policy of its kind plus the overrides."""
+    rulebook = load_rulebook(payer_overrides={payer_id: overrides} if overrides else None)
+    policy = rulebook.policy_for(PayerKind(payer_kind or "commercial"), payer_id, today)
+    return {name: getattr(policy, name) for name in EDITABLE_POLICY_FIELDS} if policy else {}
+
+
+def field_choices(name: str) -> tuple[str, ...] | type:
+    """The allowed values of a policy field: a tuple of strings, or bool / int."""
+    return POLICY_FIELDS[name]
+
+
+def save_payer_override(store, payer_id: str, values: dict) -> None:  # noqa: ANN001
+    """Store the payer's corrections after checking them with the rules loader."""
+    if not payer_id.strip():
+        raise ValidationFailed([("Payer ID", "overrides are kept per payer ID; add the payer ID in the coverage")])
+    try:
+        load_rulebook(payer_overrides={payer_id: values})
+    except RuleBookError as error:
+        raise ValidationFailed([(problem.entry if hasattr(problem, "entry") else "Policy", str(problem))
+                                for problem in error.problems]) from None
+    store.clinic.set_payer_override(payer_id, json.dumps(values, sort_keys=True))
