@@ -66,6 +66,7 @@ class CaseloadScreen(Screen):
         super().__init__()
         self._all_rows: list = []
         self._shown: list = []
+        self._shown_query: str | None = None
         self._include_archived = False
         self._trends: dict[str, str] = {}
 
@@ -129,9 +130,14 @@ class CaseloadScreen(Screen):
 
         query = self.query_one("#filter", Input).value
         selected = self.selected_patient_id if keep_cursor else None
-        self._shown = filter_rows(self._all_rows, query)
-        self.table.set_rows([_row_cells(row, self._trends.get(row.patient_id, "")) for row in self._shown],
-                            muted={index for index, row in enumerate(self._shown) if row.archived})
+        # Typing more narrows the rows already shown; anything else filters the whole caseload.
+        narrowing = (not keep_cursor and self._shown_query is not None and query.startswith(self._shown_query)
+                     and len(query.split()) >= len(self._shown_query.split()))
+        self._shown = filter_rows(self._shown if narrowing else self._all_rows, query)
+        self._shown_query = query
+        trends = self._trends
+        self.table.set_rows(self._shown, cells=lambda row: _row_cells(row, trends.get(row.patient_id, "")),
+                            is_muted=lambda row: row.archived)
         if selected is not None:
             index = next((i for i, row in enumerate(self._shown) if row.patient_id == selected), None)
             if index is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -69,16 +69,26 @@ class VirtualTable(ScrollView, can_focus=True):
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.columns = list(columns)
-        self._rows: Sequence[Sequence[str]] = []
+        self._rows: Sequence = []
         self._muted: set[int] = set()
+        self._cells: Callable[[object], Sequence[str]] | None = None
+        self._is_muted: Callable[[object], bool] | None = None
 
     @property
     def row_count(self) -> int:
         return len(self._rows)
 
-    def set_rows(self, rows: Sequence[Sequence[str]], muted: set[int] | None = None) -> None:
+    def set_rows(self, rows: Sequence, muted: set[int] | None = None, *,
+                 cells: Callable[[object], Sequence[str]] | None = None,
+                 is_muted: Callable[[object], bool] | None = None) -> None:
+        """Show ``rows``: tuples of strings, or any objects with ``cells(row)`` giving their strings.
+
+        With ``cells`` the rows are formatted only when drawn, so 100,000 rows cost nothing to show.
+        """
         self._rows = rows
         self._muted = muted or set()
+        self._cells = cells
+        self._is_muted = is_muted
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         self.cursor = min(self.cursor, max(len(rows) - 1, 0))
         self.scroll_to(y=0, animate=False)
@@ -110,10 +120,11 @@ class VirtualTable(ScrollView, can_focus=True):
         base = self.rich_style
         if index >= len(self._rows):
             return Strip([Segment(" " * width, base)])
-        text = self._format(self._rows[index])[:width].ljust(width)
+        row = self._rows[index]
+        text = self._format(self._cells(row) if self._cells else row)[:width].ljust(width)
         if index == self.cursor:
             style = base + self.get_component_rich_style("virtual-table--cursor")
-        elif index in self._muted:
+        elif index in self._muted or (self._is_muted is not None and self._is_muted(row)):
             style = base + self.get_component_rich_style("virtual-table--muted")
         else:
             style = base
