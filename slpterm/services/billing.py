@@ -414,44 +414,91 @@ def _read(connection, model, sql: str, params: dict, columns: Sequence[str] | No
 
 _SESSION_COLUMNS = ("id", "date_of_service", "session_type", "evaluation_kind", "setting", "clinician_id",
                     "started_at", "stopped_at", "heartbeat_at", "manual_time", "aac_device", "group_rationale")
+_PARTICIPANT_COLUMNS = ("id", "session_id", "patient_id", "status", "distinct_service_note", "rehabilitative")
 _PATIENTS_OF_PARTICIPANTS_SQL = "SELECT DISTINCT patient_id FROM sessionparticipant WHERE id IN (SELECT value FROM json_each(?))"
+_IN_LIST = "IN (SELECT value FROM json_each(:{name}))"
+
+# The history needs only when and what each session was; the rest is read for the sessions coded.
+HistoryParticipant = namedtuple("HistoryParticipant", ("id", "session_id", "patient_id"))
+HistorySession = namedtuple("HistorySession", ("id", "date_of_service", "session_type"))
 
 
 class BulkData:
     """Everything coding and encounter records need for a set of patients, read in a fixed number of
-    queries: charts, every session of theirs (their history), and each participant's details.
+    queries: charts, every session of theirs (their history), and participants' details.
 
-    ``details`` maps participant id to a :class:`ParticipantDetail` whose ``note`` is empty and whose
-    ``trials`` are not read (``trial_counts(...)`` gives them per goal).
+    ``histories`` holds light (participant, session) rows with the attributes the history needs
+    (participant ``id``, ``session_id``, ``patient_id``; session ``id``, ``date_of_service``,
+    ``session_type``). ``details`` maps participant id to a :class:`ParticipantDetail` whose ``note``
+    is empty and whose ``trials`` are not read (``trial_counts(...)`` gives them per goal).
+
+    For :meth:`whole_clinic` every participant has its details and every chart all its goals. For
+    :meth:`for_participants` only the participants that coding those participants needs have
+    details (see :meth:`participants_to_code`), and charts hold the goals those sessions addressed;
+    :meth:`load_details` reads more when needed.
     """
 
-    def __init__(self, store, patient_ids: Sequence[str] | None) -> None:  # noqa: ANN001
+    def __init__(self, store, patient_ids: Sequence[str] | None,  # noqa: ANN001
+                 participant_ids: Sequence[str] | None = None) -> None:
         self.store = store
         self.patient_ids = None if patient_ids is None else list(dict.fromkeys(patient_ids))
         self.charts: dict[str, PatientChart] = {}
         self.histories: dict[str, PatientHistory] = {}
         self.details: dict[str, ParticipantDetail] = {}
+        self._history_rows: dict[str, tuple] = {}
+        self._plan_patient: dict[str, str] = {}
+        self._goal_ids: set[str] = set()
         self._load()
+        if self.patient_ids is None:
+            self.load_details(list(self._history_rows))
+        elif participant_ids is not None:
+            self.load_details(self.participants_to_code(participant_ids))
 
     @classmethod
     def for_participants(cls, store, participant_ids: Sequence[str]) -> "BulkData":  # noqa: ANN001
-        """The data for the patients of ``participant_ids`` (unknown ids are simply absent)."""
+        """The data for coding ``participant_ids`` (unknown ids are simply absent): their patients'
+        charts and histories, and the details of every participant their coding reads."""
+        wanted = list(participant_ids)
         with store.db.read() as session:
             rows = session.connection().exec_driver_sql(
-                _PATIENTS_OF_PARTICIPANTS_SQL, (json.dumps(list(participant_ids)),)).fetchall()
-        return cls(store, [patient_id for (patient_id,) in rows])
+                _PATIENTS_OF_PARTICIPANTS_SQL, (json.dumps(wanted),)).fetchall()
+        return cls(store, [patient_id for (patient_id,) in rows], wanted)
 
     @classmethod
     def whole_clinic(cls, store) -> "BulkData":  # noqa: ANN001
-        """The data for every patient, archived ones included."""
+        """The data for every patient, archived ones included, with every participant's details."""
         return cls(store, None)
+
+    def participants_to_code(self, participant_ids: Iterable[str]) -> list[str]:
+        """The participants whose facts coding ``participant_ids`` reads: every participant on the
+        same patient-day, and for patients whose year-to-date amount counts this clinic's own
+        charges (Medicare), every participant on their earlier days of the year. Unknown ids are
+        left out."""
+        days_by_patient: dict[str, set[date]] = defaultdict(set)
+        for participant_id in participant_ids:
+            row = self._history_rows.get(participant_id)
+            if row is not None:
+                days_by_patient[row[0].patient_id].add(row[1].date_of_service)
+        needed: list[str] = []
+        for patient_id, days in days_by_patient.items():
+            latest_by_year: dict[int, date] = {}
+            if BillingService._counts_own_charges(self.charts[patient_id]):
+                for day in days:
+                    if day > latest_by_year.get(day.year, date.min):
+                        latest_by_year[day.year] = day
+            for participant, therapy_session in self.histories[patient_id].rows:
+                day = therapy_session.date_of_service
+                if day in days or day < latest_by_year.get(day.year, date.min):
+                    needed.append(participant.id)
+        return needed
 
     def _filter(self, column: str, keyword: str = "WHERE") -> tuple[str, dict]:
         if self.patient_ids is None:
             return "", {}
-        return f"{keyword} {column} IN (SELECT value FROM json_each(:patients))", {"patients": json.dumps(self.patient_ids)}
+        return f"{keyword} {column} {_IN_LIST.format(name='patients')}", {"patients": json.dumps(self.patient_ids)}
 
     def _load(self) -> None:
+        """Charts and histories of the patients."""
         with self.db_read() as connection:
             where, params = self._filter("t.id")
             patients = _read(connection, store_models.Patient, where, params)
@@ -461,26 +508,72 @@ class BulkData:
             plans = _read(connection, store_models.PlanOfCare, f"{where} ORDER BY t.patient_id, t.start_date, t.rowid", params)
             amounts = _read(connection, store_models.TherapyYearAmount, f"{where} ORDER BY t.patient_id, t.rowid", params)
             where, params = self._filter("p.patient_id", "AND")
-            goals = _read(connection, store_models.Goal, f"JOIN planofcare p ON p.id = t.plan_id WHERE 1 {where} "
-                                            "ORDER BY t.plan_id, t.rank, t.rowid", params)
             reports = _read(connection, store_models.ProgressReport, f"JOIN planofcare p ON p.id = t.plan_id WHERE 1 {where} "
                                                         "ORDER BY t.written_on, t.rowid", params)
-            where, params = self._filter("t.patient_id")
-            participants = _read(connection, store_models.SessionParticipant, where, params,
-                                 ("id", "session_id", "patient_id", "status", "distinct_service_note", "rehabilitative"))
-            where, params = self._filter("sp.patient_id", "AND")
-            mine = f"(SELECT sp.session_id FROM sessionparticipant sp WHERE 1 {where})"
-            mine_participants = f"(SELECT sp.id FROM sessionparticipant sp WHERE 1 {where})"
-            sessions = _read(connection, store_models.TherapySession, f"WHERE t.id IN {mine}" if self.patient_ids is not None else "",
+            where, params = self._filter("sp.patient_id")
+            history = connection.exec_driver_sql(
+                "SELECT sp.id, sp.session_id, sp.patient_id, s.date_of_service, s.session_type "
+                f"FROM sessionparticipant sp JOIN session s ON s.id = sp.session_id {where}", params).cursor.fetchall()
+
+        charts = self.charts
+        for patient in patients:
+            charts[patient.id] = PatientChart(patient=patient)
+        for coverage in coverages:
+            charts[coverage.patient_id].coverages.append(coverage)
+        for diagnosis in diagnoses:
+            charts[diagnosis.patient_id].diagnoses.append(diagnosis)
+        plan_patient = self._plan_patient
+        for plan in plans:
+            charts[plan.patient_id].plans.append(plan)
+            charts[plan.patient_id].goals_by_plan[plan.id] = []
+            plan_patient[plan.id] = plan.patient_id
+        for report in reports:
+            charts[plan_patient[report.plan_id]].progress_reports.append(report)
+        for amount in amounts:
+            charts[amount.patient_id].therapy_amounts.append(amount)
+
+        dates: dict[object, date] = {}
+        rows = []
+        for participant_id, session_id, patient_id, day, session_type in history:
+            when = dates.get(day)
+            if when is None:
+                when = dates[day] = _to_date(day)
+            rows.append((HistoryParticipant(participant_id, session_id, patient_id),
+                         HistorySession(session_id, when, session_type)))
+        # Newest first, as the store lists a patient's sessions (the order does not change the coding).
+        rows.sort(key=lambda row: row[1].date_of_service, reverse=True)
+        rows_by_patient: dict[str, list] = defaultdict(list)
+        for row in rows:
+            rows_by_patient[row[0].patient_id].append(row)
+            self._history_rows[row[0].id] = row
+        for patient_id in charts:
+            self.histories[patient_id] = PatientHistory(rows_by_patient.get(patient_id, []))
+
+    def load_details(self, participant_ids: Iterable[str]) -> None:
+        """Read the details of those of ``participant_ids`` (of these patients) not read yet, and the
+        goals they addressed, with a fixed number of queries."""
+        missing = [participant_id for participant_id in dict.fromkeys(participant_ids)
+                   if participant_id not in self.details and participant_id in self._history_rows]
+        if not missing:
+            return
+        everyone = self.patient_ids is None and not self.details
+        session_ids = list(dict.fromkeys(self._history_rows[participant_id][0].session_id for participant_id in missing))
+        if everyone:
+            by_participant, by_session, params = "", "", {}
+            goal_filter = self._filter("p.patient_id", "AND")[0]
+        else:
+            by_participant = f"WHERE t.participant_id {_IN_LIST.format(name='participants')} "
+            by_session = f"WHERE t.session_id {_IN_LIST.format(name='sessions')} "
+            params = {"participants": json.dumps(missing), "sessions": json.dumps(session_ids)}
+        with self.db_read() as connection:
+            participants = _read(connection, store_models.SessionParticipant,
+                                 by_participant.replace("t.participant_id", "t.id"), params, _PARTICIPANT_COLUMNS)
+            sessions = _read(connection, store_models.TherapySession, by_session.replace("t.session_id", "t.id"),
                              params, _SESSION_COLUMNS)
-            segments = _read(connection, store_models.TimeSegment, f"WHERE t.session_id IN {mine} ORDER BY t.session_id, "
-                             "t.started_at, t.rowid" if self.patient_ids is not None else
-                             "ORDER BY t.session_id, t.started_at, t.rowid", params,
-                             ("session_id", "disorder_area", "started_at", "ended_at"))
-            corrections = _read(connection, store_models.AreaMinutesCorrection, (f"WHERE t.session_id IN {mine} " if self.patient_ids
-                                is not None else "") + "ORDER BY t.session_id, t.corrected_at, t.rowid", params,
-                                ("session_id", "disorder_area", "minutes", "corrected_at"))
-            by_participant = f"WHERE t.participant_id IN {mine_participants} " if self.patient_ids is not None else ""
+            segments = _read(connection, store_models.TimeSegment, f"{by_session}ORDER BY t.session_id, "
+                             "t.started_at, t.rowid", params, ("session_id", "disorder_area", "started_at", "ended_at"))
+            corrections = _read(connection, store_models.AreaMinutesCorrection, f"{by_session}ORDER BY t.session_id, "
+                                "t.corrected_at, t.rowid", params, ("session_id", "disorder_area", "minutes", "corrected_at"))
             techniques = connection.exec_driver_sql(
                 f"SELECT t.participant_id, t.technique_id FROM techniqueused t {by_participant}"
                 "ORDER BY t.participant_id, t.rowid", params).cursor.fetchall()
@@ -490,28 +583,21 @@ class BulkData:
             signatures = _read(connection, store_models.Signature, by_participant, params,
                                ("participant_id", "signer_name", "credentials", "signed_at", "clinician_id"))
             group_sizes = dict(connection.exec_driver_sql(
-                (f"SELECT session_id, COUNT(*) FROM sessionparticipant WHERE session_id IN {mine} GROUP BY session_id"
-                 if self.patient_ids is not None else
-                 "SELECT session_id, COUNT(*) FROM sessionparticipant GROUP BY session_id"), params).cursor.fetchall())
+                f"SELECT t.session_id, COUNT(*) FROM sessionparticipant t {by_session}GROUP BY t.session_id",
+                params).cursor.fetchall())
+            if everyone:
+                goals = _read(connection, store_models.Goal, f"JOIN planofcare p ON p.id = t.plan_id WHERE 1 {goal_filter} "
+                              "ORDER BY t.plan_id, t.rank, t.rowid", {})
+            else:
+                new_goals = sorted({goal_id for _, goal_id in goal_links} - self._goal_ids)
+                goals = _read(connection, store_models.Goal, f"WHERE t.id {_IN_LIST.format(name='goals')} "
+                              "ORDER BY t.plan_id, t.rank, t.rowid", {"goals": json.dumps(new_goals)}) if new_goals else []
 
-        charts = self.charts
-        for patient in patients:
-            charts[patient.id] = PatientChart(patient=patient)
-        for coverage in coverages:
-            charts[coverage.patient_id].coverages.append(coverage)
-        for diagnosis in diagnoses:
-            charts[diagnosis.patient_id].diagnoses.append(diagnosis)
-        plan_patient = {}
-        for plan in plans:
-            charts[plan.patient_id].plans.append(plan)
-            charts[plan.patient_id].goals_by_plan[plan.id] = []
-            plan_patient[plan.id] = plan.patient_id
         for goal in goals:
-            charts[plan_patient[goal.plan_id]].goals_by_plan[goal.plan_id].append(goal)
-        for report in reports:
-            charts[plan_patient[report.plan_id]].progress_reports.append(report)
-        for amount in amounts:
-            charts[amount.patient_id].therapy_amounts.append(amount)
+            patient_id = self._plan_patient.get(goal.plan_id)
+            if patient_id is not None and goal.id not in self._goal_ids:
+                self.charts[patient_id].goals_by_plan[goal.plan_id].append(goal)
+                self._goal_ids.add(goal.id)
 
         sessions_by_id = {record.id: record for record in sessions}
         segments_by_session: dict[str, list] = defaultdict(list)
@@ -528,13 +614,11 @@ class BulkData:
             goals_by_participant[participant_id].append(goal_id)
         signature_by_participant = {signature.participant_id: signature for signature in signatures}
 
-        rows_by_patient: dict[str, list] = defaultdict(list)
-        # Newest first, as the store lists a patient's sessions (the order does not change the coding).
-        participants.sort(key=lambda participant: sessions_by_id[participant.session_id].date_of_service,
-                          reverse=True)
+        known = self._history_rows
         for participant in participants:
+            if participant.id not in known:
+                continue
             therapy_session = sessions_by_id[participant.session_id]
-            rows_by_patient[participant.patient_id].append((participant, therapy_session))
             self.details[participant.id] = ParticipantDetail(
                 participant=participant, session=therapy_session,
                 segments=segments_by_session.get(therapy_session.id, []),
@@ -544,8 +628,6 @@ class BulkData:
                 trials=[], note=None, signature=signature_by_participant.get(participant.id),
                 group_size=group_sizes.get(therapy_session.id, 1),
             )
-        for patient_id in charts:
-            self.histories[patient_id] = PatientHistory(rows_by_patient.get(patient_id, []))
 
     def db_read(self):  # noqa: ANN201
         """A connection in one read transaction (a consistent snapshot for every query)."""

@@ -32,8 +32,8 @@ class SlpTermApp(App):
         Binding("f3", "session", "Session", id="app.session"),
         Binding("f4", "export", "Export", id="app.export"),
         Binding("f5", "settings", "Settings", id="app.settings"),
-        Binding("f12", "security", "Security", id="app.security"),
-        Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True),
+        Binding("f12", "security", "Security", show=False, id="app.security"),
+        Binding("ctrl+l", "lock", "Lock", show=False, id="app.lock", priority=True),
         Binding("ctrl+b", "backup", "Back up now", show=False, id="app.backup"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
@@ -56,7 +56,9 @@ class SlpTermApp(App):
     # -- start-up ---------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.push_screen(CaseloadScreen())
-        self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False)
+        # Start reading only once the first frame is on screen, so the two do not compete.
+        self.call_after_refresh(
+            lambda: self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False))
 
     def _open_store(self) -> None:
         from slpterm.store import PassphraseRequired, StoreError
