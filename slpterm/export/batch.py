@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from slpterm.domain.encounter import EncounterRecord
-from slpterm.export.common import BatchInfo, ExportError, ExportFormat, patient_name, sort_encounters
+from slpterm.export.common import BatchInfo, ExportError, ExportFormat, patient_name, paused_gc, sort_encounters
 
 FILE_NAMES = {
     ExportFormat.CSV: "slpterm-encounters-{label}.csv",
@@ -116,7 +116,12 @@ def select_encounters(encounters: Iterable[EncounterRecord], format: ExportForma
 def render_files(encounters: Sequence[EncounterRecord], format: ExportFormat | str,
                  batch: BatchInfo) -> list[tuple[str, bytes]]:
     """The files of one export as (file name, content) pairs, rendered in memory."""
-    format = ExportFormat(format)
+    with paused_gc():
+        return _render_files(encounters, ExportFormat(format), batch)
+
+
+def _render_files(encounters: Sequence[EncounterRecord], format: ExportFormat,
+                  batch: BatchInfo) -> list[tuple[str, bytes]]:
     label = batch.label
     if format is ExportFormat.CSV:
         from slpterm.export.csv_export import render_csv

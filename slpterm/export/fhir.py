@@ -8,7 +8,7 @@ an entry of the same Bundle.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import re
 import uuid
 from decimal import Decimal
@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 from slpterm.domain.encounter import EncounterRecord
 from slpterm.export.common import BatchInfo, diagnosis_codes, diagnosis_description, money, sort_encounters
+from slpterm.export.jsontext import dumps_indented
 
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 CPT = "http://www.ama-assn.org/go/cpt"
@@ -45,8 +46,16 @@ def modifier_system(modifier: str) -> str:
     return CPT if _CPT_MODIFIER.match(modifier) else HCPCS
 
 
+_NAMESPACE_BYTES = _NAMESPACE.bytes
+
+
 def _urn(kind: str, key: str) -> str:
-    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{kind}:{key}')}"
+    """``urn:uuid:`` and ``uuid.uuid5(_NAMESPACE, "kind:key")``, without building a UUID object."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{kind}:{key}".encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"urn:uuid:{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _decimal(amount: Decimal) -> str:
@@ -67,6 +76,9 @@ def _address(line1: str, line2: str, city: str, state: str, postal_code: str) ->
 class _BundleBuilder:
     def __init__(self) -> None:
         self.entries: dict[str, dict[str, Any]] = {}
+
+    def __contains__(self, url: str) -> bool:
+        return url in self.entries
 
     def add(self, url: str, resource: dict[str, Any]) -> str:
         if url not in self.entries:
@@ -93,7 +105,24 @@ def build_bundle(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> dic
 
 def _add_encounter(builder: _BundleBuilder, encounter: EncounterRecord, batch: BatchInfo) -> None:
     clinic = encounter.clinic
-    organization = builder.add(_urn("organization", clinic.npi or clinic.name), {
+    organization = _urn("organization", clinic.npi or clinic.name)
+    if organization not in builder:
+        _add_organization(builder, organization, encounter)
+    clinician = encounter.clinician
+    practitioner = _urn("practitioner", clinician.id)
+    if practitioner not in builder:
+        _add_practitioner(builder, practitioner, encounter)
+    patient_info = encounter.patient
+    patient = _urn("patient", patient_info.id)
+    if patient not in builder:
+        _add_patient(builder, patient, encounter)
+    coverage = _add_coverage(builder, patient, encounter)
+    _add_clinical(builder, encounter, batch, organization, practitioner, patient, coverage)
+
+
+def _add_organization(builder: _BundleBuilder, url: str, encounter: EncounterRecord) -> None:
+    clinic = encounter.clinic
+    builder.add(url, {
         "resourceType": "Organization",
         "identifier": [identifier for identifier in (
             {"system": NPI, "value": clinic.npi} if clinic.npi else None,
@@ -105,16 +134,22 @@ def _add_encounter(builder: _BundleBuilder, encounter: EncounterRecord, batch: B
         "address": _address(clinic.address_line1, clinic.address_line2, clinic.city, clinic.state,
                             clinic.postal_code),
     })
+
+
+def _add_practitioner(builder: _BundleBuilder, url: str, encounter: EncounterRecord) -> None:
     clinician = encounter.clinician
-    practitioner = builder.add(_urn("practitioner", clinician.id), {
+    builder.add(url, {
         "resourceType": "Practitioner",
         "identifier": [{"system": NPI, "value": clinician.npi}] if clinician.npi else [],
         "name": [{"family": clinician.last_name, "given": [clinician.first_name] if clinician.first_name else [],
                   "suffix": [clinician.credentials] if clinician.credentials else []}],
         "qualification": [{"code": {"text": clinician.credentials}}] if clinician.credentials else [],
     })
+
+
+def _add_patient(builder: _BundleBuilder, url: str, encounter: EncounterRecord) -> None:
     patient_info = encounter.patient
-    patient = builder.add(_urn("patient", patient_info.id), {
+    builder.add(url, {
         "resourceType": "Patient",
         "identifier": [{"type": {"text": "Chart ID"}, "value": patient_info.external_id}]
         if patient_info.external_id else [],
@@ -126,37 +161,51 @@ def _add_encounter(builder: _BundleBuilder, encounter: EncounterRecord, batch: B
         "address": _address(patient_info.address_line1, patient_info.address_line2, patient_info.city,
                             patient_info.state, patient_info.postal_code),
     })
+
+
+def _add_coverage(builder: _BundleBuilder, patient: str, encounter: EncounterRecord) -> str:
+    """The patient's Coverage entry (and its payer's Organization), added once; returns its url."""
+    patient_info = encounter.patient
     coverage_info = encounter.coverage
     if coverage_info is None or coverage_info.payer_kind == "self_pay":
-        coverage = builder.add(_urn("coverage", f"{patient_info.id}:self-pay"), {
+        coverage = _urn("coverage", f"{patient_info.id}:self-pay")
+        if coverage not in builder:
+            builder.add(coverage, {
             "resourceType": "Coverage", "status": "active",
             "type": {"coding": [{"system": SELF_PAY, "code": "pay", "display": "PAY"}]},
             "beneficiary": _ref(patient), "payor": [_ref(patient)],
-        })
-    else:
-        payer = builder.add(_urn("payer", coverage_info.payer_id or coverage_info.payer_name), {
+            })
+        return coverage
+    coverage = _urn("coverage", f"{patient_info.id}:{coverage_info.payer_id}:{coverage_info.member_id}")
+    payer = _urn("payer", coverage_info.payer_id or coverage_info.payer_name)
+    if payer not in builder:
+        builder.add(payer, {
             "resourceType": "Organization",
             "identifier": [{"type": {"text": "Payer ID"}, "value": coverage_info.payer_id}]
             if coverage_info.payer_id else [],
             "active": True,
             "name": coverage_info.payer_name or coverage_info.payer_id,
         })
+    if coverage not in builder:
         relationship = _RELATIONSHIP.get(coverage_info.subscriber_relationship, "other")
-        coverage = builder.add(
-            _urn("coverage", f"{patient_info.id}:{coverage_info.payer_id}:{coverage_info.member_id}"), {
-                "resourceType": "Coverage", "status": "active",
-                "type": {"text": coverage_info.payer_kind},
-                "subscriberId": coverage_info.member_id or None,
-                "beneficiary": _ref(patient),
-                "relationship": {"coding": [{"system": SUBSCRIBER_RELATIONSHIP, "code": relationship}]},
-                "payor": [_ref(payer)],
-                "class": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/coverage-class",
-                                                "code": "group"}]},
-                           "value": coverage_info.group_number}] if coverage_info.group_number else [],
-            })
-        if coverage_info.member_id == "":
-            builder.entries[coverage]["resource"].pop("subscriberId")
+        builder.add(coverage, {
+            "resourceType": "Coverage", "status": "active",
+            "type": {"text": coverage_info.payer_kind},
+            "subscriberId": coverage_info.member_id or None,
+            "beneficiary": _ref(patient),
+            "relationship": {"coding": [{"system": SUBSCRIBER_RELATIONSHIP, "code": relationship}]},
+            "payor": [_ref(payer)],
+            "class": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/coverage-class",
+                                            "code": "group"}]},
+                       "value": coverage_info.group_number}] if coverage_info.group_number else [],
+        })
+    return coverage
 
+
+def _add_clinical(builder: _BundleBuilder, encounter: EncounterRecord, batch: BatchInfo, organization: str,
+                  practitioner: str, patient: str, coverage: str) -> None:
+    """The encounter's own entries: Encounter, Conditions, Procedures, Claim and Observations."""
+    patient_info = encounter.patient
     telehealth = encounter.setting.startswith("telehealth")
     period = {"start": encounter.started_at.isoformat()} if encounter.started_at else {
         "start": encounter.date_of_service.isoformat()}
@@ -249,19 +298,7 @@ def _add_encounter(builder: _BundleBuilder, encounter: EncounterRecord, batch: B
         })
 
 
-def _strip_empty(value: Any) -> Any:
-    """FHIR forbids empty arrays, objects and strings."""
-    if isinstance(value, dict):
-        cleaned = {key: _strip_empty(item) for key, item in value.items()}
-        return {key: item for key, item in cleaned.items() if item not in (None, "", [], {})}
-    if isinstance(value, list):
-        cleaned = [_strip_empty(item) for item in value]
-        return [item for item in cleaned if item not in (None, "", [], {})]
-    return value
-
-
 def render_fhir(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> bytes:
     """The Bundle as JSON bytes; money keeps its two decimals as a JSON number (145.00)."""
-    text = json.dumps(_strip_empty(build_bundle(encounters, batch)), indent=2, ensure_ascii=False)
-    text = re.sub(r'"\\u0000decimal:(-?\d+(?:\.\d+)?)"', r"\1", text)
+    text = dumps_indented(build_bundle(encounters, batch), strip_empty=True, number_mark=_DECIMAL_MARK)
     return (text + "\n").encode("utf-8")

@@ -5,7 +5,6 @@ Money is a string with two decimals ("145.00"); dates are ISO 8601; diagnosis co
 
 from __future__ import annotations
 
-import json
 from typing import Any, Sequence
 
 from slpterm.domain.encounter import EncounterRecord
@@ -18,6 +17,7 @@ from slpterm.export.common import (
     money,
     sort_encounters,
 )
+from slpterm.export.jsontext import dumps_indented
 
 SCHEMA_NAME = "slpterm-encounters"
 SCHEMA_VERSION = 1
@@ -117,4 +117,4 @@ def encounters_document(encounters: Sequence[EncounterRecord], batch: BatchInfo)
 
 def render_json(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> bytes:
     """The JSON file's bytes (UTF-8, indented, keys in a fixed order)."""
-    return (json.dumps(encounters_document(encounters, batch), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return (dumps_indented(encounters_document(encounters, batch)) + "\n").encode("utf-8")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 from typing import Sequence
@@ -45,6 +46,7 @@ _UNSAFE = re.compile(r"[~*:^\x00-\x1f\x7f]+")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)  # names, addresses and payers repeat on every claim of a batch
 def clean_text(value: str, limit: int | None = None) -> str:
     """Upper-case ASCII without X12 delimiters or control characters, trimmed to ``limit``."""
     folded = unicodedata.normalize("NFKD", value or "").encode("ascii", "ignore").decode("ascii")
@@ -52,8 +54,17 @@ def clean_text(value: str, limit: int | None = None) -> str:
     return text[:limit].rstrip() if limit else text
 
 
+_NOT_DIGITS = re.compile(r"\D")
+
+
 def digits(value: str) -> str:
-    return re.sub(r"\D", "", value or "")
+    return _NOT_DIGITS.sub("", value or "")
+
+
+@lru_cache(maxsize=4096)
+def _npi_problem(npi: str) -> str | None:
+    """``npi_problem``, remembered: a batch checks the same few NPIs on every line."""
+    return npi_problem(npi)
 
 
 def icd_without_dot(code: str) -> str:
@@ -191,7 +202,7 @@ def encounter_problems(encounter: EncounterRecord) -> list[str]:
     if not encounter.coding.lines:
         problems.append("No billable claim lines.")
     for line in encounter.coding.lines:
-        problem = npi_problem(line.rendering_npi)
+        problem = _npi_problem(line.rendering_npi)
         if problem:
             problems.append(f"Rendering NPI on {line.code}: {problem}.")
             break
@@ -312,7 +323,7 @@ def render_837p(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> tupl
         writer.add("HI", *hi)
         physician_npi = first.certifying_physician_npi.strip()
         physician_last, physician_first = _split_person_name(first.certifying_physician_name)
-        if physician_npi and not npi_problem(physician_npi) and physician_last:
+        if physician_npi and not _npi_problem(physician_npi) and physician_last:
             writer.add("NM1", "DN", "1", clean_text(physician_last, 60), clean_text(physician_first, 35), "", "",
                        "", "XX", physician_npi)
         rendering = first.clinician

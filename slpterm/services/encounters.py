@@ -20,7 +20,7 @@ from slpterm.domain.encounter import (
     GoalResult,
     PatientInfo,
 )
-from slpterm.services.billing import BillingService, BulkData, minutes_by_area, plan_in_force
+from slpterm.services.billing import BillingService, BulkData, minutes_by_area, paused_gc, plan_in_force
 from slpterm.store.patients import PatientChart
 from slpterm.store.sessions import ParticipantDetail
 
@@ -116,6 +116,12 @@ def encounter_records(billing: BillingService, participant_ids: list[str], expor
     """Encounter records for many participants with a fixed number of queries, in the order given."""
     if not participant_ids:
         return []
+    with paused_gc():
+        return _encounter_records(billing, participant_ids, exported_ids, data)
+
+
+def _encounter_records(billing: BillingService, participant_ids: list[str], exported_ids: set[str],
+                       data: BulkData | None) -> list[EncounterRecord]:
     data = data or BulkData.for_participants(billing.store, participant_ids)
     codings = billing.code_many(participant_ids, data)
     trials = data.trial_counts(participant_ids)

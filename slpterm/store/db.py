@@ -151,6 +151,7 @@ class Database:
         self.path = path
         self.migration_backup: Path | None = None
         self.passphrase = passphrase
+        self.generation = 0
         self._prepare()
         self.encrypted = crypto.is_encrypted_file(path)
         if not self.encrypted:
@@ -271,13 +272,19 @@ class Database:
             )
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Session]:
-        """A write transaction (BEGIN IMMEDIATE), committed durably when the block ends."""
+    def write(self, *, changes_records: bool = True) -> Iterator[Session]:
+        """A write transaction (BEGIN IMMEDIATE), committed durably when the block ends.
+
+        ``generation`` counts committed writes that change records (not audit-only entries), so
+        screens can tell whether what they show is out of date.
+        """
         self.check_file_unchanged()
         with Session(self.write_engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
+                if changes_records:
+                    self.generation += 1
             except exc.OperationalError as error:
                 session.rollback()
                 raise _storage_error(error, self.path) from error

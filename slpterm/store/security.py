@@ -102,7 +102,7 @@ class SecurityRepository(Repository):
 
     # -- audit ----------------------------------------------------------------------------------
     def record(self, action: str, entity: str, entity_id: str, detail: dict | str = "") -> None:
-        with self.db.write() as session:
+        with self.db.write(changes_records=False) as session:
             record_event(session, self.store.actor, action, entity, entity_id, detail)
 
     def audit_entries(self, text: str = "", limit: int = 5000) -> list[AuditEntry]:

@@ -67,6 +67,7 @@ class CaseloadScreen(Screen):
         self._all_rows: list = []
         self._shown: list = []
         self._shown_query: str | None = None
+        self._loaded_generation = -1
         self._include_archived = False
         self._trends: dict[str, str] = {}
 
@@ -90,6 +91,7 @@ class CaseloadScreen(Screen):
         store = self.app.store
         if store is None:
             return
+        self._loaded_generation = store.db.generation
         rows = store.caseload.rows(include_archived=self._include_archived)
         self.app.call_from_thread(self._rows_loaded, rows)
         try:
@@ -222,6 +224,7 @@ class CaseloadScreen(Screen):
         self.reload()
 
     def on_screen_resume(self) -> None:
-        if self.app.store is not None:
+        store = self.app.store
+        if store is not None and store.db.generation != self._loaded_generation:
             self.reload()
         self.query_one("#filter", Input).focus()

@@ -150,8 +150,9 @@ class PatientScreen(Screen):
         Binding("d", "add_diagnosis", "Diagnosis", id="patient.diagnosis"),
         Binding("p", "add_plan", "Plan", id="patient.plan"),
         Binding("g", "add_goal", "Goal", id="patient.goal"),
-        Binding("r", "recertify", "Recertify", id="patient.recertify"),
-        Binding("m", "add_iep", "IEP minutes", id="patient.iep"),
+        # Shown in the chart's headings and in help rather than in the footer.
+        Binding("r", "recertify", "Recertify", show=False, id="patient.recertify"),
+        Binding("m", "add_iep", "IEP minutes", show=False, id="patient.iep"),
         Binding("a", "toggle_archive", "Archive", id="patient.archive"),
         Binding("w", "progress_report", "Progress report", id="patient.progress_report"),
         Binding("delete", "delete_patient", "Delete patient", show=False, id="patient.delete"),
