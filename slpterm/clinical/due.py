@@ -455,7 +455,7 @@ def _kx_items(facts: PatientDueFacts, rules: DocumentationRules) -> list[DueItem
         return []
     if kx.threshold_amount is not None and kx.year_to_date_amount is not None and kx.threshold_amount > 0:
         used, limit = kx.year_to_date_amount, kx.threshold_amount
-        detail = f"${used:,.2f} of the ${limit:,.2f} KX threshold"
+        detail = f"about ${used:,.2f} of the ${limit:,.2f} KX threshold"
     elif kx.visit_count is not None and kx.visit_threshold:
         used, limit = Decimal(kx.visit_count), Decimal(kx.visit_threshold)
         detail = f"{kx.visit_count} visits of about {kx.visit_threshold} that reach the KX threshold"

@@ -23,7 +23,6 @@ costs a fixed number of queries whatever its size:
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -256,9 +255,10 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
         iep = _iep_facts(iep_by_patient.get(pid, []), iep_minutes.get(pid, (0.0, 0.0)))
         kx = None
         if payer_kind == PayerKind.MEDICARE and kx_threshold and context.typical_visit_charge:
-            remaining = kx_threshold - Decimal(other_cents.get(pid, 0)) / 100
-            visit_threshold = max(1, math.ceil(remaining / context.typical_visit_charge))
-            kx = KxDueFacts(visit_count=visits.get(pid, 0), visit_threshold=visit_threshold)
+            # This clinic's visits this year at the usual visit charge, plus other providers' amount.
+            estimated = (Decimal(other_cents.get(pid, 0)) / 100
+                         + visits.get(pid, 0) * context.typical_visit_charge)
+            kx = KxDueFacts(threshold_amount=kx_threshold, year_to_date_amount=estimated)
         policy = context.policy(payer_kind, payer_id, today)
         facts[pid] = PatientDueFacts(
             today=today,

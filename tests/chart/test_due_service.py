@@ -52,7 +52,7 @@ def test_iep_minutes_behind_count_direct_session_minutes_of_this_week(store):
     assert [(item.kind, item.short_label) for item in items] == [(DueKind.IEP_MINUTES_BEHIND, "IEP -16m")]
 
 
-def test_kx_uses_the_visit_count_until_charges_are_stored(store):
+def test_kx_estimates_this_years_spending_from_visits_and_other_providers(store):
     patient = store.patients.create(first_name="Ida", last_name="Moorcroft", date_of_birth=date(1944, 1, 1))
     store.patients.add_coverage(patient_id=patient.id, payer_kind="medicare", member_id="1EG4TE5MK73")
     store.patients.set_other_providers_amount(patient.id, TODAY.year, 200_000)  # $2,000 of the threshold used
@@ -62,9 +62,12 @@ def test_kx_uses_the_visit_count_until_charges_are_stored(store):
     facts = gather_facts(store, TODAY, patient.id)[patient.id]
     items = patient_due(store, patient.id, TODAY)
 
-    assert facts.kx.visit_count == 4
-    assert facts.kx.visit_threshold >= 4
-    assert {item.kind for item in items} & {DueKind.KX_CROSSED, DueKind.KX_NEAR}
+    context_charge = (facts.kx.year_to_date_amount - 2000) / 4
+    assert context_charge > 0
+    assert facts.kx.year_to_date_amount == 2000 + 4 * context_charge
+    assert facts.kx.threshold_amount > 2000
+    kx_items = [item for item in items if item.kind in {DueKind.KX_CROSSED, DueKind.KX_NEAR}]
+    assert kx_items and "of the $" in kx_items[0].message
 
 
 def test_the_caseload_summaries_are_the_rules_summaries_and_skip_archived_patients(store):
