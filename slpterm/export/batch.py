@@ -92,7 +92,12 @@ def hold_reasons(encounter: EncounterRecord, format: ExportFormat) -> list[Reaso
 def select_encounters(encounters: Iterable[EncounterRecord], format: ExportFormat | str, *,
                       include_exported: bool = False, exported_ids: Iterable[str] = ()) -> Selection:
     """Split encounters into ready, held back (with reasons) and already exported (skipped)."""
-    format = ExportFormat(format)
+    with paused_gc():
+        return _select_encounters(encounters, ExportFormat(format), include_exported, exported_ids)
+
+
+def _select_encounters(encounters: Iterable[EncounterRecord], format: ExportFormat, include_exported: bool,
+                       exported_ids: Iterable[str]) -> Selection:
     exported = set(exported_ids)
     selection = Selection()
     for encounter in sort_encounters(encounters):
@@ -235,7 +240,14 @@ def run_export(store: Any, encounters: Sequence[EncounterRecord], format: Export
     written. Raises ExportError when the files cannot be written or the batch cannot be recorded
     (in both cases no file is left and no batch is recorded).
     """
-    format = ExportFormat(format)
+    with paused_gc():
+        return _run_export(store, encounters, ExportFormat(format), Path(out_dir), range_from=range_from,
+                           range_to=range_to, include_exported=include_exported, now=now, production=production)
+
+
+def _run_export(store: Any, encounters: Sequence[EncounterRecord], format: ExportFormat, out_dir: Path, *,
+                range_from: date | None, range_to: date | None, include_exported: bool, now: datetime | None,
+                production: bool) -> ExportOutcome:
     selection = select_encounters(encounters, format, include_exported=include_exported,
                                   exported_ids=store.exports.exported_participant_ids())
     outcome = ExportOutcome(format=format, held=selection.held, skipped_exported=selection.already_exported)

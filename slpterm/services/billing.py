@@ -314,7 +314,7 @@ class BillingService:
     def _code_many(self, wanted: list[str], data: "BulkData | None") -> dict[str, CodingResult]:
         if data is None:
             data = BulkData.for_participants(self.store, wanted)
-        else:
+        elif not data._prepared_for.issuperset(wanted):
             data.load_details(data.participants_to_code(wanted))
         results: dict[str, CodingResult] = {}
         days_by_patient: dict[str, set[date]] = defaultdict(set)
@@ -469,10 +469,12 @@ class BulkData:
         self._history_rows: dict[str, tuple] = {}
         self._plan_patient: dict[str, str] = {}
         self._goal_ids: set[str] = set()
+        self._prepared_for: set[str] = set(participant_ids or ())
         with paused_gc(), self.db_read() as connection:  # one snapshot for the charts and the details
             self._load(connection)
             if self.patient_ids is None:
                 self.load_details(list(self._history_rows), connection)
+                self._prepared_for = set(self.details)
             elif participant_ids is not None:
                 self.load_details(self.participants_to_code(participant_ids), connection)
 

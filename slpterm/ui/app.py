@@ -50,6 +50,7 @@ class SlpTermApp(App):
         self._last_input = self.clock.now()
         self._locked = False
         self._failed_unlocks = 0
+        self._pending_actions: list[Callable[[], object]] = []
         if demo:
             self.sub_title = "demo clinic (fictional data, discarded on exit)"
 
@@ -249,13 +250,17 @@ class SlpTermApp(App):
         return None
 
     # -- navigation ---------------------------------------------------------------------------
+    def when_ready(self, action: Callable[[], object]) -> None:
+        """Run ``action`` now, or as soon as the data file is open (the caseload can show earlier)."""
+        if self.store is not None:
+            action()
+        else:
+            self._pending_actions.append(action)
+
     def _show(self, screen_type: type[Screen], factory: Callable[[], Screen]) -> None:
         if isinstance(self.screen, screen_type):
             return
-        if self.store is None:
-            self.notify("Still opening the data file…", severity="warning")
-            return
-        self.push_screen(factory())
+        self.when_ready(lambda: None if isinstance(self.screen, screen_type) else self.push_screen(factory()))
 
     def _on_caseload(self, action: str) -> None:
         self.action_caseload()
@@ -274,7 +279,7 @@ class SlpTermApp(App):
         if isinstance(self.screen, SessionScreen):
             return
         if self.store is None:
-            self.notify("Still opening the data file…", severity="warning")
+            self.when_ready(self.action_session)
             return
         from slpterm.services.session_flow import SessionFlow
         from slpterm.ui.screens.new_session import NewSessionScreen, SessionRequest

@@ -175,7 +175,7 @@ class CaseloadScreen(Screen):
         row = self._shown[self.table.cursor]
         from slpterm.ui.screens.patient import PatientScreen
 
-        self.app.push_screen(PatientScreen(row.patient_id, row.name))
+        self.app.when_ready(lambda: self.app.push_screen(PatientScreen(row.patient_id, row.name)))
 
     @property
     def selected_patient_id(self) -> str | None:
@@ -185,7 +185,7 @@ class CaseloadScreen(Screen):
 
     def action_new_patient(self) -> None:
         if self.app.store is None:
-            self.notify("Still opening the data file…", severity="warning")
+            self.app.when_ready(self.action_new_patient)
             return
         from slpterm.ui.screens.chart_forms import PatientForm
 
@@ -199,7 +199,7 @@ class CaseloadScreen(Screen):
 
     def action_import_patients(self) -> None:
         if self.app.store is None:
-            self.notify("Still opening the data file…", severity="warning")
+            self.app.when_ready(self.action_import_patients)
             return
         from slpterm.ui.screens.chart_import import ImportScreen
 
@@ -207,7 +207,7 @@ class CaseloadScreen(Screen):
 
     def action_school(self) -> None:
         if self.app.store is None:
-            self.notify("Still opening the data file…", severity="warning")
+            self.app.when_ready(self.action_school)
             return
         from slpterm.ui.screens.school import SchoolScreen
 
