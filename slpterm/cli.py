@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -248,12 +249,25 @@ def main(argv: list[str] | None = None) -> int:
         return _run_app(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `slpterm audit list | head`): stop quietly.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except IsADirectoryError as error:
+        return _fail(f"{error.filename} is a folder; give a file name, e.g. {error.filename}/file.csv")
+    except OSError as error:
+        return _fail(f"{error.filename or 'a file'}: {error.strerror or error}")
     except Exception as error:  # noqa: BLE001
         from slpterm.store.errors import StoreError
 
         if isinstance(error, StoreError):
             return _fail(str(error))
-        raise
+        if os.environ.get("SLPTERM_DEBUG"):
+            raise
+        return _fail(f"unexpected error ({type(error).__name__}: {error}). Nothing more was changed; "
+                     "run again with SLPTERM_DEBUG=1 to see the details.", status=1)
 
 
 if __name__ == "__main__":

@@ -34,3 +34,11 @@ def config_dir() -> Path:
 def clinic_rules_dir() -> Path:
     """The folder where a clinic drops updated code-set, NCCI or payer-policy files."""
     return config_dir() / "rules"
+
+
+def owner_only(path: Path) -> None:
+    """Make a file of patient data readable by its owner only (on systems with POSIX permissions)."""
+    try:
+        os.chmod(path, 0o700 if Path(path).is_dir() else 0o600)
+    except OSError:
+        pass

@@ -42,7 +42,8 @@ def area_words(area: DisorderArea | str) -> str:
 
 def goal_line(goal: GoalTrials) -> str:
     """One goal's result, e.g. 'Goal 2, /r/ initial: 18/20 trials (90%) with minimal verbal cues'."""
-    name = f"Goal {goal.number}, {goal.label}" if goal.number is not None else goal.label
+    label = goal.label.rstrip(" .")
+    name = f"Goal {goal.number}, {label}" if goal.number is not None else label
     overall = tally(goal.trials)
     if overall.total == 0:
         return f"{name}: addressed; no trial data recorded"

@@ -583,7 +583,7 @@ class BulkData:
                    if participant_id not in self.details and participant_id in self._history_rows]
         if not missing:
             return
-        everyone = self.patient_ids is None and not self.details
+        everyone = self.patient_ids is None and len(missing) == len(self._history_rows)
         session_ids = list(dict.fromkeys(self._history_rows[participant_id][0].session_id for participant_id in missing))
         if everyone:
             by_participant, by_session, params = "", "", {}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from slpterm.coding.rulebook import POLICY_FIELDS, RuleBookError, load_rulebook
 from slpterm.domain.vocab import PayerKind
@@ -50,15 +51,18 @@ def fee_rows(store, today: date) -> list[FeeRow]:  # noqa: ANN001
     return rows
 
 
+MAX_CHARGE = Decimal("99999.99")
+_AMOUNT = re.compile(r"^\d{1,5}(\.\d{1,2})?$")
+
+
 def parse_charge(text: str) -> Decimal:
     cleaned = text.strip().removeprefix("$").replace(",", "")
-    try:
-        charge = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValidationFailed([("Charge", "write an amount such as 145.00")]) from None
-    if not charge.is_finite() or charge <= 0 or charge != charge.quantize(Decimal("0.01")):
-        raise ValidationFailed([("Charge", "use a positive amount with at most two decimals, e.g. 145.00")])
-    return charge
+    if not _AMOUNT.match(cleaned):
+        raise ValidationFailed([("Charge", "write an amount such as 145.00 (at most 99999.99, two decimals)")])
+    charge = Decimal(cleaned)
+    if charge <= 0 or charge > MAX_CHARGE:
+        raise ValidationFailed([("Charge", "use an amount above 0 and at most 99999.99")])
+    return charge.quantize(Decimal("0.01"))
 
 
 def save_fee(store, code: str, text: str) -> Decimal:  # noqa: ANN001
@@ -94,6 +98,11 @@ def save_payer_override(store, payer_id: str, values: dict) -> None:  # noqa: AN
     """Store the payer's corrections after checking them with the rules loader."""
     if not payer_id.strip():
         raise ValidationFailed([("Payer ID", "overrides are kept per payer ID; add the payer ID in the coverage")])
+    out_of_range = [name for name, value in values.items()
+                    if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= 1000]
+    if out_of_range:
+        raise ValidationFailed([(name.replace("_", " ").capitalize(), "use a whole number from 0 to 1000")
+                                for name in out_of_range])
     try:
         load_rulebook(payer_overrides={payer_id: values})
     except RuleBookError as error:

@@ -26,6 +26,7 @@ from sqlmodel import col, select
 
 from slpterm.clinical.tally import Trial
 from slpterm.domain.vocab import CueLevel, IepPeriod, IepServiceKind, TrialResult
+from slpterm.paths import owner_only
 from slpterm.reports.model import (
     GoalInput,
     GoalSession,
@@ -308,6 +309,8 @@ def export_report(state: ReportState, folder: Path) -> tuple[Path, Path]:
     pdf_path = folder / f"{stem}.pdf"
     markdown_path.write_text(render_markdown(state.data), encoding="utf-8")
     render_pdf(state.data, pdf_path)
+    owner_only(markdown_path)
+    owner_only(pdf_path)
     return markdown_path, pdf_path
 
 
@@ -475,4 +478,5 @@ def write_service_log(store, date_from: dt.date, date_to: dt.date, path: Path) -
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(service_log_csv(entries), encoding="utf-8", newline="")
+    owner_only(path)
     return len(entries), unsigned

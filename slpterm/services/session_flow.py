@@ -5,12 +5,13 @@ The screen stays thin: it turns keys into calls here and renders the returned vi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from slpterm.clinical.objective import GoalTrials, draft_objective
-from slpterm.clinical.tally import Trial, tally, tally_by_cue
+from slpterm.clinical.tally import Trial, percent, tally, tally_by_cue
 from slpterm.domain.clock import Clock
 from slpterm.domain.vocab import CueLevel, DisorderArea, SessionType, TrialResult
 from slpterm.store.errors import ValidationFailed
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from slpterm.store.models import SoapNote
 
 
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 CUE_SHORT = {CueLevel.INDEPENDENT: "ind", CueLevel.MINIMAL: "min", CueLevel.MODERATE: "mod", CueLevel.MAXIMAL: "max"}
 AREA_ORDER = [DisorderArea.LANGUAGE, DisorderArea.SPEECH_SOUND, DisorderArea.FLUENCY, DisorderArea.VOICE,
               DisorderArea.SWALLOWING, DisorderArea.COGNITION, DisorderArea.AAC, DisorderArea.HEARING]
@@ -42,7 +44,8 @@ class GoalLine:
 
     @property
     def accuracy(self) -> str:
-        return f"{round(100 * self.correct / self.total)}%" if self.total else "—"
+        value = percent(self.correct, self.total)
+        return "—" if value is None else f"{value}%"
 
 
 @dataclass
@@ -164,6 +167,9 @@ class SessionFlow:
         plan = plan_in_force(chart, therapy_session.date_of_service)
         goals = [goal for goal in (chart.goals_by_plan.get(plan.id, []) if plan else [])
                  if goal.status == "active" or goal.id in detail.goal_ids]
+        session_area = TYPE_AREAS.get(SessionType(therapy_session.session_type))
+        if session_area is not None:  # e.g. a swallowing session lists the swallowing goals first
+            goals.sort(key=lambda goal: goal.disorder_area != session_area)
         live = [trial for trial in detail.trials if trial.voided_at is None]
         lines = []
         for goal in goals:
@@ -294,13 +300,43 @@ class SessionFlow:
         total = sum(status.minutes_by_area.values())
         return draft_objective(goals, total, status.minutes_by_area)
 
-    def phrases(self, section: str) -> list[str]:
+    def phrases(self, section: str, participant_id: str | None = None) -> list[str]:
+        """The section's reusable phrases, with what the session already knows filled in."""
         from slpterm.clinical.catalogs import SoapSection, load_phrases
         from slpterm.paths import clinic_rules_dir
 
         rules_dir = clinic_rules_dir()
         phrases = load_phrases(rules_dir if rules_dir.exists() else None)
-        return [phrase.text for phrase in phrases.get(SoapSection(section), [])]
+        values = self._phrase_values(participant_id) if participant_id else {}
+        return [PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), phrase.text)
+                for phrase in phrases.get(SoapSection(section), [])]
+
+    def _phrase_values(self, participant_id: str) -> dict[str, str]:
+        from slpterm.services.billing import plan_in_force
+
+        detail = self.store.sessions.detail(participant_id)
+        chart = self.store.patients.chart(detail.participant.patient_id)
+        values = {"patient": chart.patient.first_name or chart.patient.last_name}
+        plan = plan_in_force(chart, detail.session.date_of_service)
+        if plan is not None and plan.frequency:
+            values["frequency"] = plan.frequency
+        if plan is not None and plan.certifying_physician_name:
+            values["physician"] = plan.certifying_physician_name
+        minutes = sum(self.timer_status(detail.session.id).minutes_by_area.values())
+        if minutes:
+            values["minutes"] = str(minutes)
+        today = tally(_trial(t) for t in detail.trials if t.voided_at is None)
+        if today.accuracy is not None:
+            values["after"] = str(today.accuracy)
+        for participant, earlier in self.store.sessions.for_patient(chart.patient.id):
+            if participant.id == participant_id or earlier.date_of_service > detail.session.date_of_service:
+                continue
+            before = tally(_trial(t) for t in self.store.sessions.detail(participant.id).trials
+                           if t.voided_at is None)
+            if before.accuracy is not None:
+                values["before"] = str(before.accuracy)
+                break
+        return values
 
     # -- signing ----------------------------------------------------------------------------------
     def sign_check(self, participant_id: str) -> SignCheck:
@@ -323,6 +359,11 @@ class SessionFlow:
         note = detail.note
         if not (note.subjective.strip() or note.objective.strip() or note.assessment.strip() or note.plan.strip()):
             problems.append("The note is empty: write at least the Objective (ctrl+d drafts it).")
+        for section in ("subjective", "objective", "assessment", "plan"):
+            blanks = sorted(set(PLACEHOLDER.findall(getattr(note, section))))
+            if blanks:
+                problems.append(f"The {section.capitalize()} still has blanks to fill in: "
+                                + ", ".join("{" + blank + "}" for blank in blanks) + ".")
         clinician = next((c for c in self.store.clinic.clinicians(include_inactive=True)
                           if c.id == detail.session.clinician_id), None)
         if clinician is None:

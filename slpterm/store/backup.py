@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from slpterm.paths import owner_only
 from slpterm.store import crypto
 from slpterm.store.db import APPLICATION_ID, DATABASE_FILE_NAME, SCHEMA_VERSION, _inspect
 from slpterm.store.errors import CorruptDatabase, NotAnSlptermDatabase, SchemaTooNew, StoreError
@@ -25,7 +26,9 @@ def backup_store(store, out: Path | None = None) -> Path:  # noqa: ANN001
     target = Path(out) if out else default_backup_path(store.data_dir)
     if target.exists():
         raise StoreError(f"{target} already exists; choose another file name.")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.exists():
+        target.parent.mkdir(parents=True)
+        owner_only(target.parent)
     partial = target.with_name(target.name + ".partial")
     try:
         crypto.copy(store.path, store.db.passphrase, partial)

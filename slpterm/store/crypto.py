@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 from types import ModuleType
 
+from slpterm.paths import owner_only
 from slpterm.store.errors import EncryptionUnavailable
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -123,5 +124,6 @@ def copy(source: Path, passphrase: str | None, target: Path) -> None:
 
 
 def _fsync(path: Path) -> None:
+    owner_only(path)
     with path.open("rb") as handle:
         os.fsync(handle.fileno())

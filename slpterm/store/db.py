@@ -19,11 +19,13 @@ from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
+from slpterm.paths import owner_only
 from slpterm.store import crypto
 from slpterm.store import models  # noqa: F401  (registers the tables)
 from slpterm.store.errors import (
     CorruptDatabase,
     DataDirectoryUnusable,
+    LockedRecord,
     NotAnSlptermDatabase,
     PassphraseRequired,
     SchemaTooNew,
@@ -178,7 +180,9 @@ class Database:
     def _prepare(self) -> None:
         path = self.path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.parent.exists():
+                path.parent.mkdir(parents=True)
+                owner_only(path.parent)
         except OSError as error:
             raise DataDirectoryUnusable(
                 f"The data directory {path.parent} cannot be created ({error.strerror}). "
@@ -219,6 +223,7 @@ class Database:
                 "or choose another with --data-dir DIR."
             ) from error
         connection.close()
+        owner_only(path)
         engine = create_engine(f"sqlite:///{path}")
         try:
             with engine.begin() as connection:
@@ -288,6 +293,11 @@ class Database:
             except exc.OperationalError as error:
                 session.rollback()
                 raise _storage_error(error, self.path) from error
+            except exc.IntegrityError as error:
+                session.rollback()
+                if "locked" in str(error.orig) or "never change" in str(error.orig):
+                    raise LockedRecord("This session is signed and locked; corrections are addenda (F10).") from error
+                raise
             except BaseException:
                 session.rollback()
                 raise

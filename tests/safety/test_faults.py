@@ -230,3 +230,15 @@ def test_a_backup_taken_during_writes_restores_to_a_consistent_store(clinic_dir,
     audited = sum(1 for e in store.security.audit_entries(limit=10**6) if e.action == "create" and e.entity == "patient")
     assert audited == created + 1  # every writer patient in the backup has its audit entry, plus the fixture's
     store.close()
+
+
+def test_patient_data_files_are_readable_by_their_owner_only(tmp_path):
+    from slpterm.store.backup import backup_store
+
+    store = open_store(tmp_path / "data")
+    store.patients.create(first_name="Private", last_name="Person")
+    backup = backup_store(store)
+    store.close()
+    for path, mode in ((tmp_path / "data", 0o700), (tmp_path / "data" / DATABASE_FILE_NAME, 0o600),
+                       (backup.parent, 0o700), (backup, 0o600)):
+        assert path.stat().st_mode & 0o777 == mode, path

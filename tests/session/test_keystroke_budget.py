@@ -5,6 +5,8 @@ The sequence is the one documented in the README.
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
+
 from slpterm.store import open_store
 from slpterm.ui.app import build_app
 
@@ -13,7 +15,28 @@ TRIALS_GOAL_1 = list("cccccccccx")
 TRIALS_GOAL_2 = list("ccccccccxn")
 
 
+def _last_weeks_session(clinic_dir) -> None:
+    """An ordinary session follows earlier ones; its phrases compare with the last one."""
+    store = open_store(clinic_dir)
+    patient_id = store.caseload.rows()[0].patient_id
+    clinician_id = store.clinic.clinicians()[0].id
+    chart = store.patients.chart(patient_id)
+    goal = chart.goals_by_plan[chart.plans[0].id][0]
+    therapy_session, (participant,) = store.sessions.create(
+        date_of_service=date(2026, 10, 26), session_type="individual_treatment", setting="office",
+        patient_ids=[patient_id], clinician_id=clinician_id)
+    start = datetime(2026, 10, 26, 16, 0, tzinfo=timezone.utc)
+    store.sessions.set_manual_time(therapy_session.id, "speech_sound", start, start + timedelta(minutes=30))
+    store.sessions.toggle_technique(participant.id, "ss.minimal_pairs")
+    for result in ("correct", "incorrect", "incorrect", "correct"):
+        store.sessions.record_trial(participant.id, goal.id, result, "minimal")
+    store.sessions.save_note(participant.id, objective="2/4 trials")
+    store.sessions.sign(participant.id, clinician_id)
+    store.close()
+
+
 async def test_ordinary_individual_session_fits_the_keystroke_budget(clinic_dir, clock):
+    _last_weeks_session(clinic_dir)
     app = build_app(clinic_dir, clock=clock)
     counted: list[str] = []
 
@@ -46,7 +69,7 @@ async def test_ordinary_individual_session_fits_the_keystroke_budget(clinic_dir,
 
     assert len(counted) <= BUDGET, f"{len(counted)} keystrokes: {counted}"
     store = open_store(clinic_dir)
-    (participant, _), = store.sessions.for_patient(store.caseload.rows()[0].patient_id)
+    (participant, _), _earlier = store.sessions.for_patient(store.caseload.rows()[0].patient_id)
     detail = store.sessions.detail(participant.id)
     assert detail.signed
     assert len(detail.techniques) == 3
@@ -55,4 +78,6 @@ async def test_ordinary_individual_session_fits_the_keystroke_budget(clinic_dir,
     assert all(text.strip() for text in (note.subjective, note.objective, note.assessment, note.plan))
     assert "9/10 trials (90%) independently" in note.objective
     assert "32 minutes total" in note.objective
+    assert "Milo" in note.subjective and "from 50% to 85%" in note.assessment and "2x/week" in note.plan
+    assert "{" not in note.subjective + note.assessment + note.plan
     store.close()

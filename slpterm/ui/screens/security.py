@@ -72,7 +72,7 @@ class LockScreen(ModalScreen[None]):
                 yield Input(password=True, placeholder="passphrase or PIN", id="lock-secret")
             else:
                 yield Static("The screen is covered. No PIN or passphrase is set, so Enter unlocks; set one in "
-                             "Settings → Security (ctrl+y) so that only you can.")
+                             "Security (F12) so that only you can.")
                 yield Button("Continue (Enter)", id="lock-continue", variant="primary")
             yield Static("", id="lock-problem", classes="problems")
 

@@ -139,22 +139,37 @@ class SessionScreen(Screen):
             return False
         return True
 
+    def _time_locked(self) -> bool:
+        if self.view is not None and self.view.signed:
+            self.notify("This note is signed: its time is locked. Corrections are addenda (F10).",
+                        severity="warning")
+            return True
+        return False
+
     def action_timer_toggle(self) -> None:
+        if self._time_locked():
+            return
         if self._guard(lambda: self.flow.toggle_timer(self.view.session_id)):
             self._tick()
 
     def action_timer_stop(self) -> None:
+        if self._time_locked():
+            return
         if self._guard(lambda: self.flow.stop_timer(self.view.session_id)):
             self._tick()
             self.refresh_coding()
 
     def action_next_area(self) -> None:
+        if self._time_locked():
+            return
         if self._guard(lambda: self.flow.next_area(self.view.session_id)):
             self._tick()
 
     def action_edit_time(self) -> None:
         from slpterm.ui.screens.session_dialogs import TimeEditScreen
 
+        if self._time_locked():
+            return
         status = self.flow.timer_status(self.view.session_id)
 
         def done(result) -> None:  # noqa: ANN001
@@ -263,7 +278,7 @@ class SessionScreen(Screen):
                 target.insert(text if not target.text or target.text.endswith((" ", "\n")) else " " + text)
                 target.focus()
 
-        self.app.push_screen(PhraseScreen(section, self.flow.phrases(section)), insert)
+        self.app.push_screen(PhraseScreen(section, self.flow.phrases(section, self.participant_id)), insert)
 
     # -- sign, addenda -------------------------------------------------------------------------------
     def action_sign(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -86,7 +87,12 @@ class GoalTally(Widget, can_focus=True):
             marker = "▶" if index == self.cursor else " "
             check = "✓" if line.addressed else " "
             style = "reverse" if index == self.cursor and self.has_focus else ("bold" if index == self.cursor else "")
-            text.append(f"{marker}{check} {index + 1}. {line.label}\n", style=style)
+            # One line per goal (the full text is in the chart), so every goal and its tally stay in view.
+            label = f"{marker}{check} {index + 1}. {line.label}"
+            width = max(self.size.width, 20)
+            if len(label) > width:
+                label = label[: width - 1] + "…"
+            text.append(label + "\n", style=style)
             detail = f"     {line.correct}/{line.total} {line.accuracy}"
             if line.by_cue:
                 detail += f"  ({line.by_cue})"
@@ -100,6 +106,10 @@ class GoalTally(Widget, can_focus=True):
         if self.lines:
             self.cursor = max(0, min(len(self.lines) - 1, self.cursor + delta))
             self.refresh()
+
+    def watch_cursor(self, cursor: int) -> None:
+        if self.parent is not None and self.lines:
+            self.parent.scroll_to_region(Region(0, 1 + 2 * cursor, max(self.size.width, 1), 2), animate=False)
 
     def _post_for_goal(self, message_type, *args) -> None:  # noqa: ANN001
         if self.locked:
