@@ -1,8 +1,9 @@
 """A progress report as a printable PDF (US Letter), with each goal's accuracy chart drawn in lines.
 
-fpdf2 is used because it is pure Python (no system libraries, works offline on any laptop), writes
-PDF directly with vector lines for the charts, and its core fonts need no font files. Core fonts
-cover Latin-1 only, so the few typographic characters outside it are replaced.
+fpdf2 is used because it is pure Python (no system libraries, works offline on any laptop) and writes
+PDF directly with vector lines for the charts. Names and notes may be in any script, so a Unicode
+font installed on the machine (DejaVu Sans, Noto Sans, Arial Unicode, Segoe UI, ...) is embedded
+when one is found; otherwise the built-in Helvetica is used, which covers Latin-1 only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,26 @@ _REPLACEMENTS = {"—": "-", "–": "-", "→": "->", "≥": ">=", "≤": "<=", 
 
 CHART_HEIGHT = 32.0  # mm
 CHART_WIDTH = 120.0
+
+
+UNICODE_FONT_CANDIDATES = (
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    ("/usr/share/fonts/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf"),
+    ("/usr/share/fonts/TTF/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf"),
+    ("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf"),
+    ("/System/Library/Fonts/Supplemental/Arial Unicode.ttf", None),
+    ("/Library/Fonts/Arial Unicode.ttf", None),
+    ("C:/Windows/Fonts/segoeui.ttf", "C:/Windows/Fonts/segoeuib.ttf"),
+    ("C:/Windows/Fonts/arial.ttf", "C:/Windows/Fonts/arialbd.ttf"),
+)
+
+
+def unicode_font() -> tuple[Path, Path | None] | None:
+    """A Unicode TrueType font on this machine (regular, bold or None), or None."""
+    for regular, bold in UNICODE_FONT_CANDIDATES:
+        if Path(regular).is_file():
+            return Path(regular), Path(bold) if bold and Path(bold).is_file() else None
+    return None
 
 
 def latin1(text: str) -> str:
@@ -84,7 +105,13 @@ def render_pdf(report: ProgressReportData, path: Path | None = None,
 
     source = report.source
     pdf = FPDF(format="letter", unit="mm")
-    pdf.set_title(latin1(f"Progress report: {source.patient_name}"))
+    family, clean = "Helvetica", latin1
+    font = unicode_font()
+    if font is not None:
+        family, clean = "Body", (lambda text: text)
+        pdf.add_font(family, "", str(font[0]))
+        pdf.add_font(family, "B", str(font[1] or font[0]))
+    pdf.set_title(clean(f"Progress report: {source.patient_name}"))
     pdf.set_creator("slpterm")
     pdf.set_creation_date(created or dt.datetime.combine(source.written_on, dt.time(12), dt.timezone.utc))
     pdf.set_auto_page_break(True, margin=15)
@@ -92,8 +119,8 @@ def render_pdf(report: ProgressReportData, path: Path | None = None,
     pdf.add_page()
 
     def line(text: str, size: float = 10, style: str = "", height: float = 5) -> None:
-        pdf.set_font("Helvetica", style=style, size=size)
-        pdf.multi_cell(0, height, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(family, style=style, size=size)
+        pdf.multi_cell(0, height, clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     line(f"Progress report: {source.patient_name}", size=15, style="B", height=8)
     if source.clinic_name:

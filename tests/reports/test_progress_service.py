@@ -133,3 +133,16 @@ def test_caseload_trends_and_school_service_log(store, clinician, patient, tmp_p
     row = (tmp_path / "log.csv").read_text(encoding="utf-8").splitlines()[1]
     assert row.startswith('"Quillfeather, Milo",P-0001,2026-11-03,')
     assert ",30,Direct,1,/s/ blends in words,Rosa Fennimore,CCC-SLP,2026-11-03" in row
+
+
+@pytest.mark.skipif(__import__("slpterm.reports.pdf", fromlist=["unicode_font"]).unicode_font() is None,
+                    reason="no Unicode TrueType font (e.g. fonts-dejavu-core) is installed on this machine")
+def test_pdf_keeps_names_in_any_script(store, medicare_plan, tmp_path):
+    from pypdf import PdfReader
+
+    patient, plan, _ = medicare_plan
+    store.patients.update(patient.id, first_name="Zoë", last_name="שלום")
+    state = progress.open_report(store, plan.id, TODAY)
+    _, pdf_path = progress.export_report(state, tmp_path / "out")
+    text = "\n".join(page.extract_text() for page in PdfReader(pdf_path).pages)
+    assert "Zoë" in text and "?" not in text.split("\n")[0]
