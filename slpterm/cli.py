@@ -202,6 +202,9 @@ def _run_restore(args: argparse.Namespace) -> int:
     passphrase = None
     if file.is_file() and crypto.is_encrypted_file(file):
         passphrase = _passphrase("Passphrase of the backup: ")
+        if passphrase is None:
+            return _fail(f"{file} is encrypted: set {PASSPHRASE_VARIABLE} or run the command in a terminal to be "
+                         "asked for its passphrase. Nothing was changed.")
     report = restore_store(paths.data_dir(args.data_dir), file, passphrase)
     print(f"Restored from {report.restored_from} (schema version {report.schema_version}).")
     if report.replaced_copy:
@@ -214,8 +217,14 @@ def _run_app(args: argparse.Namespace) -> int:
     from slpterm.ui.app import build_app
 
     if args.demo:
+        import signal
+
         with tempfile.TemporaryDirectory(prefix="slpterm-demo-") as scratch:
             app = build_app(Path(scratch), demo_source=Path(scratch))
+            # A closed terminal or a kill still ends the app normally, so the throwaway copy is removed.
+            for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+                if number is not None:
+                    signal.signal(number, lambda *_: app.exit())
             app.run()
             return app.return_code or 0
     app = build_app(paths.data_dir(args.data_dir))

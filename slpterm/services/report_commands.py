@@ -20,7 +20,8 @@ def add_report_parsers(subparsers) -> None:  # noqa: ANN001
         description="Write the progress report of a patient's current plan of care as Markdown and PDF. "
                     "Uses the unsigned draft if there is one, else drafts one for the period since the last "
                     "report (or --from/--to). Signing is done in the app (chart, w).")
-    report.add_argument("--patient", required=True, metavar="ID", help="the patient/student ID shown on the caseload")
+    report.add_argument("--patient", required=True, metavar="ID",
+                        help="the patient/student ID shown on the caseload, or the name as 'Last, First'")
     report.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="first day of the period")
     report.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="last day of the period")
     report.add_argument("--out", required=True, metavar="DIR", help="folder for the two files")
@@ -41,8 +42,16 @@ def run_report(args: argparse.Namespace, store) -> int:  # noqa: ANN001
     today = dt.date.today()
     patient = store.patients.find_by_external_id(args.patient)
     if patient is None:
-        print(f"slpterm: no patient with ID {args.patient!r}; the ID is the one shown on the caseload.")
-        return 1
+        wanted = " ".join(args.patient.replace(",", " ").lower().split())
+        matches = [row for row in store.caseload.rows(include_archived=True)
+                   if wanted in (" ".join(row.name.replace(",", " ").lower().split()),
+                                 " ".join(reversed(row.name.lower().split(", "))))]
+        if len(matches) == 1:
+            patient = store.patients.chart(matches[0].patient_id).patient
+        else:
+            print(f"slpterm: no {'single ' if matches else ''}patient with ID or name {args.patient!r}; use the ID "
+                  "shown on the caseload, or the name as 'Last, First'.")
+            return 1
     chart = store.patients.chart(patient.id)
     plan = plan_in_force(chart, args.date_to or today)
     if plan is None:

@@ -61,6 +61,7 @@ class SessionView:
     note: "SoapNote"
     addenda_text: str
     areas: list[DisorderArea] = field(default_factory=list)
+    last_cue_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ class SessionFlow:
             title=f"{patient.last_name}, {patient.first_name}", banner=banner, signed=detail.signed,
             goal_lines=lines, technique_choices=choices, techniques_checked=set(detail.techniques),
             note=detail.note, addenda_text=addenda, areas=areas,
+            last_cue_level=live[-1].cue_level if live else None,
         )
 
     # -- timer ------------------------------------------------------------------------------------

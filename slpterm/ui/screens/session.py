@@ -96,6 +96,8 @@ class SessionScreen(Screen):
         self.query_one("#session-banner", Static).update(view.banner)
         goals = self.query_one("#goals", GoalTally)
         goals.locked = view.signed
+        if view.last_cue_level and goals.cue_level == "independent":
+            goals.cue_level = view.last_cue_level  # carry on with the cue level of the last trial
         goals.show(view.goal_lines)
         techniques = self.query_one("#techniques", SelectionList)
         techniques.clear_options()
