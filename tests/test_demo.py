@@ -9,13 +9,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from slpterm.demo import DemoTargetNotEmpty, generate_demo, generate_synthetic
 from slpterm.domain.identifiers import ein_problem, npi_is_valid
 from slpterm.domain.vocab import ClinicianRole, PayerKind, SessionType, Setting
-from slpterm.store import open_store
+from slpterm.store import LockedRecord, open_store
 from slpterm.store.models import (
     AuditEvent,
     Clinic,
@@ -342,7 +341,7 @@ def test_goals_belong_to_the_plans_of_their_patients(store) -> None:  # noqa: AN
 def test_signed_demo_records_are_locked(store) -> None:  # noqa: ANN001
     participant = next(p for p in _all(store, SessionParticipant) if p.status == "signed")
     goal_id = store.sessions.detail(participant.id).goal_ids
-    with pytest.raises(IntegrityError):
+    with pytest.raises(LockedRecord):
         store.sessions.record_trial(participant.id, goal_id[0] if goal_id else "x", "correct", "independent")
 
 

@@ -49,6 +49,15 @@ class Selection:
     ready: list[EncounterRecord] = field(default_factory=list)
     held: list[HeldBack] = field(default_factory=list)
     already_exported: list[EncounterRecord] = field(default_factory=list)
+    # Same-day sessions whose minutes are billed on a ready session's line: they go into the batch
+    # (so they are not offered again) but add no lines of their own.
+    combined: list[EncounterRecord] = field(default_factory=list)
+
+
+def _combined_into_another(encounter: EncounterRecord) -> bool:
+    coding = encounter.coding
+    return (not coding.lines and not coding.errors
+            and any(finding.code == "billed-on-other-session" for finding in coding.findings))
 
 
 @dataclass
@@ -100,7 +109,11 @@ def _select_encounters(encounters: Iterable[EncounterRecord], format: ExportForm
                        exported_ids: Iterable[str]) -> Selection:
     exported = set(exported_ids)
     selection = Selection()
+    riders: list[EncounterRecord] = []
     for encounter in sort_encounters(encounters):
+        if encounter.signed_at is not None and _combined_into_another(encounter):
+            riders.append(encounter)
+            continue
         reasons = hold_reasons(encounter, format)
         if reasons:
             selection.held.append(HeldBack(encounter, tuple(reasons)))
@@ -115,6 +128,16 @@ def _select_encounters(encounters: Iterable[EncounterRecord], format: ExportForm
         refused_ids = {encounter.participant_id for encounter, _ in refused}
         selection.ready = [e for e in selection.ready if e.participant_id not in refused_ids]
         selection.held += [HeldBack(encounter, (Reason(reason),)) for encounter, reason in refused]
+    carriers = {(e.patient.id, e.date_of_service) for e in selection.ready}
+    for rider in riders:
+        if not include_exported and (rider.exported_before or rider.participant_id in exported):
+            selection.already_exported.append(rider)
+        elif (rider.patient.id, rider.date_of_service) in carriers:
+            selection.combined.append(rider)
+        else:
+            selection.held.append(HeldBack(rider, (Reason(
+                "Its minutes are billed on another session of the same day, which is not in this export.",
+                "Export that session (fix what holds it back first); this one goes with it."),)))
     return selection
 
 
@@ -271,7 +294,7 @@ def _run_export(store: Any, encounters: Sequence[EncounterRecord], format: Expor
     files = render_files(selection.ready, format, batch)
     written = write_files_atomically(Path(out_dir), files)
     digest = checksum(files)
-    exported_ids = [encounter.participant_id for encounter in selection.ready]
+    exported_ids = [encounter.participant_id for encounter in selection.ready + selection.combined]
     try:
         recorded = store.exports.record_batch(format=str(format), participant_ids=exported_ids,
                                               file_names=[path.name for path in written], checksum=digest,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import insert
 from sqlmodel import col, func, select
 
 from slpterm.store.base import Repository
 from slpterm.store.errors import LockedRecord
-from slpterm.store.models import ExportBatch, ExportBatchItem
+from slpterm.store.models import ExportBatch, ExportBatchItem, new_id
 
 
 class ExportRepository(Repository):
@@ -42,8 +43,11 @@ class ExportRepository(Repository):
             )
             session.add(batch)
             session.flush()
-            for participant_id in participant_ids:
-                session.add(ExportBatchItem(batch_id=batch.id, participant_id=participant_id))
+            if participant_ids:
+                session.execute(insert(ExportBatchItem), [
+                    {"id": new_id(), "batch_id": batch.id, "participant_id": participant_id}
+                    for participant_id in participant_ids
+                ])
             self.audit(session, "export", "exportbatch", batch.id,
                        {"format": format, "sessions": len(participant_ids), "files": file_names})
             return batch

@@ -209,3 +209,45 @@ def test_a_permission_error_names_the_folder(store, tmp_path, monkeypatch):
     with pytest.raises(ExportError, match=f"{tmp_path}.*Permission denied"):
         run_export(store, encounters, "csv", tmp_path, now=NOW)
     assert store.exports.batches() == []
+
+
+def test_a_same_day_session_billed_on_another_goes_out_with_it_and_adds_no_line(tmp_path):
+    from datetime import date, datetime, timedelta, timezone
+
+    from slpterm.export.batch import run_export
+    from slpterm.services.encounters import load_encounters
+    from slpterm.store import open_store
+
+    store = open_store(tmp_path / "data")
+    store.clinic.save_clinic(name="Harbor Speech", npi="1234567893", tax_id="12-3456789", address_line1="1 Pier Rd",
+                             city="Astoria", state="OR", postal_code="971031234", phone="5035550100",
+                             submitter_id="HARBOR01", submitter_contact="Rosa Fennimore", receiver_id="CLEAR1",
+                             receiver_name="Clearing House")
+    clinician = store.clinic.add_clinician(first_name="Rosa", last_name="Fennimore", npi="1234567893")
+    patient = store.patients.create(first_name="Milo", last_name="Quillfeather", date_of_birth=date(2018, 4, 9),
+                                    sex="M", address_line1="9 Elm St", city="Astoria", state="OR",
+                                    postal_code="97103")
+    store.patients.add_coverage(patient_id=patient.id, payer_kind="medicaid", payer_name="Oregon Health Plan",
+                                payer_id="OHP01", member_id="MQ123")
+    store.patients.add_diagnosis(patient_id=patient.id, code="F80.0", role="treatment")
+    plan = store.patients.add_plan(patient_id=patient.id, start_date=date(2026, 10, 1), end_date=date(2026, 12, 29),
+                                   frequency="2x/week", certified_on=date(2026, 10, 3), status="certified",
+                                   certifying_physician_npi="1234567893")
+    goal = store.patients.add_goal(plan_id=plan.id, text="/r/ initial, word level")
+    for hour in (15, 19):
+        therapy_session, (participant,) = store.sessions.create(
+            date_of_service=date(2026, 11, 2), session_type="individual_treatment", setting="office",
+            patient_ids=[patient.id], clinician_id=clinician.id)
+        start = datetime(2026, 11, 2, hour, tzinfo=timezone.utc)
+        store.sessions.set_manual_time(therapy_session.id, "speech_sound", start, start + timedelta(minutes=30))
+        store.sessions.toggle_technique(participant.id, "ss.minimal_pairs")
+        store.sessions.record_trial(participant.id, goal.id, "correct", "independent")
+        store.sessions.save_note(participant.id, objective="1/1 trials")
+        store.sessions.sign(participant.id, clinician.id)
+    encounters = load_encounters(store, date_from=None, date_to=None, include_exported=False,
+                                 today=date(2026, 11, 27))
+    outcome = run_export(store, encounters, "x12", tmp_path / "out")
+    assert outcome.ok and outcome.held == [] and len(outcome.exported_ids) == 2
+    service_lines = [segment for segment in outcome.files[0].read_text().split("~") if "SV1" in segment]
+    assert len(service_lines) == 1 and "92507" in service_lines[0]
+    store.close()
