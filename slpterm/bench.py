@@ -345,7 +345,8 @@ async def _wait(pilot, condition: Callable[[], bool], timeout: float = 30) -> No
     while not condition():
         if time.perf_counter() > deadline:
             raise RuntimeError("the screen did not update in time")
-        await pilot.pause(0)
+        # A plain sleep: Pilot's pause waits for the CPU to go idle, which a worker thread keeps busy.
+        await asyncio.sleep(0.001)
 
 
 def _send_key(app, key: str) -> None:  # noqa: ANN001
@@ -507,12 +508,14 @@ def measure_tally(bench: Bench, clinic: Clinic, scratch: Path) -> None:
                      note=f"{presses} presses; checked on disk through another connection"))
 
 
-async def _measure_patient(data_dir: Path, patient_id: str, repeats: int) -> list[float]:
+async def _measure_patient(data_dir: Path, patient_id: str, repeats: int) -> tuple[list[float], list[float]]:
+    """Times until the chart's lines are shown, and until its "what is due" part is filled in too."""
     from slpterm.ui.app import build_app
     from slpterm.ui.screens.patient import PatientScreen
 
     app = build_app(data_dir)
-    samples: list[float] = []
+    shown: list[float] = []
+    complete: list[float] = []
     async with app.run_test(size=SCREEN_SIZE) as pilot:
         await _settle(app, pilot)
         for _ in range(repeats):
@@ -520,21 +523,26 @@ async def _measure_patient(data_dir: Path, patient_id: str, repeats: int) -> lis
             started = time.perf_counter()
             app.push_screen(screen)
             await _wait(pilot, lambda: screen.chart is not None)
-            samples.append(time.perf_counter() - started)
+            shown.append(time.perf_counter() - started)
+            await _wait(pilot, lambda: screen.chart is not None and screen.due is not None)
+            complete.append(time.perf_counter() - started)
             items = screen.query_one("#chart-items")
             headings = [str(items.get_option_at_index(index).prompt) for index in range(items.option_count)]
             if f"Sessions ({LONG_HISTORY_SESSIONS})" not in headings:
                 raise RuntimeError(f"the chart does not list {LONG_HISTORY_SESSIONS} sessions: {headings[:40]}")
             app.pop_screen()
             await _settle(app, pilot)
-    return samples
+    return shown, complete
 
 
 def measure_patient(bench: Bench, clinic: Clinic, scratch: Path, patient_id: str) -> None:
-    samples = asyncio.run(_measure_patient(scratch, patient_id, bench.repeats))
-    bench.add(Result(f"open a patient with {LONG_HISTORY_SESSIONS} sessions", clinic.label, samples,
-                     target="< 200 ms", met=statistics.median(samples) * 1000 < 200,
-                     note="Pilot: push the chart until its lines are filled in"))
+    shown, complete = asyncio.run(_measure_patient(scratch, patient_id, bench.repeats))
+    bench.add(Result(f"open a patient with {LONG_HISTORY_SESSIONS} sessions", clinic.label, shown,
+                     target="< 200 ms", met=statistics.median(shown) * 1000 < 200,
+                     note="Pilot: push the chart until its lines are shown"))
+    bench.add(Result("... and what is due filled in", clinic.label, complete,
+                     target="< 200 ms", met=statistics.median(complete) * 1000 < 200,
+                     note="the due rules run after the chart is on screen"))
 
 
 # -- throughput -------------------------------------------------------------------------------------

@@ -37,7 +37,9 @@ def chart_lines(chart, sessions, due) -> list[tuple[str | None, str]]:  # noqa: 
         lines.append((None, text))
 
     heading("What is due")
-    if due:
+    if due is None:
+        lines.append(("due:none", "  Working out what is due…"))
+    elif due:
         marks = {"error": "✗", "warning": "!", "info": "·"}
         for index, item in enumerate(due):
             lines.append((f"due:{index}", f"  {marks.get(str(item.severity), '·')} {item.message}"))
@@ -202,6 +204,7 @@ class PatientScreen(Screen):
         except StoreError as error:
             self.app.call_from_thread(self._failed, str(error))
             return
+        self.app.call_from_thread(self._loaded, chart, sessions, None)  # the chart first, what is due next
         try:
             from slpterm.services.due import patient_due
 
@@ -234,9 +237,9 @@ class PatientScreen(Screen):
         items.highlighted = restore if restore is not None else next(
             (index for index, option in enumerate(options) if option.id and option.id.startswith("patient:")), 0)
         state = "archived" if chart.patient.archived_at else "active"
+        count = "checking what is due" if due is None else f"{len(due)} item{'s' if len(due) != 1 else ''} due"
         self.query_one("#chart-status", Static).update(
-            f"{chart.patient.display_name} ({state}) · Enter edits the highlighted line · "
-            f"{len(due)} item{'s' if len(due) != 1 else ''} due"
+            f"{chart.patient.display_name} ({state}) · Enter edits the highlighted line · {count}"
         )
 
     @property
