@@ -9,6 +9,7 @@ import sys
 import slpterm
 
 HEADLESS_PACKAGES = ("slpterm.domain", "slpterm.store", "slpterm.coding", "slpterm.clinical", "slpterm.demo",
+                     "slpterm.services", "slpterm.reports",
                      "slpterm.export")
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from slpterm.domain.encounter import EncounterRecord
-from slpterm.export.common import BatchInfo, ExportError, ExportFormat, patient_name, paused_gc, sort_encounters
+from slpterm.domain.bulk import paused_gc
+from slpterm.export.common import BatchInfo, ExportError, ExportFormat, patient_name, sort_encounters
 
 FILE_NAMES = {
     ExportFormat.CSV: "slpterm-encounters-{label}.csv",

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 from slpterm.domain.encounter import EncounterRecord
 
@@ -54,19 +52,6 @@ class BatchInfo:
     def label(self) -> str:
         """The batch ID printed in files; equals ExportBatch.control_number."""
         return f"{self.number:06d}"
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Hold off the cyclic garbage collector while a file's many acyclic objects are built:
-    otherwise it scans the growing heap again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def money(amount: Decimal) -> str:

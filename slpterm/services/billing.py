@@ -14,8 +14,6 @@ Two paths give the same results:
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 from collections import defaultdict, namedtuple
 from functools import lru_cache
@@ -38,6 +36,7 @@ from slpterm.coding.model import (
     PlanFacts,
 )
 from slpterm.coding.rulebook import RuleBook, load_rulebook
+from slpterm.domain.bulk import paused_gc
 from slpterm.domain.vocab import ClinicianRole, DiagnosisRole, DisorderArea, EvaluationKind, PayerKind, PlanStatus, SessionType, Setting
 from slpterm.store import models as store_models
 from slpterm.store.errors import NotFound
@@ -49,19 +48,6 @@ TREATMENT_TYPES = {
     SessionType.INDIVIDUAL_TREATMENT, SessionType.GROUP_TREATMENT, SessionType.SWALLOWING_TREATMENT,
     SessionType.AAC_TREATMENT, SessionType.COGNITIVE_TREATMENT,
 }
-
-
-@contextlib.contextmanager
-def paused_gc():  # noqa: ANN201
-    """Hold off the cyclic garbage collector while many acyclic objects are built: otherwise it
-    scans the growing heap again and again (a third of a bulk load's time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def rulebook_for(store, rules_dir: Path | None = None) -> RuleBook:  # noqa: ANN001

@@ -20,7 +20,8 @@ from slpterm.domain.encounter import (
     GoalResult,
     PatientInfo,
 )
-from slpterm.services.billing import BillingService, BulkData, minutes_by_area, paused_gc, plan_in_force
+from slpterm.domain.bulk import paused_gc
+from slpterm.services.billing import BillingService, BulkData, minutes_by_area, plan_in_force
 from slpterm.store.patients import PatientChart
 from slpterm.store.sessions import ParticipantDetail
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from slpterm.export import fhir
-from slpterm.export.common import paused_gc
+from slpterm.domain.bulk import paused_gc
 from slpterm.export.jsontext import dumps_indented
 
 MARK = "\u0000decimal:"
