@@ -16,12 +16,12 @@ from textual.widgets import Footer, Header, Input, Static
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 COLUMNS = [
-    Column("Patient", 26),
+    Column("Patient", 24),
     Column("ID", 10),
     Column("Born", 10),
-    Column("School", 18),
+    Column("School", 14),
     Column("Payer", 10),
-    Column("Diagnoses", 16),
+    Column("Diagnoses", 15),
     Column("Trend", 8),
     Column("Needs", 0),
 ]
