@@ -181,8 +181,10 @@ def due_context(store) -> DueContext:  # noqa: ANN001
 
 
 def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: ANN001
-                 context: DueContext | None = None) -> dict[str, PatientDueFacts]:
-    """Due facts for every active patient (or the one given), keyed by patient id.
+                 context: DueContext | None = None,
+                 id_range: tuple[str, str | None] | None = None) -> dict[str, PatientDueFacts]:
+    """Due facts for every active patient (or the one given, or those whose id is in ``id_range``,
+    from the first id up to but not including the second), keyed by patient id.
 
     Archived patients are left out unless asked for by id.
     """
@@ -190,12 +192,17 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
     params: dict[str, object] = {"today": today.isoformat()}
     if patient_id is not None:
         params["patient_id"] = patient_id
+    elif id_range is not None:
+        params["low_id"], params["high_id"] = id_range
 
     def sql(template: str, column: str, *, where: bool = False) -> object:
-        if patient_id is None:
-            clause = ""
+        joiner = "WHERE" if where else "AND"
+        if patient_id is not None:
+            clause = f"{joiner} {column} = :patient_id"
+        elif id_range is not None:
+            clause = f"{joiner} {column} >= :low_id" + (f" AND {column} < :high_id" if id_range[1] else "")
         else:
-            clause = f"{'WHERE' if where else 'AND'} {column} = :patient_id"
+            clause = ""
         return text(template.format(and_patient=clause, where=clause, lookback=EVALUATION_LOOKBACK_DAYS))
 
     week_start, _ = iep_period_bounds(today, IepPeriod.WEEK)
@@ -205,7 +212,7 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
     with store.db.read() as session:
         connection = session.connection()
         archived = set() if patient_id is not None else {
-            row[0] for row in connection.execute(sql(_ARCHIVED_SQL, "id"))
+            row[0] for row in connection.execute(sql(_ARCHIVED_SQL, "id"), params)
         }
         coverage: dict[str, tuple[PayerKind | None, str]] = {}
         for pid, kind, payer_id in connection.execute(sql(_COVERAGE_SQL, "patient_id", where=True), params).all():
@@ -321,14 +328,25 @@ def patient_due(store, patient_id: str, today: dt.date, context: DueContext | No
     return due_items(facts, context.rules) if facts is not None else []
 
 
+CHUNK_PATIENTS = 5000
+
+
 def caseload_due(store, today: dt.date, context: DueContext | None = None) -> dict[str, list[DueItem]]:  # noqa: ANN001
-    """Due items of every active patient that has any, keyed by patient id."""
+    """Due items of every active patient that has any, keyed by patient id.
+
+    Patients are taken a few thousand at a time, so a very large caseload never holds every
+    patient's facts in memory at once.
+    """
     context = context or due_context(store)
+    with store.db.read() as session:
+        ids = [row[0] for row in session.connection().execute(text("SELECT id FROM patient ORDER BY id"))]
     result = {}
-    for pid, facts in gather_facts(store, today, None, context).items():
-        items = due_items(facts, context.rules)
-        if items:
-            result[pid] = items
+    for start in range(0, len(ids), CHUNK_PATIENTS):
+        high = ids[start + CHUNK_PATIENTS] if start + CHUNK_PATIENTS < len(ids) else None
+        for pid, facts in gather_facts(store, today, None, context, id_range=(ids[start], high)).items():
+            items = due_items(facts, context.rules)
+            if items:
+                result[pid] = items
     return result
 
 

@@ -91,3 +91,22 @@ def test_the_caseload_summaries_are_the_rules_summaries_and_skip_archived_patien
 def test_an_evaluation_only_patient_has_nothing_due(store, patient):
     add_session(store, patient.id, TODAY - timedelta(days=3), session_type="evaluation")
     assert patient_due(store, patient.id, TODAY) == []
+
+
+def test_the_caseload_is_worked_out_in_chunks_with_the_same_result(store, monkeypatch):
+    from slpterm.services import due as due_service
+    from slpterm.services.due import due_context
+    from slpterm.clinical.due import due_items
+
+    seed_medicare_patient(store)
+    seed_student(store)
+    for index in range(5):
+        patient = store.patients.create(first_name=f"Chunk{index}", last_name="Tester", date_of_birth=date(1950, 1, 1))
+        store.patients.add_coverage(patient_id=patient.id, payer_kind="medicare", member_id="1EG4TE5MK73")
+        store.patients.set_other_providers_amount(patient.id, TODAY.year, 240_000)
+    context = due_context(store)
+    whole = {pid: due_items(facts, context.rules) for pid, facts in gather_facts(store, TODAY, None, context).items()}
+    whole = {pid: items for pid, items in whole.items() if items}
+    monkeypatch.setattr(due_service, "CHUNK_PATIENTS", 2)
+    assert due_service.caseload_due(store, TODAY) == whole
+    assert len(whole) >= 6
