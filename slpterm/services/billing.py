@@ -42,7 +42,7 @@ from slpterm.store import models as store_models
 from slpterm.store.errors import NotFound
 from slpterm.store.models import Clinic, Clinician, PlanOfCare, UtcDateTime
 from slpterm.store.patients import PatientChart
-from slpterm.store.sessions import ParticipantDetail
+from slpterm.store.sessions import ParticipantDetail, SessionTiming
 
 TREATMENT_TYPES = {
     SessionType.INDIVIDUAL_TREATMENT, SessionType.GROUP_TREATMENT, SessionType.SWALLOWING_TREATMENT,
@@ -67,11 +67,11 @@ def rulebook_for(store, rules_dir: Path | None = None) -> RuleBook:  # noqa: ANN
                          payer_overrides=overrides or None)
 
 
-def clock_segments(detail: ParticipantDetail) -> list[TimeSegment]:
+def clock_segments(detail: ParticipantDetail | SessionTiming) -> list[TimeSegment]:
     return [TimeSegment(DisorderArea(s.disorder_area), s.started_at, s.ended_at) for s in detail.segments]
 
 
-def minutes_by_area(detail: ParticipantDetail, now: datetime | None = None) -> dict[DisorderArea, int]:
+def minutes_by_area(detail: ParticipantDetail | SessionTiming, now: datetime | None = None) -> dict[DisorderArea, int]:
     """Clock minutes per disorder area, with later hand corrections taking precedence."""
     minutes = timer.minutes_by_area(clock_segments(detail), now or datetime.now(timezone.utc),
                                     last_seen_at=detail.session.heartbeat_at)

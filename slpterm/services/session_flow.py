@@ -114,6 +114,7 @@ class SessionFlow:
     def __init__(self, store, clock: Clock) -> None:  # noqa: ANN001
         self.store = store
         self.clock = clock
+        self._techniques = None
 
     # -- starting ---------------------------------------------------------------------------------
     def start(self, *, patient_ids: list[str], session_type: str, setting: str, date_text: str,
@@ -152,11 +153,14 @@ class SessionFlow:
 
     # -- the view ---------------------------------------------------------------------------------
     def _catalog(self):  # noqa: ANN202
-        from slpterm.clinical.catalogs import load_techniques
-        from slpterm.paths import clinic_rules_dir
+        """The techniques checklist, read once per flow (each tally redraws the view)."""
+        if self._techniques is None:
+            from slpterm.clinical.catalogs import load_techniques
+            from slpterm.paths import clinic_rules_dir
 
-        rules_dir = clinic_rules_dir()
-        return load_techniques(rules_dir if rules_dir.exists() else None)
+            rules_dir = clinic_rules_dir()
+            self._techniques = load_techniques(rules_dir if rules_dir.exists() else None)
+        return self._techniques
 
     def view(self, participant_id: str) -> SessionView:
         store = self.store
@@ -216,15 +220,11 @@ class SessionFlow:
         )
 
     # -- timer ------------------------------------------------------------------------------------
-    def _first_detail(self, session_id: str):  # noqa: ANN202
-        participant = self.store.sessions.participants(session_id)[0]
-        return self.store.sessions.detail(participant.id)
-
     def timer_status(self, session_id: str) -> TimerStatus:
         from slpterm.clinical import timer
         from slpterm.services.billing import clock_segments, minutes_by_area
 
-        detail = self._first_detail(session_id)
+        detail = self.store.sessions.timing(session_id)
         segments = clock_segments(detail)
         now = self.clock.now()
         heartbeat = detail.session.heartbeat_at
@@ -246,7 +246,7 @@ class SessionFlow:
         from slpterm.clinical import timer
         from slpterm.services.billing import clock_segments
 
-        detail = self._first_detail(session_id)
+        detail = self.store.sessions.timing(session_id)
         check = timer.close_stale_segment(clock_segments(detail), self.clock.now(), detail.session.heartbeat_at)
         if check.suspended is None:
             return None

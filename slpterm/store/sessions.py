@@ -34,6 +34,15 @@ NOTE_SECTIONS = ("subjective", "objective", "assessment", "plan")
 
 
 @dataclass
+class SessionTiming:
+    """A session's clock segments and hand corrections (ParticipantDetail carries the same fields)."""
+
+    session: TherapySession
+    segments: list[TimeSegment]
+    corrections: list[AreaMinutesCorrection]
+
+
+@dataclass
 class ParticipantDetail:
     participant: SessionParticipant
     session: TherapySession
@@ -253,14 +262,8 @@ class SessionRepository(Repository):
             return ParticipantDetail(
                 participant=participant,
                 session=therapy_session,
-                segments=list(session.exec(
-                    select(TimeSegment).where(TimeSegment.session_id == therapy_session.id)
-                    .order_by(col(TimeSegment.started_at))
-                )),
-                corrections=list(session.exec(
-                    select(AreaMinutesCorrection).where(AreaMinutesCorrection.session_id == therapy_session.id)
-                    .order_by(col(AreaMinutesCorrection.corrected_at))
-                )),
+                segments=self._segments(session, therapy_session.id),
+                corrections=self._corrections(session, therapy_session.id),
                 techniques=[row.technique_id for row in session.exec(
                     select(TechniqueUsed).where(TechniqueUsed.participant_id == participant_id))],
                 goal_ids=[row.goal_id for row in session.exec(
@@ -281,6 +284,26 @@ class SessionRepository(Repository):
                     .where(SessionParticipant.session_id == therapy_session.id)
                 ).one(),
             )
+
+    @staticmethod
+    def _segments(session: Session, session_id: str) -> list[TimeSegment]:
+        return list(session.exec(
+            select(TimeSegment).where(TimeSegment.session_id == session_id).order_by(col(TimeSegment.started_at))
+        ))
+
+    @staticmethod
+    def _corrections(session: Session, session_id: str) -> list[AreaMinutesCorrection]:
+        return list(session.exec(
+            select(AreaMinutesCorrection).where(AreaMinutesCorrection.session_id == session_id)
+            .order_by(col(AreaMinutesCorrection.corrected_at))
+        ))
+
+    def timing(self, session_id: str) -> SessionTiming:
+        """Just the session's time: what the running clock reads every second."""
+        with self.db.read() as session:
+            therapy_session = self.require(session, TherapySession, session_id)
+            return SessionTiming(therapy_session, self._segments(session, session_id),
+                                 self._corrections(session, session_id))
 
     def participants(self, session_id: str) -> list[SessionParticipant]:
         with self.db.read() as session:

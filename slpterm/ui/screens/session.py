@@ -51,6 +51,7 @@ class SessionScreen(Screen):
         self._pending_note: dict[str, str] = {}
         self._autosave: Timer | None = None
         self._last_heartbeat = None
+        self._flow = None
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -85,9 +86,11 @@ class SessionScreen(Screen):
 
     @property
     def flow(self):  # noqa: ANN201
-        from slpterm.services.session_flow import SessionFlow
+        if self._flow is None:
+            from slpterm.services.session_flow import SessionFlow
 
-        return SessionFlow(self.app.store, self.app.clock)
+            self._flow = SessionFlow(self.app.store, self.app.clock)
+        return self._flow
 
     def reload(self) -> None:
         self.view = self.flow.view(self.participant_id)
