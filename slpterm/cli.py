@@ -214,6 +214,13 @@ def _run_restore(args: argparse.Namespace) -> int:
 
 def _run_app(args: argparse.Namespace) -> int:
     from slpterm import paths
+
+    preview = None
+    if not args.demo:
+        from slpterm.store.caseload import CaseloadPreviewReader
+
+        # Started before the user interface is imported, so reading overlaps importing.
+        preview = CaseloadPreviewReader(paths.data_dir(args.data_dir) / "slpterm.sqlite3")
     from slpterm.ui.app import build_app
 
     if args.demo:
@@ -227,7 +234,7 @@ def _run_app(args: argparse.Namespace) -> int:
                     signal.signal(number, lambda *_: app.exit())
             app.run()
             return app.return_code or 0
-    app = build_app(paths.data_dir(args.data_dir))
+    app = build_app(paths.data_dir(args.data_dir), caseload_preview=preview)
     app.run()
     return app.return_code or 0
 

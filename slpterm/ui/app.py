@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from slpterm.domain.clock import Clock
+from slpterm.store.caseload import CaseloadPreviewReader
 from slpterm.ui.screens.caseload import CaseloadScreen
 from slpterm.ui.screens.message import MessageScreen
 
@@ -40,8 +41,10 @@ class SlpTermApp(App):
     IDLE_CHECK_SECONDS = 5
 
     def __init__(self, prepare_store: StorePreparer, *, clock: Clock | None = None,
-                 demo: bool = False, open_with_passphrase: Callable[[str], object] | None = None) -> None:
+                 demo: bool = False, open_with_passphrase: Callable[[str], object] | None = None,
+                 caseload_preview: CaseloadPreviewReader | None = None) -> None:
         super().__init__()
+        self.caseload_preview = caseload_preview
         self._prepare_store = prepare_store
         self._open_with_passphrase = open_with_passphrase
         self.clock = clock or Clock()
@@ -55,8 +58,11 @@ class SlpTermApp(App):
             self.sub_title = "demo clinic (fictional data, discarded on exit)"
 
     # -- start-up ---------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        # The caseload is the bottom of the stack, so it is composed into the very first frame.
+        return CaseloadScreen()
+
     def on_mount(self) -> None:
-        self.push_screen(CaseloadScreen())
         # Start reading only once the first frame is on screen, so the two do not compete.
         self.call_after_refresh(
             lambda: self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False))
@@ -269,7 +275,7 @@ class SlpTermApp(App):
             getattr(caseload, action)()
 
     def action_caseload(self) -> None:
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, CaseloadScreen):
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, CaseloadScreen):
             self.pop_screen()
 
     def action_session(self) -> None:
@@ -368,8 +374,10 @@ class SlpTermApp(App):
             self.store.close()
 
 
-def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path | None = None) -> SlpTermApp:
-    """The app on ``data_dir``; with ``demo_source`` set, the demo clinic is generated there first."""
+def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path | None = None,
+              caseload_preview: CaseloadPreviewReader | None = None) -> SlpTermApp:
+    """The app on ``data_dir``; with ``demo_source`` set, the demo clinic is generated there first.
+    ``caseload_preview`` is a reader already started on the data file (see ``slpterm.cli``)."""
 
     def open_with_passphrase(passphrase: str):  # noqa: ANN202
         from slpterm.store import open_store
@@ -388,4 +396,5 @@ def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path |
 
     if demo_source is None:
         prepare.database = Path(data_dir) / "slpterm.sqlite3"  # the store's DATABASE_FILE_NAME
-    return SlpTermApp(prepare, clock=clock, demo=demo_source is not None, open_with_passphrase=open_with_passphrase)
+    return SlpTermApp(prepare, clock=clock, demo=demo_source is not None, open_with_passphrase=open_with_passphrase,
+                      caseload_preview=caseload_preview)

@@ -60,3 +60,21 @@ def test_filter_matches_every_word_case_insensitively(demo_dir):
     assert filter_rows(rows, f"{last_name} no-such-word") == []
     one_word = filter_rows(rows, first.payer)
     assert one_word == [row for row in rows if row.matches([first.payer.lower()])]
+
+
+def test_preview_is_the_head_of_the_caseload_with_its_counts(demo_dir):
+    from slpterm.store.caseload import read_caseload_preview
+
+    rows = read_caseload_rows(demo_dir / "slpterm.sqlite3")
+    preview = read_caseload_preview(demo_dir / "slpterm.sqlite3", limit=5)
+    assert [asdict(row) for row in preview.rows] == [asdict(row) for row in rows[:5]]
+    assert preview.total == len(rows)
+    assert preview.drafts == sum(row.drafts for row in rows) > 0
+
+
+def test_preview_reader_gives_none_for_a_file_it_cannot_read(tmp_path):
+    from slpterm.store.caseload import CaseloadPreviewReader
+
+    assert CaseloadPreviewReader(tmp_path / "slpterm.sqlite3").result(timeout=10) is None
+    (tmp_path / "garbage.sqlite3").write_bytes(b"not a database" * 100)
+    assert CaseloadPreviewReader(tmp_path / "garbage.sqlite3").result(timeout=10) is None

@@ -124,3 +124,38 @@ async def test_unreadable_data_file_shows_a_message_not_a_traceback(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
     assert app.return_code == 2
+
+
+async def test_first_frame_shows_the_preview_before_the_store_opens(tmp_path):
+    import threading
+
+    from slpterm.store.caseload import CaseloadPreviewReader
+    from slpterm.ui.app import SlpTermApp
+
+    _seed(tmp_path / "data")
+    release = threading.Event()
+
+    def prepare():
+        release.wait(30)
+        return open_store(tmp_path / "data")
+
+    preview = CaseloadPreviewReader(tmp_path / "data" / "slpterm.sqlite3", limit=2)
+    app = SlpTermApp(prepare, caseload_preview=preview)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        caseload = app.screen
+        status = caseload.query_one("#caseload-status")
+        assert app.store is None
+        assert isinstance(caseload, CaseloadScreen) and caseload.table.row_count == 2
+        assert str(status.render()) == "4 patients"
+        await pilot.press(*"ashdown")
+        await pilot.pause()
+        assert "reading the rest" in str(status.render())
+        release.set()
+        await settle_app(app, pilot)
+        assert app.store is not None
+        assert caseload.table.row_count == 1
+        assert str(status.render()) == "1 of 4 patients"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert caseload.table.row_count == 4

@@ -1,7 +1,8 @@
 """The caseload: every patient, filtered as you type; Enter opens the chart.
 
-The rows come first; what each patient needs next (the "Needs" column, from
-``slpterm.services.due``) is computed in the same worker right after and filled in.
+The first frame shows the preview read while the app was starting (counts and the first
+screenful); then all rows; then what each patient needs next (the "Needs" column, from
+``slpterm.services.due``), computed in the same worker and filled in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
+PREVIEW_WAIT_SECONDS = 0.2
 COLUMNS = [
     Column("Patient", 24),
     Column("ID", 10),
@@ -65,6 +67,8 @@ class CaseloadScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self._all_rows: list = []
+        self._all_rows_read = False
+        self._preview = None
         self._shown: list = []
         self._shown_query: str | None = None
         self._loaded_generation = -1
@@ -82,6 +86,28 @@ class CaseloadScreen(Screen):
     @property
     def table(self) -> VirtualTable:
         return self.query_one("#patients", VirtualTable)
+
+    def on_mount(self) -> None:
+        reader = getattr(self.app, "caseload_preview", None)
+        if reader is None:
+            return
+        self.app.caseload_preview = None  # only the first caseload of the process uses it
+        # A short wait here puts the caseload in the very first frame instead of the next one.
+        if reader.done() or reader.result(timeout=PREVIEW_WAIT_SECONDS) is not None:
+            self._show_preview(reader.result())
+        else:
+            self._wait_for_preview(reader)
+
+    @work(thread=True, group="caseload-preview")
+    def _wait_for_preview(self, reader) -> None:  # noqa: ANN001
+        preview = reader.result(timeout=30)
+        self.app.call_from_thread(self._show_preview, preview)
+
+    def _show_preview(self, preview) -> None:  # noqa: ANN001
+        if preview is None or self._all_rows_read:
+            return
+        self._preview = preview
+        self._apply_filter(keep_cursor=True)
 
     def reload(self) -> None:
         self._load_rows()
@@ -118,6 +144,8 @@ class CaseloadScreen(Screen):
 
     def _rows_loaded(self, rows: list) -> None:
         self._all_rows = rows
+        self._all_rows_read = True
+        self._preview = None
         self._apply_filter(keep_cursor=True)
 
     def _due_loaded(self, rows: list, summaries: dict[str, str]) -> None:
@@ -132,10 +160,12 @@ class CaseloadScreen(Screen):
 
         query = self.query_one("#filter", Input).value
         selected = self.selected_patient_id if keep_cursor else None
+        preview = None if self._all_rows_read else self._preview
+        rows = preview.rows if preview is not None else self._all_rows
         # Typing more narrows the rows already shown; anything else filters the whole caseload.
         narrowing = (not keep_cursor and self._shown_query is not None and query.startswith(self._shown_query)
                      and len(query.split()) >= len(self._shown_query.split()))
-        self._shown = filter_rows(self._shown if narrowing else self._all_rows, query)
+        self._shown = filter_rows(self._shown if narrowing else rows, query)
         self._shown_query = query
         trends = self._trends
         self.table.set_rows(self._shown, cells=lambda row: _row_cells(row, trends.get(row.patient_id, "")),
@@ -144,17 +174,25 @@ class CaseloadScreen(Screen):
             index = next((i for i, row in enumerate(self._shown) if row.patient_id == selected), None)
             if index is not None:
                 self.table.cursor = index
-        total = len(self._all_rows)
-        shown = len(self._shown)
-        drafts = sum(row.drafts for row in self._all_rows)
-        status = f"{shown} of {total} patients" if query.strip() else f"{total} patients"
+        self.query_one("#caseload-status", Static).update(self._status(query, preview))
+
+    def _status(self, query: str, preview) -> str:  # noqa: ANN001
+        if preview is not None:
+            total, drafts = preview.total, preview.drafts
+        elif self._all_rows_read:
+            total, drafts = len(self._all_rows), sum(row.drafts for row in self._all_rows)
+        else:
+            return "Opening data…"
+        if total == 0:
+            return "No patients yet."
+        status = f"{len(self._shown)} of {total} patients" if query.strip() else f"{total} patients"
+        if preview is not None and query.strip():
+            status = f"{len(self._shown)} of the first {len(preview.rows)} of {total} patients (reading the rest…)"
         if drafts:
             status += f" · {drafts} unsigned draft note{'s' if drafts > 1 else ''}"
         if self._include_archived:
             status += " · archived shown"
-        if total == 0:
-            status = "No patients yet."
-        self.query_one("#caseload-status", Static).update(status)
+        return status
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
