@@ -26,6 +26,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Iterator
 
 from sqlalchemy import text
 
@@ -331,8 +332,8 @@ def patient_due(store, patient_id: str, today: dt.date, context: DueContext | No
 CHUNK_PATIENTS = 5000
 
 
-def caseload_due(store, today: dt.date, context: DueContext | None = None) -> dict[str, list[DueItem]]:  # noqa: ANN001
-    """Due items of every active patient that has any, keyed by patient id.
+def iter_caseload_due(store, today: dt.date, context: DueContext | None = None) -> Iterator[tuple[str, list[DueItem]]]:  # noqa: ANN001
+    """``(patient id, due items)`` of every active patient that has any.
 
     Patients are taken a few thousand at a time, so a very large caseload never holds every
     patient's facts in memory at once.
@@ -340,25 +341,35 @@ def caseload_due(store, today: dt.date, context: DueContext | None = None) -> di
     context = context or due_context(store)
     with store.db.read() as session:
         ids = [row[0] for row in session.connection().execute(text("SELECT id FROM patient ORDER BY id"))]
-    result = {}
     for start in range(0, len(ids), CHUNK_PATIENTS):
         high = ids[start + CHUNK_PATIENTS] if start + CHUNK_PATIENTS < len(ids) else None
         for pid, facts in gather_facts(store, today, None, context, id_range=(ids[start], high)).items():
             items = due_items(facts, context.rules)
             if items:
-                result[pid] = items
-    return result
+                yield pid, items
+
+
+def caseload_due(store, today: dt.date, context: DueContext | None = None) -> dict[str, list[DueItem]]:  # noqa: ANN001
+    """Due items of every active patient that has any, keyed by patient id."""
+    return dict(iter_caseload_due(store, today, context))
+
+
+def iter_due_summaries(store, today: dt.date, max_length: int = 24) -> Iterator[tuple[str, str]]:  # noqa: ANN001
+    """One short "Needs" cell per patient with something due, e.g. ``"PR due · POC 5d"``."""
+    for pid, items in iter_caseload_due(store, today):
+        yield pid, summarize(items, max_length)
 
 
 def caseload_due_summaries(store, today: dt.date, max_length: int = 24) -> dict[str, str]:  # noqa: ANN001
-    """One short "Needs" cell per patient with something due, e.g. ``"PR due · POC 5d"``."""
-    return {pid: summarize(items, max_length) for pid, items in caseload_due(store, today).items()}
+    return dict(iter_due_summaries(store, today, max_length))
 
 
 __all__ = [
     "DueContext",
     "caseload_due",
     "caseload_due_summaries",
+    "iter_caseload_due",
+    "iter_due_summaries",
     "due_context",
     "gather_facts",
     "patient_due",

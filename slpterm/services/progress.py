@@ -19,7 +19,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -334,18 +337,24 @@ ORDER BY sp.patient_id, s.date_of_service
 """
 
 
-def caseload_trends(store, today: dt.date, sessions: int = 8, days: int = 120) -> dict[str, str]:  # noqa: ANN001
-    """A sparkline of the overall accuracy of each patient's last ``sessions`` sessions (one query)."""
+def iter_caseload_trends(store, today: dt.date, sessions: int = 8, days: int = 120) -> Iterator[tuple[str, str]]:  # noqa: ANN001
+    """``(patient id, sparkline)`` of the overall accuracy of each patient's last ``sessions``
+    sessions, streamed one patient at a time from one query."""
     from slpterm.clinical.tally import percent
     from slpterm.reports.charts import sparkline
 
     since = today - dt.timedelta(days=days)
-    series: dict[str, list[int]] = defaultdict(list)
     with store.db.read() as session:
-        for patient_id, _day, correct, total in session.connection().execute(
-                text(_TREND_SQL), {"since": since.isoformat(), "today": today.isoformat()}):
-            series[patient_id].append(percent(correct or 0, total) or 0)
-    return {pid: sparkline(values[-sessions:]) for pid, values in series.items()}
+        rows = session.connection().execute(
+            text(_TREND_SQL), {"since": since.isoformat(), "today": today.isoformat()})
+        for patient_id, patient_rows in groupby(rows, key=itemgetter(0)):
+            values = [percent(correct or 0, total) or 0 for _pid, _day, correct, total in patient_rows]
+            yield patient_id, sparkline(values[-sessions:])
+
+
+def caseload_trends(store, today: dt.date, sessions: int = 8, days: int = 120) -> dict[str, str]:  # noqa: ANN001
+    """A sparkline of the overall accuracy of each patient's last ``sessions`` sessions (one query)."""
+    return dict(iter_caseload_trends(store, today, sessions, days))
 
 
 # -- school --------------------------------------------------------------------------------------

@@ -1,45 +1,56 @@
-"""The caseload: one light row per patient, read with a few flat queries so 100,000 rows load quickly.
+"""The caseload, read so that 100,000 patients stay light in memory and quick to show.
 
-``read_caseload_rows(path)`` reads the rows with the standard library's ``sqlite3`` alone, so the
-app can show the caseload before SQLAlchemy is even imported; ``CaseloadRepository.rows()`` gives
-the same rows through the open store (plus each patient's last session date).
-``CaseloadPreviewReader`` reads just the counts and the first screenful in a background thread
-started with the process, so the first frame already shows the caseload. Nothing here imports
-SQLAlchemy at module level.
+- ``CaseloadIndex``: every patient's id and lowercase search text in caseload order, which is all
+  the filter needs (about 250 bytes a patient), plus the counts for the status line and, filled in
+  later, each patient's "Needs" and trend cells.
+- ``details(ids)``: the displayed row (``CaseloadRow``) of just the patients on screen.
+- ``CaseloadPreviewReader``: the counts and the first screenful, read in a background thread started
+  with the process, so the first frame already shows the caseload.
+
+Every reading is plain SQL through a DB-API ``execute``, so the standard library's ``sqlite3`` can do
+it before SQLAlchemy is even imported (``CaseloadFile``) and the store's connection afterwards
+(``CaseloadRepository``). ``CaseloadRepository.rows()`` still gives every patient's full row, for
+commands and reports. Nothing here imports SQLAlchemy at module level.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Sequence
 
-_PATIENTS_SQL = """
-SELECT id, last_name, first_name, external_id, date_of_birth, school, grade, archived_at IS NOT NULL
-FROM patient {where}
-ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE {limit}
+Execute = Callable[[str, Sequence[Any]], Iterable[tuple]]
+
+# The lowest rank is the primary coverage; among equal ranks the first written wins. Kind and name
+# travel in one value (split on the unit separator) so each patient costs one coverage lookup.
+_ROWS_SQL = """
+SELECT p.id, p.last_name, p.first_name, p.external_id, p.date_of_birth, p.school, p.grade,
+       p.archived_at IS NOT NULL,
+       (SELECT coalesce(c.payer_kind, '') || char(31) || coalesce(c.payer_name, '') FROM coverage c
+        WHERE c.patient_id = p.id ORDER BY c.rank, c.rowid LIMIT 1),
+       (SELECT group_concat(d.code, ' ') FROM
+           (SELECT code FROM diagnosis WHERE patient_id = p.id AND active ORDER BY rank, rowid) d)
+FROM {patients} p {where}
+{order}
 """
-_ACTIVE = "WHERE archived_at IS NULL"
-# The lowest rank is the primary coverage; among equal ranks the first written wins.
-_COVERAGE_SQL = "SELECT patient_id, payer_kind, payer_name FROM coverage {where} ORDER BY rank DESC, rowid DESC"
-_DIAGNOSES_SQL = "SELECT patient_id, code FROM diagnosis WHERE active {also} ORDER BY rank, rowid"
-_DRAFTS_SQL = "SELECT patient_id, COUNT(*) FROM sessionparticipant WHERE status = 'draft' {also} GROUP BY patient_id"
-_COUNTS_SQL = """
-SELECT (SELECT COUNT(*) FROM patient WHERE archived_at IS NULL),
-       (SELECT COUNT(*) FROM sessionparticipant sp JOIN patient p ON p.id = sp.patient_id
-        WHERE sp.status = 'draft' AND p.archived_at IS NULL)
+_ORDER = "ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE"
+_ACTIVE = "WHERE p.archived_at IS NULL"
+_DRAFTS_SQL = """
+SELECT sp.patient_id, COUNT(*) FROM sessionparticipant sp JOIN patient p ON p.id = sp.patient_id
+WHERE sp.status = 'draft' {also} GROUP BY sp.patient_id
 """
+# "+status": look the few patients up by id rather than scan every draft.
+_PATIENT_DRAFTS_SQL = """
+SELECT patient_id, COUNT(*) FROM sessionparticipant WHERE patient_id IN ({marks}) AND +status = 'draft'
+GROUP BY patient_id
+"""
+_ACTIVE_COUNT_SQL = "SELECT COUNT(*) FROM patient WHERE archived_at IS NULL"
 PREVIEW_ROWS = 150
-# Sessions first, then their participants: a sequential scan of the session table instead of one
-# random lookup per participant.
-_LAST_SEEN_SQL = """
-SELECT sp.patient_id, MAX(s.date_of_service)
-FROM session s CROSS JOIN sessionparticipant sp ON sp.session_id = s.id
-GROUP BY sp.patient_id
-"""
+_DETAILS_BATCH = 500  # ids per query (SQLite's default limit on parameters is far above)
 
 
 @dataclass(slots=True)
@@ -53,12 +64,7 @@ class CaseloadRow:
     diagnoses: str
     archived: bool
     drafts: int = 0
-    last_seen: date | None = None
-    due: str = ""
     search_text: str = field(default="", repr=False)
-
-    def matches(self, words: list[str]) -> bool:
-        return all(word in self.search_text for word in words)
 
 
 def _as_date(value: object) -> date | None:
@@ -67,87 +73,214 @@ def _as_date(value: object) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def build_rows(execute: Callable[[str], Any], include_archived: bool = False,
-               last_seen: bool = True, limit: int | None = None) -> list[CaseloadRow]:
-    """Caseload rows from ``execute(sql) -> iterable of tuples`` (any DB-API cursor's execute);
-    with ``limit``, only the first rows in caseload order."""
+def _split_payer(value: str | None) -> tuple[str, str]:
+    kind, _, name = (value or "").partition("\x1f")
+    return kind, name
+
+
+def _search_text(name: str, external_id: str, school: str, payer_kind: str, payer_name: str,
+                 diagnoses: str) -> str:
+    payer = payer_name if payer_kind.lower() in payer_name.lower() else f"{payer_kind} {payer_name}"
+    return " ".join(part for part in (name, external_id, school, payer.strip(), diagnoses) if part).lower()
+
+
+def _drafts(execute: Execute, also: str = "", params: Sequence[Any] = ()) -> dict[str, int]:
+    """Unsigned draft notes per patient (only patients that have any)."""
+    return {patient_id: count for patient_id, count in execute(_DRAFTS_SQL.format(also=also), params)}
+
+
+def _row(values: tuple, drafts: dict[str, int]) -> CaseloadRow:
+    patient_id, last_name, first_name, external_id, dob, school, grade, archived, payer, diagnoses = values
+    payer_kind, payer_name = _split_payer(payer)
+    name = f"{last_name}, {first_name}".strip(", ")
+    diagnoses = diagnoses or ""
+    return CaseloadRow(
+        patient_id=patient_id,
+        name=name,
+        external_id=external_id,
+        date_of_birth=_as_date(dob),
+        # Schools, payers and diagnosis lists repeat across a caseload: keep one copy of each.
+        school=sys.intern(f"{school} gr {grade}".strip() if grade else school),
+        payer=sys.intern(payer_kind),
+        diagnoses=sys.intern(diagnoses),
+        archived=bool(archived),
+        drafts=drafts.get(patient_id, 0),
+        search_text=_search_text(name, external_id, school, payer_kind, payer_name, diagnoses),
+    )
+
+
+def _patients(execute: Execute, include_archived: bool, limit: int | None = None) -> Iterable[tuple]:
     where = "" if include_archived else _ACTIVE
-    page = "" if limit is None else f"LIMIT {int(limit)}"
-    patients = list(execute(_PATIENTS_SQL.format(where=where, limit=page)))
     if limit is None:
-        only, also = "", ""
-    else:
-        ids = ", ".join("'" + str(patient[0]).replace("'", "''") + "'" for patient in patients)
-        only, also = f"WHERE patient_id IN ({ids})", f"AND patient_id IN ({ids})"
-    payers: dict[str, tuple[str, str]] = {}
-    for patient_id, payer_kind, payer_name in execute(_COVERAGE_SQL.format(where=only)):
-        payers[patient_id] = (payer_kind or "", payer_name or "")
-    codes: dict[str, list[str]] = {}
-    for patient_id, code in execute(_DIAGNOSES_SQL.format(also=also)):
-        codes.setdefault(patient_id, []).append(code)
-    drafts = dict(execute(_DRAFTS_SQL.format(also=also)))
-    seen = dict(execute(_LAST_SEEN_SQL)) if last_seen else {}
-    rows = []
-    for patient_id, last_name, first_name, external_id, dob, school, grade, archived in patients:
-        name = f"{last_name}, {first_name}".strip(", ")
-        payer_kind, payer_name = payers.get(patient_id, ("", ""))
-        diagnoses = " ".join(codes.get(patient_id, ()))
-        school_text = f"{school} gr {grade}".strip() if grade else school
-        rows.append(CaseloadRow(
-            patient_id=patient_id,
-            name=name,
-            external_id=external_id,
-            date_of_birth=_as_date(dob),
-            school=school_text,
-            payer=payer_kind,
-            diagnoses=diagnoses,
-            archived=bool(archived),
-            drafts=drafts.get(patient_id, 0),
-            last_seen=_as_date(seen.get(patient_id)),
-            search_text=" ".join(
-                part for part in (name, f"{first_name} {last_name}", external_id, school, payer_name, diagnoses)
-                if part
-            ).lower(),
-        ))
-    return rows
+        return execute(_ROWS_SQL.format(patients="patient", where=where, order=_ORDER), ())
+    # The page is chosen first, so the per-patient lookups run for its rows only.
+    page = f"(SELECT * FROM patient p {where} {_ORDER} LIMIT {int(limit)})"
+    return execute(_ROWS_SQL.format(patients=page, where="", order=_ORDER), ())
 
 
-def _read_only(database: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{Path(database).resolve()}?mode=ro", uri=True, check_same_thread=False)
+def build_rows(execute: Execute, include_archived: bool = False, limit: int | None = None) -> list[CaseloadRow]:
+    """Full caseload rows in caseload order (the first ``limit`` with a limit)."""
+    if limit is not None:
+        page = list(_patients(execute, include_archived, limit))
+        drafts = _page_drafts(execute, [values[0] for values in page])
+        return [_row(values, drafts) for values in page]
+    drafts = _drafts(execute, "" if include_archived else "AND p.archived_at IS NULL")
+    return [_row(values, drafts) for values in _patients(execute, include_archived)]
 
 
-def read_caseload_rows(database: Path, include_archived: bool = False) -> list[CaseloadRow]:
-    """The caseload straight from a plain (unencrypted) data file, read-only, without the store.
+def _page_drafts(execute: Execute, patient_ids: list[str]) -> dict[str, int]:
+    if not patient_ids:
+        return {}
+    return dict(execute(_PATIENT_DRAFTS_SQL.format(marks=", ".join("?" * len(patient_ids))), patient_ids))
 
-    ``last_seen`` is left empty (it needs the largest scan). Raises ``sqlite3.Error`` when the file
-    cannot be read this way (encrypted, missing, not yet migrated); callers then use the store.
-    """
-    connection = _read_only(database)
-    try:
-        return build_rows(lambda sql: connection.execute(sql), include_archived, last_seen=False)
-    finally:
-        connection.close()
+
+def build_details(execute: Execute, patient_ids: Sequence[str]) -> dict[str, CaseloadRow]:
+    """The rows of just these patients (archived or not), keyed by patient id."""
+    found: dict[str, CaseloadRow] = {}
+    for start in range(0, len(patient_ids), _DETAILS_BATCH):
+        batch = list(patient_ids[start:start + _DETAILS_BATCH])
+        marks = ", ".join("?" * len(batch))
+        drafts = _page_drafts(execute, batch)
+        for values in execute(_ROWS_SQL.format(patients="patient", where=f"WHERE p.id IN ({marks})", order=""),
+                              batch):
+            row = _row(values, drafts)
+            found[row.patient_id] = row
+    return found
+
+
+@dataclass
+class CaseloadIndex:
+    """The caseload in order, as parallel lists indexed by position: what filtering needs, and the
+    cells filled in after the rows ("Needs", trend). ``total`` can exceed ``len(ids)`` for a preview."""
+
+    ids: list[str]
+    search: list[str]
+    archived: bytearray
+    drafts: dict[str, int]
+    total: int
+    complete: bool = True
+    needs: list[str] = field(default_factory=list)
+    trends: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.needs = self.needs or [""] * len(self.ids)
+        self.trends = self.trends or [""] * len(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def draft_count(self) -> int:
+        return sum(self.drafts.values())
+
+    def positions(self) -> dict[str, int]:
+        return {patient_id: position for position, patient_id in enumerate(self.ids)}
+
+    def fill(self, cells: Iterable[tuple[str, str]], column: list[str],
+             positions: dict[str, int] | None = None) -> None:
+        """Put ``(patient_id, text)`` pairs into ``column`` (``needs`` or ``trends``)."""
+        positions = positions if positions is not None else self.positions()
+        for patient_id, text in cells:
+            position = positions.get(patient_id)
+            if position is not None:
+                column[position] = sys.intern(text)
+
+    def filter(self, query: str, within: Sequence[int] | None = None) -> Sequence[int]:
+        """Positions of the patients whose name, ID, school, payer or diagnoses contain every word
+        of ``query`` (case-insensitive); ``within`` narrows an earlier result."""
+        words = query.lower().split()
+        if not words:
+            return range(len(self.ids)) if within is None else within
+        search = self.search
+        if len(words) == 1:
+            word = words[0]
+            if within is None:
+                return [position for position, text in enumerate(search) if word in text]
+            return [position for position in within if word in search[position]]
+        candidates = range(len(self.ids)) if within is None else within
+        return [position for position in candidates if all(word in search[position] for word in words)]
+
+
+def build_index(execute: Execute, include_archived: bool = False) -> CaseloadIndex:
+    ids: list[str] = []
+    search: list[str] = []
+    archived = bytearray()
+    for (patient_id, last_name, first_name, external_id, _dob, school, _grade, is_archived, payer,
+         diagnoses) in _patients(execute, include_archived):
+        payer_kind, payer_name = _split_payer(payer)
+        ids.append(patient_id)
+        search.append(_search_text(f"{last_name}, {first_name}".strip(", "), external_id, school, payer_kind,
+                                   payer_name, diagnoses or ""))
+        archived.append(1 if is_archived else 0)
+    drafts = _drafts(execute, "" if include_archived else "AND p.archived_at IS NULL")
+    return CaseloadIndex(ids=ids, search=search, archived=archived, drafts=drafts, total=len(ids))
 
 
 @dataclass(frozen=True)
 class CaseloadPreview:
-    """What the first frame shows: the active patients' and unsigned drafts' counts and the first
-    rows in caseload order."""
+    """What the first frame shows: a partial index (the first rows in caseload order, with the whole
+    caseload's counts) and those rows' cells."""
 
-    total: int
-    drafts: int
-    rows: list[CaseloadRow]
+    index: CaseloadIndex
+    rows: dict[str, CaseloadRow]
 
 
-def read_caseload_preview(database: Path, limit: int = PREVIEW_ROWS) -> CaseloadPreview:
-    """The counts and first ``limit`` active rows of a plain data file (``sqlite3.Error`` as above)."""
-    connection = _read_only(database)
-    try:
-        total, drafts = connection.execute(_COUNTS_SQL).fetchone()
-        rows = build_rows(lambda sql: connection.execute(sql), last_seen=False, limit=limit)
-        return CaseloadPreview(total=total, drafts=drafts, rows=rows)
-    finally:
-        connection.close()
+def build_preview(execute: Execute, limit: int = PREVIEW_ROWS) -> CaseloadPreview:
+    # Without the unsigned drafts: counting them takes longer than the rest, and the full index brings them.
+    rows = build_rows(execute, limit=limit)
+    (total,), = execute(_ACTIVE_COUNT_SQL, ())
+    index = CaseloadIndex(
+        ids=[row.patient_id for row in rows], search=[row.search_text for row in rows],
+        archived=bytearray(len(rows)), drafts={}, total=total, complete=False,
+    )
+    return CaseloadPreview(index=index, rows={row.patient_id: row for row in rows})
+
+
+class CaseloadFile:
+    """The caseload straight from a plain (unencrypted) data file, read-only, without the store.
+
+    Raises ``sqlite3.Error`` when the file cannot be read this way (encrypted, missing, not yet
+    migrated); callers then use the store.
+    """
+
+    def __init__(self, database: Path) -> None:
+        self.database = Path(database)
+        self._details_connection: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.database.resolve()}?mode=ro", uri=True, check_same_thread=False)
+
+    def _run(self, work: Callable[[Execute], Any]) -> Any:
+        connection = self._connect()
+        try:
+            return work(lambda sql, params: connection.execute(sql, params))
+        finally:
+            connection.close()
+
+    def rows(self, include_archived: bool = False) -> list[CaseloadRow]:
+        return self._run(lambda execute: build_rows(execute, include_archived))
+
+    def index(self, include_archived: bool = False) -> CaseloadIndex:
+        return self._run(lambda execute: build_index(execute, include_archived))
+
+    def details(self, patient_ids: Sequence[str]) -> dict[str, CaseloadRow]:
+        """Kept on one connection of its own: details are read a screenful at a time while scrolling."""
+        if self._details_connection is None:
+            self._details_connection = self._connect()
+        connection = self._details_connection
+        return build_details(lambda sql, params: connection.execute(sql, params), patient_ids)
+
+    def close(self) -> None:
+        if self._details_connection is not None:
+            self._details_connection.close()
+            self._details_connection = None
+
+    def preview(self, limit: int = PREVIEW_ROWS) -> CaseloadPreview:
+        return self._run(lambda execute: build_preview(execute, limit))
+
+
+def read_caseload_rows(database: Path, include_archived: bool = False) -> list[CaseloadRow]:
+    return CaseloadFile(database).rows(include_archived)
 
 
 class CaseloadPreviewReader:
@@ -156,7 +289,7 @@ class CaseloadPreviewReader:
     works). ``result()`` is None when the file could not be read this way."""
 
     def __init__(self, database: Path, limit: int = PREVIEW_ROWS) -> None:
-        self._database = Path(database)
+        self._file = CaseloadFile(database)
         self._limit = limit
         self._preview: CaseloadPreview | None = None
         self._done = threading.Event()
@@ -164,8 +297,8 @@ class CaseloadPreviewReader:
 
     def _read(self) -> None:
         try:
-            if self._database.is_file():
-                self._preview = read_caseload_preview(self._database, self._limit)
+            if self._file.database.is_file():
+                self._preview = self._file.preview(self._limit)
         except Exception:  # noqa: BLE001 - encrypted, old or damaged files are left to the store
             self._preview = None
         finally:
@@ -185,25 +318,20 @@ class CaseloadRepository:
     def __init__(self, store) -> None:  # noqa: ANN001
         self.store = store
 
-    @property
-    def db(self):  # noqa: ANN201
-        return self.store.db
-
-    def rows(self, include_archived: bool = False) -> list[CaseloadRow]:
-        with self.db.read() as session:
+    def _run(self, work: Callable[[Execute], Any]) -> Any:
+        with self.store.db.read() as session:
             cursor = session.connection().connection.dbapi_connection.cursor()
             try:
-                return build_rows(lambda sql: cursor.execute(sql).fetchall(), include_archived)
+                # Rows are streamed from the cursor, never all fetched at once.
+                return work(lambda sql, params: cursor.execute(sql, params))
             finally:
                 cursor.close()
 
+    def rows(self, include_archived: bool = False) -> list[CaseloadRow]:
+        return self._run(lambda execute: build_rows(execute, include_archived))
 
-def filter_rows(rows: list[CaseloadRow], query: str) -> list[CaseloadRow]:
-    """Rows whose name, ID, school, payer or diagnoses contain every word of the query."""
-    words = query.lower().split()
-    if not words:
-        return rows
-    if len(words) == 1:
-        word = words[0]
-        return [row for row in rows if word in row.search_text]
-    return [row for row in rows if row.matches(words)]
+    def index(self, include_archived: bool = False) -> CaseloadIndex:
+        return self._run(lambda execute: build_index(execute, include_archived))
+
+    def details(self, patient_ids: Sequence[str]) -> dict[str, CaseloadRow]:
+        return self._run(lambda execute: build_details(execute, patient_ids))

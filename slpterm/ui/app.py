@@ -90,32 +90,34 @@ class SlpTermApp(App):
         database = getattr(self._prepare_store, "database", None)
         if database is None:
             return
-        from slpterm.store.caseload import read_caseload_rows
+        from slpterm.store.caseload import CaseloadFile
 
+        source = CaseloadFile(database)
         try:
-            rows = read_caseload_rows(database)
+            index = source.index()
         except Exception:  # noqa: BLE001 - the store opens the file properly right after
             return
         painted = threading.Event()
 
         def show() -> None:
-            self._early_rows(rows)
+            self._early_index(index, source)
             self.call_after_refresh(painted.set)
 
         self.call_from_thread(show)
         # Let that frame be painted before the store's imports compete for the interpreter.
         painted.wait(timeout=2)
 
-    def _early_rows(self, rows: list) -> None:
+    def _early_index(self, index, source) -> None:  # noqa: ANN001
         from textual.css.query import NoMatches
 
         caseload = self._caseload_screen()
         if caseload is None or self.store is not None:
+            source.close()
             return
         try:
-            caseload._rows_loaded(rows)
+            caseload.show_index(index, source)
         except NoMatches:
-            pass  # not composed yet; the store's rows follow
+            source.close()  # not composed yet; the store's rows follow
 
     def _store_failed(self, message: str) -> None:
         self.push_screen(MessageScreen("slpterm cannot open its data", message, quit_on_close=True))
@@ -155,7 +157,7 @@ class SlpTermApp(App):
         self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
         caseload = self._caseload_screen()
         if caseload is not None:
-            caseload.reload()
+            caseload.store_opened()
         if not store.clinic.is_set_up():
             from slpterm.ui.screens.settings import FirstRunScreen
 
@@ -292,11 +294,13 @@ class SlpTermApp(App):
 
         store = self.store
         patient_id = getattr(self.screen, "selected_patient_id", None) or getattr(self.screen, "patient_id", None)
-        rows = store.caseload.rows()
-        names = {row.patient_id: row.name for row in rows}
+        unsigned = store.sessions.unsigned_drafts()
+        wanted = ([patient_id] if patient_id else []) + [participant.patient_id for participant, _ in unsigned]
+        rows = store.caseload.details(wanted)
+        names = {row.patient_id: row.name for row in rows.values() if not row.archived}
         chosen = [(patient_id, names[patient_id])] if patient_id in names else []
         drafts = []
-        for participant, therapy_session in store.sessions.unsigned_drafts():
+        for participant, therapy_session in unsigned:
             name = names.get(participant.patient_id, "archived patient")
             drafts.append((participant.id, f"{therapy_session.date_of_service.isoformat()}  {name}  "
                                            f"{therapy_session.session_type.replace('_', ' ')}"))
@@ -321,7 +325,7 @@ class SlpTermApp(App):
                 self.push_screen(SessionScreen(participant_id))
 
         self.push_screen(NewSessionScreen(
-            start=start, patients=chosen, candidates=[(row.patient_id, row.name) for row in rows], drafts=drafts,
+            start=start, patients=chosen, find_patients=self._caseload_screen().find_patients, drafts=drafts,
             clinicians=[(c.display_name, c.id) for c in store.clinic.clinicians()], today=self.clock.today(),
             default_type=default_type if chosen else "individual_treatment",
             default_setting=default_setting if chosen else "office",

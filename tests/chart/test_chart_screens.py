@@ -161,9 +161,11 @@ async def test_the_needs_column_shows_what_the_due_rules_say(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
         caseload = app.screen
-        rows = {row.patient_id: row for row in caseload._all_rows}
-        assert rows[patient.id].due == "Cert late · POC 5d +1"
-        assert rows[student.id].due == "IEP -16m"
+        needs = dict(zip(caseload._index.ids, caseload._index.needs))
+        assert needs[patient.id] == "Cert late · POC 5d +1"
+        assert needs[student.id] == "IEP -16m"
+        shown = "\n".join(caseload.table.render_line(y).text for y in range(1, caseload.table.row_count + 1))
+        assert "9 drafts, Cert late" in shown and "IEP -16m" in shown
         await pilot.press(*"parrish", "enter")
         await _settle(app, pilot)
         assert isinstance(app.screen, PatientScreen)

@@ -1,11 +1,15 @@
 """The caseload: every patient, filtered as you type; Enter opens the chart.
 
 The first frame shows the preview read while the app was starting (counts and the first
-screenful); then all rows; then what each patient needs next (the "Needs" column, from
-``slpterm.services.due``), computed in the same worker and filled in.
+screenful); then the whole caseload's index (ids and search text, all the filter needs); then
+what each patient needs next (the "Needs" column, from ``slpterm.services.due``) and their trend,
+filled in by the same worker. The cells of a row are read only when it scrolls into view, so
+100,000 patients cost little memory.
 """
 
 from __future__ import annotations
+
+from typing import Sequence
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,6 +21,8 @@ from textual.widgets import Footer, Header, Input, Static
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 PREVIEW_WAIT_SECONDS = 0.2
+DETAILS_AHEAD = 60  # rows read beyond the visible ones, so scrolling reads seldom
+DETAILS_KEPT = 5_000
 COLUMNS = [
     Column("Patient", 24),
     Column("ID", 10),
@@ -27,26 +33,18 @@ COLUMNS = [
     Column("Trend", 8),
     Column("Needs", 0),
 ]
+UNREADABLE_ROW = ("(could not be read)", "", "", "", "", "", "", "")
 
 
-def _row_cells(row, trend: str = "") -> tuple[str, ...]:  # noqa: ANN001
+def _needs_cell(drafts: int, due: str, archived: bool) -> str:
     needs = []
-    if row.drafts:
-        needs.append(f"{row.drafts} draft{'s' if row.drafts > 1 else ''}")
-    if row.due:
-        needs.append(row.due)
-    if row.archived:
+    if drafts:
+        needs.append(f"{drafts} draft{'s' if drafts > 1 else ''}")
+    if due:
+        needs.append(due)
+    if archived:
         needs.append("archived")
-    return (
-        row.name,
-        row.external_id,
-        row.date_of_birth.isoformat() if row.date_of_birth else "",
-        row.school,
-        row.payer.replace("_", "-"),
-        row.diagnoses,
-        trend,
-        ", ".join(needs),
-    )
+    return ", ".join(needs)
 
 
 class CaseloadScreen(Screen):
@@ -66,14 +64,13 @@ class CaseloadScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._all_rows: list = []
-        self._all_rows_read = False
-        self._preview = None
-        self._shown: list = []
+        self._index = None  # CaseloadIndex
+        self._source = None  # reads rows' cells: a CaseloadFile until the store opens, then store.caseload
+        self._details: dict = {}  # patient id -> CaseloadRow, for rows that were on screen
+        self._shown: Sequence[int] = range(0)  # positions in the index
         self._shown_query: str | None = None
         self._loaded_generation = -1
         self._include_archived = False
-        self._trends: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -87,6 +84,7 @@ class CaseloadScreen(Screen):
     def table(self) -> VirtualTable:
         return self.query_one("#patients", VirtualTable)
 
+    # -- loading ------------------------------------------------------------------------------
     def on_mount(self) -> None:
         reader = getattr(self.app, "caseload_preview", None)
         if reader is None:
@@ -104,90 +102,142 @@ class CaseloadScreen(Screen):
         self.app.call_from_thread(self._show_preview, preview)
 
     def _show_preview(self, preview) -> None:  # noqa: ANN001
-        if preview is None or self._all_rows_read:
-            return
-        self._preview = preview
-        self._apply_filter(keep_cursor=True)
+        if preview is not None and self._index is None:
+            self.show_index(preview.index, None, preview.rows)
+
+    def show_index(self, index, source, details: dict | None = None) -> None:  # noqa: ANN001
+        """Show ``index``; ``source.details(ids)`` reads the cells of rows as they come into view."""
+        if self._source is not None and self._source is not source and hasattr(self._source, "close"):
+            self._source.close()
+        selected = self.selected_patient_id
+        self._index = index
+        self._source = source
+        self._details = dict(details or {})
+        self._shown = range(0)
+        self._apply_filter(keep_cursor=True, selected=selected)
 
     def reload(self) -> None:
-        self._load_rows()
+        self._load(read_index=True)
+
+    def store_opened(self) -> None:
+        """The store is open: read through it from now on. An index already read from this very
+        file is kept (reading it again would hold two at once); what is due and trends follow."""
+        store = self.app.store
+        if self._index is not None and self._index.complete and self._source is not None and not self._include_archived:
+            self.show_index(self._index, store.caseload, self._details)
+            self._load(read_index=False)
+        else:
+            self.reload()
 
     @work(thread=True, exclusive=True, group="caseload-load")
-    def _load_rows(self) -> None:
+    def _load(self, read_index: bool) -> None:
         store = self.app.store
         if store is None:
             return
         self._loaded_generation = store.db.generation
-        rows = store.caseload.rows(include_archived=self._include_archived)
-        self.app.call_from_thread(self._rows_loaded, rows)
+        index = self._index
+        if read_index or index is None:
+            index = store.caseload.index(include_archived=self._include_archived)
+            self.app.call_from_thread(self.show_index, index, store.caseload)
+        today = self.app.clock.today()
+        positions = index.positions()
         try:
-            from slpterm.services.due import caseload_due_summaries
+            from slpterm.services.due import iter_due_summaries
 
-            summaries = caseload_due_summaries(store, self.app.clock.today())
+            index.fill(iter_due_summaries(store, today), index.needs, positions)
         except Exception as error:  # noqa: BLE001 - the caseload stays usable without the due column
             self.app.call_from_thread(self.notify, f"What is due could not be computed: {error}", severity="warning")
             return
-        self.app.call_from_thread(self._due_loaded, rows, summaries)
+        self.app.call_from_thread(self._refresh_cells, index)
         try:
-            from slpterm.services.progress import caseload_trends
+            from slpterm.services.progress import iter_caseload_trends
 
-            trends = caseload_trends(store, self.app.clock.today())
+            index.fill(iter_caseload_trends(store, today), index.trends, positions)
         except Exception:  # noqa: BLE001 - the trend column is a convenience; the caseload stays usable
             return
-        self.app.call_from_thread(self._trends_loaded, rows, trends)
+        self.app.call_from_thread(self._refresh_cells, index)
 
-    def _trends_loaded(self, rows: list, trends: dict[str, str]) -> None:
-        if rows is not self._all_rows:
+    def _refresh_cells(self, index) -> None:  # noqa: ANN001
+        if index is self._index:
+            self.table.refresh()
+
+    # -- rows -----------------------------------------------------------------------------------
+    def _row(self, position: int):  # noqa: ANN202
+        """The CaseloadRow at ``position``, read with the rows around it when not yet read."""
+        patient_id = self._index.ids[position]
+        row = self._details.get(patient_id)
+        if row is None and self._source is not None:
+            self._read_details_around(position)
+            row = self._details.get(patient_id)
+        return row
+
+    def _read_details_around(self, position: int) -> None:
+        table = self.table
+        shown = self._shown
+        top = round(table.scroll_offset.y)
+        window = [shown[i] for i in range(max(0, top - 10), min(len(shown), top + table.size.height + DETAILS_AHEAD))]
+        if position not in window:
+            window.append(position)
+        ids = self._index.ids
+        wanted = [ids[i] for i in window if ids[i] not in self._details]
+        if len(self._details) + len(wanted) > DETAILS_KEPT:
+            self._details.clear()
+            wanted = [ids[i] for i in window]
+        try:
+            self._details.update(self._source.details(wanted))
+        except Exception:  # noqa: BLE001 - a row that cannot be read is shown as such, never a crash
             return
-        self._trends = trends
-        self._apply_filter(keep_cursor=True)
 
-    def _rows_loaded(self, rows: list) -> None:
-        self._all_rows = rows
-        self._all_rows_read = True
-        self._preview = None
-        self._apply_filter(keep_cursor=True)
+    def _cells(self, position: int) -> tuple[str, ...]:
+        index = self._index
+        row = self._row(position)
+        if row is None:
+            return UNREADABLE_ROW
+        return (
+            row.name,
+            row.external_id,
+            row.date_of_birth.isoformat() if row.date_of_birth else "",
+            row.school,
+            row.payer.replace("_", "-"),
+            row.diagnoses,
+            index.trends[position],
+            _needs_cell(row.drafts, index.needs[position], row.archived),
+        )
 
-    def _due_loaded(self, rows: list, summaries: dict[str, str]) -> None:
-        if rows is not self._all_rows:
+    def _is_muted(self, position: int) -> bool:
+        return bool(self._index.archived[position])
+
+    def _apply_filter(self, keep_cursor: bool = False, selected: str | None = None) -> None:
+        index = self._index
+        if index is None:
             return
-        for row in rows:
-            row.due = summaries.get(row.patient_id, "")
-        self._apply_filter(keep_cursor=True)
-
-    def _apply_filter(self, keep_cursor: bool = False) -> None:
-        from slpterm.store.caseload import filter_rows
-
         query = self.query_one("#filter", Input).value
-        selected = self.selected_patient_id if keep_cursor else None
-        preview = None if self._all_rows_read else self._preview
-        rows = preview.rows if preview is not None else self._all_rows
+        if keep_cursor and selected is None:
+            selected = self.selected_patient_id
         # Typing more narrows the rows already shown; anything else filters the whole caseload.
         narrowing = (not keep_cursor and self._shown_query is not None and query.startswith(self._shown_query)
                      and len(query.split()) >= len(self._shown_query.split()))
-        self._shown = filter_rows(self._shown if narrowing else rows, query)
+        self._shown = index.filter(query, within=self._shown if narrowing else None)
         self._shown_query = query
-        trends = self._trends
-        self.table.set_rows(self._shown, cells=lambda row: _row_cells(row, trends.get(row.patient_id, "")),
-                            is_muted=lambda row: row.archived)
+        self.table.set_rows(self._shown, cells=self._cells, is_muted=self._is_muted)
         if selected is not None:
-            index = next((i for i, row in enumerate(self._shown) if row.patient_id == selected), None)
-            if index is not None:
-                self.table.cursor = index
-        self.query_one("#caseload-status", Static).update(self._status(query, preview))
+            position = next((i for i, at in enumerate(self._shown) if index.ids[at] == selected), None)
+            if position is not None:
+                self.table.cursor = position
+        self.query_one("#caseload-status", Static).update(self._status(query))
 
-    def _status(self, query: str, preview) -> str:  # noqa: ANN001
-        if preview is not None:
-            total, drafts = preview.total, preview.drafts
-        elif self._all_rows_read:
-            total, drafts = len(self._all_rows), sum(row.drafts for row in self._all_rows)
-        else:
-            return "Opening data…"
-        if total == 0:
+    def _status(self, query: str) -> str:
+        index = self._index
+        if index.total == 0:
             return "No patients yet."
-        status = f"{len(self._shown)} of {total} patients" if query.strip() else f"{total} patients"
-        if preview is not None and query.strip():
-            status = f"{len(self._shown)} of the first {len(preview.rows)} of {total} patients (reading the rest…)"
+        shown = len(self._shown)
+        if not query.strip():
+            status = f"{index.total} patients"
+        elif index.complete:
+            status = f"{shown} of {index.total} patients"
+        else:
+            status = f"{shown} of the first {len(index)} of {index.total} patients (reading the rest…)"
+        drafts = index.draft_count
         if drafts:
             status += f" · {drafts} unsigned draft note{'s' if drafts > 1 else ''}"
         if self._include_archived:
@@ -210,16 +260,36 @@ class CaseloadScreen(Screen):
         if not self._shown:
             self.notify("No patient matches the filter.", severity="warning")
             return
-        row = self._shown[self.table.cursor]
+        position = self._shown[min(self.table.cursor, len(self._shown) - 1)]
+        patient_id = self._index.ids[position]
+        row = self._row(position)
+        name = row.name if row is not None else ""
         from slpterm.ui.screens.patient import PatientScreen
 
-        self.app.when_ready(lambda: self.app.push_screen(PatientScreen(row.patient_id, row.name)))
+        self.app.when_ready(lambda: self.app.push_screen(PatientScreen(patient_id, name)))
 
     @property
     def selected_patient_id(self) -> str | None:
-        if not self._shown:
+        if self._index is None or not self._shown:
             return None
-        return self._shown[min(self.table.cursor, len(self._shown) - 1)].patient_id
+        return self._index.ids[self._shown[min(self.table.cursor, len(self._shown) - 1)]]
+
+    def find_patients(self, text: str, leave_out: set[str], limit: int = 8) -> list[tuple[str, str]]:
+        """``(id, name)`` of up to ``limit`` active patients matching ``text`` as the filter does
+        (for choosing group members); needs the store to be open."""
+        store = self.app.store
+        index = self._index
+        if index is None or not index.complete:
+            index = store.caseload.index()
+        found = []
+        for position in index.filter(text):
+            patient_id = index.ids[position]
+            if patient_id not in leave_out and not index.archived[position]:
+                found.append(patient_id)
+                if len(found) == limit:
+                    break
+        rows = store.caseload.details(found)
+        return [(patient_id, rows[patient_id].name) for patient_id in found if patient_id in rows]
 
     def action_new_patient(self) -> None:
         if self.app.store is None:

@@ -73,13 +73,13 @@ class NewSessionScreen(ModalScreen["str | None"]):
     ]
 
     def __init__(self, *, start: Callable[[SessionRequest], str], patients: list[tuple[str, str]],
-                 candidates: list[tuple[str, str]],
+                 find_patients: Callable[[str, set[str]], list[tuple[str, str]]],
                  drafts: list[tuple[str, str]], clinicians: list[tuple[str, str]], today: date,
                  default_type: str, default_setting: str) -> None:
         super().__init__()
         self._start = start  # creates the session, returns the participant to open; raises ValidationFailed
         self.patients = list(patients)  # (id, name) chosen
-        self._candidates = candidates  # (id, name) for group members
+        self._find_patients = find_patients  # (text, ids to leave out) -> (id, name) of group member candidates
         self._drafts = drafts  # (participant id, description)
         self._clinicians = clinicians
         self._today = today
@@ -199,10 +199,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
         search.focus()
 
     def _refresh_candidates(self, text: str) -> None:
-        words = text.lower().split()
-        chosen = {patient_id for patient_id, _ in self.patients}
-        matches = [(patient_id, name) for patient_id, name in self._candidates
-                   if patient_id not in chosen and all(word in name.lower() for word in words)][:8]
+        matches = self._find_patients(text, {patient_id for patient_id, _ in self.patients})
         options = self.query_one("#group-candidates", OptionList)
         options.clear_options()
         options.add_options([Option(name, id=patient_id) for patient_id, name in matches])
