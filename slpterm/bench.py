@@ -12,8 +12,9 @@ Measurements (``--only`` takes these names):
 - ``memory``: peak resident memory (VmHWM) of that process once the caseload and its "Needs"
   column are loaded and the process is idle.
 - ``filter``: in ``App.run_test``, one key event typed into the caseload filter until the table
-  holds the filtered rows and the screen was refreshed; also ``filter_rows`` alone. Keys are sent
-  as the terminal driver sends them (``pilot.press`` would add its waits for an idle CPU).
+  holds the filtered rows and the screen was refreshed; also the caseload index's filter alone.
+  Keys are sent as the terminal driver sends them (``pilot.press`` would add its waits for an
+  idle CPU).
   ``keystroke floor`` is the same for a bare Textual Input.
 - ``tally``: the same for one trial key (``c``) on the session screen until the goal's count on
   screen went up; the trial is committed (``synchronous=FULL``) before the screen updates, and the
@@ -369,9 +370,8 @@ async def _keystroke(app, pilot, key: str, done: Callable[[], bool]) -> float:  
     return time.perf_counter() - started
 
 
-def _filter_words(rows) -> list[str]:  # noqa: ANN001
+def _filter_words(middle) -> list[str]:  # noqa: ANN001
     """What a clinician types: a surname prefix, a full first and last name, an ID fragment."""
-    middle = rows[len(rows) // 3]
     last, _, first = middle.name.partition(", ")
     words = [last.lower()[:4], f"{first.lower()} {last.lower()}"[:14]]
     digits = "".join(char for char in middle.external_id if char.isdigit())
@@ -416,15 +416,15 @@ _KEY_NAMES = {" ": "space", "-": "minus", ".": "full_stop", "'": "apostrophe", "
 
 async def _measure_filter(data_dir: Path, repeats: int) -> tuple[list[float], list[float], list[float], int]:
     from slpterm.store import open_store
-    from slpterm.store.caseload import filter_rows
     from slpterm.ui.app import build_app
 
     store = open_store(data_dir)
     try:
-        rows = store.caseload.rows()
+        index = store.caseload.index()
+        middle_id = index.ids[len(index) // 3]
+        words = _filter_words(store.caseload.details([middle_id])[middle_id])
     finally:
         store.close()
-    words = _filter_words(rows)
     app = build_app(data_dir)
     keystrokes: list[float] = []
     clears: list[float] = []
@@ -433,22 +433,22 @@ async def _measure_filter(data_dir: Path, repeats: int) -> tuple[list[float], li
         await _settle(app, pilot)
         screen = app.screen
         table = screen.query_one("#patients")
-        await _wait(pilot, lambda: table.row_count == len(rows))
+        await _wait(pilot, lambda: table.row_count == len(index))
         for _ in range(repeats):
             for word in words:
                 typed = ""
                 for char in word:
                     typed += char
-                    expected = len(filter_rows(rows, typed))
+                    expected = len(index.filter(typed))
                     started = time.perf_counter()
-                    filter_rows(rows, typed)
+                    index.filter(typed)
                     pure.append(time.perf_counter() - started)
                     keystrokes.append(await _keystroke(app, pilot, _KEY_NAMES.get(char, char),
                                                        lambda: table.row_count == expected))
                     await _settle(app, pilot)
-                clears.append(await _keystroke(app, pilot, "escape", lambda: table.row_count == len(rows)))
+                clears.append(await _keystroke(app, pilot, "escape", lambda: table.row_count == len(index)))
                 await _settle(app, pilot)
-    return keystrokes, clears, pure, len(rows)
+    return keystrokes, clears, pure, len(index)
 
 
 def measure_filter(bench: Bench, clinic: Clinic, target_ms: float) -> None:
@@ -458,7 +458,7 @@ def measure_filter(bench: Bench, clinic: Clinic, target_ms: float) -> None:
                      met=met, note=f"{len(keystrokes)} keystrokes over {total:,} patients; "
                                    f"max {max(keystrokes) * 1000:.0f} ms"))
     bench.add(Result("filter: Esc back to every patient", clinic.label, clears))
-    bench.add(Result("filter: filter_rows alone", clinic.label, pure))
+    bench.add(Result("filter: the index's filter alone", clinic.label, pure))
 
 
 async def _measure_tally(data_dir: Path, presses: int) -> tuple[list[float], int]:
@@ -474,8 +474,8 @@ async def _measure_tally(data_dir: Path, presses: int) -> tuple[list[float], int
         flow = SessionFlow(store, app.clock)
         clinician_id = store.clinic.clinicians()[0].id
         participant_id = None
-        for row in store.caseload.rows()[:200]:
-            candidate = flow.start(patient_ids=[row.patient_id], session_type="individual_treatment",
+        for patient_id in store.caseload.index().ids[:200]:
+            candidate = flow.start(patient_ids=[patient_id], session_type="individual_treatment",
                                    setting="office", date_text=app.clock.today().isoformat(),
                                    clinician_id=clinician_id, evaluation_kind=None)[0]
             if flow.view(candidate).goal_lines:

@@ -213,8 +213,13 @@ def _run_restore(args: argparse.Namespace) -> int:
 
 
 def _run_app(args: argparse.Namespace) -> int:
+    import gc
+
     from slpterm import paths
 
+    # Building the interface makes many objects and little garbage, so the cyclic collector waits
+    # until the first frame is painted (the app turns it back on then).
+    gc.disable()
     preview = None
     if not args.demo:
         from slpterm.store.caseload import CaseloadPreviewReader

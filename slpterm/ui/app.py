@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 from typing import Callable, Iterable
@@ -63,9 +64,12 @@ class SlpTermApp(App):
         return CaseloadScreen()
 
     def on_mount(self) -> None:
-        # Start reading only once the first frame is on screen, so the two do not compete.
-        self.call_after_refresh(
-            lambda: self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False))
+        self.call_after_refresh(self._first_frame_painted)
+
+    def _first_frame_painted(self) -> None:
+        gc.enable()  # paused by ``slpterm.cli`` while the interface was built
+        # Start reading only now, so reading and the first frame do not compete.
+        self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False)
 
     def _open_store(self) -> None:
         from slpterm.store import PassphraseRequired, StoreError
