@@ -340,10 +340,12 @@ def iter_caseload_due(store, today: dt.date, context: DueContext | None = None) 
     """
     context = context or due_context(store)
     with store.db.read() as session:
-        ids = [row[0] for row in session.connection().execute(text("SELECT id FROM patient ORDER BY id"))]
-    for start in range(0, len(ids), CHUNK_PATIENTS):
-        high = ids[start + CHUNK_PATIENTS] if start + CHUNK_PATIENTS < len(ids) else None
-        for pid, facts in gather_facts(store, today, None, context, id_range=(ids[start], high)).items():
+        # Every CHUNK_PATIENTS-th id (by id), read from the index rather than holding every id.
+        bounds = [row[0] for row in session.connection().execute(text(
+            "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS n FROM patient) "
+            "WHERE n % :chunk = 0 ORDER BY id"), {"chunk": CHUNK_PATIENTS})]
+    for low, high in zip(bounds, [*bounds[1:], None]):
+        for pid, facts in gather_facts(store, today, None, context, id_range=(low, high)).items():
             items = due_items(facts, context.rules)
             if items:
                 yield pid, items
