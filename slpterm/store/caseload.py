@@ -201,19 +201,33 @@ class CaseloadIndex:
         return [position for position in candidates if all(word in search[position] for word in words)]
 
 
-def build_index(execute: Execute, include_archived: bool = False) -> CaseloadIndex:
+def build_index(execute: Execute, include_archived: bool = False,
+                previous: CaseloadIndex | None = None) -> CaseloadIndex:
+    """The index in caseload order. With ``previous`` (the index shown until now), unchanged ids and
+    search texts are the previous objects, so reading again does not hold two copies, and each
+    patient keeps their trend until it is worked out again ("Needs" are left to be recomputed)."""
+    earlier = previous.positions() if previous is not None else {}
     ids: list[str] = []
     search: list[str] = []
+    trends: list[str] = []
     archived = bytearray()
     for (patient_id, last_name, first_name, external_id, _dob, school, _grade, is_archived, payer,
          diagnoses) in _patients(execute, include_archived):
         payer_kind, payer_name = _split_payer(payer)
+        text = _search_text(f"{last_name}, {first_name}".strip(", "), external_id, school, payer_kind, payer_name,
+                            diagnoses or "")
+        at = earlier.get(patient_id)
+        if at is None:
+            trends.append("")
+        else:
+            patient_id = previous.ids[at]
+            text = previous.search[at] if previous.search[at] == text else text
+            trends.append(previous.trends[at])
         ids.append(patient_id)
-        search.append(_search_text(f"{last_name}, {first_name}".strip(", "), external_id, school, payer_kind,
-                                   payer_name, diagnoses or ""))
+        search.append(text)
         archived.append(1 if is_archived else 0)
     drafts = _drafts(execute, "" if include_archived else "AND p.archived_at IS NULL")
-    return CaseloadIndex(ids=ids, search=search, archived=archived, drafts=drafts, total=len(ids))
+    return CaseloadIndex(ids=ids, search=search, archived=archived, drafts=drafts, total=len(ids), trends=trends)
 
 
 @dataclass(frozen=True)
@@ -260,8 +274,8 @@ class CaseloadFile:
     def rows(self, include_archived: bool = False) -> list[CaseloadRow]:
         return self._run(lambda execute: build_rows(execute, include_archived))
 
-    def index(self, include_archived: bool = False) -> CaseloadIndex:
-        return self._run(lambda execute: build_index(execute, include_archived))
+    def index(self, include_archived: bool = False, previous: CaseloadIndex | None = None) -> CaseloadIndex:
+        return self._run(lambda execute: build_index(execute, include_archived, previous))
 
     def details(self, patient_ids: Sequence[str]) -> dict[str, CaseloadRow]:
         """Kept on one connection of its own: details are read a screenful at a time while scrolling."""
@@ -330,8 +344,8 @@ class CaseloadRepository:
     def rows(self, include_archived: bool = False) -> list[CaseloadRow]:
         return self._run(lambda execute: build_rows(execute, include_archived))
 
-    def index(self, include_archived: bool = False) -> CaseloadIndex:
-        return self._run(lambda execute: build_index(execute, include_archived))
+    def index(self, include_archived: bool = False, previous: CaseloadIndex | None = None) -> CaseloadIndex:
+        return self._run(lambda execute: build_index(execute, include_archived, previous))
 
     def details(self, patient_ids: Sequence[str]) -> dict[str, CaseloadRow]:
         return self._run(lambda execute: build_details(execute, patient_ids))

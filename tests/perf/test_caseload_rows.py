@@ -122,3 +122,26 @@ def test_preview_reader_gives_none_for_a_file_it_cannot_read(tmp_path):
     assert CaseloadPreviewReader(tmp_path / "slpterm.sqlite3").result(timeout=10) is None
     (tmp_path / "garbage.sqlite3").write_bytes(b"not a database" * 100)
     assert CaseloadPreviewReader(tmp_path / "garbage.sqlite3").result(timeout=10) is None
+
+
+def test_reading_again_shares_the_unchanged_strings_and_keeps_trends(demo_dir, tmp_path):
+    import shutil
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_dir, data_dir)
+    first = CaseloadFile(data_dir / "slpterm.sqlite3").index()
+    first.fill([(first.ids[1], "▁▂▃"), (first.ids[2], "▇▆")], first.trends)
+    first.fill([(first.ids[1], "PR due")], first.needs)
+    store = open_store(data_dir)
+    try:
+        renamed_id = first.ids[2]
+        store.patients.update(renamed_id, last_name="Zzyzx")
+        again = store.caseload.index(previous=first)
+    finally:
+        store.close()
+    assert again.ids == first.ids[:2] + first.ids[3:] + [renamed_id]
+    assert all(new is old for new, old in zip(again.ids, first.ids[:2]))
+    assert all(new is old for new, old in zip(again.search, first.search[:2]))
+    assert again.search[-1] != first.search[2] and "zzyzx" in again.search[-1]
+    assert again.trends[1] == "▁▂▃" and again.trends[-1] == "▇▆"
+    assert again.needs[1] == ""  # worked out again, never carried over

@@ -137,7 +137,7 @@ class CaseloadScreen(Screen):
         self._loaded_generation = store.db.generation
         index = self._index
         if read_index or index is None:
-            index = store.caseload.index(include_archived=self._include_archived)
+            index = store.caseload.index(include_archived=self._include_archived, previous=index)
             self.app.call_from_thread(self.show_index, index, store.caseload)
         today = self.app.clock.today()
         positions = index.positions()
