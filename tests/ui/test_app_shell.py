@@ -159,3 +159,19 @@ async def test_first_frame_shows_the_preview_before_the_store_opens(tmp_path):
         await pilot.press("escape")
         await pilot.pause()
         assert caseload.table.row_count == 4
+
+
+async def test_the_command_resumes_the_collector_after_the_first_frame_and_freezes_the_long_lived(tmp_path):
+    import gc
+
+    _seed(tmp_path / "data")
+    app = build_app(tmp_path / "data", manage_gc=True)
+    gc.disable()  # as slpterm.cli does before building the interface
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle_app(app, pilot)
+            assert gc.isenabled()
+            assert app.store is not None and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
