@@ -73,6 +73,10 @@ def _as_date(value: object) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+def _display_name(last_name: str, first_name: str) -> str:
+    return f"{last_name}, {first_name}".strip(", ")
+
+
 def _split_payer(value: str | None) -> tuple[str, str]:
     kind, _, name = (value or "").partition("\x1f")
     return kind, name
@@ -84,15 +88,16 @@ def _search_text(name: str, external_id: str, school: str, payer_kind: str, paye
     return " ".join(part for part in (name, external_id, school, payer.strip(), diagnoses) if part).lower()
 
 
-def _drafts(execute: Execute, also: str = "", params: Sequence[Any] = ()) -> dict[str, int]:
+def _drafts(execute: Execute, include_archived: bool) -> dict[str, int]:
     """Unsigned draft notes per patient (only patients that have any)."""
-    return {patient_id: count for patient_id, count in execute(_DRAFTS_SQL.format(also=also), params)}
+    sql = _DRAFTS_SQL.format(also="" if include_archived else "AND p.archived_at IS NULL")
+    return {patient_id: count for patient_id, count in execute(sql, ())}
 
 
 def _row(values: tuple, drafts: dict[str, int]) -> CaseloadRow:
     patient_id, last_name, first_name, external_id, dob, school, grade, archived, payer, diagnoses = values
     payer_kind, payer_name = _split_payer(payer)
-    name = f"{last_name}, {first_name}".strip(", ")
+    name = _display_name(last_name, first_name)
     diagnoses = diagnoses or ""
     return CaseloadRow(
         patient_id=patient_id,
@@ -124,7 +129,7 @@ def build_rows(execute: Execute, include_archived: bool = False, limit: int | No
         page = list(_patients(execute, include_archived, limit))
         drafts = _page_drafts(execute, [values[0] for values in page])
         return [_row(values, drafts) for values in page]
-    drafts = _drafts(execute, "" if include_archived else "AND p.archived_at IS NULL")
+    drafts = _drafts(execute, include_archived)
     return [_row(values, drafts) for values in _patients(execute, include_archived)]
 
 
@@ -214,7 +219,7 @@ def build_index(execute: Execute, include_archived: bool = False,
     for (patient_id, last_name, first_name, external_id, _dob, school, _grade, is_archived, payer,
          diagnoses) in _patients(execute, include_archived):
         payer_kind, payer_name = _split_payer(payer)
-        text = _search_text(f"{last_name}, {first_name}".strip(", "), external_id, school, payer_kind, payer_name,
+        text = _search_text(_display_name(last_name, first_name), external_id, school, payer_kind, payer_name,
                             diagnoses or "")
         at = earlier.get(patient_id)
         if at is None:
@@ -226,14 +231,14 @@ def build_index(execute: Execute, include_archived: bool = False,
         ids.append(patient_id)
         search.append(text)
         archived.append(1 if is_archived else 0)
-    drafts = _drafts(execute, "" if include_archived else "AND p.archived_at IS NULL")
+    drafts = _drafts(execute, include_archived)
     return CaseloadIndex(ids=ids, search=search, archived=archived, drafts=drafts, total=len(ids), trends=trends)
 
 
 @dataclass(frozen=True)
 class CaseloadPreview:
     """What the first frame shows: a partial index (the first rows in caseload order, with the whole
-    caseload's counts) and those rows' cells."""
+    caseload's patient count) and those rows' cells."""
 
     index: CaseloadIndex
     rows: dict[str, CaseloadRow]
@@ -250,7 +255,26 @@ def build_preview(execute: Execute, limit: int = PREVIEW_ROWS) -> CaseloadPrevie
     return CaseloadPreview(index=index, rows={row.patient_id: row for row in rows})
 
 
-class CaseloadFile:
+class _CaseloadReadings:
+    """The readings, given ``_run(work)`` that calls ``work(execute)`` inside a read."""
+
+    def _run(self, work: Callable[[Execute], Any]) -> Any:
+        raise NotImplementedError
+
+    def rows(self, include_archived: bool = False) -> list[CaseloadRow]:
+        return self._run(lambda execute: build_rows(execute, include_archived))
+
+    def index(self, include_archived: bool = False, previous: CaseloadIndex | None = None) -> CaseloadIndex:
+        return self._run(lambda execute: build_index(execute, include_archived, previous))
+
+    def details(self, patient_ids: Sequence[str]) -> dict[str, CaseloadRow]:
+        return self._run(lambda execute: build_details(execute, patient_ids))
+
+    def close(self) -> None:
+        """Let go of anything kept open between readings (nothing, unless a subclass keeps it)."""
+
+
+class CaseloadFile(_CaseloadReadings):
     """The caseload straight from a plain (unencrypted) data file, read-only, without the store.
 
     Raises ``sqlite3.Error`` when the file cannot be read this way (encrypted, missing, not yet
@@ -270,12 +294,6 @@ class CaseloadFile:
             return work(lambda sql, params: connection.execute(sql, params))
         finally:
             connection.close()
-
-    def rows(self, include_archived: bool = False) -> list[CaseloadRow]:
-        return self._run(lambda execute: build_rows(execute, include_archived))
-
-    def index(self, include_archived: bool = False, previous: CaseloadIndex | None = None) -> CaseloadIndex:
-        return self._run(lambda execute: build_index(execute, include_archived, previous))
 
     def details(self, patient_ids: Sequence[str]) -> dict[str, CaseloadRow]:
         """Kept on one connection of its own: details are read a screenful at a time while scrolling."""
@@ -326,7 +344,7 @@ class CaseloadPreviewReader:
         return self._preview
 
 
-class CaseloadRepository:
+class CaseloadRepository(_CaseloadReadings):
     """The caseload through the open store (``store.caseload``)."""
 
     def __init__(self, store) -> None:  # noqa: ANN001
@@ -340,12 +358,3 @@ class CaseloadRepository:
                 return work(lambda sql, params: cursor.execute(sql, params))
             finally:
                 cursor.close()
-
-    def rows(self, include_archived: bool = False) -> list[CaseloadRow]:
-        return self._run(lambda execute: build_rows(execute, include_archived))
-
-    def index(self, include_archived: bool = False, previous: CaseloadIndex | None = None) -> CaseloadIndex:
-        return self._run(lambda execute: build_index(execute, include_archived, previous))
-
-    def details(self, patient_ids: Sequence[str]) -> dict[str, CaseloadRow]:
-        return self._run(lambda execute: build_details(execute, patient_ids))

@@ -107,7 +107,7 @@ class CaseloadScreen(Screen):
 
     def show_index(self, index, source, details: dict | None = None) -> None:  # noqa: ANN001
         """Show ``index``; ``source.details(ids)`` reads the cells of rows as they come into view."""
-        if self._source is not None and self._source is not source and hasattr(self._source, "close"):
+        if self._source is not None and self._source is not source:
             self._source.close()
         selected = self.selected_patient_id
         self._index = index
