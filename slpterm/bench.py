@@ -9,6 +9,7 @@ Measurements (``--only`` takes these names):
 
 - ``startup``: a real ``slpterm`` process in tmux, from launch until the caseload status line shows
   the patient count; the same for a bare Textual app showing one label (the floor); the ratio.
+  slpterm's modules are compiled to bytecode first, as an install does.
 - ``memory``: peak resident memory (VmHWM) of that process once the caseload and its "Needs"
   column are loaded and the process is idle.
 - ``filter``: in ``App.run_test``, one key event typed into the caseload filter until the table
@@ -294,7 +295,19 @@ def peak_rss_when_idle(pid: int, quiet_seconds: float = 1.0, timeout: float = 12
     raise RuntimeError("no VmHWM in /proc (Linux only)")
 
 
+def ensure_bytecode() -> None:
+    """Compile slpterm's modules, as installing a package does. The floor imports only installed,
+    compiled packages; an editable install run with PYTHONDONTWRITEBYTECODE set would otherwise
+    compile slpterm from source at every start and measure the compiler, not the app."""
+    import compileall
+
+    import slpterm
+
+    compileall.compile_dir(Path(slpterm.__file__).parent, quiet=1)
+
+
 def measure_startup(bench: Bench, clinic: Clinic, *, memory: bool, startup: bool) -> None:
+    ensure_bytecode()
     expected = _count(clinic.database, "SELECT count(*) FROM patient WHERE archived_at IS NULL")
     pattern = re.compile(rf"\b{expected} patients")
     floor_script = bench.root / "floor_app.py"
