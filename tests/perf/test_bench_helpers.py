@@ -1,4 +1,4 @@
-"""The benchmark's own arithmetic and table (the measurements themselves are not run in tests)."""
+"""The benchmark's arithmetic and table, and a smoke run of every measurement on a tiny clinic."""
 
 from __future__ import annotations
 
@@ -30,3 +30,27 @@ def test_parser_defaults_to_every_measurement_on_the_10k_clinic():
     args = build_parser().parse_args([])
     assert (args.patients, args.sessions, args.big) == (10_000, 100_000, False)
     assert args.only.split(",") == list(MEASUREMENTS)
+
+
+def test_every_measurement_runs_on_a_tiny_clinic(tmp_path, capsys):
+    """A smoke run of the whole benchmark (timings are printed, never asserted)."""
+    import math
+    import shutil
+
+    from slpterm.bench import build_parser, run
+
+    measurements = "filter,tally,patient,coding,export,dbsize"
+    if shutil.which("tmux"):
+        measurements += ",startup,memory"
+    args = build_parser().parse_args(["--patients", "30", "--sessions", "150", "--repeats", "1",
+                                      "--heavy-repeats", "1", "--only", measurements, "--data-root", str(tmp_path)])
+    results = run(args)
+    names = {result.name for result in results}
+    for expected in ("filter keystroke -> rows shown", "tally keystroke -> count shown + committed",
+                     "open a patient with 500 sessions", "coding + scrubbing every session",
+                     "export 837P: load + code + write", "database size per 100,000 sessions"):
+        assert expected in names
+    if "startup" in measurements:
+        assert {"start-up ratio slpterm / floor", "peak memory (RSS), caseload open"} <= names
+    assert all(result.samples and all(math.isfinite(value) and value >= 0 for value in result.samples)
+               for result in results)
