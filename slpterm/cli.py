@@ -128,8 +128,6 @@ PASSPHRASE_VARIABLE = "SLPTERM_PASSPHRASE"
 
 def _passphrase(prompt: str = "Passphrase of the slpterm data file: ") -> str | None:
     """From $SLPTERM_PASSPHRASE, else asked on the terminal; None when neither is possible."""
-    import os
-
     if os.environ.get(PASSPHRASE_VARIABLE):
         return os.environ[PASSPHRASE_VARIABLE]
     if sys.stdin.isatty():
@@ -272,8 +270,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader went away (e.g. `slpterm audit list | head`): stop quietly.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except IsADirectoryError as error:
