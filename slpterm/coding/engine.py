@@ -502,7 +502,6 @@ def _price(session: _Session, rulebook: RuleBook) -> None:
 
 def _finish(session: _Session, rulebook: RuleBook, day_total: Decimal) -> CodingResult:
     facts = session.facts
-    policy = session.policy
     dos = facts.date_of_service
     pos = rulebook.pos_for(facts.setting, dos)
     place = pos.code if pos else ""

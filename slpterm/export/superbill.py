@@ -100,5 +100,5 @@ def render_superbill(encounters: Sequence[EncounterRecord], batch: BatchInfo) ->
         if name not in signers:
             signers.append(name)
     for name in signers:
-        out += [f"Signature: ________________________________  Date: ____________  ", f"{_cell(name)}", ""]
+        out += ["Signature: ________________________________  Date: ____________  ", f"{_cell(name)}", ""]
     return "\n".join(out)

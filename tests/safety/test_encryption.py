@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from slpterm.store import PassphraseRequired, StoreError, ValidationFailed, open_store
+from slpterm.store import PassphraseRequired, ValidationFailed, open_store
 from slpterm.store.crypto import encryption_available
 from slpterm.store.db import DATABASE_FILE_NAME
 from slpterm.store.errors import DataDirectoryUnusable, WrongPassphraseOrDamaged

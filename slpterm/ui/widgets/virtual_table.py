@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
