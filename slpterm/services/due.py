@@ -363,6 +363,7 @@ def iter_due_summaries(store, today: dt.date, max_length: int = 24) -> Iterator[
 
 
 def caseload_due_summaries(store, today: dt.date, max_length: int = 24) -> dict[str, str]:  # noqa: ANN001
+    """The "Needs" cells of every patient with something due, keyed by patient id."""
     return dict(iter_due_summaries(store, today, max_length))
 
 

@@ -125,7 +125,7 @@ class SlpTermApp(App):
         try:
             caseload.show_index(index, source)
         except NoMatches:
-            source.close()  # not composed yet; the store's rows follow
+            source.close()  # not composed yet; the store's index follows
 
     def _store_failed(self, message: str) -> None:
         self.push_screen(MessageScreen("slpterm cannot open its data", message, quit_on_close=True))
