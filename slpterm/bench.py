@@ -438,7 +438,7 @@ async def _measure_filter(data_dir: Path, repeats: int) -> tuple[list[float], li
         words = _filter_words(store.caseload.details([middle_id])[middle_id])
     finally:
         store.close()
-    app = build_app(data_dir, manage_gc=True)  # as the slpterm command runs it
+    app = build_app(data_dir, owns_process=True)  # as the slpterm command runs it
     keystrokes: list[float] = []
     clears: list[float] = []
     pure: list[float] = []
@@ -479,7 +479,7 @@ async def _measure_tally(data_dir: Path, presses: int) -> tuple[list[float], int
     from slpterm.ui.app import build_app
     from slpterm.ui.screens.session import SessionScreen
 
-    app = build_app(data_dir, manage_gc=True)  # as the slpterm command runs it
+    app = build_app(data_dir, owns_process=True)  # as the slpterm command runs it
     samples: list[float] = []
     async with app.run_test(size=SCREEN_SIZE) as pilot:
         await _settle(app, pilot)
@@ -526,7 +526,7 @@ async def _measure_patient(data_dir: Path, patient_id: str, repeats: int) -> tup
     from slpterm.ui.app import build_app
     from slpterm.ui.screens.patient import PatientScreen
 
-    app = build_app(data_dir, manage_gc=True)  # as the slpterm command runs it
+    app = build_app(data_dir, owns_process=True)  # as the slpterm command runs it
     shown: list[float] = []
     complete: list[float] = []
     async with app.run_test(size=SCREEN_SIZE) as pilot:

@@ -230,14 +230,14 @@ def _run_app(args: argparse.Namespace) -> int:
         import signal
 
         with tempfile.TemporaryDirectory(prefix="slpterm-demo-") as scratch:
-            app = build_app(Path(scratch), demo_source=Path(scratch), manage_gc=True)
+            app = build_app(Path(scratch), demo_source=Path(scratch), owns_process=True)
             # A closed terminal or a kill still ends the app normally, so the throwaway copy is removed.
             for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
                 if number is not None:
                     signal.signal(number, lambda *_: app.exit())
             app.run()
             return app.return_code or 0
-    app = build_app(paths.data_dir(args.data_dir), caseload_preview=preview, manage_gc=True)
+    app = build_app(paths.data_dir(args.data_dir), caseload_preview=preview, owns_process=True)
     app.run()
     return app.return_code or 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from pathlib import Path
 from typing import Callable, Iterable
@@ -20,6 +21,7 @@ from slpterm.ui.screens.message import MessageScreen
 # The other screens are imported when first shown, so the first frame comes sooner.
 
 StorePreparer = Callable[[], "object"]
+SWITCH_INTERVAL_SECONDS = 0.001
 
 
 class SlpTermApp(App):
@@ -43,12 +45,16 @@ class SlpTermApp(App):
 
     def __init__(self, prepare_store: StorePreparer, *, clock: Clock | None = None,
                  demo: bool = False, open_with_passphrase: Callable[[str], object] | None = None,
-                 caseload_preview: CaseloadPreviewReader | None = None, manage_gc: bool = False) -> None:
+                 caseload_preview: CaseloadPreviewReader | None = None, owns_process: bool = False) -> None:
         super().__init__()
         self.caseload_preview = caseload_preview
-        # True when this app is the whole process (``slpterm``): the cyclic collector was paused
-        # for start-up and is tuned for a long run; never in tests, which run many apps in one process.
-        self._manage_gc = manage_gc
+        # True when this app is the whole process (``slpterm``; never in tests, which run many apps in
+        # one process): the cyclic collector was paused for start-up and is tuned for a long run, and
+        # threads take turns every millisecond instead of every five, so a worker that reads the
+        # database between short holds of the interpreter is not kept waiting while the screen draws.
+        self._owns_process = owns_process
+        if owns_process:
+            sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         self._prepare_store = prepare_store
         self._open_with_passphrase = open_with_passphrase
         self.clock = clock or Clock()
@@ -70,7 +76,7 @@ class SlpTermApp(App):
         self.call_after_refresh(self._first_frame_painted)
 
     def _first_frame_painted(self) -> None:
-        if self._manage_gc:
+        if self._owns_process:
             gc.enable()  # paused by ``slpterm.cli`` while the interface was built
         # Start reading only now, so reading and the first frame do not compete.
         self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False)
@@ -150,7 +156,7 @@ class SlpTermApp(App):
         from slpterm.store.errors import StoreError
 
         self.store = store
-        if self._manage_gc:
+        if self._owns_process:
             self._freeze_long_lived_objects()
         clinicians = store.clinic.clinicians()
         if clinicians:
@@ -400,10 +406,10 @@ class SlpTermApp(App):
 
 
 def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path | None = None,
-              caseload_preview: CaseloadPreviewReader | None = None, manage_gc: bool = False) -> SlpTermApp:
+              caseload_preview: CaseloadPreviewReader | None = None, owns_process: bool = False) -> SlpTermApp:
     """The app on ``data_dir``; with ``demo_source`` set, the demo clinic is generated there first.
-    ``caseload_preview`` is a reader already started on the data file and ``manage_gc`` says the
-    collector was paused for start-up (both from ``slpterm.cli``)."""
+    ``caseload_preview`` is a reader already started on the data file and ``owns_process`` says the
+    app is the whole ``slpterm`` process (both from ``slpterm.cli``)."""
 
     def open_with_passphrase(passphrase: str):  # noqa: ANN202
         from slpterm.store import open_store
@@ -423,4 +429,4 @@ def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path |
     if demo_source is None:
         prepare.database = Path(data_dir) / "slpterm.sqlite3"  # the store's DATABASE_FILE_NAME
     return SlpTermApp(prepare, clock=clock, demo=demo_source is not None, open_with_passphrase=open_with_passphrase,
-                      caseload_preview=caseload_preview, manage_gc=manage_gc)
+                      caseload_preview=caseload_preview, owns_process=owns_process)

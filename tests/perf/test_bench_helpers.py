@@ -36,6 +36,7 @@ def test_every_measurement_runs_on_a_tiny_clinic(tmp_path, capsys):
     """A smoke run of the whole benchmark (timings are printed, never asserted)."""
     import gc
     import math
+    import sys
     import shutil
 
     from slpterm.bench import build_parser, run
@@ -45,10 +46,13 @@ def test_every_measurement_runs_on_a_tiny_clinic(tmp_path, capsys):
         measurements += ",startup,memory"
     args = build_parser().parse_args(["--patients", "30", "--sessions", "150", "--repeats", "1",
                                       "--heavy-repeats", "1", "--only", measurements, "--data-root", str(tmp_path)])
+    switch_interval = sys.getswitchinterval()
     try:
         results = run(args)
     finally:
-        gc.unfreeze()  # the bench runs its apps as the slpterm command does, which freezes what is alive
+        # The bench runs its apps as the slpterm command does, which tunes the whole process.
+        gc.unfreeze()
+        sys.setswitchinterval(switch_interval)
     names = {result.name for result in results}
     for expected in ("filter keystroke -> rows shown", "tally keystroke -> count shown + committed",
                      "open a patient with 500 sessions", "coding + scrubbing every session",

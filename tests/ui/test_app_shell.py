@@ -161,17 +161,24 @@ async def test_first_frame_shows_the_preview_before_the_store_opens(tmp_path):
         assert caseload.table.row_count == 4
 
 
-async def test_the_command_resumes_the_collector_after_the_first_frame_and_freezes_the_long_lived(tmp_path):
+async def test_the_command_app_resumes_the_collector_freezes_the_long_lived_and_shortens_turns(tmp_path):
     import gc
 
+    import sys
+
+    from slpterm.ui.app import SWITCH_INTERVAL_SECONDS
+
     _seed(tmp_path / "data")
-    app = build_app(tmp_path / "data", manage_gc=True)
+    switch_interval = sys.getswitchinterval()
+    app = build_app(tmp_path / "data", owns_process=True)
     gc.disable()  # as slpterm.cli does before building the interface
     try:
         async with app.run_test(size=SIZE) as pilot:
             await settle_app(app, pilot)
             assert gc.isenabled()
             assert app.store is not None and gc.get_freeze_count() > 0
+            assert sys.getswitchinterval() == SWITCH_INTERVAL_SECONDS
     finally:
         gc.unfreeze()
         gc.enable()
+        sys.setswitchinterval(switch_interval)
