@@ -133,10 +133,14 @@ def build_rows(execute: Execute, include_archived: bool = False, limit: int | No
     return [_row(values, drafts) for values in _patients(execute, include_archived)]
 
 
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
+
+
 def _page_drafts(execute: Execute, patient_ids: list[str]) -> dict[str, int]:
     if not patient_ids:
         return {}
-    return dict(execute(_PATIENT_DRAFTS_SQL.format(marks=", ".join("?" * len(patient_ids))), patient_ids))
+    return dict(execute(_PATIENT_DRAFTS_SQL.format(marks=_marks(patient_ids)), patient_ids))
 
 
 def build_details(execute: Execute, patient_ids: Sequence[str]) -> dict[str, CaseloadRow]:
@@ -144,10 +148,9 @@ def build_details(execute: Execute, patient_ids: Sequence[str]) -> dict[str, Cas
     found: dict[str, CaseloadRow] = {}
     for start in range(0, len(patient_ids), _DETAILS_BATCH):
         batch = list(patient_ids[start:start + _DETAILS_BATCH])
-        marks = ", ".join("?" * len(batch))
         drafts = _page_drafts(execute, batch)
-        for values in execute(_ROWS_SQL.format(patients="patient", where=f"WHERE p.id IN ({marks})", order=""),
-                              batch):
+        where = f"WHERE p.id IN ({_marks(batch)})"
+        for values in execute(_ROWS_SQL.format(patients="patient", where=where, order=""), batch):
             row = _row(values, drafts)
             found[row.patient_id] = row
     return found
@@ -309,10 +312,6 @@ class CaseloadFile(_CaseloadReadings):
 
     def preview(self, limit: int = PREVIEW_ROWS) -> CaseloadPreview:
         return self._run(lambda execute: build_preview(execute, limit))
-
-
-def read_caseload_rows(database: Path, include_archived: bool = False) -> list[CaseloadRow]:
-    return CaseloadFile(database).rows(include_archived)
 
 
 class CaseloadPreviewReader:

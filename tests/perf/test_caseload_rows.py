@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from slpterm.store import open_store
-from slpterm.store.caseload import CaseloadFile, CaseloadPreviewReader, read_caseload_rows
+from slpterm.store.caseload import CaseloadFile, CaseloadPreviewReader
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_plain_read_refuses_a_missing_file(tmp_path):
     import sqlite3
 
     with pytest.raises(sqlite3.Error):
-        read_caseload_rows(tmp_path / "slpterm.sqlite3")
+        CaseloadFile(tmp_path / "slpterm.sqlite3").rows()
 
 
 def test_filter_matches_every_word_case_insensitively(demo_file):

@@ -260,7 +260,7 @@ class CaseloadScreen(Screen):
         if not self._shown:
             self.notify("No patient matches the filter.", severity="warning")
             return
-        position = self._shown[min(self.table.cursor, len(self._shown) - 1)]
+        position = self._cursor_position()
         patient_id = self._index.ids[position]
         row = self._row(position)
         name = row.name if row is not None else ""
@@ -268,11 +268,15 @@ class CaseloadScreen(Screen):
 
         self.app.when_ready(lambda: self.app.push_screen(PatientScreen(patient_id, name)))
 
+    def _cursor_position(self) -> int:
+        """The index position of the row under the cursor (there must be shown rows)."""
+        return self._shown[min(self.table.cursor, len(self._shown) - 1)]
+
     @property
     def selected_patient_id(self) -> str | None:
         if self._index is None or not self._shown:
             return None
-        return self._index.ids[self._shown[min(self.table.cursor, len(self._shown) - 1)]]
+        return self._index.ids[self._cursor_position()]
 
     def find_patients(self, text: str, leave_out: set[str], limit: int = 8) -> list[tuple[str, str]]:
         """``(id, name)`` of up to ``limit`` active patients matching ``text`` as the filter does
