@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from sqlmodel import col, select
 
 from slpterm.store.base import Repository
 from slpterm.store.models import AppSetting, Clinic, Clinician, FeeScheduleEntry, PayerPolicyOverride, utc_now
+
+
+IDENTITY_SETTING = "data_file_identity"
 
 
 class ClinicRepository(Repository):
@@ -40,6 +44,21 @@ class ClinicRepository(Repository):
         if self.get_setting("setup_skipped") == "yes":
             return True
         return self.get_clinic() is not None and bool(self.clinicians())
+
+    def identity(self) -> str:
+        """The data file's lasting identity: made once with the file, kept by backups and restores, so
+        a backup of another clinic's file (or an anchor of another trail) is recognised as such."""
+        existing = self.get_setting(IDENTITY_SETTING)
+        if existing:
+            return existing
+        with self.db.write(changes_records=False) as session:
+            setting = session.get(AppSetting, IDENTITY_SETTING)
+            if setting is not None and setting.value:
+                return setting.value
+            value = str(uuid.uuid4())
+            session.add(AppSetting(key=IDENTITY_SETTING, value=value))
+            self.audit(session, "identity", "appsetting", IDENTITY_SETTING, {"identity": value})
+            return value
 
     def get_setting(self, key: str, default: str = "") -> str:
         with self.db.read() as session:

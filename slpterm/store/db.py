@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
@@ -230,6 +231,9 @@ class Database:
                 SQLModel.metadata.create_all(connection)
                 for statement in immutability_triggers():
                     connection.exec_driver_sql(statement)
+                # The file's lasting identity (ClinicRepository.identity); older files get one when first asked.
+                connection.exec_driver_sql("INSERT INTO appsetting (key, value) VALUES ('data_file_identity', ?)",
+                                           (str(uuid.uuid4()),))
                 connection.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
                 connection.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
         finally:
