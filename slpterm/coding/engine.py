@@ -57,7 +57,8 @@ class _DxCheck:
 class _Icd10:
     def __init__(self) -> None:
         self.module: Any = None
-        self.checks: dict[str, _DxCheck] = {}
+        self.checks: dict[tuple[str, date], _DxCheck] = {}
+        self.notes: dict[date, str | None] = {}
         self.pairs: dict[tuple[tuple[str, ...], date], tuple[tuple[str, str, str], ...]] = {}
         self.companions: dict[tuple[tuple[str, ...], date], tuple[tuple[str, str], ...]] = {}
 
@@ -68,15 +69,20 @@ class _Icd10:
             self.module = icd10
         return self.module
 
-    def check(self, code: str) -> _DxCheck:
-        found = self.checks.get(code)
+    def check(self, code: str, day: date) -> _DxCheck:
+        found = self.checks.get((code, day))
         if found is None:
-            result = self._load().check_code(code)
+            result = self._load().check_code(code, on=day)
             found = _DxCheck(result.code, str(result.status), result.reason)
             if len(self.checks) > 50_000:
                 self.checks.clear()
-            self.checks[code] = found
+            self.checks[(code, day)] = found
         return found
+
+    def release_note(self, day: date) -> str | None:
+        if day not in self.notes:
+            self.notes[day] = self._load().release_note(day)
+        return self.notes[day]
 
     def excludes1(self, codes: tuple[str, ...], day: date) -> tuple[tuple[str, str, str], ...]:
         key = (codes, day)
@@ -109,7 +115,10 @@ _ICD10 = _Icd10()
 
 def clear_caches() -> None:
     """Forget memoised ICD-10-CM answers (call after installing a new ICD-10-CM release)."""
+    if _ICD10.module is not None:
+        _ICD10.module.reload_releases()
     _ICD10.checks.clear()
+    _ICD10.notes.clear()
     _ICD10.pairs.clear()
     _ICD10.companions.clear()
 
@@ -581,8 +590,12 @@ def _diagnoses(session: _Session) -> tuple[tuple[str, ...], tuple[int, ...]]:
     treatment: list[str] = []
     medical: list[str] = []
     usable: dict[str, bool] = {}
+    note = _ICD10.release_note(facts.date_of_service)
+    if note:
+        session.add(WARNING, "icd10-release-not-installed", f"Diagnoses are checked against an older code set: {note}.",
+                    "Install the ICD-10-CM release for the date of service (CMS order file and tabular XML).")
     for dx in facts.diagnoses:
-        check = _ICD10.check(dx.code)
+        check = _ICD10.check(dx.code, facts.date_of_service)
         code = check.code or dx.code.strip().upper()
         if code not in usable:
             usable[code] = check.status in ("billable", "unlisted_valid_format")

@@ -26,7 +26,8 @@ FINDING_ROWS = [
     ("no-diagnosis", E, {"diagnoses": ()}),
     ("invalid-icd10", E, {"dx": ("R13.12", "I69.391:medical", "13X")}),
     ("icd10-not-billable", E, {"dx": ("R13.1", "I69.391:medical")}),
-    ("icd10-unlisted", W, {"dx": ("R13.12", "I69.391:medical", "Z99.89")}),
+    ("icd10-not-billable", E, {"dx": ("R13.12", "I69.391:medical", "Z99.899")}),  # not a code at all
+    ("excludes1-conflict", E, {"dx": ("R47.1", "I69.322:medical")}),  # the tabular's note at R47.1
     ("excludes1-conflict", E, {"dx": ("F80.0", "R47.01", "I69.391:medical")}),
     ("diagnosis-companion-missing", W, {"dx": ("R47.1", "I69.391:medical")}),
     ("missing-medical-diagnosis", E, {"dx": ("R13.12",)}),
