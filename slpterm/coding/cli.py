@@ -125,11 +125,24 @@ def _show(day: date, rules_dir: Path | None, out: TextIO) -> int:
         print(f"  source: {cs.source}", file=out)
         for code in sorted(view.codes.values(), key=lambda c: (c.kind != "treatment", c.code)):
             flag = "" if code.confidence == "C" else f" [{code.confidence}]"
-            print(f"  {code.code}  {code.kind:<10}  {code.paraphrase}{flag}", file=out)
+            origin = view.origin_of.get(code.code, cs.id)
+            inherited = f"  (from {origin})" if origin != cs.id else ""
+            print(f"  {code.code}  {code.kind:<10}  {code.paraphrase}{flag}{inherited}", file=out)
             print(f"         {_units_text(code)}", file=out)
         ended = sorted(c for c, d in view.all_codes.items() if c not in view.codes)
         if ended:
             print(f"  not valid on this date: {', '.join(ended)}", file=out)
+        for parent in rulebook.inherited_sets(cs):
+            dropped = sorted(c for c in parent.codes if c not in view.all_codes)
+            if dropped:
+                print(f"  not carried from {parent.id}: {', '.join(dropped)}", file=out)
+        for session_type, pending in sorted(view.pending.items()):
+            print(f"  {session_type.replace('_', ' ')}: not installed. {pending.message}.", file=out)
+            print(f"         {pending.install}", file=out)
+        for area, unmapped in sorted(view.unmapped.items()):
+            print(f"  {unmapped.what} ({area}): no mapped code in this set", file=out)
+        if view.same_day_areas != "each_area" or view.same_day_confidence != "C":
+            print(f"  several disorder areas on one day: {view.same_day_areas} (confidence {view.same_day_confidence})", file=out)
         if view.refused:
             print(f"  refused: {', '.join(sorted(view.refused))}", file=out)
     print("\nPayer policies:", file=out)
@@ -151,6 +164,9 @@ def _show(day: date, rules_dir: Path | None, out: TextIO) -> int:
     print("\nKX threshold:", file=out)
     if threshold is None:
         print(f"  none installed for {day.year}", file=out)
+    elif threshold.provisional_from is not None:
+        print(f"  {day.year}: provisional, ${threshold.amount:,.2f} (the {threshold.provisional_from} amount) until the "
+              f"{day.year} amount is installed ({threshold.source})", file=out)
     else:
         print(f"  {day.year}: ${threshold.amount:,.2f} (confidence {threshold.confidence}; {threshold.source})", file=out)
     review = rulebook.targeted_review_amount(day)

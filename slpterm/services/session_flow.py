@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 CUE_SHORT = {CueLevel.INDEPENDENT: "ind", CueLevel.MINIMAL: "min", CueLevel.MODERATE: "mod", CueLevel.MAXIMAL: "max"}
 AREA_ORDER = [DisorderArea.LANGUAGE, DisorderArea.SPEECH_SOUND, DisorderArea.FLUENCY, DisorderArea.VOICE,
-              DisorderArea.SWALLOWING, DisorderArea.COGNITION, DisorderArea.AAC, DisorderArea.HEARING]
+              DisorderArea.SWALLOWING, DisorderArea.COGNITION, DisorderArea.AAC, DisorderArea.HEARING,
+              DisorderArea.AUDITORY_PROCESSING, DisorderArea.VOICE_PROSTHESIS]
 TYPE_AREAS = {
     SessionType.SWALLOWING_TREATMENT: DisorderArea.SWALLOWING,
     SessionType.COGNITIVE_TREATMENT: DisorderArea.COGNITION,
