@@ -582,6 +582,9 @@ def _price(session: _Session, rulebook: RuleBook) -> None:
             session.add(WARNING, "payability-unconfirmed",
                         f"Whether {policy.payer_kind} pays {line.code.code} is unconfirmed.",
                         "Check the payer's coverage for this code before billing it.", index)
+        if line.code.confidence == "U":
+            session.add(WARNING, "code-unconfirmed", f"{line.code.code} is billed from unconfirmed rules: {line.code.note or 'see the code set'}",
+                        "Install the year's rules for this code (slpterm rules install) or confirm it with the payer.", index)
         if line.code.therapy == "unknown" and policy is not None and policy.gn_required:
             session.add(WARNING, "therapy-status-unconfirmed",
                         f"Whether {line.code.code} is an 'always therapy' code is unconfirmed; GN is added as for every SLP service under a plan of care.",
