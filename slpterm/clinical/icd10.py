@@ -14,7 +14,7 @@ Two sources, both shipped in the package:
 
 A code is checked against the release in force on the date of service: billable there, a header
 (a longer code valid on that date starts with it), not valid on that date, or malformed. Codes are
-read one first letter at a time, so the first look-up takes milliseconds and little memory.
+read by their first two characters, so the first look-up takes milliseconds and little memory.
 
 Excludes1 pairs and "wants a companion code" rules also live in ``slpterm/rules/excludes1.toml``,
 which a clinic may correct.
@@ -203,7 +203,7 @@ class Release:
 
     ``effective`` is the first date of service it answers for (the shipped data covers every date
     from 2015-10-01 with per-code dates); ``known_through`` the last date its source vouches for.
-    Codes and titles are read one first letter at a time, when first asked for.
+    Codes and titles are read by their first two characters, when first asked for.
     """
 
     def __init__(self, folder: Path, effective: dt.date, known_through: dt.date | None) -> None:
@@ -228,7 +228,7 @@ class Release:
         return found
 
     def _code_lines(self, key: str) -> list[str]:
-        return self._lines(self._letters, "codes.zip", key[:1])
+        return self._lines(self._letters, "codes.zip", key[:2])
 
     @staticmethod
     def _valid(line: str, day: int) -> bool:
@@ -267,7 +267,7 @@ class Release:
 
     def title(self, code: str) -> str | None:
         key = code.replace(".", "")
-        lines = self._lines(self._titles, "titles.zip", key[:1])
+        lines = self._lines(self._titles, "titles.zip", key[:2])
         index = bisect.bisect_left(lines, key + "\t")
         if index < len(lines) and lines[index].startswith(key + "\t"):
             return lines[index].split("\t", 1)[1]
@@ -324,8 +324,11 @@ def releases() -> tuple[Release, ...]:
 
 def reload_releases() -> None:
     """Forget the loaded releases (after an install or a rollback)."""
+    from slpterm.clinical.icd10_sources import forget_archives
+
     with _release_lock:
         _release_cache.clear()
+        forget_archives()
     _tabular_excludes1.cache_clear()
 
 

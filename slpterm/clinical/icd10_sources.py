@@ -12,7 +12,7 @@ The compact files (format in docs/rules-format.md, "ICD-10-CM"):
   longer code valid on that date starts with it.
 - ``titles.zip``: ``CODE<TAB>title`` sorted by code, from the tabular.
 
-Both zips hold one member per first letter, so a look-up reads one letter only, and header.txt.
+Both zips hold one member per first two characters of the code, so a look-up reads only its own, and header.txt.
 - ``excludes1.tsv``: the tabular's Excludes1 notes that involve the codes an SLP meets, as
   ``A<TAB>B<TAB>note``: A is the code carrying the note (it and its subcodes), B the excluded code
   or pattern (it and its subcodes; a lower-case x stands for any one character).
@@ -98,10 +98,10 @@ def write_excludes1(rules: Iterable[ExcludesRule], target: Path, header: Iterabl
 
 
 def _write_by_letter(target: Path, lines: list[str], header: Iterable[str]) -> None:
-    """A zip with one member per first letter (so a look-up reads only its letter) and a header."""
+    """A zip with one member per first two characters (a look-up reads only its own) and a header."""
     by_letter: dict[str, list[str]] = {}
     for line in lines:
-        by_letter.setdefault(line[0], []).append(line)
+        by_letter.setdefault(line[:2], []).append(line)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         _write_member(archive, "header.txt", "".join(f"{line}\n" for line in header))
         for letter in sorted(by_letter):
@@ -114,23 +114,40 @@ def _write_member(archive: zipfile.ZipFile, name: str, text: str) -> None:
     archive.writestr(info, text.encode("utf-8"), compresslevel=9)
 
 
+_archives: dict[Path, zipfile.ZipFile] = {}
+
+
+def _archive(path: Path) -> zipfile.ZipFile:
+    """The open zip (its directory is read once per process; zip reads are thread-safe)."""
+    found = _archives.get(path)
+    if found is None:
+        found = _archives[path] = zipfile.ZipFile(path)
+    return found
+
+
+def forget_archives() -> None:
+    """Close the open zips (after an install or a rollback replaced them)."""
+    for archive in _archives.values():
+        archive.close()
+    _archives.clear()
+
+
 def read_header(path: Path) -> list[str]:
-    with zipfile.ZipFile(path) as archive:
-        return archive.read("header.txt").decode("utf-8").splitlines()
+    return _archive(path).read("header.txt").decode("utf-8").splitlines()
 
 
 def read_letter(path: Path, letter: str) -> list[str]:
-    """The sorted lines of one first letter ([] when the release has none)."""
-    with zipfile.ZipFile(path) as archive:
-        try:
-            return archive.read(f"{letter}.txt").decode("utf-8").splitlines()
-        except KeyError:
-            return []
+    """The sorted lines of codes starting with `letter` (the first two characters; [] when none)."""
+    try:
+        return _archive(path).read(f"{letter}.txt").decode("utf-8").splitlines()
+    except KeyError:
+        return []
 
 
 def read_code_records(path: Path) -> list[CodeRecord]:
     out = []
-    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    members = sorted(name[:-4] for name in _archive(path).namelist() if name != "header.txt")
+    for letter in members:
         for line in read_letter(path, letter):
             code, start, end = line.split(" ")
             out.append(CodeRecord(code, _parse_ymd(start), _parse_ymd(end)))

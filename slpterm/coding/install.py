@@ -822,6 +822,16 @@ def rollback_last(rules_dir: Path, *, now: datetime | None = None) -> dict[str, 
     return entry
 
 
+def record_install(record: Any, entry: Mapping[str, Any]) -> None:
+    """Write an install into the audit trail through `record(action, entity, entity_id, detail)`."""
+    record("rules-install", "rules", entry["id"], {"year": entry["year"], "files": entry["files"],
+                                                  "replaced": entry["replaced"], "summary": entry["summary"]})
+
+
+def record_rollback(record: Any, entry: Mapping[str, Any]) -> None:
+    record("rules-rollback", "rules", entry["id"], {"files": entry["files"], "restored": entry["replaced"]})
+
+
 def _forget_caches() -> None:
     from slpterm.coding.engine import clear_caches
 

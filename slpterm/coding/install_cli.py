@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 from typing import Callable, TextIO
 
-from slpterm.coding.install import InstallPlan, apply_install, plan_install, read_manifest, rollback_last
+from slpterm.coding.install import (
+    InstallPlan,
+    apply_install,
+    plan_install,
+    read_manifest,
+    record_install,
+    record_rollback,
+    rollback_last,
+)
 
 
 def _ask(question: str) -> bool:
@@ -50,7 +58,7 @@ def run(command: str, args: argparse.Namespace, rules_dir: Path, out: TextIO,
             print("Nothing to roll back: no install is in force.", file=out)
             return 1
         if record is not None:
-            record("rules-rollback", "rules", entry["id"], {"files": entry["files"], "restored": entry["replaced"]})
+            record_rollback(record, entry)
         print(f"Rolled back install {entry['id']}: removed or restored {', '.join(entry['files'])}.", file=out)
         return 0
     given = [args.rvu, args.mue, args.clinic, args.icd10_order, args.icd10_tabular, *args.ptp]
@@ -82,7 +90,6 @@ def run(command: str, args: argparse.Namespace, rules_dir: Path, out: TextIO,
             return 1
     entry = apply_install(plan, rules_dir, actor=getattr(args, "actor", ""))
     if record is not None:
-        record("rules-install", "rules", entry["id"], {"year": entry["year"], "files": entry["files"],
-                                                       "replaced": entry["replaced"], "summary": entry["summary"]})
+        record_install(record, entry)
     print(f"Installed ({entry['id']}): {', '.join(entry['files'])} in {rules_dir}. 'slpterm rules rollback' undoes it.", file=out)
     return 0

@@ -129,7 +129,7 @@ class RulesScreen(Screen):
         self.query_one("#rules-plan", Static).update(text)
 
     def action_install(self) -> None:
-        from slpterm.coding.install import InstallError, apply_install
+        from slpterm.coding.install import InstallError, apply_install, record_install
 
         if self._plan is None:
             self.notify("Check the files first (ctrl+r); only a plan without problems can be installed.", severity="warning")
@@ -140,21 +140,20 @@ class RulesScreen(Screen):
         except (InstallError, OSError) as error:
             self.query_one("#rules-plan", Static).update(f"Not installed: {error}")
             return
-        store.security.record("rules-install", "rules", entry["id"], {"year": entry["year"], "files": entry["files"],
-                                                                      "replaced": entry["replaced"], "summary": entry["summary"]})
+        record_install(store.security.record, entry)
         self._plan = None
         self.query_one("#rules-plan", Static).update("Installed: " + ", ".join(entry["files"]))
         self._show_overview()
         self.notify("Rules installed.")
 
     def action_rollback(self) -> None:
-        from slpterm.coding.install import rollback_last
+        from slpterm.coding.install import record_rollback, rollback_last
 
         entry = rollback_last(self._rules_dir())
         if entry is None:
             self.notify("Nothing to roll back.", severity="warning")
             return
-        self.app.store.security.record("rules-rollback", "rules", entry["id"], {"files": entry["files"], "restored": entry["replaced"]})
+        record_rollback(self.app.store.security.record, entry)
         self.query_one("#rules-plan", Static).update("Rolled back: " + ", ".join(entry["files"]))
         self._show_overview()
 
