@@ -113,6 +113,16 @@ def _check(path: Path, rules_dir: Path | None, out: TextIO) -> int:
     if not path.is_file():
         _print_problems([RuleProblem(str(path), "file", "does not exist", "check the path")], out)
         return 1
+    if path.suffix.lower() == ".toml" and 'kind = "codeset_install"' in path.read_text(encoding="utf-8", errors="replace"):
+        from slpterm.coding.install import InstallError, read_clinic_spec
+
+        try:
+            spec = read_clinic_spec(path)
+        except InstallError as exc:
+            _print_problems(exc.problems, out)
+            return 1
+        print(f"OK: {path}: install TOML for {spec.year}, {len(spec.codes)} codes (install it with 'slpterm rules install --clinic')", file=out)
+        return 0
     try:
         parsed = parse_rules_file(path)
         base = load_rulebook(rules_dir) if rules_dir is not None and Path(rules_dir).is_dir() else load_rulebook()

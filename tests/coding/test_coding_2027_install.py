@@ -338,3 +338,12 @@ def test_install_a_future_icd10_release(clinic_config, tmp_path):
     assert manifest[0]["year"] is None or isinstance(manifest[0]["year"], int)
     status, _, _ = _run(["rules", "rollback"], clinic_config)
     assert status == 0 and check_code("F80.2", on=after).status == CodeStatus.BILLABLE
+
+
+def test_rules_check_reads_the_install_toml(tmp_path):
+    status, text, _ = _run(["rules", "check", str(FIXTURES / "clinic-install-2027.toml")], tmp_path)
+    assert status == 0 and "install TOML for 2027, 8 codes" in text
+    broken = tmp_path / "clinic.toml"
+    broken.write_text('kind = "codeset_install"\nyear = 2027\nsource = "x"\n[[code]]\ncode = "9X101"\narea = "lungs"\n', encoding="utf-8")
+    status, text, _ = _run(["rules", "check", str(broken)], tmp_path)
+    assert status == 1 and "area 'lungs' is unknown" in text and "fix:" in text
