@@ -297,11 +297,20 @@ def _read_release(folder: Path, default_effective: dt.date) -> Release:
     return Release(folder, effective, known)
 
 
+_release_dirs: dict[str | None, Path] = {}
+
+
 def clinic_release_dir() -> Path:
     """Where ``slpterm rules install`` puts later ICD-10-CM releases (one folder per release)."""
-    from slpterm.paths import clinic_rules_dir
+    import os
 
-    return clinic_rules_dir() / "icd10cm"
+    from slpterm.paths import CONFIG_DIR_VARIABLE, clinic_rules_dir
+
+    key = os.environ.get(CONFIG_DIR_VARIABLE)
+    found = _release_dirs.get(key)
+    if found is None:
+        found = _release_dirs[key] = clinic_rules_dir() / "icd10cm"
+    return found
 
 
 def releases() -> tuple[Release, ...]:
@@ -328,18 +337,29 @@ def reload_releases() -> None:
 
     with _release_lock:
         _release_cache.clear()
+        _release_for_day.clear()
+        _tabular_for_day.clear()
         forget_archives()
     _tabular_excludes1.cache_clear()
+
+
+_release_for_day: dict[tuple[str, dt.date], Release] = {}
 
 
 def release_for(day: dt.date | None) -> Release:
     """The release that answers for a date of service (today when None)."""
     day = day or dt.date.today()
-    chosen = releases()[0]
-    for release in releases():
-        if release.effective <= day:
-            chosen = release
-    return chosen
+    key = (str(clinic_release_dir()), day)
+    found = _release_for_day.get(key)
+    if found is None:
+        found = releases()[0]
+        for release in releases():
+            if release.effective <= day:
+                found = release
+        if len(_release_for_day) > 10_000:
+            _release_for_day.clear()
+        _release_for_day[key] = found
+    return found
 
 
 def title(code: str, on: dt.date | None = None) -> str | None:
@@ -372,15 +392,20 @@ def _reset_full_code_set_cache() -> None:
     reload_releases()
 
 
-def _check_in_full_set(code: str, on: dt.date | None) -> CodeCheck:
+def _check_in_full_set(code: str, on: dt.date | None, describe: bool = True) -> CodeCheck:
     day = on or dt.date.today()
     release = release_for(day)
-    listed = _codes().get(code)
+
+    def description_of() -> str | None:
+        if not describe:
+            return None
+        listed = _codes().get(code)
+        return listed.description if listed else title(code, day)
+
     if release.billable_on(code, day):
-        description = listed.description if listed else title(code, day)
-        return CodeCheck(code, CodeStatus.BILLABLE, description, None)
+        return CodeCheck(code, CodeStatus.BILLABLE, description_of(), None)
     children = release.children_on(code, day)
-    description = listed.description if listed else title(code, day)
+    description = description_of()
     if children:
         return CodeCheck(code, CodeStatus.NOT_BILLABLE, description, _header_reason(code, children, day if on else None))
     if release.ever_listed(code):
@@ -399,12 +424,13 @@ def _fiscal_year_name(day: dt.date) -> str:
 # Public checks
 
 
-def check_code(code: str, *, on: dt.date | None = None, consult_full_code_set: bool = True) -> CodeCheck:
+def check_code(code: str, *, on: dt.date | None = None, consult_full_code_set: bool = True, describe: bool = True) -> CodeCheck:
     """Check a diagnosis code on a date of service (today when None): billable, a header, not a
     code on that date, or malformed.
 
     With ``consult_full_code_set=False`` only slpterm's list of SLP codes is consulted, and a code
-    outside it is ``unlisted_valid_format`` (a warning).
+    outside it is ``unlisted_valid_format`` (a warning). ``describe=False`` leaves out the title
+    (the coding engine needs only the status).
     """
     raw = (code or "").strip()
     normalized = normalize_code(raw)
@@ -419,7 +445,7 @@ def check_code(code: str, *, on: dt.date | None = None, consult_full_code_set: b
             "a dot and 1-4 letters or digits (e.g. R13.12)",
         )
     if consult_full_code_set:
-        return _check_in_full_set(normalized, on)
+        return _check_in_full_set(normalized, on, describe)
     entry = _codes().get(normalized)
     if entry is not None:
         if entry.billable:
@@ -567,14 +593,22 @@ def _tabular_excludes1(folder: Path) -> dict[str, tuple[tuple[str, str, str], ..
     return {key: tuple(value) for key, value in by_category.items()}
 
 
+_tabular_for_day: dict[Release, dict[str, tuple[tuple[str, str, str], ...]]] = {}
+
+
 def _tabular_rules_for(on: dt.date | None) -> dict[str, tuple[tuple[str, str, str], ...]]:
     """The Excludes1 notes of the release in force, else of the latest earlier release that has them."""
-    candidates = [r for r in releases() if r.effective <= (on or dt.date.today())] or list(releases()[:1])
-    for release in reversed(candidates):
-        found = _tabular_excludes1(release.folder)
-        if found:
-            return found
-    return {}
+    answering = release_for(on)
+    found = _tabular_for_day.get(answering)
+    if found is None:
+        found = {}
+        candidates = [r for r in releases() if r.effective <= answering.effective] or list(releases()[:1])
+        for release in reversed(candidates):
+            found = _tabular_excludes1(release.folder)
+            if found:
+                break
+        _tabular_for_day[answering] = found
+    return found
 
 
 def _covers(pattern: str, code: str) -> bool:

@@ -69,23 +69,28 @@ class _Icd10:
             self.module = icd10
         return self.module
 
+    # ICD-10-CM validity changes only on the first of a month (October 1, April 1; installed
+    # releases are refused otherwise), so answers are memoised per code and month.
+
     def check(self, code: str, day: date) -> _DxCheck:
-        found = self.checks.get((code, day))
+        key = (code, day.replace(day=1))
+        found = self.checks.get(key)
         if found is None:
-            result = self._load().check_code(code, on=day)
+            result = self._load().check_code(code, on=day, describe=False)
             found = _DxCheck(result.code, str(result.status), result.reason)
             if len(self.checks) > 50_000:
                 self.checks.clear()
-            self.checks[(code, day)] = found
+            self.checks[key] = found
         return found
 
     def release_note(self, day: date) -> str | None:
-        if day not in self.notes:
-            self.notes[day] = self._load().release_note(day)
-        return self.notes[day]
+        month = day.replace(day=1)
+        if month not in self.notes:
+            self.notes[month] = self._load().release_note(day)
+        return self.notes[month]
 
     def excludes1(self, codes: tuple[str, ...], day: date) -> tuple[tuple[str, str, str], ...]:
-        key = (codes, day)
+        key = (codes, day.replace(day=1))
         found = self.pairs.get(key)
         if found is None:
             module = self._load()
@@ -99,7 +104,7 @@ class _Icd10:
         return found
 
     def companion(self, codes: tuple[str, ...], day: date) -> tuple[tuple[str, str], ...]:
-        key = (codes, day)
+        key = (codes, day.replace(day=1))
         found = self.companions.get(key)
         if found is None:
             function: Callable[..., Any] | None = getattr(self._load(), "companion_warnings", None)

@@ -602,6 +602,10 @@ def _plan_icd10(plan: InstallPlan, order: Path | None, tabular: Path | None, eff
                                          "give the effective date (the October 1 it starts)"))
         return
     effective = effective or date(int(match.group(1)) - 1, 10, 1)
+    if effective.day != 1:
+        plan.problems.append(RuleProblem("ICD-10-CM", "effective date", f"{effective} is not the first of a month",
+                                         "ICD-10-CM releases take effect on the first of a month (October 1, April 1)"))
+        return
     try:
         billable, _headers, titles = read_order_file(order)
         rules = []
