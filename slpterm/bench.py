@@ -24,6 +24,10 @@ Measurements (``--only`` takes these names):
 - ``coding``: reading, coding and scrubbing every session of the clinic (sessions per second).
 - ``export``: loading and coding 10,000 signed encounters, then writing them in each format.
 - ``dbsize``: the data file's size per 100,000 sessions.
+- ``icd10``: in a fresh process with slpterm's ICD-10-CM module imported, the first check of a
+  diagnosis code outside the SLP list (the whole code set is read for that code's letter) and the
+  process's peak memory; also the engine alone coding synthetic sessions dated in 2027 (the shipped
+  2027 code set and the FY2027 ICD-10-CM release).
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-MEASUREMENTS = ("startup", "memory", "filter", "tally", "patient", "coding", "export", "dbsize")
+MEASUREMENTS = ("startup", "memory", "filter", "tally", "patient", "coding", "export", "dbsize", "icd10")
 BIG_MEASUREMENTS = ("startup", "memory", "filter", "dbsize")
 EXPORT_FORMATS = ("csv", "json", "fhir", "x12", "superbill")
 EXPORT_COUNT = 10_000
@@ -584,6 +588,43 @@ def measure_coding(bench: Bench, clinic: Clinic) -> None:
                      note=f"{count:,} session-participants, read + coded, drafts included"))
 
 
+ICD_PROBE = """
+import datetime, json, resource, sys, time
+from slpterm.clinical import icd10
+started = time.perf_counter()
+result = icd10.check_code(sys.argv[1], on=datetime.date(2026, 11, 2))
+elapsed = time.perf_counter() - started
+with open("/proc/self/status") as handle:
+    peak = next((int(line.split()[1]) / 1024 for line in handle if line.startswith("VmHWM")), None)
+print(json.dumps({"seconds": elapsed, "status": str(result.status), "peak_mb": peak}))
+"""
+ICD_PROBE_CODES = ("M54.50", "S01.00XA", "C78.31", "Z87.8901", "E11.9")
+
+
+def measure_icd10(bench: Bench) -> None:
+    ensure_bytecode()
+    seconds, peaks = [], []
+    for index in range(max(5, bench.repeats)):
+        code = ICD_PROBE_CODES[index % len(ICD_PROBE_CODES)]
+        done = subprocess.run([sys.executable, "-c", ICD_PROBE, code], capture_output=True, text=True, check=True)
+        answer = json.loads(done.stdout)
+        seconds.append(answer["seconds"])
+        if answer["peak_mb"] is not None:
+            peaks.append(answer["peak_mb"])
+    bench.add(Result("first ICD-10-CM look-up of a code outside the SLP list", "-", seconds, target="< 50 ms",
+                     met=statistics.median(seconds) < 0.050,
+                     note=f"fresh process each, module imported; max {max(seconds) * 1000:.0f} ms; codes {', '.join(ICD_PROBE_CODES)}"))
+    if peaks:
+        bench.add(Result("peak memory (RSS) after that look-up", "-", peaks, unit="MB", target="< 150 MB",
+                         met=max(peaks) < 150, note="VmHWM of the probe process"))
+    from slpterm.coding.bench import measure_throughput
+
+    rates = [measure_throughput(20_000, start=date(2027, 1, 4)) for _ in range(bench.heavy_repeats)]
+    bench.add(Result("coding engine alone, sessions dated 2027", "-", rates, unit="/s", target=">= 5,000 /s",
+                     met=statistics.median(rates) >= 5000,
+                     note="synthetic mix, shipped rules: continuing codes billed, individual treatment held for the install"))
+
+
 def measure_export(bench: Bench, clinic: Clinic, scratch: Path) -> None:
     from slpterm.export.batch import run_export
     from slpterm.services.billing import BillingService
@@ -698,6 +739,9 @@ def run(args: argparse.Namespace) -> list[Result]:
         raise SystemExit(f"unknown measurement(s): {', '.join(unknown)}; choose from {', '.join(MEASUREMENTS)}")
     args.data_root.mkdir(parents=True, exist_ok=True)
     bench = Bench(repeats=max(1, args.repeats), heavy_repeats=max(1, args.heavy_repeats), root=args.data_root)
+    if not set(chosen) - {"icd10"}:  # needs no clinic
+        measure_icd10(bench)
+        return bench.results
     clinics = [ensure_clinic(args.data_root, args.patients, args.sessions, args.seed)]
     if args.big:
         clinics.append(ensure_clinic(args.data_root, args.big_patients, args.big_sessions, args.seed))
@@ -729,6 +773,8 @@ def run(args: argparse.Namespace) -> list[Result]:
         measure_coding(bench, main)
     if "dbsize" in chosen:
         measure_dbsize(bench, main)
+    if "icd10" in chosen:
+        measure_icd10(bench)
     for big in clinics[1:]:
         print(f"Measuring on the {big.label} clinic…", file=sys.stderr, flush=True)
         if "startup" in chosen or "memory" in chosen:

@@ -264,6 +264,13 @@ def main(argv: list[str] | None = None) -> int:
             from slpterm import paths
             from slpterm.coding.cli import run_rules
 
+            if args.rules_command in ("install", "rollback"):  # recorded in the data file's audit trail
+                store = _open_for_command(paths.data_dir(getattr(args, "data_dir", None)))
+                try:
+                    args.actor = store.actor
+                    return run_rules(args, paths.clinic_rules_dir(), record=store.security.record)
+                finally:
+                    store.close()
             return run_rules(args, paths.clinic_rules_dir())
         return _run_app(args)
     except KeyboardInterrupt:

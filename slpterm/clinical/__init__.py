@@ -7,7 +7,8 @@ live in ``slpterm/rules/``; a broken file raises ``slpterm.clinical.data.Clinica
 ``from slpterm.clinical.icd10 import check_code``.
 
 icd10
-    check_code(code, *, consult_full_code_set=True) -> CodeCheck(code, status, description, reason)
+    check_code(code, *, on=None, consult_full_code_set=True) -> CodeCheck(code, status, description, reason)
+        (on: the date of service; the release in force then answers)
         status (CodeStatus, a StrEnum): "billable" | "unlisted_valid_format" | "not_billable" | "malformed";
         ``.usable`` is True for the first two (the second carries a warning in ``reason``).
     search(text, limit=20) -> list[CodeEntry(code, description, billable, category)]
@@ -15,7 +16,8 @@ icd10
     normalize_code(text) -> str;  x12_format(code) -> str (no dot; ValueError if malformed)
     excludes1_conflicts(codes, *, on=None) -> list[(code_a, code_b, reason)]
     companion_warnings(codes, *, on=None) -> list[(code, message)]
-    preload_full_code_set() -> bool   (imports optional simple-icd-10-cm; call off the UI thread)
+    preload_full_code_set() -> bool;  release_for(day) -> Release;  release_note(day) -> str | None;
+    reload_releases() (after an install);  title(code, on=None) -> str | None
 
 due
     due_items(PatientDueFacts, rules=None) -> list[DueItem(kind: DueKind, severity: Severity, message,

@@ -14,8 +14,11 @@ Rules::
         Raises RuleBookError (`.problems`: RuleProblem(file, entry, message, fix)).
     RuleBook.codeset_for(dos) -> CodeSetView | None     # None: no code set covers the date
     RuleBook.policy_for(payer_kind, payer_id, dos) -> PayerPolicy | None
-    RuleBook.kx_threshold(year) -> KxThreshold | None;  RuleBook.targeted_review_amount(dos)
+    RuleBook.kx_threshold(year) -> KxThreshold | None   # provisional years: last known amount, .provisional_from
+    RuleBook.targeted_review_amount(dos);  RuleBook.mue_for(code, dos) -> MueLimit | None
     RuleBook.ncci_pair(code_a, code_b, dos) -> NcciPair | None;  RuleBook.fee(code)
+    CodeSetView: codes, addons_for (base -> add-on kinds in order), pending, unmapped,
+        same_day_areas, origin_of (code -> set id); inheritance is explicit (inherits + carries)
 
 Coding::
 
@@ -37,9 +40,16 @@ an info finding `billed-on-other-session`.
 
 Command line (wired by the app's parser)::
 
-    add_rules_parser(subparsers) -> ArgumentParser      # rules check FILE | show --date | import-ptp FILE
-    run_rules(args, rules_dir: Path | None) -> int
+    add_rules_parser(subparsers) -> ArgumentParser      # rules check | show | import-ptp | install | rollback | installs
+    run_rules(args, rules_dir: Path | None, out=None, record=None, confirm=None) -> int
     import_cms_ptp(path, codes=None) -> list[NcciPair]
+
+Installing a year (slpterm.coding.install)::
+
+    plan_install(rules_dir, rvu=, ptp=[f1..f4], mue=, spec=, icd_order=, icd_tabular=, icd_effective=) -> InstallPlan
+        (.mapping proposed/confirmed areas, .files, .problems, .changes by date, .needs_confirmation, .ok)
+    apply_install(plan, rules_dir, actor=) -> manifest entry;  rollback_last(rules_dir) -> entry | None
+    validate_rulebook(rulebook) -> list[RuleProblem];  describe_changes(before, after, year) -> list[str]
 
 Throughput: `slpterm.coding.bench.measure_throughput(n) -> float` (sessions/second).
 """

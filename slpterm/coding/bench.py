@@ -38,8 +38,8 @@ _TYPES = (
 _DIAGNOSES = (("R13.12", "I69.391"), ("F80.2", "F80.2"), ("R47.01", "I69.320"), ("R41.841", "G30.9"))
 
 
-def synthetic_sessions(n: int) -> list[EncounterFacts]:
-    """n varied, fictional sessions across payer kinds, settings and session types in 2026."""
+def synthetic_sessions(n: int, start: date = date(2026, 1, 5)) -> list[EncounterFacts]:
+    """n varied, fictional sessions across payer kinds, settings and session types, over 300 days from `start`."""
     clinician = ClinicianFacts("Test Clinician", make_npi("123456789"), credentials="CCC-SLP")
     billing = BillingProviderFacts("Test Clinic", make_npi("987654321"), "12-3456789", "1 Main St", "Town", "TX", "75001")
     payers = tuple(PayerKind)
@@ -47,11 +47,11 @@ def synthetic_sessions(n: int) -> list[EncounterFacts]:
     sessions = []
     for i in range(n):
         session_type, kind = _TYPES[i % len(_TYPES)]
-        dos = date(2026, 1, 5) + timedelta(days=i % 300)
+        dos = start + timedelta(days=i % 300)
         treatment, medical = _DIAGNOSES[i % len(_DIAGNOSES)]
         minutes = 20 + (i * 7) % 70
         sessions.append(EncounterFacts(
-            session_id=f"s{i}", patient_id=f"p{i}", date_of_service=dos, today=date(2026, 12, 31),
+            session_id=f"s{i}", patient_id=f"p{i}", date_of_service=dos, today=start + timedelta(days=360),
             session_type=session_type, evaluation_kind=kind, setting=settings[i % len(settings)],
             coverage=CoverageFacts(payers[i % len(payers)], f"payer{i % 5}", "Payer", "M123"),
             clinician=clinician, billing=billing, signed=True, total_minutes=minutes,
@@ -66,10 +66,10 @@ def synthetic_sessions(n: int) -> list[EncounterFacts]:
     return sessions
 
 
-def measure_throughput(n: int = 20_000) -> float:
-    """Code n synthetic sessions with the shipped rules and return sessions per second."""
+def measure_throughput(n: int = 20_000, start: date = date(2026, 1, 5)) -> float:
+    """Code n synthetic sessions (dated from `start`) with the shipped rules; sessions per second."""
     rulebook = load_rulebook()
-    sessions = synthetic_sessions(n)
+    sessions = synthetic_sessions(n, start)
     for facts in sessions[:200]:
         code_encounter(facts, rulebook)
     start = time.perf_counter()

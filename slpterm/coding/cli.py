@@ -14,7 +14,7 @@ import sys
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import Callable, Iterable, TextIO
 
 from slpterm.coding.rulebook import (
     CODE_PATTERN,
@@ -50,15 +50,38 @@ def add_rules_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     check.add_argument("file", type=Path, metavar="FILE")
     show = commands.add_parser("show", help="list the codes, payer policies and KX thresholds in force on a date")
     show.add_argument("--date", type=_iso_date, default=None, metavar="YYYY-MM-DD", help="date of service (default: today)")
-    imp = commands.add_parser("import-ptp", help="import the CMS practitioner PTP (NCCI) table into the rules folder",
-                              description="Read the CMS practitioner PTP edits (.zip or tab-delimited .txt), keep the "
-                                          f"pairs between codes slpterm knows, and write {IMPORT_FILE_NAME} into the rules folder.")
-    imp.add_argument("file", type=Path, metavar="FILE")
+    imp = commands.add_parser("import-ptp", help="import the CMS practitioner PTP (NCCI) tables into the rules folder",
+                              description="Read the CMS practitioner PTP edits (.zip or tab-delimited .txt; give all four "
+                                          "files f1-f4 of a quarter), keep the pairs between codes slpterm knows, and write "
+                                          f"{IMPORT_FILE_NAME} into the rules folder.")
+    imp.add_argument("file", type=Path, metavar="FILE", nargs="+")
+    install = commands.add_parser(
+        "install", help="install a year's codes, NCCI pairs, MUE limits and ICD-10-CM release from the CMS files",
+        description="Read the files a clinic gets for a new year, propose which new code is which disorder area (you "
+                    "confirm it), validate the whole rule set, show what changes on which date, then write the rules "
+                    "into the clinic's rules folder (recorded in the audit trail; 'slpterm rules rollback' undoes it).")
+    install.add_argument("--rvu", type=Path, metavar="CSV", help="CMS PFS relative value file, e.g. PPRRVU2027_JAN.csv")
+    install.add_argument("--ptp", type=Path, metavar="FILE", nargs="+", default=[],
+                         help="the four CMS practitioner PTP files of a quarter (...-f1.zip to -f4.zip)")
+    install.add_argument("--mue", type=Path, metavar="CSV", help="CMS practitioner MUE file, MCR_MUE_PractitionerServices_Eff_...csv")
+    install.add_argument("--clinic", type=Path, metavar="TOML", help="the clinic's install TOML: area and role of each new code")
+    install.add_argument("--icd10-order", type=Path, metavar="TXT", help="CMS ICD-10-CM order file of a fiscal year")
+    install.add_argument("--icd10-tabular", type=Path, metavar="XML", help="CMS ICD-10-CM tabular XML of the same year")
+    install.add_argument("--icd10-effective", type=_iso_date, metavar="YYYY-MM-DD",
+                         help="first date of service of that release (default: October 1 before the fiscal year)")
+    install.add_argument("--yes", action="store_true", help="accept the proposed area mapping without asking")
+    install.add_argument("--dry-run", action="store_true", help="show the plan and the checks; write nothing")
+    commands.add_parser("rollback", help="undo the latest 'rules install' (its files go, the files it replaced return)")
+    commands.add_parser("installs", help="list the installs made in the clinic's rules folder")
     return rules
 
 
-def run_rules(args: argparse.Namespace, rules_dir: Path | None, out: TextIO | None = None) -> int:
-    """Run a `rules` subcommand; print to stdout and return the exit status (0 ok, 1 problems)."""
+def run_rules(args: argparse.Namespace, rules_dir: Path | None, out: TextIO | None = None,
+              record: Callable[..., None] | None = None, confirm: Callable[[str], bool] | None = None) -> int:
+    """Run a `rules` subcommand; print to stdout and return the exit status (0 ok, 1 problems).
+
+    `record(action, entity, entity_id, detail)` writes the audit trail (install and rollback);
+    `confirm(question)` asks the user (default: a y/N prompt on a terminal, else no)."""
     out = out or sys.stdout
     command = getattr(args, "rules_command", None)
     if command == "check":
@@ -66,8 +89,15 @@ def run_rules(args: argparse.Namespace, rules_dir: Path | None, out: TextIO | No
     if command == "show":
         return _show(args.date or date.today(), rules_dir, out)
     if command == "import-ptp":
-        return _import(Path(args.file), rules_dir, out)
-    print("Choose a rules command: check, show or import-ptp.", file=out)
+        return _import([Path(f) for f in args.file], rules_dir, out)
+    if command in ("install", "rollback", "installs"):
+        if rules_dir is None:
+            print("No clinic rules folder is configured; set one first.", file=out)
+            return 1
+        from slpterm.coding import install_cli
+
+        return install_cli.run(command, args, Path(rules_dir), out, record, confirm)
+    print("Choose a rules command: check, show, import-ptp, install, rollback or installs.", file=out)
     return 2
 
 
@@ -83,6 +113,16 @@ def _check(path: Path, rules_dir: Path | None, out: TextIO) -> int:
     if not path.is_file():
         _print_problems([RuleProblem(str(path), "file", "does not exist", "check the path")], out)
         return 1
+    if path.suffix.lower() == ".toml" and 'kind = "codeset_install"' in path.read_text(encoding="utf-8", errors="replace"):
+        from slpterm.coding.install import InstallError, read_clinic_spec
+
+        try:
+            spec = read_clinic_spec(path)
+        except InstallError as exc:
+            _print_problems(exc.problems, out)
+            return 1
+        print(f"OK: {path}: install TOML for {spec.year}, {len(spec.codes)} codes (install it with 'slpterm rules install --clinic')", file=out)
+        return 0
     try:
         parsed = parse_rules_file(path)
         base = load_rulebook(rules_dir) if rules_dir is not None and Path(rules_dir).is_dir() else load_rulebook()
@@ -125,11 +165,24 @@ def _show(day: date, rules_dir: Path | None, out: TextIO) -> int:
         print(f"  source: {cs.source}", file=out)
         for code in sorted(view.codes.values(), key=lambda c: (c.kind != "treatment", c.code)):
             flag = "" if code.confidence == "C" else f" [{code.confidence}]"
-            print(f"  {code.code}  {code.kind:<10}  {code.paraphrase}{flag}", file=out)
+            origin = view.origin_of.get(code.code, cs.id)
+            inherited = f"  (from {origin})" if origin != cs.id else ""
+            print(f"  {code.code}  {code.kind:<10}  {code.paraphrase}{flag}{inherited}", file=out)
             print(f"         {_units_text(code)}", file=out)
         ended = sorted(c for c, d in view.all_codes.items() if c not in view.codes)
         if ended:
             print(f"  not valid on this date: {', '.join(ended)}", file=out)
+        for parent in rulebook.inherited_sets(cs):
+            dropped = sorted(c for c in parent.codes if c not in view.all_codes)
+            if dropped:
+                print(f"  not carried from {parent.id}: {', '.join(dropped)}", file=out)
+        for session_type, pending in sorted(view.pending.items()):
+            print(f"  {session_type.replace('_', ' ')}: not installed. {pending.message}.", file=out)
+            print(f"         {pending.install}", file=out)
+        for area, unmapped in sorted(view.unmapped.items()):
+            print(f"  {unmapped.what} ({area}): no mapped code in this set", file=out)
+        if view.same_day_areas != "each_area" or view.same_day_confidence != "C":
+            print(f"  several disorder areas on one day: {view.same_day_areas} (confidence {view.same_day_confidence})", file=out)
         if view.refused:
             print(f"  refused: {', '.join(sorted(view.refused))}", file=out)
     print("\nPayer policies:", file=out)
@@ -151,6 +204,9 @@ def _show(day: date, rules_dir: Path | None, out: TextIO) -> int:
     print("\nKX threshold:", file=out)
     if threshold is None:
         print(f"  none installed for {day.year}", file=out)
+    elif threshold.provisional_from is not None:
+        print(f"  {day.year}: provisional, ${threshold.amount:,.2f} (the {threshold.provisional_from} amount) until the "
+              f"{day.year} amount is installed ({threshold.source})", file=out)
     else:
         print(f"  {day.year}: ${threshold.amount:,.2f} (confidence {threshold.confidence}; {threshold.source})", file=out)
     review = rulebook.targeted_review_amount(day)
@@ -231,8 +287,8 @@ def import_cms_ptp(path: Path | str, codes: Iterable[str] | None = None) -> list
     return pairs
 
 
-def write_ncci_csv(pairs: Iterable[NcciPair], target: Path, note: str) -> None:
-    """Write pairs in the ncci*.csv format of the rules folder."""
+def ncci_csv_text(pairs: Iterable[NcciPair], note: str) -> str:
+    """Pairs in the ncci*.csv format of the rules folder."""
     buffer = io.StringIO()
     buffer.write(f"# {note}\n")
     writer = csv.writer(buffer, lineterminator="\n")
@@ -244,30 +300,47 @@ def write_ncci_csv(pairs: Iterable[NcciPair], target: Path, note: str) -> None:
             pair.valid_to.isoformat() if pair.valid_to else "",
             pair.confidence, pair.source.replace("\n", " "),
         ])
-    target.write_text(buffer.getvalue(), encoding="utf-8")
+    return buffer.getvalue()
 
 
-def _import(path: Path, rules_dir: Path | None, out: TextIO) -> int:
+def write_ncci_csv(pairs: Iterable[NcciPair], target: Path, note: str) -> None:
+    """Write pairs in the ncci*.csv format of the rules folder."""
+    target.write_text(ncci_csv_text(pairs, note), encoding="utf-8")
+
+
+def _import(paths: list[Path], rules_dir: Path | None, out: TextIO) -> int:
     if rules_dir is None:
         print("No clinic rules folder is configured; set one before importing.", file=out)
         return 1
-    if not path.is_file():
-        print(f"PROBLEM {path}: the file does not exist", file=out)
-        return 1
+    for path in paths:
+        if not path.is_file():
+            print(f"PROBLEM {path}: the file does not exist", file=out)
+            return 1
     try:
         rulebook = load_rulebook(rules_dir) if Path(rules_dir).is_dir() else load_rulebook()
-        pairs = import_cms_ptp(path, rulebook.known_codes())
+        known = rulebook.known_codes()
+        pairs = [pair for path in paths for pair in import_cms_ptp(path, known)]
     except RuleBookError as exc:
         _print_problems(exc.problems, out)
         return 1
     except (OSError, zipfile.BadZipFile) as exc:
-        print(f"PROBLEM {path}: cannot be read ({exc})", file=out)
+        print(f"PROBLEM {exc}: cannot be read", file=out)
         return 1
     if not pairs:
-        print(f"PROBLEM {path}: no PTP rows between slpterm's codes were found; is this the practitioner PTP table?", file=out)
+        print(f"PROBLEM {', '.join(p.name for p in paths)}: no PTP rows between slpterm's codes were found; "
+              "is this the practitioner PTP table?", file=out)
         return 1
+    from slpterm.coding.install import ptp_segment
+
+    segments = sorted({s for s in (ptp_segment(p) for p in paths) if s})
+    if len(paths) > 1 or segments:
+        missing = [f"f{n}" for n in range(1, 5) if n not in segments]
+        if missing:
+            print(f"NOTE: {', '.join(missing)} not given; a quarter's edits are split over four files, so pairs in them are "
+                  "missing (give all four, or use 'slpterm rules install --ptp').", file=out)
     Path(rules_dir).mkdir(parents=True, exist_ok=True)
     target = Path(rules_dir) / IMPORT_FILE_NAME
-    write_ncci_csv(pairs, target, f"Imported from {path.name} on {date.today().isoformat()}; replaces shipped rows for the same pairs")
-    print(f"OK: imported {len(pairs)} NCCI pairs from {path.name} into {target}", file=out)
+    names = ", ".join(p.name for p in paths)
+    write_ncci_csv(pairs, target, f"Imported from {names} on {date.today().isoformat()}; replaces shipped rows for the same pairs")
+    print(f"OK: imported {len(pairs)} NCCI pairs from {names} into {target}", file=out)
     return 0

@@ -57,7 +57,8 @@ class _DxCheck:
 class _Icd10:
     def __init__(self) -> None:
         self.module: Any = None
-        self.checks: dict[str, _DxCheck] = {}
+        self.checks: dict[tuple[str, date], _DxCheck] = {}
+        self.notes: dict[date, str | None] = {}
         self.pairs: dict[tuple[tuple[str, ...], date], tuple[tuple[str, str, str], ...]] = {}
         self.companions: dict[tuple[tuple[str, ...], date], tuple[tuple[str, str], ...]] = {}
 
@@ -68,18 +69,28 @@ class _Icd10:
             self.module = icd10
         return self.module
 
-    def check(self, code: str) -> _DxCheck:
-        found = self.checks.get(code)
+    # ICD-10-CM validity changes only on the first of a month (October 1, April 1; installed
+    # releases are refused otherwise), so answers are memoised per code and month.
+
+    def check(self, code: str, day: date) -> _DxCheck:
+        key = (code, day.replace(day=1))
+        found = self.checks.get(key)
         if found is None:
-            result = self._load().check_code(code)
+            result = self._load().check_code(code, on=day, describe=False)
             found = _DxCheck(result.code, str(result.status), result.reason)
             if len(self.checks) > 50_000:
                 self.checks.clear()
-            self.checks[code] = found
+            self.checks[key] = found
         return found
 
+    def release_note(self, day: date) -> str | None:
+        month = day.replace(day=1)
+        if month not in self.notes:
+            self.notes[month] = self._load().release_note(day)
+        return self.notes[month]
+
     def excludes1(self, codes: tuple[str, ...], day: date) -> tuple[tuple[str, str, str], ...]:
-        key = (codes, day)
+        key = (codes, day.replace(day=1))
         found = self.pairs.get(key)
         if found is None:
             module = self._load()
@@ -93,7 +104,7 @@ class _Icd10:
         return found
 
     def companion(self, codes: tuple[str, ...], day: date) -> tuple[tuple[str, str], ...]:
-        key = (codes, day)
+        key = (codes, day.replace(day=1))
         found = self.companions.get(key)
         if found is None:
             function: Callable[..., Any] | None = getattr(self._load(), "companion_warnings", None)
@@ -109,7 +120,10 @@ _ICD10 = _Icd10()
 
 def clear_caches() -> None:
     """Forget memoised ICD-10-CM answers (call after installing a new ICD-10-CM release)."""
+    if _ICD10.module is not None:
+        _ICD10.module.reload_releases()
     _ICD10.checks.clear()
+    _ICD10.notes.clear()
     _ICD10.pairs.clear()
     _ICD10.companions.clear()
 
@@ -120,12 +134,14 @@ def clear_caches() -> None:
 
 @dataclass(slots=True)
 class _Item:
-    """A code family (primary code, maybe with an add-on) one session asks to bill."""
+    """A code family (a primary code and its add-on kinds, in order) one session asks to bill.
+    `per_area` marks a family chosen by minutes per disorder area (the set's same-day rule applies)."""
 
     primary: CodeDef
-    addon: CodeDef | None
+    addons: tuple[CodeDef, ...]
     minutes: int
     modifiers: tuple[str, ...] = ()
+    per_area: bool = False
 
 
 @dataclass(slots=True)
@@ -218,9 +234,8 @@ def _prepare(facts: EncounterFacts, rulebook: RuleBook) -> _Session:
     return session
 
 
-def _family(view: CodeSetView, code: CodeDef) -> tuple[CodeDef, CodeDef | None]:
-    addon = view.addon_for.get(code.code)
-    return code, (view.codes[addon] if addon else None)
+def _family(view: CodeSetView, code: CodeDef) -> tuple[CodeDef, tuple[CodeDef, ...]]:
+    return code, view.addons_for.get(code.code, ())
 
 
 def _missing_code(session: _Session, view: CodeSetView, code: str, what: str) -> None:
@@ -253,8 +268,8 @@ def _items_from_codes(session: _Session, view: CodeSetView) -> None:
             continue
         item = families.get(primary.code)
         if item is None:
-            primary, addon = _family(view, primary)
-            item = families[primary.code] = _Item(primary, addon, 0)
+            primary, addons = _family(view, primary)
+            item = families[primary.code] = _Item(primary, addons, 0)
         item.minutes += max(0, int(minutes))
     session.items.extend(families.values())
 
@@ -273,6 +288,11 @@ def _items_from_session_type(session: _Session, view: CodeSetView) -> None:
         key = (facts.session_type, None)
         what = str(facts.session_type).replace("_", " ")
     services = view.services_for(key)
+    pending = view.pending.get(facts.session_type) if not facts.session_type.is_evaluation else None
+    if not services and pending is not None:
+        session.add(ERROR, "treatment-codes-not-installed", f"{pending.message} (code set '{view.codeset.id}' in force on {facts.date_of_service}).",
+                    pending.install)
+        return
     if facts.session_type is SessionType.AAC_TREATMENT:
         if facts.speech_generating_device is None:
             session.add(ERROR, "missing-aac-device-kind", "The AAC treatment does not say whether a speech-generating device was used.",
@@ -296,8 +316,8 @@ def _items_from_session_type(session: _Session, view: CodeSetView) -> None:
     minutes = facts.total_minutes
     if definition.area is not None and facts.minutes_by_area.get(definition.area):
         minutes = facts.minutes_by_area[definition.area]
-    primary, addon = _family(view, definition)
-    session.items.append(_Item(primary, addon, max(0, minutes), service.modifiers))
+    primary, addons = _family(view, definition)
+    session.items.append(_Item(primary, addons, max(0, minutes), service.modifiers))
 
 
 def _items_per_area(session: _Session, view: CodeSetView, services: Iterable[Any], what: str) -> None:
@@ -311,6 +331,13 @@ def _items_per_area(session: _Session, view: CodeSetView, services: Iterable[Any
         return
     for area in sorted(minutes_by_area, key=lambda a: (-minutes_by_area[a], str(a))):
         service = by_area.get(area)
+        unmapped = view.unmapped.get(area)
+        if service is None and unmapped is not None:
+            session.add(WARNING, "no-mapped-code",
+                        f"{minutes_by_area[area]} minutes of {unmapped.what}: no mapped code in the code set '{view.codeset.id}'; they are not billed.",
+                        "Install a code set that maps this service (its rules TOML names the code), or document the time under "
+                        "the service that bills it." + (f" {unmapped.note}" if unmapped.note else ""))
+            continue
         if service is None:
             session.add(WARNING, "area-not-coded",
                         f"{minutes_by_area[area]} minutes on {area} have no {what} code in '{view.codeset.id}' and are not billed.",
@@ -320,8 +347,8 @@ def _items_per_area(session: _Session, view: CodeSetView, services: Iterable[Any
         if definition is None:
             _missing_code(session, view, service.code, f"{what} ({area})")
             continue
-        primary, addon = _family(view, definition)
-        session.items.append(_Item(primary, addon, minutes_by_area[area], service.modifiers))
+        primary, addons = _family(view, definition)
+        session.items.append(_Item(primary, addons, minutes_by_area[area], service.modifiers, per_area=True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,13 +362,22 @@ def _timed_units(primary: CodeDef, minutes: int) -> int:
     return min(units, primary.max_units) if primary.max_units else units
 
 
-def _addon_units(primary: CodeDef, primary_units: int, addon: CodeDef | None, minutes: int) -> int:
-    if addon is None or primary_units == 0:
-        return 0
+def _addon_units(primary: CodeDef, primary_units: int, addons: tuple[CodeDef, ...], minutes: int) -> list[int]:
+    """Units of each add-on kind, in order: the minutes beyond the primary's fill the first kind up
+    to its daily cap, then the next (a kind earns a unit from its min_minutes, then per unit_minutes)."""
+    out = [0] * len(addons)
+    if primary_units == 0:
+        return out
     remaining = minutes - primary_units * primary.unit_minutes
-    if remaining < addon.min_minutes:
-        return 0
-    return 1 + (remaining - addon.min_minutes) // addon.unit_minutes
+    for index, addon in enumerate(addons):
+        if remaining < addon.min_minutes:
+            break
+        units = 1 + (remaining - addon.min_minutes) // addon.unit_minutes
+        if addon.max_units:
+            units = min(units, addon.max_units)
+        out[index] = units
+        remaining -= units * addon.unit_minutes
+    return out
 
 
 def cms_total_time_units(total_minutes: int) -> int:
@@ -368,13 +404,14 @@ def _bill_day(work: list[_Session], rulebook: RuleBook) -> None:
         for item in session.items:
             carried = carriers.get(item.primary.code)
             if carried is None:
-                carriers[item.primary.code] = (session, _Item(item.primary, item.addon, item.minutes, item.modifiers))
+                carriers[item.primary.code] = (session, _Item(item.primary, item.addons, item.minutes, item.modifiers, item.per_area))
             else:
                 carried[1].minutes += item.minutes
                 session.add(INFO, "billed-on-other-session",
                             f"{item.primary.code} is billed once for the day, on session {carried[0].facts.session_id}; "
                             f"this session's {item.minutes} minutes are counted there.",
                             "Nothing to do: same-day sessions are combined on one claim line.")
+    _same_day_areas(carriers, work[0].view if work else None)
     pooled: list[tuple[_Session, _Item]] = []
     for session, item in carriers.values():
         policy = session.policy
@@ -391,12 +428,45 @@ def _bill_day(work: list[_Session], rulebook: RuleBook) -> None:
             pooled.append((session, item))
             continue
         primary_units = _timed_units(primary, item.minutes)
-        _add_timed_lines(session, item, primary_units, _addon_units(primary, primary_units, item.addon, item.minutes))
+        _add_timed_lines(session, item, primary_units, _addon_units(primary, primary_units, item.addons, item.minutes))
     if pooled:
         _bill_pooled(pooled)
 
 
+def _same_day_areas(carriers: dict[str, tuple[_Session, _Item]], view: CodeSetView | None) -> None:
+    """Several disorder areas on one day, by the code set's rule: each area its own base code
+    (each_area), only the area with the most minutes (largest_area), or every area's minutes on
+    the largest area's codes (one_base_pooled)."""
+    rule = view.same_day_areas if view is not None else "each_area"
+    per_area = [(code, pair) for code, pair in carriers.items() if pair[1].per_area]
+    if rule == "each_area" or len(per_area) < 2:
+        return
+    (keep_code, (keep_session, keep)), *others = sorted(per_area, key=lambda p: (-p[1][1].minutes, p[0]))
+    unconfirmed = " (this same-day rule is unconfirmed in the code set)" if view is not None and view.same_day_confidence != "C" else ""
+    for code, (session, item) in others:
+        del carriers[code]
+        if rule == "largest_area":
+            session.add(WARNING, "area-not-billed-same-day",
+                        f"{item.minutes} minutes for {code} ({item.primary.area}) are not billed: the code set bills one disorder area a day, "
+                        f"and {keep_code} ({keep.primary.area}) has the most minutes{unconfirmed}.",
+                        "Nothing to change if the code set's rule is right; check the installed code set otherwise.")
+        else:
+            keep.minutes += item.minutes
+            session.add(INFO, "area-minutes-pooled",
+                        f"{item.minutes} minutes on {item.primary.area} are billed on {keep_code} ({keep.primary.area}): the code set bills "
+                        f"one base code a day with the other areas' minutes as add-ons{unconfirmed}.",
+                        "Nothing to do.")
+
+
+def _blocks(code: CodeDef) -> int:
+    """How many 15-minute units of the total-time method one unit of the code stands for."""
+    return max(1, code.unit_minutes // 15)
+
+
 def _bill_pooled(pooled: list[tuple[_Session, _Item]]) -> None:
+    """Medicare's total-time method: the day's minutes of pooled timed codes give the day's
+    15-minute units (8-22 = 1, 23-37 = 2, ...), shared out by whole 15 minutes, then by the largest
+    remainder; a family's units go to its primary (a 30-minute primary takes two), then its add-ons."""
     total = sum(item.minutes for _, item in pooled)
     units_left = cms_total_time_units(total)
     shares = {item.primary.code: item.minutes // 15 for _, item in pooled}
@@ -409,14 +479,27 @@ def _bill_pooled(pooled: list[tuple[_Session, _Item]]) -> None:
             shares[item.primary.code] += 1
             units_left -= 1
     for session, item in pooled:
-        family_units = shares[item.primary.code]
+        blocks = shares[item.primary.code]
         primary = item.primary
-        primary_units = min(family_units, primary.max_units) if primary.max_units else family_units
-        _add_timed_lines(session, item, primary_units, family_units - primary_units if item.addon else 0,
-                         lost=family_units - primary_units if not item.addon else 0)
+        per_unit = _blocks(primary)
+        if blocks == 0 or (per_unit > 1 and item.minutes < primary.min_minutes):
+            primary_units = 0
+        else:
+            primary_units = max(1, blocks // per_unit)
+            if primary.max_units:
+                primary_units = min(primary_units, primary.max_units)
+        left = max(0, blocks - primary_units * per_unit)
+        addon_units = []
+        for addon in item.addons:
+            units = left // _blocks(addon)
+            if addon.max_units:
+                units = min(units, addon.max_units)
+            addon_units.append(units)
+            left -= units * _blocks(addon)
+        _add_timed_lines(session, item, primary_units, addon_units, lost=left // per_unit if primary_units else 0)
 
 
-def _add_timed_lines(session: _Session, item: _Item, primary_units: int, addon_units: int, lost: int = 0) -> None:
+def _add_timed_lines(session: _Session, item: _Item, primary_units: int, addon_units: list[int], lost: int = 0) -> None:
     primary = item.primary
     if primary_units == 0:
         session.add(WARNING, "time-below-minimum",
@@ -426,10 +509,14 @@ def _add_timed_lines(session: _Session, item: _Item, primary_units: int, addon_u
     if lost:
         session.add(WARNING, "units-capped", f"{primary.code} is limited to {primary.max_units} unit(s) a day; {lost} more unit(s) are not billed.",
                     "Nothing to bill differently; the extra time still counts as treatment time in the note.")
-    covered = min(item.minutes, primary_units * primary.unit_minutes) if addon_units else item.minutes
+    billed_addons = [(addon, units) for addon, units in zip(item.addons, addon_units) if units]
+    covered = min(item.minutes, primary_units * primary.unit_minutes) if billed_addons else item.minutes
     session.lines.append(_Line(primary, primary_units, covered, item.modifiers))
-    if addon_units and item.addon is not None:
-        session.lines.append(_Line(item.addon, addon_units, item.minutes - covered))
+    left = item.minutes - covered
+    for position, (addon, units) in enumerate(billed_addons):
+        minutes = left if position == len(billed_addons) - 1 else min(left, units * addon.unit_minutes)
+        session.lines.append(_Line(addon, units, minutes))
+        left -= minutes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,6 +572,11 @@ def _apply_ncci(work: list[_Session], rulebook: RuleBook) -> None:
 def _price(session: _Session, rulebook: RuleBook) -> None:
     policy = session.policy
     for index, line in enumerate(session.lines):
+        if line.code.mue is not None and line.units > line.code.mue:
+            session.add(WARNING, "units-capped-by-mue",
+                        f"{line.code.code} had {line.units} units; the daily limit (MUE) is {line.code.mue}, so {line.code.mue} are billed.",
+                        f"Nothing to do unless the payer allows more; the note keeps the full time.", index)
+            line.units = line.code.mue
         fee = rulebook.fee(line.code.code)
         if fee is None:
             session.add(WARNING, "missing-fee", f"The clinic has no charge set for {line.code.code}; the line is priced at 0.00.",
@@ -495,9 +587,13 @@ def _price(session: _Session, rulebook: RuleBook) -> None:
             session.add(WARNING, "payability-unconfirmed",
                         f"Whether {policy.payer_kind} pays {line.code.code} is unconfirmed.",
                         "Check the payer's coverage for this code before billing it.", index)
-        if line.code.mue is not None and line.units > line.code.mue:
-            session.add(WARNING, "units-above-mue", f"{line.code.code} has {line.units} units; the daily limit (MUE) is {line.code.mue}.",
-                        f"Bill at most {line.code.mue} unit(s) of {line.code.code} for the day.", index)
+        if line.code.confidence == "U":
+            session.add(WARNING, "code-unconfirmed", f"{line.code.code} is billed from unconfirmed rules: {line.code.note or 'see the code set'}",
+                        "Install the year's rules for this code (slpterm rules install) or confirm it with the payer.", index)
+        if line.code.therapy == "unknown" and policy is not None and policy.gn_required:
+            session.add(WARNING, "therapy-status-unconfirmed",
+                        f"Whether {line.code.code} is an 'always therapy' code is unconfirmed; GN is added as for every SLP service under a plan of care.",
+                        "Check the CMS annual therapy code list and set therapy in the code set's rules file.", index)
 
 
 def _finish(session: _Session, rulebook: RuleBook, day_total: Decimal) -> CodingResult:
@@ -520,13 +616,14 @@ def _claim_line(session: _Session, index: int, line: _Line, kx: bool, place: str
     facts = session.facts
     policy = session.policy
     modifiers: list[str] = list(line.pricing_modifiers)
-    if policy is not None and policy.gn_required:
+    therapy = line.code.therapy != "never"
+    if policy is not None and policy.gn_required and therapy:
         modifiers.insert(min(1, len(modifiers)), "GN")
     if line.distinct_modifier:
         modifiers.append(line.distinct_modifier)
     if facts.setting.is_telehealth and policy is not None and policy.telehealth_modifier:
         modifiers.append(policy.telehealth_modifier)
-    if kx:
+    if kx and therapy:
         modifiers.append("KX")
     if policy is not None and policy.hab_rehab_modifier_required and facts.rehabilitative is not None:
         modifiers.append("97" if facts.rehabilitative else "96")
@@ -564,6 +661,11 @@ def _kx(session: _Session, rulebook: RuleBook, day_total: Decimal) -> bool:
         session.add(WARNING, "kx-threshold-unknown", f"No KX threshold for {year} is installed, so KX cannot be decided.",
                     f"Add the {year} threshold to kx_thresholds.toml in the clinic's rules folder.")
         return False
+    if threshold.provisional_from is not None:
+        session.add(WARNING, "kx-threshold-provisional",
+                    f"The {year} KX threshold is not installed; KX is decided on the {threshold.provisional_from} amount "
+                    f"{_money(threshold.amount)}, so the {year} amount is provisional.",
+                    f"Install the {year} amount from the CMS CY{year} physician fee schedule final rule (kx_thresholds.toml in the clinic rules folder).")
     if running >= threshold.amount:
         unconfirmed = " (threshold amount reported by secondary sources)" if threshold.confidence != "C" else ""
         session.add(WARNING, "kx-needed",
@@ -581,8 +683,12 @@ def _diagnoses(session: _Session) -> tuple[tuple[str, ...], tuple[int, ...]]:
     treatment: list[str] = []
     medical: list[str] = []
     usable: dict[str, bool] = {}
+    note = _ICD10.release_note(facts.date_of_service)
+    if note:
+        session.add(WARNING, "icd10-release-not-installed", f"Diagnoses are checked against an older code set: {note}.",
+                    "Install the ICD-10-CM release for the date of service (CMS order file and tabular XML).")
     for dx in facts.diagnoses:
-        check = _ICD10.check(dx.code)
+        check = _ICD10.check(dx.code, facts.date_of_service)
         code = check.code or dx.code.strip().upper()
         if code not in usable:
             usable[code] = check.status in ("billable", "unlisted_valid_format")
@@ -787,7 +893,7 @@ def check_lines(facts: EncounterFacts, lines: Sequence[ClaimLine], rulebook: Rul
             add(ERROR, refused.finding, refused.reason + ".", refused.fix + ".", index)
         elif definition is None:
             add(ERROR, "code-not-in-codeset", f"{line.code} is not valid on {dos}.", "Use a code from the code set in force on the date of service.", index)
-        if policy is not None and policy.gn_required and "GN" not in line.modifiers[:2]:
+        if policy is not None and policy.gn_required and "GN" not in line.modifiers[:2] and (definition is None or definition.therapy != "never"):
             code = "missing-gn" if "GN" not in line.modifiers else "gn-position"
             add(ERROR, code, f"{line.code} needs modifier GN in position 1 or 2 for this payer.", "Put GN first (or second after a pricing modifier such as 52).", index)
         for modifier in line.modifiers:

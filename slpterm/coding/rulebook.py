@@ -34,7 +34,10 @@ CONFIDENCE = ("C", "R", "U")
 REFUSAL_FINDINGS = ("code-deleted", "slp-code-not-allowed", "code-refused")
 NCCI_INDICATORS = ("0", "1", "9", "U")
 NCCI_HEADER = ["column1", "column2", "indicator", "valid_from", "valid_to", "confidence", "source"]
-FILE_KINDS = ("codeset", "payers", "kx_thresholds", "pos", "fees", "ncci")
+FILE_KINDS = ("codeset", "payers", "kx_thresholds", "pos", "fees", "ncci", "mue")
+THERAPY_KINDS = ("always", "sometimes", "unknown", "never")
+SAME_DAY_RULES = ("each_area", "largest_area", "one_base_pooled")
+MUE_HEADER = ["code", "mue", "adjudication", "valid_from", "valid_to", "source"]
 DEVICES = ("sgd", "non_sgd")
 
 
@@ -103,6 +106,42 @@ class CodeDef:
     unconfirmed_payers: frozenset[str] = frozenset()
     mue: int | None = None
     note: str = ""
+    therapy: str = "always"
+    addon_order: int = 0
+
+    def valid_on(self, day: date) -> bool:
+        return _in_range(day, self.valid_from, self.valid_to)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingService:
+    """A session type whose codes a code set knows are coming but does not carry: coding such a
+    session says what to install and where it comes from."""
+
+    session_type: SessionType
+    message: str
+    install: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnmappedArea:
+    """A disorder area whose treatment has no code in the set (e.g. aural rehabilitation in 2027)."""
+
+    area: DisorderArea
+    what: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class MueLimit:
+    """A practitioner MUE: at most `units` of `code` per patient per day of service."""
+
+    code: str
+    units: int
+    adjudication: str
+    valid_from: date | None
+    valid_to: date | None
+    source: str
 
     def valid_on(self, day: date) -> bool:
         return _in_range(day, self.valid_from, self.valid_to)
@@ -145,9 +184,26 @@ class CodeSet:
     services: tuple[ServiceDef, ...]
     refused: Mapping[str, RefusedCode]
     inherits: str | None = None
+    carries: frozenset[str] | None = None  # None with inherits: every inherited code (carries = "all")
+    same_day_areas: str | None = None
+    same_day_confidence: str = "C"
+    pending: tuple[PendingService, ...] = ()
+    unmapped: tuple[UnmappedArea, ...] = ()
 
     def covers(self, day: date) -> bool:
         return _in_range(day, self.valid_from, self.valid_to)
+
+
+@dataclass(frozen=True)
+class _Merged:
+    codes: dict[str, CodeDef]
+    services: list[ServiceDef]
+    refused: dict[str, RefusedCode]
+    pending: dict[SessionType, PendingService]
+    unmapped: dict[DisorderArea, UnmappedArea]
+    same_day: str
+    same_day_confidence: str
+    origin: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -160,7 +216,12 @@ class CodeSetView:
     all_codes: Mapping[str, CodeDef]
     services: tuple[ServiceDef, ...]
     refused: Mapping[str, RefusedCode]
-    addon_for: Mapping[str, str]
+    addons_for: Mapping[str, tuple[CodeDef, ...]]
+    pending: Mapping[SessionType, PendingService] = field(default_factory=dict)
+    unmapped: Mapping[DisorderArea, UnmappedArea] = field(default_factory=dict)
+    same_day_areas: str = "each_area"
+    same_day_confidence: str = "C"
+    origin_of: Mapping[str, str] = field(default_factory=dict)  # code -> id of the set that defines it
 
     def services_for(self, key: tuple[Any, Any]) -> tuple[ServiceDef, ...]:
         return tuple(s for s in self.services if s.key == key)
@@ -234,10 +295,14 @@ class PayerOverride:
 
 @dataclass(frozen=True, slots=True)
 class KxThreshold:
+    """A year's KX threshold. A provisional year (amount not published yet) carries `amount` None in
+    the file; the rule book answers with the last known year's amount and `provisional_from` set."""
+
     year: int
-    amount: Decimal
+    amount: Decimal | None
     confidence: str
     source: str
+    provisional_from: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,22 +355,26 @@ class RulesFile:
     pairs: tuple[NcciPair, ...] = ()
     pos: tuple[PosCode, ...] = ()
     fees: Mapping[str, Decimal] = field(default_factory=dict)
+    mue: tuple[MueLimit, ...] = ()
 
     def summary(self) -> str:
         if self.kind == "codeset" and self.codeset:
             cs = self.codeset
+            carried = "" if not cs.inherits else (" (all its codes)" if cs.carries is None else f" ({len(cs.carries)} codes carried)")
             return (
                 f"code set '{cs.id}' ({cs.name}): {len(cs.codes)} codes, {len(cs.services)} services, "
                 f"{len(cs.refused)} refused codes, valid {_fmt_range(cs.valid_from, cs.valid_to)}"
-                + (f", inherits '{cs.inherits}'" if cs.inherits else "")
+                + (f", inherits '{cs.inherits}'{carried}" if cs.inherits else "")
             )
         if self.kind == "payers":
             return f"payer rules: {len(self.policies)} policies, {len(self.overrides)} payer overrides"
         if self.kind == "kx_thresholds":
-            years = ", ".join(str(t.year) for t in self.thresholds)
+            years = ", ".join(f"{t.year}{' (provisional)' if t.amount is None else ''}" for t in self.thresholds)
             return f"KX thresholds for {years or 'no years'}"
         if self.kind == "ncci":
             return f"NCCI pairs: {len(self.pairs)}"
+        if self.kind == "mue":
+            return f"MUE limits for {len(self.mue)} codes"
         if self.kind == "pos":
             return f"places of service: {len(self.pos)}"
         return f"fees for {len(self.fees)} codes"
@@ -438,7 +507,7 @@ def _check_range(ck: _Checker, entry: str, start: date | None, end: date | None)
 
 _CODE_KEYS = (
     "code paraphrase kind timed unit_rule min_minutes unit_minutes max_units addon_to cms_fifteen_minute "
-    "area valid_from valid_to confidence unconfirmed_payers mue note source"
+    "area valid_from valid_to confidence unconfirmed_payers mue note source therapy addon_order"
 ).split()
 
 
@@ -462,6 +531,8 @@ def _parse_code(ck: _Checker, table: Mapping[str, Any], index: int) -> CodeDef |
     confidence = ck.value(table, "confidence", entry, CONFIDENCE, required=False, default="C")
     unconfirmed = ck.value(table, "unconfirmed_payers", entry, "codes", required=False, default=frozenset())
     mue = ck.value(table, "mue", entry, int, required=False)
+    therapy = ck.value(table, "therapy", entry, THERAPY_KINDS, required=False, default="always")
+    addon_order = ck.value(table, "addon_order", entry, int, required=False, default=0)
     note = table.get("note", "") if isinstance(table.get("note", ""), str) else ""
     _check_range(ck, entry, valid_from, valid_to)
     if unit_rule is not None and timed is not None:
@@ -491,6 +562,7 @@ def _parse_code(ck: _Checker, table: Mapping[str, Any], index: int) -> CodeDef |
         min_minutes=min_minutes, unit_minutes=unit_minutes, max_units=max_units, addon_to=addon_to,
         cms_fifteen_minute=pooled, area=area, valid_from=valid_from, valid_to=valid_to,
         confidence=confidence, unconfirmed_payers=unconfirmed, mue=mue, note=note,
+        therapy=therapy, addon_order=addon_order,
     )
 
 
@@ -516,7 +588,8 @@ def _parse_service(ck: _Checker, table: Mapping[str, Any], index: int) -> Servic
 
 
 def _parse_codeset(ck: _Checker, data: Mapping[str, Any], path: str) -> CodeSet | None:
-    ck.keys(data, ("kind", "id", "name", "valid_from", "valid_to", "source", "inherits", "code", "service", "refused"), "header")
+    ck.keys(data, ("kind", "id", "name", "valid_from", "valid_to", "source", "inherits", "carries", "same_day_areas",
+                   "same_day_confidence", "code", "service", "refused", "pending", "unmapped"), "header")
     before = len(ck.problems)
     cs_id = ck.value(data, "id", "header", str)
     name = ck.value(data, "name", "header", str)
@@ -524,6 +597,11 @@ def _parse_codeset(ck: _Checker, data: Mapping[str, Any], path: str) -> CodeSet 
     valid_to = ck.value(data, "valid_to", "header", date, required=False)
     source = ck.value(data, "source", "header", str)
     inherits = ck.value(data, "inherits", "header", str, required=False)
+    carries = _parse_carries(ck, data, inherits)
+    same_day = ck.value(data, "same_day_areas", "header", SAME_DAY_RULES, required=False)
+    same_day_confidence = ck.value(data, "same_day_confidence", "header", CONFIDENCE, required=False, default="C")
+    pending = _parse_pending(ck, data.get("pending", []))
+    unmapped = _parse_unmapped(ck, data.get("unmapped", []))
     _check_range(ck, "header", valid_from, valid_to)
     raw_codes = data.get("code", [])
     raw_services = data.get("service", [])
@@ -564,8 +642,53 @@ def _parse_codeset(ck: _Checker, data: Mapping[str, Any], path: str) -> CodeSet 
         return None
     return CodeSet(
         id=cs_id, name=name, valid_from=valid_from, valid_to=valid_to, source=source, origin=path,
-        codes=codes, services=tuple(services), refused=refused, inherits=inherits,
+        codes=codes, services=tuple(services), refused=refused, inherits=inherits, carries=carries,
+        same_day_areas=same_day, same_day_confidence=same_day_confidence, pending=pending, unmapped=unmapped,
     )
+
+
+def _parse_carries(ck: _Checker, data: Mapping[str, Any], inherits: str | None) -> frozenset[str] | None:
+    raw = data.get("carries")
+    if inherits is None:
+        if raw is not None:
+            ck.problem("header", "carries is only for a code set that inherits another", "remove carries or add inherits")
+        return None
+    if raw is None:
+        ck.problem("header", f"inherits '{inherits}' without saying which codes continue",
+                   'add carries = ["92521", ...] naming each code that continues, or carries = "all"')
+        return None
+    if raw == "all":
+        return None
+    if not isinstance(raw, list) or not all(isinstance(c, str) and CODE_PATTERN.match(c) for c in raw):
+        ck.problem("header", "carries must list five-character codes, or be \"all\"", 'write carries = ["92521", "92522"]')
+        return None
+    return frozenset(raw)
+
+
+def _parse_pending(ck: _Checker, raw: Any) -> tuple[PendingService, ...]:
+    out = []
+    for index, table in enumerate(raw if isinstance(raw, list) else []):
+        entry = f"pending #{index + 1}"
+        ck.keys(table, ("session_type", "message", "install"), entry)
+        session_type = ck.value(table, "session_type", entry, SessionType)
+        message = ck.value(table, "message", entry, str)
+        install = ck.value(table, "install", entry, str)
+        if None not in (session_type, message, install):
+            out.append(PendingService(session_type, message, install))
+    return tuple(out)
+
+
+def _parse_unmapped(ck: _Checker, raw: Any) -> tuple[UnmappedArea, ...]:
+    out = []
+    for index, table in enumerate(raw if isinstance(raw, list) else []):
+        entry = f"unmapped #{index + 1}"
+        ck.keys(table, ("area", "what", "note"), entry)
+        area = ck.value(table, "area", entry, DisorderArea)
+        what = ck.value(table, "what", entry, str)
+        note = table.get("note", "") if isinstance(table.get("note", ""), str) else ""
+        if area is not None and what is not None:
+            out.append(UnmappedArea(area, what, note))
+    return tuple(out)
 
 
 def _check_codeset_links(ck: _Checker, codes: Mapping[str, CodeDef], services: Iterable[ServiceDef]) -> None:
@@ -638,9 +761,12 @@ def _parse_kx(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[KxThreshold,
     seen: set[int] = set()
     for index, table in enumerate(data.get("threshold", [])):
         entry = f"threshold #{index + 1}" + (f" ({table.get('year')})" if isinstance(table.get("year"), int) else "")
-        ck.keys(table, ("year", "amount", "confidence", "source", "note"), entry)
+        ck.keys(table, ("year", "amount", "provisional", "confidence", "source", "note"), entry)
         year = ck.value(table, "year", entry, int)
-        amount = ck.value(table, "amount", entry, Decimal)
+        provisional = ck.value(table, "provisional", entry, bool, required=False, default=False)
+        amount = ck.value(table, "amount", entry, Decimal, required=not provisional)
+        if provisional and amount is not None:
+            ck.problem(entry, "a provisional year has no amount", "remove provisional = true now that the amount is known")
         confidence = ck.value(table, "confidence", entry, CONFIDENCE)
         source = ck.value(table, "source", entry, str)
         if year is not None and not 2000 <= year <= 2100:
@@ -648,7 +774,7 @@ def _parse_kx(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[KxThreshold,
             continue
         if year in seen:
             ck.problem(entry, f"year {year} is listed twice", "keep one threshold per year")
-        if None not in (year, amount, confidence, source):
+        if None not in (year, confidence, source) and (amount is not None or provisional):
             seen.add(year)
             thresholds.append(KxThreshold(year, amount, confidence, source))
     review = None
@@ -754,10 +880,40 @@ def _parse_ncci_text(ck: _Checker, text: str) -> tuple[NcciPair, ...]:
     return tuple(pairs)
 
 
+def _parse_mue_text(ck: _Checker, text: str) -> tuple[MueLimit, ...]:
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    reader = csv.reader(io.StringIO("\n".join(lines)))
+    header = [h.strip() for h in next(reader, [])]
+    if header != MUE_HEADER:
+        ck.problem("header", f"unexpected columns {header}", f"use exactly: {','.join(MUE_HEADER)}")
+        return ()
+    out = []
+    for row_number, row in enumerate(reader, start=2):
+        entry = f"row {row_number}"
+        if len(row) != len(MUE_HEADER):
+            ck.problem(entry, f"{len(row)} columns instead of {len(MUE_HEADER)}", "give every column; leave valid_to empty when open")
+            continue
+        code, units, adjudication, vf, vt, source = (cell.strip() for cell in row)
+        if not CODE_PATTERN.match(code) or not units.isdigit():
+            ck.problem(entry, f"'{code}' / '{units}' is not a code and a whole number of units", "write e.g. 92610,1,2,2026-01-01,,CMS MUE")
+            continue
+        dates = [_convert(raw, date) if raw else None for raw in (vf, vt)]
+        if _INVALID in dates:
+            ck.problem(entry, "valid_from or valid_to is not a date", "write YYYY-MM-DD or leave valid_to empty")
+            continue
+        out.append(MueLimit(code, int(units), adjudication, dates[0], dates[1], source))
+    return tuple(out)
+
+
 def parse_rules_text(text: str, path: str, *, csv_file: bool = False) -> RulesFile:
     """Parse and validate the text of one rules file; raise RuleBookError listing every problem."""
     problems: list[RuleProblem] = []
     ck = _Checker(path, problems)
+    if csv_file and Path(path).name.lower().startswith("mue"):
+        limits = _parse_mue_text(ck, text)
+        if problems:
+            raise RuleBookError(problems)
+        return RulesFile("mue", path, "per row", mue=limits)
     if csv_file:
         pairs = _parse_ncci_text(ck, text)
         if problems:
@@ -768,7 +924,7 @@ def parse_rules_text(text: str, path: str, *, csv_file: bool = False) -> RulesFi
     except tomllib.TOMLDecodeError as exc:
         raise RuleBookError([RuleProblem(path, "syntax", f"not valid TOML ({exc})", "correct the syntax at the position shown")]) from None
     kind = data.get("kind")
-    if kind not in FILE_KINDS or kind == "ncci":
+    if kind not in FILE_KINDS or kind in ("ncci", "mue"):
         raise RuleBookError([RuleProblem(path, "header", f"unknown or missing kind {kind!r}", 'start the file with kind = "codeset", "payers", "kx_thresholds", "pos" or "fees"')])
     source = data.get("source") if isinstance(data.get("source"), str) else ""
     result: RulesFile
@@ -798,7 +954,7 @@ def parse_rules_file(path: Path) -> RulesFile:
     return parse_rules_text(text, str(path), csv_file=path.suffix.lower() == ".csv")
 
 
-RULES_FILE_PATTERNS = ("codeset*.toml", "payers*.toml", "kx_thresholds*.toml", "pos*.toml", "fees*.toml", "ncci*.csv")
+RULES_FILE_PATTERNS = ("codeset*.toml", "payers*.toml", "kx_thresholds*.toml", "pos*.toml", "fees*.toml", "ncci*.csv", "mue*.csv")
 
 
 def _rules_files_in(directory: Path) -> list[Path]:
@@ -880,6 +1036,10 @@ class RuleBook:
         if problems:
             raise RuleBookError(problems)
         self._views: dict[date, CodeSetView | None] = {}
+        self.mue: dict[str, list[MueLimit]] = {}
+        for rules_file in files:
+            for limit in rules_file.mue:
+                self.mue.setdefault(limit.code, []).append(limit)
         self._policy_cache: dict[tuple[str, str, date], PayerPolicy | None] = {}
 
     def _check_codesets(self, problems: list[RuleProblem]) -> None:
@@ -902,6 +1062,10 @@ class RuleBook:
                     codes, services, _ = self._merged(cs)
                     _check_codeset_links(ck, codes, services)
 
+    def inherited_sets(self, codeset: CodeSet) -> list[CodeSet]:
+        """The sets `codeset` inherits from, nearest first."""
+        return self._chain(codeset)[::-1][1:]
+
     def _chain(self, codeset: CodeSet) -> list[CodeSet]:
         by_id = {cs.id: cs for cs in self.codesets}
         chain = [codeset]
@@ -910,19 +1074,48 @@ class RuleBook:
         return chain[::-1]
 
     def _merged(self, codeset: CodeSet) -> tuple[dict[str, CodeDef], list[ServiceDef], dict[str, RefusedCode]]:
+        merged = self._merge_chain(codeset)
+        return merged.codes, merged.services, merged.refused
+
+    def _merge_chain(self, codeset: CodeSet) -> "_Merged":
+        """The set with what it inherits: at each step only the carried codes continue, services
+        of dropped codes go, and a later set's services or pending entries replace earlier ones."""
         codes: dict[str, CodeDef] = {}
+        origin: dict[str, str] = {}
         services: dict[tuple[Any, Any], list[ServiceDef]] = {}
         refused: dict[str, RefusedCode] = {}
+        pending: dict[SessionType, PendingService] = {}
+        unmapped: dict[DisorderArea, UnmappedArea] = {}
+        same_day, same_day_confidence = "each_area", "C"
         for cs in self._chain(codeset):
+            if cs.inherits and cs.carries is not None:
+                codes = {c: d for c, d in codes.items() if c in cs.carries}
+                origin = {c: o for c, o in origin.items() if c in codes}
             codes.update(cs.codes)
+            origin.update({c: cs.id for c in cs.codes})
+            services = {k: group for k, group in services.items() if all(s.code in codes for s in group)}
             own: dict[tuple[Any, Any], list[ServiceDef]] = {}
             for service in cs.services:
                 own.setdefault(service.key, []).append(service)
             services.update(own)
+            for key in own:
+                if key[0] is not None:
+                    pending.pop(key[0], None)
+            for entry in cs.pending:
+                pending[entry.session_type] = entry
+                services.pop((entry.session_type, None), None)
+            for entry in cs.unmapped:
+                unmapped[entry.area] = entry
+            for service in cs.services:
+                if service.area is not None:
+                    unmapped.pop(service.area, None)
             refused.update(cs.refused)
+            if cs.same_day_areas:
+                same_day, same_day_confidence = cs.same_day_areas, cs.same_day_confidence
         for code in codes:
             refused.pop(code, None)
-        return codes, [s for group in services.values() for s in group], refused
+        flat = [s for group in services.values() for s in group]
+        return _Merged(codes, flat, refused, pending, unmapped, same_day, same_day_confidence, origin)
 
     def codeset_for(self, day: date) -> CodeSetView | None:
         """The code set in force on `day` (latest valid_from wins, then the last installed), or None."""
@@ -932,14 +1125,29 @@ class RuleBook:
         view = None
         if candidates:
             codeset = max(candidates, key=lambda item: (item[0], item[1]))[2]
-            all_codes, services, refused = self._merged(codeset)
-            codes = {c: d for c, d in all_codes.items() if d.valid_on(day)}
-            addon_for = {d.addon_to: c for c, d in codes.items() if d.addon_to}
-            view = CodeSetView(day, codeset, codes, all_codes, tuple(services), refused, addon_for)
+            merged = self._merge_chain(codeset)
+            codes = {c: d for c, d in merged.codes.items() if d.valid_on(day)}
+            mue = {c: limit for c in codes if (limit := self.mue_for(c, day)) is not None}
+            if mue:
+                codes = {c: (replace(d, mue=mue[c].units) if c in mue else d) for c, d in codes.items()}
+            addons: dict[str, list[CodeDef]] = {}
+            for definition in codes.values():
+                if definition.addon_to:
+                    addons.setdefault(definition.addon_to, []).append(definition)
+            addons_for = {k: tuple(sorted(v, key=lambda d: (d.addon_order, d.code))) for k, v in addons.items()}
+            view = CodeSetView(day, codeset, codes, merged.codes, tuple(merged.services), merged.refused, addons_for,
+                               merged.pending, merged.unmapped, merged.same_day, merged.same_day_confidence, merged.origin)
         if len(self._views) > 4096:
             self._views.clear()
         self._views[day] = view
         return view
+
+    def mue_for(self, code: str, day: date) -> MueLimit | None:
+        """The practitioner MUE installed for a code on a date (the last file wins), or None."""
+        for limit in reversed(self.mue.get(code, ())):
+            if limit.valid_on(day):
+                return limit
+        return None
 
     def policy_for(self, payer_kind: PayerKind, payer_id: str, day: date) -> PayerPolicy | None:
         """The payer kind's policy on `day` with the payer's overrides applied (last entry wins)."""
@@ -963,7 +1171,15 @@ class RuleBook:
         return policy
 
     def kx_threshold(self, year: int) -> KxThreshold | None:
-        return self.kx_thresholds.get(year)
+        """The year's threshold; for a provisional year, the last earlier known amount, marked so."""
+        threshold = self.kx_thresholds.get(year)
+        if threshold is None or threshold.amount is not None:
+            return threshold
+        known = [t for t in self.kx_thresholds.values() if t.year < year and t.amount is not None]
+        if not known:
+            return None
+        last = max(known, key=lambda t: t.year)
+        return replace(threshold, amount=last.amount, provisional_from=last.year)
 
     def targeted_review_amount(self, day: date) -> Decimal | None:
         review = self.targeted_review

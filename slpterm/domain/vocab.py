@@ -30,7 +30,9 @@ class DisorderArea(StrEnum):
     SWALLOWING = "swallowing"
     COGNITION = "cognition"
     AAC = "aac"
-    HEARING = "hearing"
+    HEARING = "hearing"  # aural (auditory) rehabilitation
+    AUDITORY_PROCESSING = "auditory_processing"
+    VOICE_PROSTHESIS = "voice_prosthesis"  # training in the use of a voice prosthesis
 
 
 class SessionType(StrEnum):

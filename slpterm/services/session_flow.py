@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 CUE_SHORT = {CueLevel.INDEPENDENT: "ind", CueLevel.MINIMAL: "min", CueLevel.MODERATE: "mod", CueLevel.MAXIMAL: "max"}
 AREA_ORDER = [DisorderArea.LANGUAGE, DisorderArea.SPEECH_SOUND, DisorderArea.FLUENCY, DisorderArea.VOICE,
-              DisorderArea.SWALLOWING, DisorderArea.COGNITION, DisorderArea.AAC, DisorderArea.HEARING]
+              DisorderArea.SWALLOWING, DisorderArea.COGNITION, DisorderArea.AAC, DisorderArea.HEARING,
+              DisorderArea.AUDITORY_PROCESSING, DisorderArea.VOICE_PROSTHESIS]
 TYPE_AREAS = {
     SessionType.SWALLOWING_TREATMENT: DisorderArea.SWALLOWING,
     SessionType.COGNITIVE_TREATMENT: DisorderArea.COGNITION,
@@ -74,6 +75,7 @@ class TimerStatus:
     started_at: datetime | None
     stopped_at: datetime | None
     minutes_by_area: dict[str, int]
+    default_area: str | None = None  # for times entered by hand: the timer's area, else the plan's goals' (see time_edit_status)
 
     @property
     def text(self) -> str:
@@ -252,6 +254,23 @@ class SessionFlow:
             return None
         self.store.sessions.pause_timer(session_id, detail.session.heartbeat_at)
         return int(check.suspended.total_seconds() // 60)
+
+    def time_edit_status(self, session_id: str) -> TimerStatus:
+        """The timer status with the area that times entered by hand belong to by default: the
+        timer's current or last area, else the area of the plan's goals or of the session type;
+        None when nothing says (the user then chooses; never silently language)."""
+        from dataclasses import replace
+
+        status = self.timer_status(session_id)
+        participant = self.store.sessions.participants(session_id)[0]
+        detail = self.store.sessions.detail(participant.id)
+        area = status.area or (detail.segments[-1].disorder_area if detail.segments else None)
+        if area is None:
+            view = self.view(participant.id)
+            known = {line.area for line in view.goal_lines}
+            session_area = TYPE_AREAS.get(SessionType(detail.session.session_type))
+            area = next((a.value for a in view.areas if a.value in known or a == session_area), None)
+        return replace(status, default_area=area)
 
     def _default_area(self, session_id: str) -> str:
         participant = self.store.sessions.participants(session_id)[0]

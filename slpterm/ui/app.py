@@ -241,6 +241,11 @@ class SlpTermApp(App):
 
         self._show(BillingSettingsScreen, BillingSettingsScreen)
 
+    def action_rules(self) -> None:
+        from slpterm.ui.screens.rules import RulesScreen
+
+        self._show(RulesScreen, RulesScreen)
+
     def action_school(self) -> None:
         from slpterm.ui.screens.school import SchoolScreen
 
@@ -394,6 +399,8 @@ class SlpTermApp(App):
         yield SystemCommand("Keys and help", "Every key on every screen (F1)", self.action_help)
         yield SystemCommand("Fees and payer rules", "The fee schedule and each payer's billing policy",
                             self.action_billing_settings)
+        yield SystemCommand("Billing rules", "Code sets in force; install a new year's CMS files, roll an install back (ctrl+r in F5)",
+                            self.action_rules)
         yield SystemCommand("Security", "Passphrase (encryption), lock PIN and idle lock (F12)", self.action_security)
         yield SystemCommand("Lock now", "Cover the screen until the passphrase or PIN is entered (ctrl+l)",
                             self.action_lock)

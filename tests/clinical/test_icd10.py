@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import sys
-import types
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,6 @@ SECTION_7_CODES = [
     "R41.840", "R41.841", "R41.844", "I69.320", "I69.321", "I69.322", "I69.323", "I69.328", "I69.391",
     "H93.25",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _no_full_code_set(monkeypatch):
-    """Tests see only the bundled list unless they install a fake full code set."""
-    icd10._reset_full_code_set_cache()
-    monkeypatch.setitem(sys.modules, "simple_icd_10_cm", None)
-    yield
-    icd10._reset_full_code_set_cache()
 
 
 @pytest.mark.parametrize("code", SECTION_7_CODES)
@@ -85,54 +75,63 @@ def test_malformed(raw):
     assert result.description is None
 
 
-def test_unlisted_but_well_formed_is_a_warning():
-    result = check_code("M54.5")
+def test_outside_the_slp_list_without_the_full_code_set_is_a_warning():
+    result = check_code("M54.50", consult_full_code_set=False)
     assert result.status == CodeStatus.UNLISTED_VALID_FORMAT
     assert result.usable
     assert "not in slpterm's list" in result.reason
     assert "current ICD-10-CM" in result.reason
 
 
-def _fake_full_code_set() -> types.ModuleType:
-    module = types.ModuleType("simple_icd_10_cm")
-    known = {"M54.50": ("Low back pain, unspecified", True), "M54.5": ("Low back pain", False)}
-    module.is_valid_item = lambda code: code in known
-    module.is_leaf = lambda code: known[code][1]
-    module.get_description = lambda code: known[code][0]
-    module.get_descendants = lambda code: [c for c in known if c.startswith(code) and c != code]
-    return module
-
-
 @pytest.mark.parametrize(
     ("code", "status", "reason_start"),
     [
         ("M54.50", CodeStatus.BILLABLE, None),
-        ("M54.5", CodeStatus.NOT_BILLABLE, "M54.5 is a category header, not a billable code; choose one of M54.50"),
-        ("M54.99", CodeStatus.NOT_BILLABLE, "M54.99 is not a code in the installed ICD-10-CM code set"),
+        ("M54.5", CodeStatus.NOT_BILLABLE, "M54.5 is a category header, not a billable code; choose one of M54.50, M54.51, M54.59"),
+        ("M54.99", CodeStatus.NOT_BILLABLE, "M54.99 is not a code in the ICD-10-CM code set in force on 2026-03-10"),
+        ("S01.00XA", CodeStatus.BILLABLE, None),
     ],
 )
-def test_full_code_set_is_consulted_for_unlisted_codes(monkeypatch, code, status, reason_start):
-    monkeypatch.setitem(sys.modules, "simple_icd_10_cm", _fake_full_code_set())
-    result = check_code(code)
+def test_the_whole_code_set_is_shipped(code, status, reason_start):
+    result = check_code(code, on=dt.date(2026, 3, 10)) if reason_start is None or "in force" in reason_start else check_code(code)
     assert result.status == status
     if reason_start is None:
-        assert result.reason is None and result.description == "Low back pain, unspecified"
+        assert result.reason is None and result.description
     else:
         assert result.reason.startswith(reason_start)
 
 
-def test_full_code_set_is_not_imported_for_listed_codes_or_when_disabled(monkeypatch):
-    monkeypatch.setitem(sys.modules, "simple_icd_10_cm", _fake_full_code_set())
-    assert check_code("R13.12").status == CodeStatus.BILLABLE
-    assert icd10._full_tried is False
-    assert check_code("M54.50", consult_full_code_set=False).status == CodeStatus.UNLISTED_VALID_FORMAT
-    assert icd10._full_tried is False
-    assert icd10.preload_full_code_set() is True
+# FY2027 (DOS from 2026-10-01) against FY2026: the differences billing-2027.md names.
+FISCAL_YEAR_ROWS = [
+    ("Z87.890", dt.date(2026, 9, 30), CodeStatus.BILLABLE, None),
+    ("Z87.890", dt.date(2026, 10, 1), CodeStatus.NOT_BILLABLE, "Z87.8901"),
+    ("Z87.8901", dt.date(2026, 9, 30), CodeStatus.NOT_BILLABLE, "not valid for claims on 2026-09-30"),
+    ("Z87.8901", dt.date(2026, 10, 1), CodeStatus.BILLABLE, None),
+    ("C78.31", dt.date(2026, 9, 30), CodeStatus.NOT_BILLABLE, "not valid for claims on 2026-09-30 (ICD-10-CM FY2026)"),
+    ("C78.31", dt.date(2026, 10, 1), CodeStatus.BILLABLE, None),
+    ("C78.32", dt.date(2026, 10, 1), CodeStatus.BILLABLE, None),
+    ("C79.83", dt.date(2026, 10, 1), CodeStatus.BILLABLE, None),
+    ("I42.0", dt.date(2026, 9, 30), CodeStatus.BILLABLE, None),
+    ("I42.0", dt.date(2026, 10, 1), CodeStatus.NOT_BILLABLE, "I42.00, I42.01, I42.09"),
+    ("R13.12", dt.date(2026, 10, 1), CodeStatus.BILLABLE, None),
+    ("F80.2", dt.date(2027, 1, 5), CodeStatus.BILLABLE, None),
+]
 
 
-def test_missing_full_code_set_falls_back_to_warning():
-    assert icd10.preload_full_code_set() is False
-    assert check_code("M54.50").status == CodeStatus.UNLISTED_VALID_FORMAT
+@pytest.mark.parametrize(("code", "day", "status", "reason_part"), FISCAL_YEAR_ROWS)
+def test_the_code_set_in_force_on_the_date_of_service(code, day, status, reason_part):
+    result = check_code(code, on=day)
+    assert result.status == status, result.reason
+    if reason_part is None:
+        assert result.reason is None
+    else:
+        assert reason_part in result.reason
+
+
+def test_a_date_past_the_known_releases_says_what_to_install():
+    assert icd10.release_note(dt.date(2027, 9, 30)) is None
+    note = icd10.release_note(dt.date(2027, 10, 1))
+    assert "FY2028" in note and "slpterm rules install" in note
 
 
 @pytest.mark.parametrize(("code", "x12"), [("R13.12", "R1312"), ("r1312", "R1312"), ("F70", "F70"), ("I69.391", "I69391")])
@@ -186,7 +185,7 @@ def test_search_puts_billable_first_and_respects_limit():
     ],
 )
 def test_excludes1(codes, expected_pairs):
-    conflicts = excludes1_conflicts(codes)
+    conflicts = excludes1_conflicts(codes, rules=icd10.load_excludes1())
     assert {(a, b) for a, b, _ in conflicts} == expected_pairs
     assert all(reason for _, _, reason in conflicts)
 
@@ -261,3 +260,23 @@ def test_excludes1_respects_dates(tmp_path: Path):
     rules = icd10.load_excludes1(path)
     assert excludes1_conflicts(["F80.0", "R47.01"], on=dt.date(2025, 9, 1), rules=rules)
     assert excludes1_conflicts(["F80.0", "R47.01"], on=dt.date(2026, 1, 5), rules=rules) == []
+
+
+@pytest.mark.parametrize(
+    ("codes", "expected_pair"),
+    [
+        (["R48.2", "I69.390"], ("R48.2", "I69.390")),  # apraxia; apraxia after cerebral infarction
+        (["R47.1", "I69.322"], ("R47.1", "I69.322")),  # dysarthria; dysarthria after cerebral infarction
+        (["R47.02", "I69.121"], ("R47.02", "I69.121")),
+        (["R47.81", "F80.0"], ("R47.81", "F80.0")),  # R47 excludes F80.- (subcodes included)
+    ],
+)
+def test_excludes1_from_the_tabular(codes, expected_pair):
+    conflicts = excludes1_conflicts(codes, on=dt.date(2026, 3, 10))
+    assert expected_pair in {(a, b) for a, b, _ in conflicts}
+    assert all("tabular" in reason or reason for _, _, reason in conflicts)
+
+
+def test_excludes1_from_the_tabular_keeps_compatible_codes():
+    assert excludes1_conflicts(["R13.12", "I69.391"], on=dt.date(2026, 3, 10)) == []
+    assert excludes1_conflicts(["R47.01", "I69.321"], on=dt.date(2026, 3, 10)) == []

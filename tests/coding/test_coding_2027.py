@@ -58,8 +58,10 @@ def test_2027_timed_per_area_coding(rulebook_2027_priced, minutes, expected):
 def test_2027_without_the_file_refuses_to_invent_a_code(rulebook):
     result = code_encounter(facts_2027(minutes_by_area={DisorderArea.LANGUAGE: 45}), rulebook)
     assert result.lines == ()
-    finding = next(f for f in result.findings if f.code == "no-codeset-for-dos")
-    assert "2027" in finding.fix and result.blocked
+    finding = next(f for f in result.findings if f.code == "treatment-codes-not-installed")
+    assert "92507 is deleted" in finding.message and result.blocked
+    for what in ("slpterm rules install", "PPRRVU2027_JAN.csv", "f1-f4", "MUE", "TOML"):
+        assert what in finding.fix
 
 
 def test_2027_file_inherits_untouched_codes(rulebook_2027_priced):
@@ -82,10 +84,21 @@ def test_2027_needs_minutes_per_area(rulebook_2027_priced):
 
 
 def test_2027_area_without_code_is_reported(rulebook_2027_priced):
-    result = code_encounter(facts_2027(minutes_by_area={DisorderArea.LANGUAGE: 30, DisorderArea.HEARING: 20}, total_minutes=50),
+    result = code_encounter(facts_2027(minutes_by_area={DisorderArea.LANGUAGE: 30, DisorderArea.SWALLOWING: 20}, total_minutes=50),
                             rulebook_2027_priced)
     assert line_texts(result) == ["9X003-GN x1"]
     assert "area-not-coded" in result.finding_codes
+
+
+@pytest.mark.parametrize("area, what", [(DisorderArea.HEARING, "aural rehabilitation"),
+                                        (DisorderArea.AUDITORY_PROCESSING, "auditory-processing treatment"),
+                                        (DisorderArea.VOICE_PROSTHESIS, "voice-prosthesis training")])
+def test_2027_services_that_left_92507_have_no_mapped_code(rulebook_2027_priced, area, what):
+    result = code_encounter(facts_2027(minutes_by_area={DisorderArea.LANGUAGE: 30, area: 20}, total_minutes=50),
+                            rulebook_2027_priced)
+    assert line_texts(result) == ["9X003-GN x1"]
+    finding = next(f for f in result.findings if f.code == "no-mapped-code")
+    assert what in finding.message and "no mapped code in the code set" in finding.message
 
 
 def test_2027_codes_without_fee_warn(rulebook_2027):

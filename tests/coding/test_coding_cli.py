@@ -56,7 +56,7 @@ def test_check_reports_each_problem_with_file_entry_and_fix(tmp_path):
 
 def test_check_reports_missing_inherited_set(tmp_path):
     orphan = tmp_path / "codeset-orphan.toml"
-    orphan.write_text(EXAMPLE_2027.read_text().replace('inherits = "slp-cpt-2026"', 'inherits = "slp-cpt-2025"'), encoding="utf-8")
+    orphan.write_text(EXAMPLE_2027.read_text().replace('inherits = "slp-cpt-2027"', 'inherits = "slp-cpt-2025"'), encoding="utf-8")
     status, text = run(["rules", "check", str(orphan)], None)
     assert status == 1 and "inherits 'slp-cpt-2025', which is not installed" in text
 
@@ -73,18 +73,28 @@ def test_show_2026_lists_codes_policies_and_kx():
         assert expected in text
 
 
-def test_show_2027_says_no_code_set_and_fails():
+def test_show_2027_shows_the_continuing_codes_and_what_to_install():
     status, text = run(["rules", "show", "--date", "2027-01-04"], None)
+    assert status == 0
+    assert "Code set: slp-cpt-2027" in text and "inherits slp-cpt-2026" in text
+    assert "not carried from slp-cpt-2026: 92507" in text
+    assert "92526" in text and "97129" in text and "92508" in text
+    assert "individual treatment: not installed" in text and "slpterm rules install" in text
+    assert "provisional" in text and "$2,480.00" in text
+
+
+def test_show_2028_says_no_code_set_and_fails():
+    status, text = run(["rules", "show", "--date", "2028-01-04"], None)
     assert status == 1
-    assert "No installed code set covers 2027-01-04" in text
-    assert "none installed for 2027" in text
+    assert "No installed code set covers 2028-01-04" in text
+    assert "none installed for 2028" in text
 
 
 def test_show_2027_with_example_installed(tmp_path):
     install_example_2027(tmp_path)
     status, text = run(["rules", "show", "--date", "2027-01-04"], tmp_path)
     assert status == 0
-    assert "9X001" in text and "not valid on this date: 92507" in text
+    assert "9X001" in text and "not carried from slp-cpt-2026: 92507" in text
 
 
 def test_show_reports_broken_clinic_files(tmp_path):

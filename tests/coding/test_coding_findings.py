@@ -21,12 +21,14 @@ FINDING_ROWS = [
     ("area-minutes-exceed-total", W, {"total_minutes": 30, "minutes_by_area": {"language": 40}}),
     ("stop-before-start", E, {"start_time": time(10, 0), "stop_time": time(9, 0)}),
     ("dos-in-future", E, {"today": date(2026, 3, 9)}),
-    ("no-codeset-for-dos", E, {"date_of_service": date(2027, 1, 4), "today": date(2027, 1, 5)}),
+    ("no-codeset-for-dos", E, {"date_of_service": date(2028, 1, 4), "today": date(2028, 1, 5)}),
+    ("treatment-codes-not-installed", E, {"date_of_service": date(2027, 1, 4), "today": date(2027, 1, 5)}),
     ("no-codeset-for-dos", E, {"date_of_service": date(2019, 6, 3), "today": date(2026, 1, 5)}),
     ("no-diagnosis", E, {"diagnoses": ()}),
     ("invalid-icd10", E, {"dx": ("R13.12", "I69.391:medical", "13X")}),
     ("icd10-not-billable", E, {"dx": ("R13.1", "I69.391:medical")}),
-    ("icd10-unlisted", W, {"dx": ("R13.12", "I69.391:medical", "Z99.89")}),
+    ("icd10-not-billable", E, {"dx": ("R13.12", "I69.391:medical", "Z99.899")}),  # not a code at all
+    ("excludes1-conflict", E, {"dx": ("R47.1", "I69.322:medical")}),  # the tabular's note at R47.1
     ("excludes1-conflict", E, {"dx": ("F80.0", "R47.01", "I69.391:medical")}),
     ("diagnosis-companion-missing", W, {"dx": ("R47.1", "I69.391:medical")}),
     ("missing-medical-diagnosis", E, {"dx": ("R13.12",)}),

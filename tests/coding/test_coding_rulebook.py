@@ -87,7 +87,7 @@ def test_clinic_codeset_with_the_shipped_id_replaces_it(tmp_path):
     rulebook = load_rulebook(tmp_path)
     view = rulebook.codeset_for(date(2027, 3, 1))
     assert view is not None and "92507" not in view.codes and "92523" in view.codes
-    assert len(rulebook.codesets) == 1
+    assert {cs.id for cs in rulebook.codesets} == {"slp-cpt-2026", "slp-cpt-2027"}
 
 
 def test_shipped_data_is_complete():
@@ -95,15 +95,18 @@ def test_shipped_data_is_complete():
     assert load_rulebook() is rulebook  # parsed once per process
     assert {t.year: t.amount for t in rulebook.kx_thresholds.values()} == {
         2021: Decimal("2110.00"), 2022: Decimal("2150.00"), 2023: Decimal("2230.00"),
-        2024: Decimal("2330.00"), 2025: Decimal("2410.00"), 2026: Decimal("2480.00")}
+        2024: Decimal("2330.00"), 2025: Decimal("2410.00"), 2026: Decimal("2480.00"), 2027: None}
     assert rulebook.kx_threshold(2024).confidence == "C" and rulebook.kx_threshold(2026).confidence == "R"
-    assert rulebook.targeted_review_amount(date(2028, 12, 31)) == Decimal("3000.00")
-    assert rulebook.targeted_review_amount(date(2029, 1, 1)) is None
+    provisional = rulebook.kx_threshold(2027)
+    assert provisional.amount == Decimal("2480.00") and provisional.provisional_from == 2026 and provisional.confidence == "U"
+    assert rulebook.targeted_review_amount(date(2027, 12, 31)) == Decimal("3000.00")
+    assert rulebook.targeted_review_amount(date(2028, 1, 1)) is None  # raised by the MEI from 2028
     for kind in PayerKind:
         assert rulebook.policy_for(kind, "", date(2026, 3, 10)) is not None
     view = rulebook.codeset_for(date(2026, 3, 10))
     assert view.codes["92507"].valid_to == date(2026, 12, 31)
-    assert rulebook.codeset_for(date(2027, 1, 1)) is None
+    assert rulebook.codeset_for(date(2027, 1, 1)).codeset.id == "slp-cpt-2027"
+    assert rulebook.codeset_for(date(2028, 1, 1)) is None
     assert set(rulebook.fees) >= set(view.codes)
     for code in view.codes.values():
         assert code.paraphrase and len(code.paraphrase) < 120

@@ -129,6 +129,7 @@ name = "Test set with a second 15-minute code"
 valid_from = 2026-01-01
 valid_to = 2026-12-31
 inherits = "slp-cpt-2026"
+carries = "all"
 source = "test only"
 
 [[code]]
@@ -243,13 +244,26 @@ def test_targeted_review_warning_above_3000(rulebook):
     assert "targeted-review-risk" in over.finding_codes
 
 
-def test_kx_threshold_missing_for_year_warns(tmp_path):
-    from .factory import install_example_2027
-
-    install_example_2027(tmp_path)
-    rulebook = load_rulebook(tmp_path)
+@pytest.mark.parametrize("ytd, kx", [(Decimal("0"), False), (Decimal("2400.00"), True)])
+def test_kx_2027_is_provisional_on_the_last_known_amount(rulebook, ytd, kx):
     facts = make_facts(date_of_service=date(2027, 2, 1), today=date(2027, 2, 2), session_type=EVAL,
-                       evaluation_kind=EvaluationKind.FLUENCY)
+                       evaluation_kind=EvaluationKind.FLUENCY, ytd_therapy_amount=ytd,
+                       plan_start=date(2027, 1, 20), plan_end=date(2027, 4, 1), plan_certified_on=date(2027, 1, 22),
+                       plan_first_treatment_date=date(2027, 1, 20))
+    result = code_encounter(facts, rulebook)
+    finding = next(f for f in result.findings if f.code == "kx-threshold-provisional")
+    assert "2026" in finding.message and "$2,480.00" in finding.message and "2027" in finding.fix
+    assert ("KX" in result.lines[0].modifiers) is kx
+
+
+def test_kx_threshold_missing_for_year_warns(tmp_path):
+    (tmp_path / "kx_thresholds-2027.toml").write_text(
+        'kind = "kx_thresholds"\nsource = "test"\n', encoding="utf-8")
+    rulebook = load_rulebook(tmp_path)
+    del rulebook.kx_thresholds[2027]
+    facts = make_facts(date_of_service=date(2027, 2, 1), today=date(2027, 2, 2), session_type=EVAL,
+                       evaluation_kind=EvaluationKind.FLUENCY, plan_start=date(2027, 1, 20), plan_end=date(2027, 4, 1),
+                       plan_certified_on=date(2027, 1, 22), plan_first_treatment_date=date(2027, 1, 20))
     assert "kx-threshold-unknown" in code_encounter(facts, rulebook).finding_codes
 
 

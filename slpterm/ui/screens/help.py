@@ -55,6 +55,7 @@ def _screens() -> list[tuple[str, type]]:
     from slpterm.ui.screens.session import SessionScreen
     from slpterm.ui.screens.settings import FirstRunScreen, SettingsScreen
     from slpterm.ui.screens.billing_settings import BillingSettingsScreen, PayerPolicyScreen
+    from slpterm.ui.screens.rules import RulesScreen
     from slpterm.ui.screens.new_session import NewSessionScreen
     from slpterm.ui.screens.security import AuditScreen, SecurityScreen
     from slpterm.ui.screens.session_dialogs import AddendumScreen, TimeEditScreen
@@ -77,6 +78,7 @@ def _screens() -> list[tuple[str, type]]:
         ("First run", FirstRunScreen),
         ("Fees and payer rules", BillingSettingsScreen),
         ("Payer rules", PayerPolicyScreen),
+        ("Billing rules (install a year)", RulesScreen),
         ("Security", SecurityScreen),
         ("Audit trail", AuditScreen),
     ]

@@ -175,7 +175,7 @@ class SessionScreen(Screen):
 
         if self._time_locked():
             return
-        status = self.flow.timer_status(self.view.session_id)
+        status = self.flow.time_edit_status(self.view.session_id)
 
         def done(result) -> None:  # noqa: ANN001
             if result is not None and self._guard(lambda: self.flow.apply_time_edit(self.view.session_id, result)):

@@ -73,8 +73,9 @@ class TimeEditScreen(ModalScreen[TimeEdit | None]):
                 yield Label("Stop", classes="field-label")
                 yield Input(local(self._status.stopped_at), placeholder="e.g. 10:02", compact=True, id="stop")
                 yield Label("Area", classes="field-label")
+                default_area = self._status.area or self._status.default_area
                 yield Select([(area.value.replace("_", " "), area.value) for area in DisorderArea],
-                             value=self._status.area or DisorderArea.LANGUAGE.value, allow_blank=False,
+                             value=default_area or Select.BLANK, allow_blank=default_area is None,
                              compact=True, id="area")
                 for area in DisorderArea:
                     yield Label(f"{area.value.replace('_', ' ')} min", classes="field-label")
@@ -130,7 +131,11 @@ class TimeEditScreen(ModalScreen[TimeEdit | None]):
         if problems:
             self.query_one("#time-problems", Static).update("\n".join(f"• {p}" for p in problems))
             return
-        area = str(self.query_one("#area", Select).value)
+        chosen = self.query_one("#area", Select).value
+        if start is not None and chosen is Select.BLANK:
+            self.query_one("#time-problems", Static).update("• Area: choose the disorder area these times belong to")
+            return
+        area = None if chosen is Select.BLANK else str(chosen)
         if start is not None:
             corrections = {}
         self.dismiss(TimeEdit(start=start, stop=stop, area=area, corrections=corrections,

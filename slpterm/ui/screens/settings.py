@@ -39,6 +39,7 @@ class SettingsScreen(Screen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="settings.save"),
         Binding("ctrl+f", "billing", "Fees and payer rules", id="settings.billing"),
+        Binding("ctrl+r", "rules", "Billing rules", id="settings.rules"),
         Binding("escape", "back", "Back", id="settings.back"),
     ]
     intro = ("Clinic and clinician. The NPIs and tax ID go on every claim; they are checked as you save. "
@@ -125,6 +126,9 @@ class SettingsScreen(Screen):
         from slpterm.ui.screens.billing_settings import BillingSettingsScreen
 
         self.app.push_screen(BillingSettingsScreen())
+
+    def action_rules(self) -> None:
+        self.app.action_rules()
 
     def saved(self) -> None:
         self.app.pop_screen()
