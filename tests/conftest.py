@@ -10,6 +10,16 @@ from slpterm.domain.clock import FakeClock
 from slpterm.store import Store, open_store
 
 
+@pytest.fixture(autouse=True)
+def private_user_folders(tmp_path_factory, monkeypatch):
+    """Audit anchors (config folder) and crash logs (state folder) go to temporary folders, never
+    to the user's own; commands run as subprocesses inherit them."""
+    folders = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("SLPTERM_CONFIG_DIR", str(folders / "config"))
+    monkeypatch.setenv("SLPTERM_STATE_DIR", str(folders / "state"))
+    return folders
+
+
 @pytest.fixture
 def store(tmp_path) -> Store:
     opened = open_store(tmp_path / "data")
