@@ -136,7 +136,7 @@ class SecurityRepository(Repository):
     def is_passphrase(self, secret: str | None) -> bool:
         return _same(secret, self.db.passphrase)
 
-    def _require_current(self, current: str | None, what: str) -> None:
+    def require_current(self, current: str | None, what: str) -> None:
         """Changing the PIN or the encryption needs the passphrase (the PIN when there is none)."""
         if self.db.passphrase is not None:
             if self.is_passphrase(current):
@@ -162,7 +162,7 @@ class SecurityRepository(Repository):
                     "Encryption needs SQLCipher (the sqlcipher3 package), which is not installed here: "
                     "pip install sqlcipher3")
         if self.db.passphrase is not None:
-            self._require_current(current, "the encryption")
+            self.require_current(current, "the encryption")
         identity = self.store.clinic.identity()
         old_key = self.store.audit_key
         new_key = derive_audit_key(new_passphrase, identity) if new_passphrase else None
@@ -195,7 +195,7 @@ class SecurityRepository(Repository):
         """Set (or with None remove) the lock PIN; needs the passphrase, or the old PIN without one."""
         if pin is not None and (not pin.isdigit() or not 4 <= len(pin) <= 12):
             raise ValidationFailed([("PIN", "use 4 to 12 digits")])
-        self._require_current(current, "the lock PIN")
+        self.require_current(current, "the lock PIN")
         value = _hash_secret(pin, os.urandom(16)) if pin else ""
         with self.db.write() as session:
             setting = session.get(AppSetting, PIN_SETTING) or AppSetting(key=PIN_SETTING)
@@ -303,7 +303,13 @@ class SecurityRepository(Repository):
         self.store.audit_key = derive_audit_key(self.db.passphrase, identity)
         with self.db.read() as session:
             last_seq, last_hash = head(session)
-        if last_seq and not last_hash.startswith(KEYED_PREFIX):
+            if not last_seq or last_hash.startswith(KEYED_PREFIX):
+                return
+            # Only a trail that was never keyed is sealed (one from before encryption, from an older
+            # slpterm, or a plain backup restored); one keyed in part is left for verify to report.
+            partly_keyed = session.connection().exec_driver_sql(
+                "SELECT 1 FROM auditevent WHERE hash LIKE ? LIMIT 1", (KEYED_PREFIX + "%",)).first()
+        if partly_keyed is None:
             self._seal_unkeyed_trail()
 
     def _seal_unkeyed_trail(self) -> None:

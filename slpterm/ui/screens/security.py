@@ -262,7 +262,10 @@ class SecurityScreen(Screen):
             return
         was_encrypted = security.encrypted
         try:
-            security.set_idle_minutes(int(minutes))
+            if pin or (passphrase and was_encrypted):  # checked before anything is changed
+                security.require_current(current, "the lock PIN" if pin else "the encryption")
+            if int(minutes) != security.idle_minutes():
+                security.set_idle_minutes(int(minutes))
             if pin:
                 security.set_pin(pin, current=current)
             if passphrase:
@@ -384,7 +387,7 @@ class AuditScreen(Screen):
     """The audit trail, newest first, filtered as you type; ctrl+v verifies the hash chain."""
 
     BINDINGS = [Binding("escape", "back", "Back", id="audit.back"),
-                Binding("ctrl+v", "verify", "Verify chain", id="audit.verify"),
+                Binding("ctrl+v", "verify", "Verify", id="audit.verify", priority=True),  # before the filter's paste
                 Binding("up", "move(-1)", "Up", show=False, id="audit.up"),
                 Binding("down", "move(1)", "Down", show=False, id="audit.down"),
                 Binding("pageup", "move(-20)", "Page up", show=False, id="audit.page_up"),
