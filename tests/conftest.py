@@ -48,7 +48,11 @@ def patient(store):
 @pytest.fixture
 def clinic_dir(tmp_path):
     """A data directory with a clinic, a clinician and one Medicaid child with a certified plan and two goals."""
-    data_dir = tmp_path / "data"
+    return make_clinic(tmp_path / "data")
+
+
+def make_clinic(data_dir):
+    """What ``clinic_dir`` holds, written into ``data_dir``."""
     store = open_store(data_dir)
     store.clinic.save_clinic(name="Harbor Speech", npi="1234567893", tax_id="12-3456789", address_line1="1 Pier Rd",
                              city="Astoria", state="OR", postal_code="97103")

@@ -38,6 +38,9 @@ def key_id(key: bytes | None) -> str:
 def _iso(at: datetime | str) -> str:
     """The time as the chain hashes it: ISO 8601 in UTC (rows read straight from SQLite carry text)."""
     if isinstance(at, str):
+        if len(at) == 26 and at[10] == " ":  # how the model stores UTC: YYYY-MM-DD HH:MM:SS.ffffff
+            fraction = at[19:]
+            return f"{at[:10]}T{at[11:19]}{'' if fraction == '.000000' else fraction}+00:00"
         at = datetime.fromisoformat(at)
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
@@ -196,9 +199,14 @@ def walk_chain(rows: Iterable[Row], key: bytes | None, anchors: Sequence[Anchor]
     return report
 
 
+def dbapi_connection(session: Session):  # noqa: ANN201
+    """The driver's own connection under a session: plain rows, read lazily, without per-row overhead."""
+    return session.connection().connection.dbapi_connection
+
+
 def verify_chain(session: Session, key: bytes | None = None, anchors: Sequence[Anchor] = (),
                  observe: Callable[[Row], None] | None = None) -> ChainReport:
-    return walk_chain(audit_rows(session.connection()), key, anchors, observe)
+    return walk_chain(audit_rows(dbapi_connection(session)), key, anchors, observe)
 
 
 @dataclass

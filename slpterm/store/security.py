@@ -22,6 +22,7 @@ from slpterm.store.audit import (
     Anchor,
     ChainBreak,
     ChainReport,
+    dbapi_connection,
     derive_audit_key,
     head,
     key_id,
@@ -316,8 +317,8 @@ class SecurityRepository(Repository):
         book = self.anchor_book()
         anchored = self._readable_anchors(book)
         with self.db.write(changes_records=False) as session:
-            connection = session.connection().connection.dbapi_connection
-            result = reseal_chain(connection, None, self.store.audit_key, [anchor.seq for anchor in anchored])
+            anchored_seqs = [anchor.seq for anchor in anchored]
+            result = reseal_chain(dbapi_connection(session), None, self.store.audit_key, anchored_seqs)
             self.audit(session, "audit-sealed", "auditevent", "", self._reseal_detail(result))
         if anchored:
             book.replace_hashes(result.new_hashes, key_id(self.store.audit_key))
@@ -362,7 +363,7 @@ class SecurityRepository(Repository):
             notes.append(f"{error} Only what the data file itself holds was checked.")
         if not anchors:
             notes.append(f"No anchor of this trail was found in {book.folder}: a trail cut short or rewritten as a "
-                         "whole cannot be ruled out. slpterm writes one whenever it closes the file.")
+                         "whole cannot be ruled out. The app and the commands write one when they close the file.")
             others = others_at(book.folder, self.db.path, book.identity)
             if others:
                 notes.append(f"Another data file was anchored at {self.db.path} before (identity {others[0]}): this "
@@ -370,5 +371,5 @@ class SecurityRepository(Repository):
         collector = SignatureCollector()
         with self.db.read() as session:
             chain = verify_chain(session, self.store.audit_key, [*anchors, *extra_anchors], observe=collector)
-            problems = check_signatures(session.connection(), collector)
+            problems = check_signatures(dbapi_connection(session), collector)
         return TrailReport(chain, problems, notes, keyed=self.store.audit_key is not None)

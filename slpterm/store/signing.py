@@ -192,7 +192,7 @@ BATCH = 500
 def _signed_batches(connection) -> Iterator[list[tuple]]:  # noqa: ANN001
     after = ""
     while True:
-        rows = connection.exec_driver_sql(
+        rows = connection.execute(
             "SELECT s.participant_id, s.content_hash, s.signer_name, s.credentials, s.clinician_id, s.signed_at, "
             "p.session_id, p.patient_id, p.distinct_service_note, p.rehabilitative, pt.external_id "
             "FROM signature s LEFT JOIN sessionparticipant p ON p.id = s.participant_id "
@@ -209,7 +209,7 @@ def _grouped(connection, sql: str, keys: list[str]) -> dict[str, list[tuple]]:  
     if not keys:
         return grouped
     marks = ", ".join("?" for _ in keys)
-    for row in connection.exec_driver_sql(sql.format(marks=marks), tuple(keys)):
+    for row in connection.execute(sql.format(marks=marks), tuple(keys)):
         grouped.setdefault(row[0], []).append(tuple(row[1:]))
     return grouped
 
@@ -263,7 +263,8 @@ def _changed_parts(content: SignedContent, entry: SignEntry | None) -> str:
 
 
 def check_signatures(connection, collector: SignatureCollector) -> list[SignatureProblem]:  # noqa: ANN001
-    """Every signature against what the file holds now and against its entry in the audit trail."""
+    """Every signature against what the file holds now and against its entry in the audit trail
+    (``connection``: a DB-API connection, read in batches of plain rows)."""
     problems: list[SignatureProblem] = []
     entries = dict(collector.entries)
     without_entry = 0

@@ -16,6 +16,7 @@ import pytest
 from slpterm.store import open_store
 from slpterm.store.crypto import encryption_available
 from slpterm.store.db import DATABASE_FILE_NAME, ENCRYPTED_MARKER_NAME
+from conftest import make_clinic
 
 PASSPHRASE = "seven quiet otters"
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
@@ -41,23 +42,19 @@ def assert_private(*paths: Path) -> None:
 
 
 def _signed_clinic(data_dir: Path):
+    """The shared test clinic (conftest ``make_clinic``) with one signed school session."""
+    make_clinic(data_dir)
     store = open_store(data_dir)
-    store.clinic.save_clinic(name="Harbor Speech", npi="1234567893", tax_id="12-3456789", address_line1="1 Pier Rd",
-                             city="Astoria", state="OR", postal_code="971031234", phone="503-555-0100",
-                             submitter_id="HARBOR01", submitter_contact="Rosa Fennimore", receiver_id="CLEARHOUSE1",
+    store.clinic.save_clinic(postal_code="971031234", phone="503-555-0100", submitter_id="HARBOR01",
+                             submitter_contact="Rosa Fennimore", receiver_id="CLEARHOUSE1",
                              receiver_name="Cascade Clearinghouse")
-    clinician = store.clinic.add_clinician(first_name="Rosa", last_name="Fennimore", npi="1234567893")
-    patient = store.patients.create(first_name="Milo", last_name="Quillfeather", external_id="P-0001",
-                                    date_of_birth=date(2018, 4, 9), sex="M", address_line1="7 Cedar Ct",
-                                    city="Astoria", state="OR", postal_code="97103", school="Cedar Elementary")
-    store.patients.add_coverage(patient_id=patient.id, payer_kind="medicaid", payer_name="Oregon Health Plan",
-                                payer_id="OHP01", member_id="MQ123456")
-    store.patients.add_diagnosis(patient_id=patient.id, code="F80.0", role="treatment")
-    plan = store.patients.add_plan(patient_id=patient.id, start_date=date(2026, 10, 1), end_date=date(2026, 12, 29),
-                                   frequency="2x/week", certified_on=date(2026, 10, 3),
-                                   certifying_physician_name="Dr. Lena Ortiz", certifying_physician_npi="1234567893",
-                                   status="certified")
-    goal = store.patients.add_goal(plan_id=plan.id, disorder_area="speech_sound", text="/r/ initial position")
+    (clinician,) = store.clinic.clinicians()
+    patient = store.patients.find_by_external_id("P-1")
+    store.patients.update(patient.id, sex="M", address_line1="7 Cedar Ct", city="Astoria", state="OR",
+                          postal_code="97103")
+    chart = store.patients.chart(patient.id)
+    plan = chart.plans[0]
+    goal = chart.goals_by_plan[plan.id][0]
     store.patients.add_iep_service(patient_id=patient.id, minutes_required=60, period="week")
     session, (participant,) = store.sessions.create(date_of_service=date(2026, 11, 2), session_type="individual_treatment",
                                                     setting="school", patient_ids=[patient.id],
@@ -124,14 +121,10 @@ def test_a_plain_backup_encrypted_in_place_stays_private(tmp_path):
 def test_a_migration_copy(tmp_path):
     import sqlite3
 
-    store = open_store(tmp_path)
-    store.patients.create(first_name="Ivy", last_name="Oldfile")
-    store.close()
-    connection = sqlite3.connect(tmp_path / DATABASE_FILE_NAME)
-    connection.execute("DROP TABLE therapyyearamount")
-    connection.execute("ALTER TABLE session DROP COLUMN heartbeat_at")
+    open_store(tmp_path).close()
+    connection = sqlite3.connect(tmp_path / DATABASE_FILE_NAME)  # as schema version 2 left it
     connection.execute("ALTER TABLE session DROP COLUMN aac_device")
-    connection.execute("PRAGMA user_version = 1")
+    connection.execute("PRAGMA user_version = 2")
     connection.commit()
     connection.close()
     store = open_store(tmp_path)
@@ -151,7 +144,7 @@ def test_exports_their_anchor_and_a_new_export_folder(tmp_path, format):
     assert_private(tmp_path / "new", tmp_path / "new" / "exports", *outcome.files, outcome.anchor_file)
     assert all("quillfeather" not in path.name.lower() and "milo" not in path.name.lower() for path in outcome.files)
     if format == "superbill":
-        assert outcome.files[0].name == "superbill-000001-P-0001.md"
+        assert outcome.files[0].name == "superbill-000001-P-1.md"
     store.close()
 
 
@@ -162,7 +155,7 @@ def test_progress_reports_and_the_service_log_are_private_and_named_by_id(tmp_pa
     state = new_draft(store, plan.id, date(2026, 11, 3), (date(2026, 10, 1), date(2026, 11, 3)))
     markdown, pdf = export_report(state, tmp_path / "reports")
     assert_private(tmp_path / "reports", markdown, pdf)
-    assert markdown.name == "progress-report-P-0001-2026-11-03.md" and pdf.name.endswith(".pdf")
+    assert markdown.name == "progress-report-P-1-2026-11-03.md" and pdf.name.endswith(".pdf")
     log = tmp_path / "logs" / "service-log.csv"
     assert write_service_log(store, date(2026, 11, 1), date(2026, 11, 30), log) == (1, 0)
     assert_private(log.parent, log)
@@ -200,3 +193,18 @@ def test_the_command_creates_every_file_private_whatever_the_umask(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "0o600"
     assert_private(tmp_path / "demo", tmp_path / "demo" / DATABASE_FILE_NAME)
+
+
+def test_the_demo_keeps_its_exports_reports_and_anchors_in_its_throwaway_folder(tmp_path, private_user_folders):
+    from slpterm.services.progress import export_folder
+    from slpterm.ui.app import build_app
+
+    app = build_app(tmp_path / "unused", demo_source=tmp_path / "demo")
+    store = app._prepare_store()
+    try:
+        assert export_folder(store) == tmp_path / "demo" / "exports"
+        store.security.write_anchor("close")
+        assert list((tmp_path / "demo" / "anchors").glob("*.json"))
+        assert not (private_user_folders / "config" / "anchors").exists()
+    finally:
+        store.close()
