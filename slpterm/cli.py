@@ -176,6 +176,9 @@ def _with_store(args: argparse.Namespace, module_name: str, function_name: str) 
     store = _open_for_command(paths.data_dir(args.data_dir))
     try:
         store.security.collect_start_failures()
+        tampered = store.security.check_last_anchor()
+        if tampered and args.command != "audit":
+            print(f"slpterm: warning: {tampered}", file=sys.stderr)
         return getattr(importlib.import_module(module_name), function_name)(args, store)
     finally:
         store.security.write_anchor(f"slpterm {args.command}")

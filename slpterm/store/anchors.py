@@ -91,13 +91,12 @@ class AnchorBook:
         })
 
     def add(self, anchor: Anchor, data_file: Path) -> bool:
-        """Keep ``anchor`` (unless the latest one is the same head); True when the file was written."""
+        """Keep ``anchor`` (unless the same head is already kept); True when the file was written. An
+        earlier anchor of the same entry with another hash is kept too: it is evidence."""
         content = self.read()
-        latest = max(content.anchors, key=lambda item: item.seq, default=None)
-        if latest is not None and (latest.seq, latest.hash) == (anchor.seq, anchor.hash):
+        if any((item.seq, item.hash) == (anchor.seq, anchor.hash) for item in content.anchors):
             return False
-        kept = [item for item in content.anchors if item.seq != anchor.seq] + [anchor]
-        content.anchors = sorted(kept, key=lambda item: item.seq)[-ANCHORS_KEPT:]
+        content.anchors = sorted([*content.anchors, anchor], key=lambda item: item.seq)[-ANCHORS_KEPT:]
         content.data_file = str(data_file)
         self._write(content)
         return True

@@ -352,6 +352,28 @@ class SecurityRepository(Repository):
             return None
         return anchor
 
+    def check_last_anchor(self) -> str | None:
+        """A quick look on opening: does the trail still reach the last anchor, with the same entry?
+        (The full check is :meth:`verify`.) Returns what is wrong, or None."""
+        try:
+            anchors = self.anchor_book().anchors()
+        except (OSError, AnchorUnreadable):
+            return None
+        current = key_id(self.store.audit_key)
+        latest = max(anchors, key=lambda anchor: anchor.seq, default=None)
+        if latest is None:
+            return None
+        with self.db.read() as session:
+            row = session.connection().exec_driver_sql("SELECT hash FROM auditevent WHERE seq = ?",
+                                                       (latest.seq,)).first()
+        if row is None:
+            return (f"The audit trail is shorter than on {latest.when}, when it reached entry {latest.seq}: entries "
+                    "were removed from the data file. Run slpterm audit verify for the details.")
+        if latest.key_id == current and row[0] != latest.hash:
+            return (f"Entry {latest.seq} of the audit trail is not the one anchored on {latest.when}: the trail was "
+                    "rewritten. Run slpterm audit verify for the details.")
+        return None
+
     def verify(self, extra_anchors: Sequence[Anchor] = ()) -> TrailReport:
         """One pass over the trail (order, links, seals, anchors), then every signature."""
         notes: list[str] = []

@@ -179,6 +179,9 @@ class SlpTermApp(App):
         try:
             store.security.collect_start_failures()
             store.security.record("open", "app", "", {"data_file": str(store.path)})
+            tampered = store.security.check_last_anchor()
+            if tampered:
+                self.notify(tampered, title="Audit trail", severity="error", timeout=30)
         except StoreError as error:
             self.notify(str(error), severity="error", timeout=10)
         self._release_notifications()

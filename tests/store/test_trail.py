@@ -321,3 +321,20 @@ def test_the_chain_seal_is_what_record_event_writes(tmp_path):
     store.close()
     for row in rows:
         assert seal(*row[:8], None) == row[8]
+
+
+def test_opening_the_file_notices_a_trail_cut_short_even_after_new_entries_fill_the_gap(tmp_path):
+    _clinic(tmp_path)
+    store = open_store(tmp_path)
+    assert store.security.check_last_anchor() is None
+    head = store.security.verify().chain.head_seq
+    store.close()
+    _sql(tmp_path, f"DELETE FROM auditevent WHERE seq > {head - 4}")
+    store = open_store(tmp_path)
+    assert "entries were removed" in store.security.check_last_anchor()
+    for name in ("Ada", "Bo", "Cy", "Di", "Ed", "Flo"):  # the app goes on writing, and anchors again
+        store.patients.create(first_name=name, last_name="Moss")
+    store.security.write_anchor("close")  # the earlier anchor of that entry is kept as evidence
+    report = store.security.verify()
+    store.close()
+    assert f"entry {head} is not the entry anchored on" in _reasons(report)
