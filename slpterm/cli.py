@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from slpterm import __version__
@@ -84,7 +87,13 @@ def build_parser(with_all_commands: bool = True) -> argparse.ArgumentParser:
     restore.add_argument("file", metavar="FILE")
     audit = commands.add_parser("audit", help="verify or list the tamper-evident audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    audit_commands.add_parser("verify", help="check the hash chain; names the first entry where it breaks")
+    verify = audit_commands.add_parser(
+        "verify", help="check the chain, its anchors and every signature; names each problem",
+        description="Check the audit trail in one pass (order, links, seals, the anchors kept outside the data "
+                    "file) and every signed note against its signature. Exit status 1 when anything does not hold.")
+    verify.add_argument("--anchor", metavar="FILE", action="append", default=[],
+                        help="also check against an anchor written beside an export batch, or against a backup "
+                             "file (may be given more than once)")
     listing = audit_commands.add_parser("list", help="print audit entries, newest first")
     listing.add_argument("--filter", default="", help="only entries whose actor, action or detail contain this")
     listing.add_argument("--limit", type=int, default=50)
@@ -139,6 +148,8 @@ def _passphrase(prompt: str = "Passphrase of the slpterm data file: ") -> str | 
 
 def _open_for_command(data_dir: Path):  # noqa: ANN202
     from slpterm.store import PassphraseRequired, open_store
+    from slpterm.store.errors import WrongPassphraseOrDamaged
+    from slpterm.store.security import record_failed_start
 
     try:
         return open_store(data_dir)
@@ -149,7 +160,11 @@ def _open_for_command(data_dir: Path):  # noqa: ANN202
                 f"The data file in {data_dir} is encrypted: set {PASSPHRASE_VARIABLE} or run the command in a "
                 "terminal to be asked for the passphrase."
             ) from None
-        return open_store(data_dir, passphrase)
+        try:
+            return open_store(data_dir, passphrase)
+        except WrongPassphraseOrDamaged:
+            record_failed_start(data_dir, "command")
+            raise
 
 
 def _with_store(args: argparse.Namespace, module_name: str, function_name: str) -> int:
@@ -160,29 +175,49 @@ def _with_store(args: argparse.Namespace, module_name: str, function_name: str) 
 
     store = _open_for_command(paths.data_dir(args.data_dir))
     try:
+        store.security.collect_start_failures()
+        tampered = store.security.check_last_anchor()
+        if tampered and args.command != "audit":
+            print(f"slpterm: warning: {tampered}", file=sys.stderr)
         return getattr(importlib.import_module(module_name), function_name)(args, store)
     finally:
+        store.security.write_anchor(f"slpterm {args.command}")
         store.close()
 
 
 def _run_backup(args: argparse.Namespace, store) -> int:  # noqa: ANN001
     from slpterm.store.backup import backup_store
 
+    from slpterm.store.backup import plaintext_backups
+
     target = backup_store(store, Path(args.out).expanduser() if args.out else None)
-    print(f"Backup written to {target}" + (" (encrypted)" if store.db.encrypted else ""))
+    print(f"Backup written to {target}" + (" (encrypted with the data file's passphrase)" if store.db.encrypted
+                                           else " (not encrypted: the data file has no passphrase)"))
+    unprotected = plaintext_backups(store) if store.db.encrypted else []
+    if unprotected:
+        print(f"{len(unprotected)} older backup(s) in {unprotected[0].parent} were made before encryption and are "
+              "not encrypted; re-encrypt or delete them under Security (F12) in the app.")
     return 0
 
 
 def _run_audit(args: argparse.Namespace, store) -> int:  # noqa: ANN001
     if args.audit_command == "verify":
-        breaks = store.verify_audit_chain()
-        count = len(store.security.audit_entries(limit=10**9))
-        if not breaks:
-            print(f"OK: the audit trail's {count} entries form an unbroken hash chain.")
+        extra = [_anchor_from(Path(name).expanduser(), store) for name in args.anchor]
+        report = store.security.verify(extra_anchors=extra)
+        for note in report.notes:
+            print(f"Note: {note}")
+        chain = report.chain
+        sealed = "sealed with the passphrase's key" if report.keyed else "hashed (not keyed: no passphrase)"
+        if report.ok:
+            print(f"OK: the audit trail's {chain.entries} entries form an unbroken chain, {sealed}; "
+                  f"{chain.anchors_checked} anchor(s) match and every signed note matches its signature.")
             return 0
-        print(f"The audit trail is broken ({len(breaks)} problem(s)); the first is at entry {breaks[0].seq}:")
-        for problem in breaks:
-            print(f"  entry {problem.seq}: {problem.reason}")
+        first = report.breaks[0]
+        print(f"The audit trail does not hold ({report.problem_count} problem(s)); the first is at entry {first.seq}:")
+        for problem in report.breaks:
+            print(f"  entry {problem.seq}: {problem.reason}" if problem.seq else f"  {problem.reason}")
+        if report.problem_count > len(report.breaks):
+            print(f"  ... and {report.problem_count - len(report.breaks)} more")
         return 1
     for entry in store.security.audit_entries(args.filter, limit=args.limit):
         local = entry.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
@@ -191,20 +226,54 @@ def _run_audit(args: argparse.Namespace, store) -> int:  # noqa: ANN001
     return 0
 
 
+def _anchor_from(path: Path, store):  # noqa: ANN001, ANN202
+    """The anchor in FILE: one written beside an export batch, or the head of a backup's trail."""
+    from slpterm.store import crypto
+    from slpterm.store.anchors import read_anchor_record
+    from slpterm.store.backup import backup_head
+    from slpterm.store.errors import StoreError
+
+    if not path.is_file():
+        raise StoreError(f"{path} does not exist.")
+    if crypto.is_encrypted_file(path) or crypto.is_plain_sqlite_file(path):
+        passphrase = store.db.passphrase if crypto.is_encrypted_file(path) else None
+        identity, anchor = backup_head(path, passphrase)
+    else:
+        try:
+            identity, anchor = read_anchor_record(path)
+        except ValueError as error:
+            raise StoreError(f"{path} is neither an slpterm backup nor an audit anchor.") from error
+    if identity and identity != store.clinic.identity():
+        raise StoreError(f"{path} belongs to another data file (identity {identity}); it says nothing about this one.")
+    return anchor
+
+
 def _run_restore(args: argparse.Namespace) -> int:
     from slpterm import paths
     from slpterm.store import crypto
     from slpterm.store.backup import restore_store
+    from slpterm.store.db import DATABASE_FILE_NAME, ENCRYPTED_MARKER_NAME
 
     file = Path(args.file).expanduser()
+    data_dir = paths.data_dir(args.data_dir)
+    current = data_dir / DATABASE_FILE_NAME
+    current_encrypted = crypto.is_encrypted_file(current) or (data_dir / ENCRYPTED_MARKER_NAME).exists()
     passphrase = None
     if file.is_file() and crypto.is_encrypted_file(file):
         passphrase = _passphrase("Passphrase of the backup: ")
         if passphrase is None:
             return _fail(f"{file} is encrypted: set {PASSPHRASE_VARIABLE} or run the command in a terminal to be "
                          "asked for its passphrase. Nothing was changed.")
-    report = restore_store(paths.data_dir(args.data_dir), file, passphrase)
+    elif file.is_file() and current_encrypted:
+        passphrase = _passphrase("Passphrase of the slpterm data file (the restored copy is encrypted with it): ")
+        if passphrase is None:
+            return _fail(f"The data file is encrypted and {file} is not: set {PASSPHRASE_VARIABLE} or run the command "
+                         "in a terminal to be asked for the passphrase, so the restored copy is encrypted too. "
+                         "Nothing was changed.")
+    report = restore_store(data_dir, file, passphrase)
     print(f"Restored from {report.restored_from} (schema version {report.schema_version}).")
+    if report.encrypted_on_restore:
+        print("The backup was not encrypted; the restored data file is encrypted with the data file's passphrase.")
     if report.replaced_copy:
         print(f"The replaced data file is kept as {report.replaced_copy}")
     return 0
@@ -243,8 +312,19 @@ def _run_app(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from slpterm import paths
+
+    paths.restrict_new_files()
     parser = build_parser(with_all_commands=not _only_opens_the_app(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
+    if args.command is None:
+        threading.excepthook = _log_thread_crash  # a traceback printed from a thread would land on the screen
+        return _run(args)
+    with _printable_output():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "demo":
             return _run_demo_command(args)
@@ -288,10 +368,67 @@ def main(argv: list[str] | None = None) -> int:
 
         if isinstance(error, StoreError):
             return _fail(str(error))
-        if os.environ.get("SLPTERM_DEBUG"):
-            raise
-        return _fail(f"unexpected error ({type(error).__name__}: {error}). Nothing more was changed; "
-                     "run again with SLPTERM_DEBUG=1 to see the details.", status=1)
+        from slpterm.crash import where_reported, write_crash_report
+
+        return _fail(f"unexpected error ({type(error).__name__}); nothing more was changed. "
+                     f"{where_reported(write_crash_report(error))}", status=1)
+
+
+def _log_thread_crash(hook_args) -> None:  # noqa: ANN001
+    from slpterm.crash import write_crash_report
+
+    if hook_args.exc_value is not None and not isinstance(hook_args.exc_value, SystemExit):
+        write_crash_report(hook_args.exc_value)
+
+
+class _PrintableStream(io.TextIOBase):
+    """Command output with escape sequences and control characters of the data taken out, so a
+    name or a note can never drive the terminal (see :func:`slpterm.domain.text.printable`)."""
+
+    def __init__(self, stream) -> None:  # noqa: ANN001
+        super().__init__()
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from slpterm.domain.text import printable
+
+        self._stream.write(printable(text, multiline=True))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", "utf-8")
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._stream, "errors", None)
+
+    def writable(self) -> bool:
+        return True
+
+
+@contextlib.contextmanager
+def _printable_output():  # noqa: ANN202
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _PrintableStream(sys.stdout), _PrintableStream(sys.stderr)
+    try:
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        sys.stdout, sys.stderr = saved
 
 
 if __name__ == "__main__":

@@ -10,6 +10,16 @@ from slpterm.domain.clock import FakeClock
 from slpterm.store import Store, open_store
 
 
+@pytest.fixture(autouse=True)
+def private_user_folders(tmp_path_factory, monkeypatch):
+    """Audit anchors (config folder) and crash logs (state folder) go to temporary folders, never
+    to the user's own; commands run as subprocesses inherit them."""
+    folders = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("SLPTERM_CONFIG_DIR", str(folders / "config"))
+    monkeypatch.setenv("SLPTERM_STATE_DIR", str(folders / "state"))
+    return folders
+
+
 @pytest.fixture
 def store(tmp_path) -> Store:
     opened = open_store(tmp_path / "data")
@@ -38,7 +48,11 @@ def patient(store):
 @pytest.fixture
 def clinic_dir(tmp_path):
     """A data directory with a clinic, a clinician and one Medicaid child with a certified plan and two goals."""
-    data_dir = tmp_path / "data"
+    return make_clinic(tmp_path / "data")
+
+
+def make_clinic(data_dir):
+    """What ``clinic_dir`` holds, written into ``data_dir``."""
     store = open_store(data_dir)
     store.clinic.save_clinic(name="Harbor Speech", npi="1234567893", tax_id="12-3456789", address_line1="1 Pier Rd",
                              city="Astoria", state="OR", postal_code="97103")

@@ -271,6 +271,7 @@ class Appointment:
     group_rationale: str = ""
     distinct_service_note: str = ""
     session_id: str | None = None
+    session_row: dict[str, Any] = field(default_factory=dict)
     segments: list[SimpleNamespace] = field(default_factory=list)
 
     @property
@@ -530,7 +531,7 @@ class ClinicBuilder:
             segments.append(SimpleNamespace(disorder_area=area.value, started_at=cursor, ended_at=end))
             cursor = end + timedelta(minutes=rng.choice((0, 0, 1)))
         stopped = segments[-1].ended_at if segments else cursor
-        self.rows.add(
+        appointment.session_row = self.rows.add(
             TherapySession, id=session_id, date_of_service=appointment.day,
             session_type=appointment.session_type.value,
             evaluation_kind=appointment.evaluation_kind.value if appointment.evaluation_kind else None,
@@ -619,9 +620,10 @@ class ClinicBuilder:
         session_id = appointment.session_id
         profile = patient.profile
         status = SessionStatus.SIGNED if appointment.signed else SessionStatus.DRAFT
-        rows.add(SessionParticipant, id=participant_id, session_id=session_id, patient_id=patient.id,
-                 status=status.value, distinct_service_note=appointment.distinct_service_note,
-                 rehabilitative=profile.rehabilitative)
+        participant_row = rows.add(SessionParticipant, id=participant_id, session_id=session_id,
+                                   patient_id=patient.id, status=status.value,
+                                   distinct_service_note=appointment.distinct_service_note,
+                                   rehabilitative=profile.rehabilitative)
         self.counts.participants += 1
         if appointment.signed:
             self.counts.signed += 1
@@ -703,6 +705,8 @@ class ClinicBuilder:
                 goal_ids=goal_ids,
                 segments=appointment.segments,
                 corrections=[],
+                session=SimpleNamespace(**appointment.session_row),
+                participant=SimpleNamespace(**participant_row),
             )
             signed_at = stopped + timedelta(minutes=rng.randrange(5, 120))
             rows.add(

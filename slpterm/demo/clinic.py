@@ -251,7 +251,7 @@ def generate_demo(data_dir: Path, *, today: date | None = None, seed: int = 2026
         write_batch(store, builder.take_rows(), audit={
             "action": "demo-generate", "clinic_id": facts["clinic_id"], "kind": "demo", "seed": seed,
             "today": today.isoformat(), "patients": counts.patients, "sessions": counts.sessions,
-            "trials": counts.trials,
+            "trials": counts.trials, "signed": counts.signed,
         })
     except BaseException:
         store.close()

@@ -256,7 +256,7 @@ def generate_synthetic(data_dir: Path, *, patients: int, sessions: int, seed: in
         write_batch(store, builder.take_rows(), audit={
             "action": "synthetic-generate", "clinic_id": clinic_id, "kind": "synthetic", "seed": seed,
             "today": today.isoformat(), "patients": counts.patients, "sessions": counts.sessions,
-            "trials": counts.trials,
+            "trials": counts.trials, "signed": counts.signed,
         })
     except BaseException:
         store.close()

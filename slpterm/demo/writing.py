@@ -62,7 +62,8 @@ def write_batch(store: Store, rows: Rows, audit: dict[str, Any] | None = None) -
         write_rows(session, rows)
         if audit is not None:
             details = dict(audit)
-            record_event(session, store.actor, details.pop("action"), "clinic", details.pop("clinic_id"), details)
+            record_event(session, store.actor, details.pop("action"), "clinic", details.pop("clinic_id"), details,
+                         key=store.audit_key)
 
 
 def finish(store: Store, builder: ClinicBuilder, started: float, clinicians: int) -> DemoSummary:

@@ -19,7 +19,9 @@ from typing import Any, Iterable, Sequence
 from slpterm.domain.encounter import EncounterRecord
 from slpterm.domain.bulk import paused_gc
 from slpterm.export.common import BatchInfo, ExportError, ExportFormat, patient_name, sort_encounters
+from slpterm.paths import private_folder
 
+ANCHOR_FILE_NAME = "slpterm-batch-{label}.anchor.json"
 FILE_NAMES = {
     ExportFormat.CSV: "slpterm-encounters-{label}.csv",
     ExportFormat.JSON: "slpterm-encounters-{label}.json",
@@ -75,6 +77,7 @@ class ExportOutcome:
     batch_id: str | None = None
     control_number: int | None = None
     checksum: str = ""
+    anchor_file: Path | None = None  # the audit trail's head after the batch, written beside the files
 
     @property
     def ok(self) -> bool:
@@ -212,7 +215,7 @@ def write_files_atomically(out_dir: Path, files: Sequence[tuple[str, bytes]]) ->
     """
     folder = Path(out_dir).expanduser()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
     except OSError as error:
         raise ExportError(f"The folder {folder} cannot be created: {error.strerror or error}. "
                           "Choose a folder you can write to.") from error
@@ -311,7 +314,27 @@ def _run_export(store: Any, encounters: Sequence[EncounterRecord], format: Expor
     outcome.checksum = digest
     outcome.batch_id = recorded.id
     outcome.control_number = recorded.control_number
+    _write_batch_anchor(store, Path(out_dir).expanduser(), batch, outcome)
     return outcome
+
+
+def _write_batch_anchor(store: Any, folder: Path, batch: BatchInfo, outcome: ExportOutcome) -> None:
+    """Write the trail's head (which now includes this batch) beside the files and into the user's
+    anchor file, so the batch also vouches for the audit trail as it was."""
+    from slpterm.store.anchors import anchor_record, write_anchor_record
+
+    reason = f"export batch {batch.label}"
+    anchor = store.security.write_anchor(reason) or store.security.head_anchor(reason)
+    if anchor is None:
+        return
+    path = folder / ANCHOR_FILE_NAME.format(label=batch.label)
+    try:
+        outcome.anchor_file = write_anchor_record(path, anchor_record(
+            store.clinic.identity(), anchor, batch=batch.label, checksum=outcome.checksum,
+            files=[file.name for file in outcome.files]))
+    except OSError as error:
+        outcome.warnings.append(f"The audit anchor could not be written beside the files ({error.strerror or error}); "
+                                "the export itself is complete.")
 
 
 def _digits(value: str) -> str:

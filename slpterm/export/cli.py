@@ -67,6 +67,8 @@ def run_export(args: argparse.Namespace, store: Any) -> int:
         return 1
     for path in outcome.files:
         print(f"Wrote {path}")
+    if outcome.anchor_file is not None:
+        print(f"Audit anchor (the trail's head after this batch): {outcome.anchor_file}")
     if outcome.ok:
         print(f"Batch {outcome.control_number:06d}: {len(outcome.exported_ids)} session(s), sha256 {outcome.checksum}")
     if outcome.skipped_exported:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Sequence
 
 from slpterm.domain.encounter import EncounterRecord
+from slpterm.domain.text import file_name_part
 from slpterm.export.common import BatchInfo, diagnosis_codes, diagnosis_description, money, sort_encounters
 
 _PLACES = {"11": "Office", "12": "Home", "03": "School", "02": "Telehealth (not in home)",
@@ -28,10 +29,9 @@ def group_by_patient(encounters: Sequence[EncounterRecord]) -> dict[str, list[En
 
 
 def superbill_file_stem(encounter: EncounterRecord, batch: BatchInfo) -> str:
-    """A file name stem without spaces or path characters: superbill-000042-quillfeather-milo."""
-    name = f"{encounter.patient.last_name}-{encounter.patient.first_name}".lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", name).strip("-") or encounter.patient.id[:8]
-    return f"superbill-{batch.label}-{slug}"
+    """A file name stem with the patient's ID, never the name: superbill-000042-P-0002."""
+    patient = encounter.patient
+    return f"superbill-{batch.label}-{file_name_part(patient.external_id, patient.id[:8])}"
 
 
 def render_superbill(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> str:

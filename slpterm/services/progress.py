@@ -28,8 +28,9 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from slpterm.clinical.tally import Trial
+from slpterm.domain.text import file_name_part
 from slpterm.domain.vocab import CueLevel, IepPeriod, IepServiceKind, TrialResult
-from slpterm.paths import owner_only
+from slpterm.paths import private_folder, write_private
 from slpterm.reports.model import (
     GoalInput,
     GoalSession,
@@ -295,9 +296,9 @@ def sign_report(store, state: ReportState, clinician_id: str, now: dt.datetime |
 
 
 def report_file_stem(state: ReportState) -> str:
+    """``progress-report-<patient ID>-<period end>``: the ID, never the name, goes into file names."""
     source = state.data.source
-    name = "".join(ch if ch.isalnum() else "-" for ch in source.patient_name).strip("-").lower()
-    return f"progress-report-{name}-{source.period_end.isoformat()}"
+    return f"progress-report-{file_name_part(source.patient_id_text, state.plan_id[:8])}-{source.period_end.isoformat()}"
 
 
 def export_report(state: ReportState, folder: Path) -> tuple[Path, Path]:
@@ -305,21 +306,21 @@ def export_report(state: ReportState, folder: Path) -> tuple[Path, Path]:
     from slpterm.reports.markdown import render_markdown
     from slpterm.reports.pdf import render_pdf
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(Path(folder))
     stem = report_file_stem(state)
     markdown_path = folder / f"{stem}.md"
     pdf_path = folder / f"{stem}.pdf"
-    markdown_path.write_text(render_markdown(state.data), encoding="utf-8")
-    render_pdf(state.data, pdf_path)
-    owner_only(markdown_path)
-    owner_only(pdf_path)
+    write_private(markdown_path, render_markdown(state.data))
+    write_private(pdf_path, render_pdf(state.data))
     return markdown_path, pdf_path
+
+
+EXPORT_FOLDER_SETTING = "export_folder"
 
 
 def export_folder(store) -> Path:  # noqa: ANN001
     """The export folder from settings (the export screen's), or ~/slpterm-exports."""
-    configured = store.clinic.get_setting("export_folder")
+    configured = store.clinic.get_setting(EXPORT_FOLDER_SETTING)
     return Path(configured).expanduser() if configured else Path.home() / "slpterm-exports"
 
 
@@ -485,7 +486,6 @@ def write_service_log(store, date_from: dt.date, date_to: dt.date, path: Path) -
 
     entries, unsigned = service_log_entries(store, date_from, date_to)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(service_log_csv(entries), encoding="utf-8", newline="")
-    owner_only(path)
+    private_folder(path.parent)
+    write_private(path, service_log_csv(entries))
     return len(entries), unsigned

@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from slpterm.paths import owner_only
+from slpterm import paths
+from slpterm.paths import private_folder, write_private
 from slpterm.store import crypto
-from slpterm.store.db import APPLICATION_ID, DATABASE_FILE_NAME, SCHEMA_VERSION, _inspect
+from slpterm.store.anchors import AnchorBook
+from slpterm.store.audit import KEYED_PREFIX, Anchor, derive_audit_key, key_id
+from slpterm.store.clinic import IDENTITY_SETTING
+from slpterm.store.db import APPLICATION_ID, DATABASE_FILE_NAME, ENCRYPTED_MARKER_NAME, SCHEMA_VERSION, _inspect
 from slpterm.store.errors import CorruptDatabase, NotAnSlptermDatabase, SchemaTooNew, StoreError
 
 LAST_BACKUP_SETTING = "last_backup_at"
@@ -27,9 +31,9 @@ def backup_store(store, out: Path | None = None) -> Path:  # noqa: ANN001
     if target.exists():
         raise StoreError(f"{target} already exists; choose another file name.")
     if not target.parent.exists():
-        target.parent.mkdir(parents=True)
-        owner_only(target.parent)
+        private_folder(target.parent)
     partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
     try:
         crypto.copy(store.path, store.db.passphrase, partial)
         os.replace(partial, target)
@@ -39,8 +43,79 @@ def backup_store(store, out: Path | None = None) -> Path:  # noqa: ANN001
     finally:
         partial.unlink(missing_ok=True)
     store.clinic.set_setting(LAST_BACKUP_SETTING, datetime.now(timezone.utc).isoformat())
-    store.security.record("backup", "datafile", target.name, {"file": str(target)})
+    store.security.record("backup", "datafile", target.name,
+                          {"file": str(target), "encrypted": store.db.passphrase is not None})
+    store.security.write_anchor("backup")
     return target
+
+
+def _trail_head(file: Path, passphrase: str | None) -> tuple[str, int, str]:
+    """(identity, last sequence number, its hash) of the trail in a data file or backup."""
+    connection = crypto.connect(file, passphrase if crypto.is_encrypted_file(file) else None, read_only=True)
+    try:
+        identity = connection.execute("SELECT value FROM appsetting WHERE key = ?", (IDENTITY_SETTING,)).fetchone()
+        last = connection.execute("SELECT seq, hash FROM auditevent ORDER BY seq DESC LIMIT 1").fetchone()
+    finally:
+        connection.close()
+    return (identity[0] if identity else ""), (int(last[0]) if last else 0), (str(last[1]) if last else "")
+
+
+def backup_head(file: Path, passphrase: str | None) -> tuple[str, Anchor]:
+    """A backup's identity and the head of its trail, as an anchor to check the live trail against."""
+    check_backup(Path(file), passphrase)
+    identity, seq, hash_ = _trail_head(Path(file), passphrase)
+    keyed = hash_.startswith(KEYED_PREFIX) and passphrase is not None
+    taken = datetime.fromtimestamp(Path(file).stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+    return identity, Anchor(seq, hash_, key_id(derive_audit_key(passphrase, identity)) if keyed else "", taken,
+                            f"backup {Path(file).name}")
+
+
+def _unprotected_copies(data_dir: Path) -> list[Path]:
+    """Copies of the data file slpterm wrote: backups, copies kept by a restore or a migration."""
+    candidates = list((data_dir / "backups").glob("*.sqlite3"))
+    candidates += data_dir.glob(f"{DATABASE_FILE_NAME}.replaced-*")
+    candidates += data_dir.glob("*.schema*-backup-*")
+    return sorted(path for path in candidates if path.is_file() and not path.name.endswith((".partial", "-wal", "-shm")))
+
+
+def plaintext_backups(store) -> list[Path]:  # noqa: ANN001
+    """Backups and kept copies in the data directory that are not encrypted (made before the data
+    file was): they hold the same patient data, readable by anyone with the laptop."""
+    found = []
+    for path in _unprotected_copies(store.data_dir):
+        try:
+            if crypto.is_plain_sqlite_file(path):
+                found.append(path)
+        except OSError:
+            continue
+    return found
+
+
+def encrypt_backup(store, path: Path) -> None:  # noqa: ANN001
+    """Encrypt a plain backup in place with the data file's passphrase (checked before it replaces the file)."""
+    passphrase = store.db.passphrase
+    if passphrase is None:
+        raise StoreError("The data file is not encrypted, so there is no passphrase to encrypt the backup with.")
+    temporary = path.with_name(path.name + ".encrypting")
+    try:
+        crypto.export_copy(path, None, temporary, passphrase)
+        _inspect(temporary, passphrase)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise StoreError(f"{path} could not be encrypted: {error.strerror or error}. It was left as it was.") from error
+    finally:
+        temporary.unlink(missing_ok=True)
+    store.security.record("backup-encrypted", "datafile", path.name, {"file": str(path)})
+
+
+def delete_backup(store, path: Path) -> None:  # noqa: ANN001
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise StoreError(f"{path} could not be deleted: {error.strerror or error}.") from error
+    store.security.record("backup-deleted", "datafile", path.name, {"file": str(path)})
 
 
 def backup_is_due(store, now: datetime | None = None) -> bool:  # noqa: ANN001
@@ -59,6 +134,7 @@ class RestoreReport:
     restored_from: Path
     replaced_copy: Path | None
     schema_version: int
+    encrypted_on_restore: bool = False
 
 
 def check_backup(file: Path, passphrase: str | None) -> int:
@@ -82,12 +158,18 @@ def check_backup(file: Path, passphrase: str | None) -> int:
 
 
 def restore_store(data_dir: Path, file: Path, passphrase: str | None) -> RestoreReport:
-    """Replace the data file with a checked backup; the replaced file is kept beside it."""
+    """Replace the data file with a checked backup; the replaced file is kept beside it.
+
+    Into an encrypted data directory a plain backup is restored encrypted, with ``passphrase``
+    (the data file's): restoring never turns encryption off.
+    """
     file = Path(file)
     version = check_backup(file, passphrase)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(data_dir)
     current = data_dir / DATABASE_FILE_NAME
     key = passphrase if crypto.is_encrypted_file(file) else None
+    encrypt_with = _passphrase_to_keep(data_dir, file, passphrase)
+    previous_head = None
     replaced = None
     if current.exists() and current.stat().st_size:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -95,11 +177,20 @@ def restore_store(data_dir: Path, file: Path, passphrase: str | None) -> Restore
         current_key = passphrase if crypto.is_encrypted_file(current) else None
         try:
             crypto.copy(current, current_key, replaced)
+            previous_head = _trail_head(replaced, current_key)[1:]
         except Exception:  # noqa: BLE001 - an unreadable current file is kept byte for byte instead
-            replaced.write_bytes(current.read_bytes())
+            write_private(replaced, current.read_bytes(), durable=True)
     incoming = data_dir / f"{DATABASE_FILE_NAME}.restoring"
     incoming.unlink(missing_ok=True)
     crypto.copy(file, key, incoming)
+    if encrypt_with is not None:
+        encrypted = incoming.with_name(incoming.name + "-encrypted")
+        crypto.export_copy(incoming, None, encrypted, encrypt_with)
+        os.replace(encrypted, incoming)
+        key = encrypt_with
+    identity, restored_seq, _ = _trail_head(incoming, key)
+    if identity:
+        AnchorBook(paths.anchor_dir(), identity).set_aside(restored_seq, f"restore of {file.name}")
     os.replace(incoming, current)
     for suffix in ("-wal", "-shm"):
         Path(str(current) + suffix).unlink(missing_ok=True)
@@ -108,8 +199,27 @@ def restore_store(data_dir: Path, file: Path, passphrase: str | None) -> Restore
     store = open_store(data_dir, key)
     store.db.mark_encryption()
     try:
-        store.security.record("restore", "datafile", file.name,
-                              {"from": str(file), "replaced_copy": str(replaced) if replaced else ""})
+        store.security.record("restore", "datafile", file.name, {
+            "from": str(file), "replaced_copy": str(replaced) if replaced else "",
+            "encrypted_on_restore": encrypt_with is not None,
+            "replaced_trail_head": {"seq": previous_head[0], "hash": previous_head[1]} if previous_head else None,
+        })
+        store.security.write_anchor("restore")
     finally:
         store.close()
-    return RestoreReport(file, replaced, version)
+    return RestoreReport(file, replaced, version, encrypted_on_restore=encrypt_with is not None)
+
+
+def _passphrase_to_keep(data_dir: Path, file: Path, passphrase: str | None) -> str | None:
+    """The passphrase a plain backup must be encrypted with because the data file it replaces is
+    encrypted (None when there is nothing to keep)."""
+    current = data_dir / DATABASE_FILE_NAME
+    encrypted_here = crypto.is_encrypted_file(current) or (data_dir / ENCRYPTED_MARKER_NAME).exists()
+    if not encrypted_here or crypto.is_encrypted_file(file):
+        return None
+    if passphrase is None:
+        raise StoreError("The data file here is encrypted and the backup is not: give the data file's passphrase, so "
+                         "the restored copy is encrypted too. Nothing was changed.")
+    if crypto.is_encrypted_file(current):
+        _inspect(current, passphrase)  # a mistyped passphrase must not lock the restored data away
+    return passphrase

@@ -24,7 +24,7 @@ class Repository:
         return self.store.db
 
     def audit(self, session: Session, action: str, entity: str, entity_id: str, detail: dict | str = "") -> None:
-        record_event(session, self.store.actor, action, entity, entity_id, detail)
+        record_event(session, self.store.actor, action, entity, entity_id, detail, key=self.store.audit_key)
 
     @staticmethod
     def require(session: Session, model: type[ModelT], record_id: str) -> ModelT:

@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 from types import ModuleType
 
-from slpterm.paths import owner_only
+from slpterm.paths import create_private_file, owner_only
 from slpterm.store.errors import EncryptionUnavailable
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -88,6 +88,7 @@ def export_copy(source: Path, source_passphrase: str | None, target: Path, targe
     """
     if target.exists():
         target.unlink()
+    create_private_file(target)  # the copy holds patient data from its first page on
     if source_passphrase is None and target_passphrase is None:
         copy(source, None, target)
         return
@@ -113,6 +114,8 @@ def copy(source: Path, passphrase: str | None, target: Path) -> None:
     """A consistent copy through SQLite's online backup, safe while another process writes."""
     source_connection = connect(source, passphrase, read_only=True)
     try:
+        if not target.exists():
+            create_private_file(target)
         target_connection = connect(target, passphrase)
         try:
             source_connection.backup(target_connection)

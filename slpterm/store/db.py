@@ -20,7 +20,7 @@ from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from slpterm.paths import owner_only
+from slpterm.paths import create_private_file, owner_only, private_folder, write_private
 from slpterm.store import crypto
 from slpterm.store import models  # noqa: F401  (registers the tables)
 from slpterm.store.errors import (
@@ -167,7 +167,7 @@ class Database:
     def mark_encryption(self) -> None:
         marker = self.path.with_name(ENCRYPTED_MARKER_NAME)
         if self.encrypted:
-            marker.write_text("The slpterm data file in this folder is encrypted. Keep this file with it.\n")
+            write_private(marker, "The slpterm data file in this folder is encrypted. Keep this file with it.\n")
         else:
             marker.unlink(missing_ok=True)
 
@@ -182,8 +182,7 @@ class Database:
         path = self.path
         try:
             if not path.parent.exists():
-                path.parent.mkdir(parents=True)
-                owner_only(path.parent)
+                private_folder(path.parent)
         except OSError as error:
             raise DataDirectoryUnusable(
                 f"The data directory {path.parent} cannot be created ({error.strerror}). "
@@ -217,8 +216,10 @@ class Database:
     @staticmethod
     def _create(path: Path) -> None:
         try:
+            if not path.exists():
+                create_private_file(path)  # SQLite keeps the mode and gives it to the -wal and -shm files
             connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
-        except sqlite3.OperationalError as error:
+        except (OSError, sqlite3.OperationalError) as error:
             raise DataDirectoryUnusable(
                 f"Cannot create {path} ({error}). Check that the folder is writable, "
                 "or choose another with --data-dir DIR."
@@ -327,11 +328,13 @@ class Database:
         finally:
             connection.close()
 
-    def rekey(self, new_passphrase: str | None) -> None:
+    def rekey(self, new_passphrase: str | None,
+              prepare_copy: Callable[[object], None] | None = None) -> None:
         """Encrypt, re-encrypt under a new passphrase, or decrypt (None) the file in place.
 
         A complete copy is written under the new key, checked, then renamed over the file, so an
-        interruption leaves the old file as it was.
+        interruption leaves the old file as it was. ``prepare_copy`` runs on a connection to the
+        copy, in one transaction, before it replaces the file (the audit trail is re-sealed there).
         """
         self.check_file_unchanged()
         self.close()
@@ -339,6 +342,14 @@ class Database:
         temporary = self.path.with_name(self.path.name + ".rekey")
         try:
             crypto.export_copy(self.path, self.passphrase, temporary, new_passphrase)
+            if prepare_copy is not None:
+                connection = crypto.connect(temporary, new_passphrase, timeout=BUSY_TIMEOUT_SECONDS)
+                try:
+                    connection.execute("BEGIN IMMEDIATE")
+                    prepare_copy(connection)
+                    connection.execute("COMMIT")
+                finally:
+                    connection.close()
             _inspect(temporary, new_passphrase)
             os.replace(temporary, self.path)
         finally:

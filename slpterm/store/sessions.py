@@ -6,13 +6,12 @@ before the next one is handled.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import Session, col, func, select
 
+from slpterm.store import signing
 from slpterm.store.base import Repository
 from slpterm.store.errors import LockedRecord, ValidationFailed
 from slpterm.store.models import (
@@ -30,7 +29,7 @@ from slpterm.store.models import (
     utc_now,
 )
 
-NOTE_SECTIONS = ("subjective", "objective", "assessment", "plan")
+NOTE_SECTIONS = signing.NOTE_SECTIONS
 
 
 @dataclass
@@ -313,17 +312,9 @@ class SessionRepository(Repository):
 
     @staticmethod
     def content_hash(detail: ParticipantDetail) -> str:
-        """A fingerprint of what was signed: note, tallies, techniques and time."""
-        payload = {
-            "note": {key: getattr(detail.note, key) for key in NOTE_SECTIONS},
-            "trials": [(t.goal_id, t.seq, t.result, t.cue_level, t.voided_at is not None) for t in detail.trials],
-            "techniques": sorted(detail.techniques),
-            "goals": sorted(detail.goal_ids),
-            "segments": [(s.disorder_area, s.started_at.isoformat(), s.ended_at.isoformat() if s.ended_at else None)
-                         for s in detail.segments],
-            "corrections": [(c.disorder_area, c.minutes) for c in detail.corrections],
-        }
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+        """A fingerprint of what is signed: note, tallies, techniques, goals, time and the session's
+        claim facts (see :mod:`slpterm.store.signing`, which ``slpterm audit verify`` checks)."""
+        return signing.content_hash(signing.content_of(detail))
 
     def sign(self, participant_id: str, clinician_id: str, now: datetime | None = None) -> Signature:
         detail = self.detail(participant_id)
@@ -335,18 +326,20 @@ class SessionRepository(Repository):
             participant.status = "signed"
             session.add(participant)
             session.flush()
+            content = signing.content_of(detail)
             signature = Signature(
                 participant_id=participant_id,
                 clinician_id=clinician_id,
                 signer_name=f"{clinician.first_name} {clinician.last_name}".strip(),
                 credentials=clinician.credentials,
                 signed_at=now or utc_now(),
-                content_hash=self.content_hash(detail),
+                content_hash=signing.content_hash(content),
             )
             session.add(signature)
             session.flush()
-            self.audit(session, "sign", "sessionparticipant", participant_id,
-                       {"signer": signature.signer_name, "hash": signature.content_hash})
+            self.audit(session, "sign", "sessionparticipant", participant_id, signing.sign_detail(
+                content, signer=signature.signer_name, credentials=signature.credentials, clinician_id=clinician_id,
+                signed_at=signature.signed_at))
             return signature
 
     def add_addendum(self, participant_id: str, text: str, author_name: str,

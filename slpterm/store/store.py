@@ -10,7 +10,8 @@ from slpterm.store.clinic import ClinicRepository
 from slpterm.store.db import DATABASE_FILE_NAME, Database
 from slpterm.store.patients import PatientRepository
 from slpterm.store.sessions import SessionRepository
-from slpterm.store.audit import ChainBreak, verify_chain
+from slpterm import paths
+from slpterm.store.audit import ChainBreak
 from slpterm.store.exports import ExportRepository
 from slpterm.store.security import SecurityRepository
 
@@ -23,27 +24,35 @@ class Store:
     """One open data directory.
 
     ``actor`` names who makes the changes in the audit trail; the app sets it to the signed-in
-    clinician once known.
+    clinician once known. ``audit_key`` seals the audit trail of an encrypted file (derived from
+    its passphrase); ``anchor_folder`` is where the trail's head is written down outside the file.
     """
 
     def __init__(self, data_dir: Path, passphrase: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.db = Database(self.data_dir / DATABASE_FILE_NAME, passphrase)
         self.actor = default_actor()
+        self.audit_key: bytes | None = None
+        self.anchor_folder = paths.anchor_dir()
         self.clinic = ClinicRepository(self)
         self.patients = PatientRepository(self)
         self.caseload = CaseloadRepository(self)
         self.sessions = SessionRepository(self)
         self.exports = ExportRepository(self)
         self.security = SecurityRepository(self)
+        try:
+            self.security.prepare_trail()
+        except BaseException:
+            self.db.close()
+            raise
 
     @property
     def path(self) -> Path:
         return self.db.path
 
     def verify_audit_chain(self) -> list[ChainBreak]:
-        with self.db.read() as session:
-            return verify_chain(session)
+        """Every problem ``slpterm audit verify`` finds (empty when the trail holds)."""
+        return self.security.verify().breaks
 
     def close(self) -> None:
         self.db.close()

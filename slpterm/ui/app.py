@@ -8,12 +8,16 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterable
 
+from rich.segment import Segment
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.color import Color
+from textual.filter import LineFilter
 from textual.screen import Screen
 
 from slpterm.domain.clock import Clock
+from slpterm.domain.text import without_control_characters
 from slpterm.store.caseload import CaseloadPreviewReader
 from slpterm.ui.screens.caseload import CaseloadScreen
 from slpterm.ui.screens.message import MessageScreen
@@ -22,6 +26,11 @@ from slpterm.ui.screens.message import MessageScreen
 
 StorePreparer = Callable[[], "object"]
 SWITCH_INTERVAL_SECONDS = 0.001
+ANCHOR_EVERY_SECONDS = 60
+# What still works while the lock (or the passphrase prompt at start) covers the screen: moving
+# between its own fields. Its unlock field and its ctrl+q (save and quit) are its own.
+ACTIONS_WHILE_LOCKED = frozenset({"focus_next", "focus_previous"})
+LOCKED_SUB_TITLE = "locked"
 
 
 class SlpTermApp(App):
@@ -62,7 +71,12 @@ class SlpTermApp(App):
         self.store = None
         self._last_input = self.clock.now()
         self._locked = False
-        self._failed_unlocks = 0
+        self._awaiting_passphrase = False
+        self._held_notifications: list[tuple[str, dict]] = []
+        self._titles_while_unlocked: tuple[str, str] | None = None
+        self._last_anchor_at = self.clock.now()
+        self._crash: BaseException | None = None
+        self._printable_lines = PrintableLines()
         self._pending_actions: list[Callable[[], object]] = []
         if demo:
             self.sub_title = "demo clinic (fictional data, discarded on exit)"
@@ -143,31 +157,34 @@ class SlpTermApp(App):
             from slpterm.store import StoreError
 
             try:
-                store = self._open_with_passphrase(passphrase)
+                store = self._open_with_passphrase(passphrase)  # a wrong one is noted at once (build_app)
             except StoreError as error:
-                self._failed_unlocks += 1
                 return str(error)
             self.call_from_thread(self._store_ready, store)
             return None
 
+        self._awaiting_passphrase = True
         self.push_screen(UnlockScreen(message, attempt))
 
     def _store_ready(self, store) -> None:  # noqa: ANN001
         from slpterm.store.errors import StoreError
 
         self.store = store
+        self._awaiting_passphrase = False
         if self._owns_process:
             self._freeze_long_lived_objects()
         clinicians = store.clinic.clinicians()
         if clinicians:
             store.actor = clinicians[0].display_name
         try:
-            for _ in range(self._failed_unlocks):
-                store.security.record("unlock-failed", "app", "", "wrong passphrase at start")
+            store.security.collect_start_failures()
             store.security.record("open", "app", "", {"data_file": str(store.path)})
+            tampered = store.security.check_last_anchor()
+            if tampered:
+                self.notify(tampered, title="Audit trail", severity="error", timeout=30)
         except StoreError as error:
             self.notify(str(error), severity="error", timeout=10)
-        self._failed_unlocks = 0
+        self._release_notifications()
         self.refresh_security_banner()
         self._last_input = self.clock.now()
         self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
@@ -196,13 +213,19 @@ class SlpTermApp(App):
         from slpterm.store.backup import backup_is_due
 
         if backup_is_due(self.store, self.clock.now()):
+            protection = ("the copy is encrypted with your passphrase, like your data" if self.store.security.encrypted
+                          else "like your data, the copy is not encrypted until you set a passphrase (F12)")
             self.notify("The last backup is more than a week old (or there is none). Press ctrl+b to back up now; "
-                        "the copy is encrypted like your data.", title="Backup", timeout=15)
+                        f"{protection}.", title="Backup", timeout=15)
 
     def refresh_security_banner(self) -> None:
         if self.demo or self.store is None:
             return
-        self.sub_title = "" if self.store.security.encrypted else "⚠ data not encrypted: set a passphrase (F12)"
+        banner = "" if self.store.security.encrypted else "⚠ data not encrypted: set a passphrase (F12)"
+        if self._titles_while_unlocked is not None:
+            self._titles_while_unlocked = (self._titles_while_unlocked[0], banner)
+        else:
+            self.sub_title = banner
 
     # -- idle lock ------------------------------------------------------------------------------
     async def on_event(self, event) -> None:  # noqa: ANN001
@@ -213,9 +236,15 @@ class SlpTermApp(App):
         await super().on_event(event)
 
     def check_idle_lock(self) -> None:
-        if self.store is None or self._locked:
+        if self.store is None:
             return
-        idle = (self.clock.now() - self._last_input).total_seconds()
+        if self._locked:
+            self._keep_locked()
+            return
+        now = self.clock.now()
+        if (now - self._last_anchor_at).total_seconds() >= ANCHOR_EVERY_SECONDS:
+            self._anchor("running")
+        idle = (now - self._last_input).total_seconds()
         if idle >= self.store.security.idle_minutes() * 60:
             self.action_lock()
 
@@ -225,16 +254,99 @@ class SlpTermApp(App):
         from slpterm.ui.screens.security import LockScreen
 
         self._locked = True
-        self.store.security.record("lock", "app", "")
+        self.clear_notifications()
+        self._titles_while_unlocked = (self.title, self.sub_title)
+        self.title, self.sub_title = self.TITLE, LOCKED_SUB_TITLE
         self.push_screen(LockScreen())
+        from slpterm.store.errors import StoreError
+
+        try:
+            self.store.security.record("lock", "app", "")
+        except StoreError as error:
+            self.notify(str(error), severity="error", timeout=10)  # held until unlocked
+        self._anchor("lock")
+
+    def _keep_locked(self) -> None:
+        """The lock screen is the top screen for as long as the app is locked, whatever happened."""
+        from slpterm.ui.screens.security import LockScreen
+
+        if not any(isinstance(screen, LockScreen) for screen in self.screen_stack):
+            self.push_screen(LockScreen())
 
     def mark_unlocked(self) -> None:
         self._locked = False
         self._last_input = self.clock.now()
+        if self._titles_while_unlocked is not None:
+            self.title, self.sub_title = self._titles_while_unlocked
+            self._titles_while_unlocked = None
+        self._release_notifications()
 
     @property
     def is_locked(self) -> bool:
-        return self._locked
+        """True while the lock or the start-up passphrase prompt covers the screen."""
+        return self._locked or self._awaiting_passphrase
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.is_locked and action not in ACTIONS_WHILE_LOCKED:
+            return False
+        return super().check_action(action, parameters)
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Messages that arrive while locked wait until it is unlocked (they may name a patient)."""
+        if self.is_locked:
+            self._held_notifications.append((message, {"title": title, "severity": severity, "timeout": timeout,
+                                                       "markup": markup}))
+            return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def _release_notifications(self) -> None:
+        held, self._held_notifications = self._held_notifications, []
+        for message, options in held:
+            self.notify(message, **options)
+
+    def save_pending_work(self) -> bool:
+        """Save what screens hold unsaved (their own save paths); False when something could not be saved."""
+        saved = True
+        for screen in self.screen_stack:
+            save = getattr(screen, "save_note", None)
+            if callable(save) and save() is False:
+                saved = False
+        return saved
+
+    def quit_saving_work(self) -> str | None:
+        """Quit after saving what is pending; returns why not when something could not be saved."""
+        if not self.save_pending_work():
+            return ("What you typed could not be saved, so slpterm stays open and keeps it. Unlock to see why "
+                    "and save again.")
+        self.exit()  # the audit anchor is written as the store closes
+        return None
+
+    def _anchor(self, reason: str) -> None:
+        """Write the audit trail's head outside the data file, in a thread."""
+        if self.store is None:
+            return
+        self._last_anchor_at = self.clock.now()
+        store = self.store
+        self.run_worker(lambda: store.security.write_anchor(reason), thread=True, group="anchor", exit_on_error=False)
+
+    def get_line_filters(self):  # noqa: ANN201
+        # Whatever a widget shows, control characters from the data never reach the terminal.
+        return [*super().get_line_filters(), self._printable_lines]
+
+    def _handle_exception(self, error: Exception) -> None:
+        self._crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """An unexpected error: a private report without patient data, and one plain line on the
+        terminal (never a traceback with local variables, which can hold notes and the passphrase)."""
+        from rich.text import Text
+
+        from slpterm.crash import crash_line, write_crash_report
+
+        self.bell()
+        self.panic(Text(crash_line(write_crash_report(self._crash) if self._crash is not None else None)))
 
     def action_billing_settings(self) -> None:
         from slpterm.ui.screens.billing_settings import BillingSettingsScreen
@@ -281,7 +393,8 @@ class SlpTermApp(App):
         except StoreError as error:
             self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
             return
-        self.call_from_thread(self.notify, f"Backup written to {target}", timeout=8)
+        protection = "encrypted" if self.store.security.encrypted else "not encrypted: the data file has no passphrase"
+        self.call_from_thread(self.notify, f"Backup written to {target} ({protection})", timeout=8)
 
     def _caseload_screen(self) -> CaseloadScreen | None:
         for screen in self.screen_stack:
@@ -380,6 +493,18 @@ class SlpTermApp(App):
             self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        if self.is_locked:
+            return
+        for command in self._system_commands(screen):
+            yield command._replace(callback=self._unless_locked(command.callback))
+
+    def _unless_locked(self, callback: Callable[[], object]) -> Callable[[], object]:
+        def run() -> object:
+            return None if self.is_locked else callback()
+
+        return run
+
+    def _system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Caseload", "Go to the caseload (F2)", self.action_caseload)
         yield SystemCommand("New patient", "Create a patient chart (ctrl+n on the caseload)",
@@ -404,11 +529,13 @@ class SlpTermApp(App):
         yield SystemCommand("Security", "Passphrase (encryption), lock PIN and idle lock (F12)", self.action_security)
         yield SystemCommand("Lock now", "Cover the screen until the passphrase or PIN is entered (ctrl+l)",
                             self.action_lock)
-        yield SystemCommand("Back up now", "Write a consistent, encrypted copy of the data file", self.action_backup)
+        yield SystemCommand("Back up now", "Write a consistent copy of the data file (encrypted when the data is)",
+                            self.action_backup)
         yield SystemCommand("Audit trail", "Who did what and when; verify the hash chain", self.action_audit)
 
     def on_unmount(self) -> None:
         if self.store is not None:
+            self.store.security.write_anchor("close")
             self.store.close()
 
 
@@ -420,20 +547,51 @@ def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path |
 
     def open_with_passphrase(passphrase: str):  # noqa: ANN202
         from slpterm.store import open_store
+        from slpterm.store.errors import WrongPassphraseOrDamaged
+        from slpterm.store.security import record_failed_start
 
-        return open_store(data_dir, passphrase)
+        try:
+            return open_store(data_dir, passphrase)
+        except WrongPassphraseOrDamaged:
+            record_failed_start(data_dir, "app")
+            raise
 
     def prepare():  # noqa: ANN202
         from slpterm.store import open_store
 
         if demo_source is not None:
             from slpterm.demo import generate_demo
+            from slpterm.services.progress import EXPORT_FOLDER_SETTING
 
             generate_demo(demo_source)
-            return open_store(demo_source)
+            store = open_store(demo_source)
+            # Everything the throwaway clinic writes stays in its throwaway folder.
+            store.anchor_folder = demo_source / "anchors"
+            store.clinic.set_setting(EXPORT_FOLDER_SETTING, str(demo_source / "exports"))
+            return store
         return open_store(data_dir)
 
     if demo_source is None:
         prepare.database = Path(data_dir) / "slpterm.sqlite3"  # the store's DATABASE_FILE_NAME
     return SlpTermApp(prepare, clock=clock, demo=demo_source is not None, open_with_passphrase=open_with_passphrase,
                       caseload_preview=caseload_preview, owns_process=owns_process)
+
+
+class PrintableLines(LineFilter):
+    """Takes control characters (escape, bell, bidirectional overrides...) out of every line drawn.
+    Each takes no room on screen, so the layout is unchanged; nothing of an escape sequence in a
+    name or a note can reach the terminal, whichever widget shows it."""
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        if all(control or text.isprintable() for text, _style, control in segments):
+            return segments
+        cleaned = []
+        for segment in segments:
+            text, style, control = segment
+            if control or text.isprintable():
+                cleaned.append(segment)
+            else:
+                text = without_control_characters(text)
+                if text:
+                    cleaned.append(Segment(text, style, control))
+        return cleaned

@@ -44,7 +44,7 @@ def test_cli_writes_an_837p_file_and_then_reports_nothing_new(store, tmp_path, l
     assert run_export(args, store) == 0
     out = capsys.readouterr().out
     assert "Wrote" in out and "Batch 000001: 2 session(s)" in out
-    (written,) = (tmp_path / "claims").iterdir()
+    (written,) = (tmp_path / "claims").glob("*.x12")
     assert pyx12_errors(written.read_text()) == []
     assert calls[0]["include_exported"] is True  # the CLI lists already-exported sessions itself
 

@@ -62,7 +62,7 @@ async def test_export_screen_writes_a_file_and_lists_the_batch(tmp_path, monkeyp
         await pilot.press("ctrl+e")
         await _settle(app, pilot)
         assert "Batch 000001: wrote 2 session(s)" in screen.result_text
-        (written,) = (tmp_path / "out").iterdir()
+        (written,) = (tmp_path / "out").glob("*.csv")
         rows = list(csv.DictReader(io.StringIO(written.read_text(encoding="utf-8-sig"))))
         assert sorted(r["participant_id"] for r in rows) == sorted(e.participant_id for e in ready)
         batches = screen.query_one("#export-batches", VirtualTable)
@@ -73,7 +73,7 @@ async def test_export_screen_writes_a_file_and_lists_the_batch(tmp_path, monkeyp
         await pilot.press("ctrl+e")
         await _settle(app, pilot)
         assert screen.result_text.startswith("Nothing was exported.")
-        assert len(list((tmp_path / "out").iterdir())) == 1
+        assert len(list((tmp_path / "out").glob("*.csv"))) == 1
 
         # re-export is an explicit choice
         screen.query_one("#export-include").value = True

@@ -58,7 +58,7 @@ def test_a_wrong_passphrase_says_so_and_changes_nothing(encrypted_dir):
 
 def test_changing_the_passphrase_re_keys_the_file(encrypted_dir):
     store = open_store(encrypted_dir, "blue heron at dawn")
-    store.security.set_passphrase("seven quiet otters")
+    store.security.set_passphrase("seven quiet otters", current="blue heron at dawn")
     store.patients.create(first_name="Pip", last_name="Hollyhock")
     store.close()
     with pytest.raises(WrongPassphraseOrDamaged):
@@ -104,7 +104,7 @@ def test_backups_are_encrypted_too(encrypted_dir):
 
 def test_removing_encryption_needs_no_key_afterwards(encrypted_dir):
     store = open_store(encrypted_dir, "blue heron at dawn")
-    store.security.set_passphrase(None)
+    store.security.set_passphrase(None, current="blue heron at dawn")
     store.close()
     store = open_store(encrypted_dir)
     assert not store.security.encrypted and len(store.caseload.rows()) == 2

@@ -46,10 +46,10 @@ async def test_idle_lock_covers_the_session_and_keeps_typed_text_and_the_timer(c
         await pilot.pause()
         assert isinstance(app.screen, LockScreen)
         await pilot.press(*"1111", "enter")
-        await pilot.pause()
+        await settle_app(app, pilot)
         assert isinstance(app.screen, LockScreen)
         await pilot.press(*"2468", "enter")
-        await pilot.pause()
+        await settle_app(app, pilot)
         assert app.screen is session_screen
         assert session_screen.query_one("#note-subjective").text == "Half-typed thought"
         status = session_screen.flow.timer_status(session_screen.view.session_id)

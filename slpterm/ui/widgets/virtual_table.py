@@ -14,6 +14,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from slpterm.domain.text import printable
+
 
 @dataclass(frozen=True)
 class Column:
@@ -104,7 +106,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def _format(self, cells: Sequence[str]) -> str:
         parts = []
         for cell, width in zip(cells, self._widths()):
-            text = str(cell)
+            text = printable(cell)
             parts.append(text[: width - 1] + "…" if len(text) > width else text.ljust(width))
         return " ".join(parts)
 
