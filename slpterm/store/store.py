@@ -12,6 +12,7 @@ from slpterm.store.patients import PatientRepository
 from slpterm.store.sessions import SessionRepository
 from slpterm.store.audit import ChainBreak, verify_chain
 from slpterm.store.exports import ExportRepository
+from slpterm.store.folder_lock import DataFolderLock
 from slpterm.store.security import SecurityRepository
 
 
@@ -29,6 +30,9 @@ class Store:
     def __init__(self, data_dir: Path, passphrase: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.db = Database(self.data_dir / DATABASE_FILE_NAME, passphrase)
+        # Held while open, so no other slpterm replaces the file (restore, passphrase change) under it.
+        self.folder_lock = DataFolderLock(self.data_dir)
+        self.db.exclusive_access = self.folder_lock.exclusive
         self.actor = default_actor()
         self.clinic = ClinicRepository(self)
         self.patients = PatientRepository(self)
@@ -47,6 +51,7 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+        self.folder_lock.close()
 
 
 def open_store(data_dir: Path, passphrase: str | None = None) -> Store:
