@@ -1,12 +1,16 @@
 """The point-of-care session: timer, techniques, goal tallies, SOAP note, signing, coded lines.
 
-Every change is stored the moment it is made (trials, techniques, timer) or within half a second
-(note typing), so quitting or killing the app loses nothing.
+Every change is stored the moment it is made (trials, techniques, timer); note text half a second
+after typing pauses and at most a second after a change even while typing goes on, and whenever the
+note loses focus, another screen covers this one or the app quits. A section's title says
+"unsaved" while its text waits to be stored.
 """
 
 from __future__ import annotations
 
-from textual import on, work
+import time
+
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -20,7 +24,10 @@ from slpterm.ui.widgets.goal_tally import GoalTally
 
 NOTE_SECTIONS = (("subjective", "S  Subjective"), ("objective", "O  Objective"),
                  ("assessment", "A  Assessment"), ("plan", "P  Plan"))
-AUTOSAVE_SECONDS = 0.5
+AUTOSAVE_SECONDS = 0.5  # after the last key
+AUTOSAVE_MAX_WAIT_SECONDS = 1.0  # after the first unsaved key, however fast the typing goes on
+UNSAVED_MARK = "  ● unsaved"
+NOT_SAVED_MARK = "  ✗ not saved yet (retrying)"
 HEARTBEAT_SECONDS = 20
 
 
@@ -50,6 +57,7 @@ class SessionScreen(Screen):
         self.view = None
         self._pending_note: dict[str, str] = {}
         self._autosave: Timer | None = None
+        self._unsaved_since: float | None = None
         self._last_heartbeat = None
         self._flow = None
 
@@ -67,7 +75,7 @@ class SessionScreen(Screen):
                 yield SelectionList[str](id="techniques")
             with VerticalScroll(id="session-note"):
                 for name, title in NOTE_SECTIONS:
-                    yield Label(title, classes="panel-title")
+                    yield Label(title, classes="panel-title", id=f"note-title-{name}")
                     yield TextArea("", id=f"note-{name}", classes="note-section", soft_wrap=True,
                                    tab_behavior="focus", compact=True)
                 yield Static("", id="addenda")
@@ -226,22 +234,50 @@ class SessionScreen(Screen):
         if getattr(self.view.note, name, None) == event.text_area.text and name not in self._pending_note:
             return
         self._pending_note[name] = event.text_area.text
+        now = time.monotonic()
+        if self._unsaved_since is None:
+            self._unsaved_since = now
+        self._show_note_state(name, UNSAVED_MARK)
         if self._autosave is not None:
             self._autosave.stop()
-        self._autosave = self.set_timer(AUTOSAVE_SECONDS, self.save_note)
+        due = min(AUTOSAVE_SECONDS, self._unsaved_since + AUTOSAVE_MAX_WAIT_SECONDS - now)
+        self._autosave = self.set_timer(max(due, 0), self.save_note)
+
+    def _show_note_state(self, name: str, mark: str) -> None:
+        from textual.css.query import NoMatches
+
+        try:
+            self.query_one(f"#note-title-{name}", Label).update(dict(NOTE_SECTIONS)[name] + mark)
+        except NoMatches:
+            pass  # the screen is being taken down
 
     def save_note(self) -> bool:
         if not self._pending_note:
             return True
+        if self._autosave is not None:
+            self._autosave.stop()
+            self._autosave = None
         pending = dict(self._pending_note)
         if self._guard(lambda: self.app.store.sessions.save_note(self.participant_id, **pending)):
             for name, text in pending.items():
                 if self._pending_note.get(name) == text:
                     del self._pending_note[name]
+                    self._show_note_state(name, "")
                 setattr(self.view.note, name, text)
+            self._unsaved_since = time.monotonic() if self._pending_note else None
             return True
+        for name in pending:
+            self._show_note_state(name, NOT_SAVED_MARK)
         self._autosave = self.set_timer(5, self.save_note)
         return False
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if isinstance(event.widget, TextArea):
+            self.save_note()
+
+    def on_screen_suspend(self) -> None:
+        """Another screen covers this one (a dialog, help, the lock screen): store the text first."""
+        self.save_note()
 
     def action_draft_objective(self) -> None:
         text = self.flow.draft_objective(self.participant_id)
@@ -320,7 +356,8 @@ class SessionScreen(Screen):
         if following is None:
             self.notify("This session has one patient.")
             return
-        self.save_note()
+        if not self.save_note():
+            return  # the text stays on screen, and with it this patient
         self.participant_id = following
         self._pending_note.clear()
         self.reload()
