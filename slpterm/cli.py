@@ -93,7 +93,7 @@ def build_parser(with_all_commands: bool = True) -> argparse.ArgumentParser:
     listing = audit_commands.add_parser("list", help="print audit entries, newest first")
     listing.add_argument("--filter", default="", help="only entries whose actor, action or detail contain this")
     listing.add_argument("--limit", type=int, default=50)
-    for subcommand in commands.choices.values():
+    for subcommand in (*commands.choices.values(), *audit_commands.choices.values()):
         subcommand.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
                                 help="data directory (as for the app)")
     return parser

@@ -38,8 +38,10 @@ class SessionScreen(Screen):
         Binding("ctrl+t", "timer_toggle", "Start/pause timer", id="session.timer"),
         # priority: these also work while typing in the note (instead of the editor's end-of-line etc.)
         Binding("ctrl+e", "timer_stop", "Stop timer", id="session.timer_stop", priority=True),
-        Binding("f6", "next_area", "Next area", id="session.area"),
-        Binding("f7", "focus_goals", "Goals", id="session.goals"),
+        # priority: the note's editor would otherwise take F6 and F7 (select line, select all), and the
+        # next tally key would replace the selected note text
+        Binding("f6", "next_area", "Next area", id="session.area", priority=True),
+        Binding("f7", "focus_goals", "Goals", id="session.goals", priority=True),
         Binding("f8", "focus_techniques", "Techniques", id="session.techniques"),
         Binding("f9", "focus_note", "Note", id="session.note"),
         Binding("ctrl+d", "draft_objective", "Draft objective", id="session.draft", priority=True),
@@ -90,7 +92,7 @@ class SessionScreen(Screen):
                         "that time is not counted. ctrl+t resumes.", timeout=10)
             self._tick()
         self.set_interval(1, self._tick)
-        self.query_one("#goals", GoalTally).focus()
+        self.set_focus(self.query_one("#goals", GoalTally))  # at once, so a key typed next finds it
 
     @property
     def flow(self):  # noqa: ANN201
@@ -290,17 +292,19 @@ class SessionScreen(Screen):
         self.save_note()
         self.notify("Objective drafted from the tallies and time; edit as needed.")
 
+    # Focus is set at once (``Widget.focus`` waits for the keys already queued): keys typed right
+    # after F7/F8/F9 go where F7/F8/F9 sent them, not into the note or as a tally.
     def action_focus_goals(self) -> None:
-        self.query_one("#goals", GoalTally).focus()
+        self.set_focus(self.query_one("#goals", GoalTally))
 
     def action_focus_techniques(self) -> None:
         techniques = self.query_one("#techniques", SelectionList)
         if techniques.highlighted is None and techniques.option_count:
             techniques.highlighted = 0
-        techniques.focus()
+        self.set_focus(techniques)
 
     def action_focus_note(self) -> None:
-        self.query_one("#note-subjective", TextArea).focus()
+        self.set_focus(self.query_one("#note-subjective", TextArea))
 
     def action_phrase(self) -> None:
         from slpterm.ui.screens.session_dialogs import PhraseScreen
