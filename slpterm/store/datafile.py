@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from slpterm.store.errors import EncryptionUnavailable
+from slpterm.store.errors import EncryptionUnavailable, StoreError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 SQLITE_HEADER_SIZE = 100
@@ -58,7 +58,7 @@ class PlainAccessRefused(PermissionError):
     """A plain open of a data file (or its -wal/-shm) while this process has an SQLite connection to it."""
 
 
-class MixedSqliteLibraries(RuntimeError):
+class MixedSqliteLibraries(StoreError, RuntimeError):
     """A connection through a second SQLite library to a file the first library has open."""
 
 
@@ -155,8 +155,9 @@ def _register(key: str, module: ModuleType, keyed: bool) -> None:
         holder = _holders.get(key)
         if holder is not None and holder.count and holder.module is not module:
             raise MixedSqliteLibraries(
-                f"{key} is open through {holder.module.__name__}; opening it through {module.__name__} as well "
-                "would let each library drop the other's locks. Close the other connections first.")
+                f"{key} is still being read through {holder.module.__name__}, and opening it through "
+                f"{module.__name__} at the same time would let each drop the other's locks. Nothing was changed; "
+                "try again in a moment.")
         if holder is None or not holder.count:
             holder = _holders[key] = _Holder(module)
         holder.count += 1

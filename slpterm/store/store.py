@@ -55,5 +55,9 @@ class Store:
 
 
 def open_store(data_dir: Path, passphrase: str | None = None) -> Store:
-    """Open (or create) the data file in ``data_dir``; an encrypted file needs its passphrase."""
+    """Open (or create) the data file in ``data_dir``; an encrypted file needs its passphrase.
+
+    This Python API creates a new data file in a folder without one (the demo generator and the
+    tests rely on it); the ``slpterm`` app asks first and its commands refuse (``slpterm.cli``).
+    """
     return Store(data_dir, passphrase)

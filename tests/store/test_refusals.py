@@ -38,12 +38,17 @@ def _patients(data_dir) -> list[str]:
         store.close()
 
 
-def test_a_backup_of_another_clinic_needs_confirmation(tmp_path):
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    store = _clinic(theirs, "Theirs")
+def _ours_and_their_backup(tmp_path):
+    """Our clinic's data directory, and a backup of another clinic's data file."""
+    store = _clinic(tmp_path / "theirs", "Theirs")
     their_backup = backup_store(store, tmp_path / "theirs.sqlite3")
     store.close()
-    _clinic(ours, "Ours").close()
+    _clinic(tmp_path / "ours", "Ours").close()
+    return tmp_path / "ours", their_backup
+
+
+def test_a_backup_of_another_clinic_needs_confirmation(tmp_path):
+    ours, their_backup = _ours_and_their_backup(tmp_path)
     before = _digest(ours / DATABASE_FILE_NAME)
 
     with pytest.raises(OtherClinicBackup, match="another clinic"):
@@ -68,11 +73,7 @@ def test_a_backup_of_the_same_clinic_restores_without_a_question(tmp_path):
 
 def test_the_command_refuses_another_clinics_backup_without_the_flag(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("SLPTERM_PASSPHRASE", raising=False)
-    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
-    store = _clinic(theirs, "Theirs")
-    backup = backup_store(store, tmp_path / "theirs.sqlite3")
-    store.close()
-    _clinic(ours, "Ours").close()
+    ours, backup = _ours_and_their_backup(tmp_path)
     assert cli.main(["restore", str(backup), "--data-dir", str(ours)]) == 2
     assert "--other-clinic" in capsys.readouterr().err
     assert _patients(ours) == ["Ours, Ada"]

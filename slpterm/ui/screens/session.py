@@ -124,6 +124,7 @@ class SessionScreen(Screen):
             text = getattr(view.note, name)
             if area.text != text and name not in self._pending_note:
                 area.load_text(text)
+                area.move_cursor(area.document.end)  # a resumed draft goes on where it stopped
             area.read_only = view.signed
         self.query_one("#addenda", Static).update(view.addenda_text)
         self._tick()
