@@ -39,7 +39,6 @@ import os
 import platform
 import re
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -168,17 +167,16 @@ def scratch_copy(clinic: Clinic, root: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    source = sqlite3.connect(clinic.database)
-    try:
-        source.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        source.close()
-    shutil.copyfile(clinic.database, target / clinic.database.name)
+    from slpterm.store.db import copy_database
+
+    copy_database(clinic.database, target / clinic.database.name)
     return target
 
 
 def _count(database: Path, sql: str, params: tuple = ()) -> int:
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    from slpterm.store import datafile
+
+    connection = datafile.connect(database, read_only=True)
     try:
         return int(connection.execute(sql, params).fetchone()[0])
     finally:
@@ -692,9 +690,11 @@ def machine() -> str:
         pass
     import textual
 
+    from slpterm.store import datafile
+
     return (f"{cpu or platform.processor() or platform.machine()}, {os.cpu_count()} CPUs{memory}; "
             f"{platform.system()} {platform.release()}; Python {platform.python_version()}, "
-            f"Textual {textual.__version__}, SQLite {sqlite3.sqlite_version}")
+            f"Textual {textual.__version__}, SQLite {datafile.SQLITE_VERSION}")
 
 
 def format_table(results: list[Result]) -> str:

@@ -40,7 +40,7 @@ def _only_opens_the_app(argv: list[str]) -> bool:
         if token == "--data-dir":
             if next(tokens, None) is None:
                 return False
-        elif not (token == "--demo" or token.startswith("--data-dir=")):
+        elif not (token in ("--demo", "--new") or token.startswith("--data-dir=")):
             return False
     return True
 
@@ -51,9 +51,12 @@ def build_parser(with_all_commands: bool = True) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"slpterm {__version__}")
-    parser.add_argument("--data-dir", metavar="DIR", help="folder holding slpterm.sqlite3 (created if missing)")
+    parser.add_argument("--data-dir", metavar="DIR", help="folder holding slpterm.sqlite3")
     parser.add_argument("--demo", action="store_true",
                         help="open a throwaway copy of the fictional demo clinic; your data is not touched")
+    parser.add_argument("--new", action="store_true",
+                        help="start a new, empty clinic in the data directory if it holds none (without it, "
+                             "the app asks first, except at the platform's default location)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser(
@@ -85,6 +88,8 @@ def build_parser(with_all_commands: bool = True) -> argparse.ArgumentParser:
                                   description="Check FILE (integrity, schema version, passphrase) and only then "
                                               "replace the data file with it; the replaced file is kept beside it.")
     restore.add_argument("file", metavar="FILE")
+    restore.add_argument("--other-clinic", action="store_true",
+                         help="restore even though FILE is a backup of another clinic's data file")
     audit = commands.add_parser("audit", help="verify or list the tamper-evident audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = audit_commands.add_parser(
@@ -97,7 +102,7 @@ def build_parser(with_all_commands: bool = True) -> argparse.ArgumentParser:
     listing = audit_commands.add_parser("list", help="print audit entries, newest first")
     listing.add_argument("--filter", default="", help="only entries whose actor, action or detail contain this")
     listing.add_argument("--limit", type=int, default=50)
-    for subcommand in commands.choices.values():
+    for subcommand in (*commands.choices.values(), *audit_commands.choices.values()):
         subcommand.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
                                 help="data directory (as for the app)")
     return parser
@@ -146,11 +151,25 @@ def _passphrase(prompt: str = "Passphrase of the slpterm data file: ") -> str | 
     return None
 
 
+def _no_clinic_message(data_dir: Path) -> str | None:
+    """Commands never start a new clinic: a data directory without a data file is a mistake to report."""
+    from slpterm.store.db import DATABASE_FILE_NAME, ENCRYPTED_MARKER_NAME
+
+    if (data_dir / DATABASE_FILE_NAME).exists() or (data_dir / ENCRYPTED_MARKER_NAME).exists():
+        return None  # the store checks the file itself (and refuses an emptied encrypted one)
+    where = "does not exist" if not data_dir.exists() else f"holds no {DATABASE_FILE_NAME}"
+    return (f"the data directory {data_dir} {where}, so there is no clinic to use. Check --data-dir or "
+            f"SLPTERM_DATA_DIR; to start a new clinic there, open the app with: slpterm --new --data-dir {data_dir}")
+
+
 def _open_for_command(data_dir: Path):  # noqa: ANN202
-    from slpterm.store import PassphraseRequired, open_store
+    from slpterm.store import PassphraseRequired, StoreError, open_store
     from slpterm.store.errors import WrongPassphraseOrDamaged
     from slpterm.store.security import record_failed_start
 
+    problem = _no_clinic_message(data_dir)
+    if problem is not None:
+        raise StoreError(problem)
     try:
         return open_store(data_dir)
     except PassphraseRequired:
@@ -251,7 +270,7 @@ def _anchor_from(path: Path, store):  # noqa: ANN001, ANN202
 def _run_restore(args: argparse.Namespace) -> int:
     from slpterm import paths
     from slpterm.store import crypto
-    from slpterm.store.backup import restore_store
+    from slpterm.store.backup import OtherClinicBackup, restore_store
     from slpterm.store.db import DATABASE_FILE_NAME, ENCRYPTED_MARKER_NAME
 
     file = Path(args.file).expanduser()
@@ -270,7 +289,19 @@ def _run_restore(args: argparse.Namespace) -> int:
             return _fail(f"The data file is encrypted and {file} is not: set {PASSPHRASE_VARIABLE} or run the command "
                          "in a terminal to be asked for the passphrase, so the restored copy is encrypted too. "
                          "Nothing was changed.")
-    report = restore_store(data_dir, file, passphrase)
+    try:
+        report = restore_store(data_dir, file, passphrase, other_clinic=args.other_clinic)
+    except OtherClinicBackup as error:
+        if not sys.stdin.isatty():
+            raise
+        print(f"slpterm: {error}", file=sys.stderr)
+        try:
+            answer = input("Restore this other clinic's backup anyway? Type yes to go on: ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() != "yes":
+            return _fail("nothing was changed.", status=1)
+        report = restore_store(data_dir, file, passphrase, other_clinic=True)
     print(f"Restored from {report.restored_from} (schema version {report.schema_version}).")
     if report.encrypted_on_restore:
         print("The backup was not encrypted; the restored data file is encrypted with the data file's passphrase.")
@@ -306,7 +337,11 @@ def _run_app(args: argparse.Namespace) -> int:
                     signal.signal(number, lambda *_: app.exit())
             app.run()
             return app.return_code or 0
-    app = build_app(paths.data_dir(args.data_dir), caseload_preview=preview, owns_process=True)
+    # A folder named on purpose (--data-dir, $SLPTERM_DATA_DIR) without a clinic is asked about first;
+    # the platform's default location is simply the first run.
+    named = bool(args.data_dir or os.environ.get(paths.DATA_DIR_VARIABLE))
+    app = build_app(paths.data_dir(args.data_dir), caseload_preview=preview, owns_process=True,
+                    ask_before_creating=named and not args.new)
     app.run()
     return app.return_code or 0
 

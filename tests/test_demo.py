@@ -379,10 +379,11 @@ def _dump(directory: Path) -> dict[str, list[tuple]]:
     try:
         tables = [name for (name,) in connection.execute(
             "SELECT name FROM sqlite_master WHERE type='table' AND name != 'auditevent' ORDER BY name")]
-        # Each data file gets its own lasting identity, whatever it holds.
-        return {table: sorted((row for row in connection.execute(f'SELECT * FROM "{table}"')
-                               if row[0] != "data_file_identity"), key=repr)
+        dump = {table: sorted(connection.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
                 for table in tables}
+        # Every data file has an identity of its own (so one clinic's backup is told from another's).
+        dump["appsetting"] = [row for row in dump["appsetting"] if row[0] != "data_file_identity"]
+        return dump
     finally:
         connection.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 from sqlmodel import func, select
 
 from slpterm.demo.builder import ClinicBuilder, Rows, write_rows
-from slpterm.store import Store, open_store
+from slpterm.store import Store, datafile, open_store
 from slpterm.store.audit import record_event
 from slpterm.store.models import Clinic, Patient
 
@@ -70,7 +69,7 @@ def finish(store: Store, builder: ClinicBuilder, started: float, clinicians: int
     """Close the store, fold the write-ahead log into the file and report what was written."""
     path = store.path
     store.close()
-    connection = sqlite3.connect(path)
+    connection = datafile.connect(path)
     try:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:

@@ -8,13 +8,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from slpterm import paths
-from slpterm.paths import private_folder, write_private
-from slpterm.store import crypto
+from slpterm.paths import owner_only, private_folder
+from slpterm.store import crypto, datafile
 from slpterm.store.anchors import AnchorBook
 from slpterm.store.audit import KEYED_PREFIX, Anchor, derive_audit_key, key_id
 from slpterm.store.clinic import IDENTITY_SETTING
 from slpterm.store.db import APPLICATION_ID, DATABASE_FILE_NAME, ENCRYPTED_MARKER_NAME, SCHEMA_VERSION, _inspect
 from slpterm.store.errors import CorruptDatabase, NotAnSlptermDatabase, SchemaTooNew, StoreError
+from slpterm.store.folder_lock import folder_alone
 
 LAST_BACKUP_SETTING = "last_backup_at"
 BACKUP_REMINDER_AFTER = timedelta(days=7)
@@ -34,6 +35,7 @@ def backup_store(store, out: Path | None = None) -> Path:  # noqa: ANN001
         private_folder(target.parent)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    store.clinic.identity()  # an older file gets its identity now, so its backups carry it
     try:
         crypto.copy(store.path, store.db.passphrase, partial)
         os.replace(partial, target)
@@ -84,7 +86,7 @@ def plaintext_backups(store) -> list[Path]:  # noqa: ANN001
     found = []
     for path in _unprotected_copies(store.data_dir):
         try:
-            if crypto.is_plain_sqlite_file(path):
+            if datafile.read_header(path).kind == datafile.PLAIN:
                 found.append(path)
         except OSError:
             continue
@@ -157,43 +159,64 @@ def check_backup(file: Path, passphrase: str | None) -> int:
     return version
 
 
-def restore_store(data_dir: Path, file: Path, passphrase: str | None) -> RestoreReport:
+class OtherClinicBackup(StoreError):
+    """The backup is of another data file (another clinic's identity) than the one it would replace."""
+
+
+def file_identity(file: Path, passphrase: str | None) -> str | None:
+    """The lasting identity recorded in a data file or backup (None for an older file without one)."""
+    identity = _trail_head(file, passphrase)[0]
+    return identity or None
+
+
+def _current_identity(current: Path, passphrase: str | None) -> str | None:
+    if not datafile.read_header(current).usable:
+        return None
+    try:
+        return file_identity(current, passphrase)
+    except (StoreError, *datafile.database_errors()):
+        return None  # unreadable here (another passphrase, damaged): nothing to compare with
+
+
+def restore_store(data_dir: Path, file: Path, passphrase: str | None, *, other_clinic: bool = False) -> RestoreReport:
     """Replace the data file with a checked backup; the replaced file is kept beside it.
 
-    Into an encrypted data directory a plain backup is restored encrypted, with ``passphrase``
-    (the data file's): restoring never turns encryption off.
+    Refused while another slpterm has the data open, and (unless ``other_clinic``) when the backup
+    is of another data file than the one it replaces (``OtherClinicBackup``). Into an encrypted
+    data directory a plain backup is restored encrypted, with ``passphrase`` (the data file's):
+    restoring never turns encryption off.
     """
     file = Path(file)
     version = check_backup(file, passphrase)
     private_folder(data_dir)
     current = data_dir / DATABASE_FILE_NAME
     key = passphrase if crypto.is_encrypted_file(file) else None
-    encrypt_with = _passphrase_to_keep(data_dir, file, passphrase)
-    previous_head = None
-    replaced = None
-    if current.exists() and current.stat().st_size:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        replaced = data_dir / f"{DATABASE_FILE_NAME}.replaced-{stamp}"
-        current_key = passphrase if crypto.is_encrypted_file(current) else None
-        try:
-            crypto.copy(current, current_key, replaced)
-            previous_head = _trail_head(replaced, current_key)[1:]
-        except Exception:  # noqa: BLE001 - an unreadable current file is kept byte for byte instead
-            write_private(replaced, current.read_bytes(), durable=True)
-    incoming = data_dir / f"{DATABASE_FILE_NAME}.restoring"
-    incoming.unlink(missing_ok=True)
-    crypto.copy(file, key, incoming)
-    if encrypt_with is not None:
-        encrypted = incoming.with_name(incoming.name + "-encrypted")
-        crypto.export_copy(incoming, None, encrypted, encrypt_with)
-        os.replace(encrypted, incoming)
-        key = encrypt_with
-    identity, restored_seq, _ = _trail_head(incoming, key)
-    if identity:
-        AnchorBook(paths.anchor_dir(), identity).set_aside(restored_seq, f"restore of {file.name}")
-    os.replace(incoming, current)
-    for suffix in ("-wal", "-shm"):
-        Path(str(current) + suffix).unlink(missing_ok=True)
+    with folder_alone(data_dir, "Restoring a backup"):
+        if not other_clinic:
+            incoming_identity = file_identity(file, key)
+            current_identity = _current_identity(current, passphrase)
+            if incoming_identity and current_identity and incoming_identity != current_identity:
+                raise OtherClinicBackup(
+                    f"{file} is a backup of another clinic's data file, not of the one in {data_dir}. Restoring it "
+                    "would replace this clinic's data with that clinic's. If that is really what you want, run "
+                    "the restore again with --other-clinic (the replaced file is kept). Nothing was changed.")
+        encrypt_with = _passphrase_to_keep(data_dir, file, passphrase)
+        replaced, previous_head = _keep_replaced(data_dir, current, passphrase)
+        incoming = data_dir / f"{DATABASE_FILE_NAME}.restoring"
+        incoming.unlink(missing_ok=True)
+        crypto.copy(file, key, incoming)
+        if encrypt_with is not None:
+            encrypted = incoming.with_name(incoming.name + "-encrypted")
+            crypto.export_copy(incoming, None, encrypted, encrypt_with)
+            os.replace(encrypted, incoming)
+            key = encrypt_with
+        identity, restored_seq, _ = _trail_head(incoming, key)
+        if identity:
+            AnchorBook(paths.anchor_dir(), identity).set_aside(restored_seq, f"restore of {file.name}")
+        os.replace(incoming, current)
+        # The replaced file's log and index: no slpterm has it open (the folder is held alone above).
+        for suffix in ("-wal", "-shm"):
+            Path(str(current) + suffix).unlink(missing_ok=True)
     from slpterm.store.store import open_store
 
     store = open_store(data_dir, key)
@@ -208,6 +231,25 @@ def restore_store(data_dir: Path, file: Path, passphrase: str | None) -> Restore
     finally:
         store.close()
     return RestoreReport(file, replaced, version, encrypted_on_restore=encrypt_with is not None)
+
+
+def _keep_replaced(data_dir: Path, current: Path, passphrase: str | None) -> tuple[Path | None, tuple[int, str] | None]:
+    """A copy of the file about to be replaced (through SQLite, or byte for byte if SQLite cannot
+    read it) and the head of its trail when it could be read."""
+    header = datafile.read_header(current)
+    if header.kind in (datafile.MISSING, datafile.EMPTY):
+        return None, None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    replaced = data_dir / f"{DATABASE_FILE_NAME}.replaced-{stamp}"
+    current_key = passphrase if header.encrypted else None
+    try:
+        crypto.copy(current, current_key, replaced)
+        return replaced, _trail_head(replaced, current_key)[1:]
+    except Exception:  # noqa: BLE001 - an unreadable current file is kept byte for byte instead
+        replaced.unlink(missing_ok=True)
+        datafile.copy_bytes(current, replaced)
+        owner_only(replaced)
+        return replaced, None
 
 
 def _passphrase_to_keep(data_dir: Path, file: Path, passphrase: str | None) -> str | None:

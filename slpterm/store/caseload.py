@@ -7,15 +7,14 @@
 - ``CaseloadPreviewReader``: the counts and the first screenful, read in a background thread started
   with the process, so the first frame already shows the caseload.
 
-Every reading is plain SQL through a DB-API ``execute``, so the standard library's ``sqlite3`` can do
-it before SQLAlchemy is even imported (``CaseloadFile``) and the store's connection afterwards
-(``CaseloadRepository``). ``CaseloadRepository.rows()`` still gives every patient's full row, for
+Every reading is plain SQL through a DB-API ``execute``, so a connection from ``datafile.connect``
+can do it before SQLAlchemy is even imported (``CaseloadFile``, plain files only: the same SQLite
+library as the store's) and the store's connection afterwards (``CaseloadRepository``). ``CaseloadRepository.rows()`` still gives every patient's full row, for
 commands and reports. Nothing here imports SQLAlchemy at module level.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -277,19 +276,28 @@ class _CaseloadReadings:
         """Let go of anything kept open between readings (nothing, unless a subclass keeps it)."""
 
 
+class CaseloadFileUnreadable(Exception):
+    """The data file cannot be read without the store (missing, empty, encrypted, not SQLite)."""
+
+
 class CaseloadFile(_CaseloadReadings):
     """The caseload straight from a plain (unencrypted) data file, read-only, without the store.
 
-    Raises ``sqlite3.Error`` when the file cannot be read this way (encrypted, missing, not yet
-    migrated); callers then use the store.
+    Raises ``CaseloadFileUnreadable`` (or the SQLite library's error, e.g. for a file not yet
+    migrated) when the file cannot be read this way; callers then use the store.
     """
 
     def __init__(self, database: Path) -> None:
         self.database = Path(database)
-        self._details_connection: sqlite3.Connection | None = None
+        self._details_connection = None
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(f"file:{self.database.resolve()}?mode=ro", uri=True, check_same_thread=False)
+    def _connect(self):  # noqa: ANN202
+        from slpterm.store import datafile
+
+        header = datafile.read_header(self.database)
+        if header.kind != datafile.PLAIN:
+            raise CaseloadFileUnreadable(f"{self.database} is {header.kind}; the store reads it")
+        return datafile.connect(self.database, None, read_only=True, check_same_thread=False)
 
     def _run(self, work: Callable[[Execute], Any]) -> Any:
         connection = self._connect()
@@ -328,8 +336,7 @@ class CaseloadPreviewReader:
 
     def _read(self) -> None:
         try:
-            if self._file.database.is_file():
-                self._preview = self._file.preview(self._limit)
+            self._preview = self._file.preview(self._limit)
         except Exception:  # noqa: BLE001 - encrypted, old or damaged files are left to the store
             self._preview = None
         finally:

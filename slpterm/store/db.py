@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from slpterm.paths import create_private_file, owner_only, private_folder, write_private
-from slpterm.store import crypto
+from slpterm.store import crypto, datafile
 from slpterm.store import models  # noqa: F401  (registers the tables)
 from slpterm.store.errors import (
     CorruptDatabase,
@@ -31,6 +30,7 @@ from slpterm.store.errors import (
     PassphraseRequired,
     SchemaTooNew,
     StorageUnavailable,
+    StoreError,
     WrongPassphraseOrDamaged,
 )
 from slpterm.store.triggers import immutability_triggers
@@ -67,19 +67,19 @@ SCHEMA_VERSION = max(MIGRATIONS) + 1
 
 
 def _inspect(path: Path, passphrase: str | None) -> tuple[int, int, int]:
-    """Return (application_id, user_version, table count) without changing the file."""
-    if path.stat().st_size == 0:
-        return 0, 0, 0
-    encrypted = crypto.is_encrypted_file(path)
-    if not encrypted and not crypto.is_plain_sqlite_file(path):
-        raise NotAnSlptermDatabase(_not_sqlite_message(path))
+    """Return (application_id, user_version, table count) without changing the file; refuse a file
+    that is empty, truncated or not SQLite."""
+    header = datafile.read_header(path)
+    if not header.usable:
+        raise _unusable_file_error(path, header)
+    encrypted = header.encrypted
     if encrypted and passphrase is None:
         raise PassphraseRequired(f"{path} is encrypted; enter its passphrase to open it.")
     if not encrypted and passphrase is not None:
         passphrase = None  # a plain file opens as it is; setting a passphrase encrypts it later
     module = crypto.driver(passphrase)
     try:
-        connection = crypto.connect(path, passphrase, read_only=True, timeout=BUSY_TIMEOUT_SECONDS)
+        connection = datafile.connect(path, passphrase, read_only=True, timeout=BUSY_TIMEOUT_SECONDS)
         try:
             app_id = connection.execute("PRAGMA application_id").fetchone()[0]
             version = connection.execute("PRAGMA user_version").fetchone()[0]
@@ -103,6 +103,23 @@ def _inspect(path: Path, passphrase: str | None) -> tuple[int, int, int]:
 def _not_sqlite_message(path: Path) -> str:
     return (f"{path} is not an slpterm database (it is not an SQLite file at all). "
             "Choose another data directory or move the file away. The file was not changed.")
+
+
+def _unusable_file_error(path: Path, header: datafile.FileHeader) -> StoreError:
+    """A plain refusal of a file that is no database to open (it is left untouched)."""
+    if header.kind == datafile.MISSING:
+        return StoreError(f"{path} does not exist.")
+    if header.kind == datafile.EMPTY:
+        return CorruptDatabase(
+            f"{path} is empty (0 bytes), so it holds no clinic; slpterm will not turn it into a new, empty one. "
+            "Restore your latest backup (slpterm restore FILE), or, to really start a new clinic, delete the "
+            "empty file. The file was not changed.")
+    if header.kind == datafile.TRUNCATED:
+        return CorruptDatabase(
+            f"{path} is cut short ({header.size} bytes; it is shorter than its own header says): it was damaged, "
+            "for example by an interrupted copy. Restore your latest backup (slpterm restore FILE). "
+            "The file was not changed.")
+    return NotAnSlptermDatabase(_not_sqlite_message(path))
 
 
 def _backup_copy(path: Path, version: int, passphrase: str | None) -> Path:
@@ -155,6 +172,10 @@ class Database:
         self.migration_backup: Path | None = None
         self.passphrase = passphrase
         self.generation = 0
+        # Replaced by the store with its folder lock's ``exclusive``: no other slpterm may use the file
+        # while it is replaced.
+        self.exclusive_access: Callable[[str], contextlib.AbstractContextManager] = \
+            lambda _what: contextlib.nullcontext()
         self._prepare()
         self.encrypted = crypto.is_encrypted_file(path)
         if not self.encrypted:
@@ -189,17 +210,18 @@ class Database:
                 "Choose another with --data-dir DIR or SLPTERM_DATA_DIR."
             ) from error
         marker = path.with_name(ENCRYPTED_MARKER_NAME)
-        if marker.exists() and (not path.exists() or path.stat().st_size == 0):
+        if marker.exists() and datafile.read_header(path).kind in (datafile.MISSING, datafile.EMPTY):
             raise DataDirectoryUnusable(
                 f"The encrypted data file {path} is missing or empty. slpterm will not start a new, empty file "
                 "in its place. Restore your latest backup (slpterm restore FILE), or remove "
                 f"{marker.name} from {path.parent} to start afresh."
             )
-        if path.exists():
-            if crypto.is_encrypted_file(path) and self.passphrase is None and not crypto.encryption_available():
+        header = datafile.read_header(path)
+        if header.kind != datafile.MISSING:
+            if header.encrypted and self.passphrase is None and not crypto.encryption_available():
                 raise NotAnSlptermDatabase(_not_sqlite_message(path))
             app_id, version, tables = _inspect(path, self.passphrase)
-            passphrase = self.passphrase if crypto.is_encrypted_file(path) else None
+            passphrase = self.passphrase if header.encrypted else None
             if tables and app_id != APPLICATION_ID:
                 raise NotAnSlptermDatabase(
                     f"{path} is an SQLite database of another program, not slpterm's. "
@@ -215,18 +237,21 @@ class Database:
 
     @staticmethod
     def _create(path: Path) -> None:
+        """Write a new data file beside ``path`` and move it into place whole, so that a crash while
+        creating never leaves an empty or half-made file where the clinic's data belongs."""
+        partial = path.with_name(path.name + ".creating")
+        for leftover in (partial, *(Path(str(partial) + suffix) for suffix in datafile.COMPANION_SUFFIXES)):
+            leftover.unlink(missing_ok=True)
         try:
-            if not path.exists():
-                create_private_file(path)  # SQLite keeps the mode and gives it to the -wal and -shm files
-            connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
-        except (OSError, sqlite3.OperationalError) as error:
+            create_private_file(partial)  # SQLite keeps the mode and gives it to the -wal and -shm files
+            datafile.connect(partial, None, timeout=BUSY_TIMEOUT_SECONDS).close()
+        except (OSError, *datafile.database_errors()) as error:
             raise DataDirectoryUnusable(
                 f"Cannot create {path} ({error}). Check that the folder is writable, "
                 "or choose another with --data-dir DIR."
             ) from error
-        connection.close()
-        owner_only(path)
-        engine = create_engine(f"sqlite:///{path}")
+        owner_only(partial)
+        engine = _engine(partial, None, "BEGIN IMMEDIATE", journal_mode="DELETE")
         try:
             with engine.begin() as connection:
                 SQLModel.metadata.create_all(connection)
@@ -239,33 +264,11 @@ class Database:
                 connection.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
         finally:
             engine.dispose()
+        datafile.fsync(partial)
+        os.replace(partial, path)
 
     def _make_engine(self, begin_statement: str) -> Engine:
-        passphrase = self.passphrase
-        module = crypto.driver(passphrase)
-        engine = create_engine(
-            f"sqlite:///{self.path}",
-            module=module,
-            connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
-        )
-
-        @event.listens_for(engine, "connect")
-        def _configure(dbapi_connection, _record) -> None:  # noqa: ANN001
-            # Let the begin event issue BEGIN itself (the driver's own BEGIN would be deferred).
-            dbapi_connection.isolation_level = None
-            crypto.apply_key(dbapi_connection, passphrase)
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = FULL")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin(connection) -> None:  # noqa: ANN001
-            connection.exec_driver_sql(begin_statement)
-
-        return engine
+        return _engine(self.path, self.passphrase, begin_statement)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -337,31 +340,64 @@ class Database:
         copy, in one transaction, before it replaces the file (the audit trail is re-sealed there).
         """
         self.check_file_unchanged()
-        self.close()
-        self.checkpoint()
-        temporary = self.path.with_name(self.path.name + ".rekey")
-        try:
-            crypto.export_copy(self.path, self.passphrase, temporary, new_passphrase)
-            if prepare_copy is not None:
-                connection = crypto.connect(temporary, new_passphrase, timeout=BUSY_TIMEOUT_SECONDS)
+        with self.exclusive_access("Changing the passphrase"):
+            self.close()
+            try:
+                self.checkpoint()
+                temporary = self.path.with_name(self.path.name + ".rekey")
                 try:
-                    connection.execute("BEGIN IMMEDIATE")
-                    prepare_copy(connection)
-                    connection.execute("COMMIT")
+                    crypto.export_copy(self.path, self.passphrase, temporary, new_passphrase)
+                    if prepare_copy is not None:
+                        connection = crypto.connect(temporary, new_passphrase, timeout=BUSY_TIMEOUT_SECONDS)
+                        try:
+                            connection.execute("BEGIN IMMEDIATE")
+                            prepare_copy(connection)
+                            connection.execute("COMMIT")
+                        finally:
+                            connection.close()
+                    _inspect(temporary, new_passphrase)
+                    os.replace(temporary, self.path)
                 finally:
-                    connection.close()
-            _inspect(temporary, new_passphrase)
-            os.replace(temporary, self.path)
-        finally:
-            temporary.unlink(missing_ok=True)
-        for suffix in ("-wal", "-shm"):
-            Path(str(self.path) + suffix).unlink(missing_ok=True)
+                    temporary.unlink(missing_ok=True)
+                # The old file's log and index (checkpointed above, and no other slpterm has it open).
+                for suffix in ("-wal", "-shm"):
+                    Path(str(self.path) + suffix).unlink(missing_ok=True)
+            except BaseException:
+                self.read_engine = self._make_engine("BEGIN")
+                self.write_engine = self._make_engine("BEGIN IMMEDIATE")
+                raise
         self.passphrase = new_passphrase
         self.encrypted = new_passphrase is not None
         self.mark_encryption()
         self._identity = self._file_identity()
         self.read_engine = self._make_engine("BEGIN")
         self.write_engine = self._make_engine("BEGIN IMMEDIATE")
+
+
+def _engine(path: Path, passphrase: str | None, begin_statement: str, journal_mode: str = "WAL") -> Engine:
+    """An engine whose connections come from ``datafile.connect`` (never straight from the driver)."""
+    engine = create_engine(
+        f"sqlite:///{path}",  # the URL picks the pool (as for any file); ``creator`` makes the connections
+        module=crypto.driver(passphrase),
+        creator=lambda: datafile.connect(path, passphrase, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False),
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record) -> None:  # noqa: ANN001
+        # Let the begin event issue BEGIN itself (the driver's own BEGIN would be deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute(f"PRAGMA journal_mode = {journal_mode}")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:  # noqa: ANN001
+        connection.exec_driver_sql(begin_statement)
+
+    return engine
 
 
 def copy_database(source: Path, target: Path, passphrase: str | None = None) -> None:

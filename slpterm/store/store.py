@@ -13,6 +13,7 @@ from slpterm.store.sessions import SessionRepository
 from slpterm import paths
 from slpterm.store.audit import ChainBreak
 from slpterm.store.exports import ExportRepository
+from slpterm.store.folder_lock import DataFolderLock
 from slpterm.store.security import SecurityRepository
 
 
@@ -31,6 +32,9 @@ class Store:
     def __init__(self, data_dir: Path, passphrase: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.db = Database(self.data_dir / DATABASE_FILE_NAME, passphrase)
+        # Held while open, so no other slpterm replaces the file (restore, passphrase change) under it.
+        self.folder_lock = DataFolderLock(self.data_dir)
+        self.db.exclusive_access = self.folder_lock.exclusive
         self.actor = default_actor()
         self.audit_key: bytes | None = None
         self.anchor_folder = paths.anchor_dir()
@@ -56,8 +60,13 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+        self.folder_lock.close()
 
 
 def open_store(data_dir: Path, passphrase: str | None = None) -> Store:
-    """Open (or create) the data file in ``data_dir``; an encrypted file needs its passphrase."""
+    """Open (or create) the data file in ``data_dir``; an encrypted file needs its passphrase.
+
+    This Python API creates a new data file in a folder without one (the demo generator and the
+    tests rely on it); the ``slpterm`` app asks first and its commands refuse (``slpterm.cli``).
+    """
     return Store(data_dir, passphrase)

@@ -54,8 +54,13 @@ class SlpTermApp(App):
 
     def __init__(self, prepare_store: StorePreparer, *, clock: Clock | None = None,
                  demo: bool = False, open_with_passphrase: Callable[[str], object] | None = None,
-                 caseload_preview: CaseloadPreviewReader | None = None, owns_process: bool = False) -> None:
+                 caseload_preview: CaseloadPreviewReader | None = None, owns_process: bool = False,
+                 ask_before_creating: bool = False) -> None:
         super().__init__()
+        # The data directory was named (--data-dir, SLPTERM_DATA_DIR) and holds no data file yet: ask
+        # before making a new clinic there (a mistyped folder must not become one quietly).
+        self._ask_before_creating = ask_before_creating
+        self._presence = None
         self.caseload_preview = caseload_preview
         # True when this app is the whole process (``slpterm``; never in tests, which run many apps in
         # one process): the cyclic collector was paused for start-up and is tuned for a long run, and
@@ -99,6 +104,9 @@ class SlpTermApp(App):
         from slpterm.store import PassphraseRequired, StoreError
 
         try:
+            if self._ask_before_creating and not self._prepare_store.database.exists():
+                self.call_from_thread(self._ask_new_clinic)
+                return
             self._show_caseload_early()
             store = self._prepare_store()
         except PassphraseRequired as error:
@@ -147,6 +155,18 @@ class SlpTermApp(App):
         except NoMatches:
             source.close()  # not composed yet; the store's index follows
 
+    def _ask_new_clinic(self) -> None:
+        from slpterm.ui.screens.new_clinic import NewClinicScreen
+
+        def answered(create: bool | None) -> None:
+            if not create:
+                self.exit(return_code=1, message=f"No clinic was created in {self._prepare_store.database.parent}.")
+                return
+            self._ask_before_creating = False
+            self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False)
+
+        self.push_screen(NewClinicScreen(self._prepare_store.database.parent), answered)
+
     def _store_failed(self, message: str) -> None:
         self.push_screen(MessageScreen("slpterm cannot open its data", message, quit_on_close=True))
 
@@ -185,6 +205,7 @@ class SlpTermApp(App):
         except StoreError as error:
             self.notify(str(error), severity="error", timeout=10)
         self._release_notifications()
+        self._note_other_app(store)
         self.refresh_security_banner()
         self._last_input = self.clock.now()
         self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
@@ -197,6 +218,25 @@ class SlpTermApp(App):
             self.push_screen(FirstRunScreen())
         elif not self.demo:
             self._offer_backup()
+
+    def _note_other_app(self, store) -> None:  # noqa: ANN001
+        if self.demo:
+            return
+        from slpterm.store.folder_lock import AppPresence
+
+        self._presence = AppPresence(store.data_dir)
+        if not self._presence.first:
+            self.notify("Another slpterm app is already open on this data. Both can work safely: every change is "
+                        "saved at once and the other sees it when it reads again. Avoid editing the same note in "
+                        "both.", title="Open twice", severity="warning", timeout=20)
+
+    async def action_quit(self) -> None:
+        """Store any note text still waiting for its autosave, then quit."""
+        for screen in self.screen_stack:
+            save_note = getattr(screen, "save_note", None)
+            if save_note is not None and self.store is not None:
+                save_note()
+        self.exit()
 
     @staticmethod
     def _freeze_long_lived_objects() -> None:
@@ -537,13 +577,17 @@ class SlpTermApp(App):
         if self.store is not None:
             self.store.security.write_anchor("close")
             self.store.close()
+        if self._presence is not None:
+            self._presence.close()
 
 
 def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path | None = None,
-              caseload_preview: CaseloadPreviewReader | None = None, owns_process: bool = False) -> SlpTermApp:
+              caseload_preview: CaseloadPreviewReader | None = None, owns_process: bool = False,
+              ask_before_creating: bool = False) -> SlpTermApp:
     """The app on ``data_dir``; with ``demo_source`` set, the demo clinic is generated there first.
     ``caseload_preview`` is a reader already started on the data file and ``owns_process`` says the
-    app is the whole ``slpterm`` process (both from ``slpterm.cli``)."""
+    app is the whole ``slpterm`` process (both from ``slpterm.cli``); ``ask_before_creating`` asks
+    before a new clinic is made in a ``data_dir`` without a data file."""
 
     def open_with_passphrase(passphrase: str):  # noqa: ANN202
         from slpterm.store import open_store
@@ -574,7 +618,8 @@ def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path |
     if demo_source is None:
         prepare.database = Path(data_dir) / "slpterm.sqlite3"  # the store's DATABASE_FILE_NAME
     return SlpTermApp(prepare, clock=clock, demo=demo_source is not None, open_with_passphrase=open_with_passphrase,
-                      caseload_preview=caseload_preview, owns_process=owns_process)
+                      caseload_preview=caseload_preview, owns_process=owns_process,
+                      ask_before_creating=ask_before_creating and demo_source is None)
 
 
 class PrintableLines(LineFilter):

@@ -4,78 +4,23 @@ session killed with SIGKILL mid-way comes back with its tallies and note text.""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import time
-import uuid
 
 import pytest
+from tmux_terminal import Terminal, needs_tmux, slpterm_terminal
 
 from slpterm.store import open_store
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-
-
-class Terminal:
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self.socket = f"slpterm-test-{uuid.uuid4().hex[:8]}"
-        self.session = "app"
-        line = " ".join(f"'{part}'" for part in command)
-        subprocess.run(
-            ["tmux", "-L", self.socket, "new-session", "-d", "-s", self.session, "-x", "120", "-y", "40",
-             f"exec env -u COLUMNS -u LINES {' '.join(f'{k}={v}' for k, v in env.items())} {line}"],
-            check=True,
-        )
-        subprocess.run(["tmux", "-L", self.socket, "resize-window", "-t", self.session, "-x", "120", "-y", "40"],
-                       capture_output=True)
-
-    def screen(self) -> str:
-        return subprocess.run(["tmux", "-L", self.socket, "capture-pane", "-p", "-t", self.session],
-                              capture_output=True, text=True).stdout
-
-    def wait_for(self, text: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} did not appear; the screen shows:\n{self.screen()}")
-
-    def keys(self, *keys: str, pause: float = 0.15) -> None:
-        for key in keys:
-            subprocess.run(["tmux", "-L", self.socket, "send-keys", "-t", self.session, key], check=True)
-            time.sleep(pause)
-
-    def press_until(self, key: str, text: str, attempts: int = 3) -> str:
-        """Press ``key`` until ``text`` shows (a key sent while the app is still starting may be dropped)."""
-        for _ in range(attempts - 1):
-            self.keys(key)
-            try:
-                return self.wait_for(text, timeout=5)
-            except AssertionError:
-                continue
-        self.keys(key)
-        return self.wait_for(text)
-
-    def pid(self) -> int:
-        out = subprocess.run(["tmux", "-L", self.socket, "display", "-p", "-t", self.session, "#{pane_pid}"],
-                             capture_output=True, text=True, check=True).stdout
-        return int(out.strip())
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+pytestmark = needs_tmux
 
 
 @pytest.fixture
 def terminal():
     opened: list[Terminal] = []
 
-    def start(*args: str) -> Terminal:
-        env = {"TERM": "xterm-256color", "PYTHONPATH": os.pathsep.join(sys.path)}
-        term = Terminal([sys.executable, "-m", "slpterm", *args], env)
+    def start(*args: str):  # noqa: ANN202
+        term = slpterm_terminal(*args)
         opened.append(term)
         return term
 
@@ -101,7 +46,7 @@ def test_a_killed_session_comes_back_with_its_tallies_and_note(terminal, clinic_
     term.wait_for("3/4")
     term.keys("F9")
     term.keys("Kept working after the fire drill.", pause=0.05)
-    time.sleep(1.5)  # autosave runs half a second after typing stops
+    time.sleep(1.5)  # autosave runs at most a second after a change
     os.kill(term.pid(), signal.SIGKILL)
     time.sleep(0.5)
 

@@ -79,9 +79,9 @@ def test_details_read_only_the_asked_patients(demo_file):
 
 
 def test_plain_read_refuses_a_missing_file(tmp_path):
-    import sqlite3
+    from slpterm.store.caseload import CaseloadFileUnreadable
 
-    with pytest.raises(sqlite3.Error):
+    with pytest.raises(CaseloadFileUnreadable):
         CaseloadFile(tmp_path / "slpterm.sqlite3").rows()
 
 
@@ -125,10 +125,11 @@ def test_preview_reader_gives_none_for_a_file_it_cannot_read(tmp_path):
 
 
 def test_reading_again_shares_the_unchanged_strings_and_keeps_trends(demo_dir, tmp_path):
-    import shutil
+    from slpterm.store.db import DATABASE_FILE_NAME, copy_database
 
     data_dir = tmp_path / "data"
-    shutil.copytree(demo_dir, data_dir)
+    data_dir.mkdir()
+    copy_database(demo_dir / DATABASE_FILE_NAME, data_dir / DATABASE_FILE_NAME)
     first = CaseloadFile(data_dir / "slpterm.sqlite3").index()
     first.fill([(first.ids[1], "▁▂▃"), (first.ids[2], "▇▆")], first.trends)
     first.fill([(first.ids[1], "PR due")], first.needs)

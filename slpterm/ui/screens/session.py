@@ -1,12 +1,16 @@
 """The point-of-care session: timer, techniques, goal tallies, SOAP note, signing, coded lines.
 
-Every change is stored the moment it is made (trials, techniques, timer) or within half a second
-(note typing), so quitting or killing the app loses nothing.
+Every change is stored the moment it is made (trials, techniques, timer); note text half a second
+after typing pauses and at most a second after a change even while typing goes on, and whenever the
+note loses focus, another screen covers this one or the app quits. A section's title says
+"unsaved" while its text waits to be stored.
 """
 
 from __future__ import annotations
 
-from textual import on, work
+import time
+
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -20,7 +24,10 @@ from slpterm.ui.widgets.goal_tally import GoalTally
 
 NOTE_SECTIONS = (("subjective", "S  Subjective"), ("objective", "O  Objective"),
                  ("assessment", "A  Assessment"), ("plan", "P  Plan"))
-AUTOSAVE_SECONDS = 0.5
+AUTOSAVE_SECONDS = 0.5  # after the last key
+AUTOSAVE_MAX_WAIT_SECONDS = 1.0  # after the first unsaved key, however fast the typing goes on
+UNSAVED_MARK = "  ● unsaved"
+NOT_SAVED_MARK = "  ✗ not saved yet (retrying)"
 HEARTBEAT_SECONDS = 20
 
 
@@ -31,8 +38,10 @@ class SessionScreen(Screen):
         Binding("ctrl+t", "timer_toggle", "Start/pause timer", id="session.timer"),
         # priority: these also work while typing in the note (instead of the editor's end-of-line etc.)
         Binding("ctrl+e", "timer_stop", "Stop timer", id="session.timer_stop", priority=True),
-        Binding("f6", "next_area", "Next area", id="session.area"),
-        Binding("f7", "focus_goals", "Goals", id="session.goals"),
+        # priority: the note's editor would otherwise take F6 and F7 (select line, select all), and the
+        # next tally key would replace the selected note text
+        Binding("f6", "next_area", "Next area", id="session.area", priority=True),
+        Binding("f7", "focus_goals", "Goals", id="session.goals", priority=True),
         Binding("f8", "focus_techniques", "Techniques", id="session.techniques"),
         Binding("f9", "focus_note", "Note", id="session.note"),
         Binding("ctrl+d", "draft_objective", "Draft objective", id="session.draft", priority=True),
@@ -50,6 +59,7 @@ class SessionScreen(Screen):
         self.view = None
         self._pending_note: dict[str, str] = {}
         self._autosave: Timer | None = None
+        self._unsaved_since: float | None = None
         self._last_heartbeat = None
         self._flow = None
 
@@ -67,7 +77,7 @@ class SessionScreen(Screen):
                 yield SelectionList[str](id="techniques")
             with VerticalScroll(id="session-note"):
                 for name, title in NOTE_SECTIONS:
-                    yield Label(title, classes="panel-title")
+                    yield Label(title, classes="panel-title", id=f"note-title-{name}")
                     yield TextArea("", id=f"note-{name}", classes="note-section", soft_wrap=True,
                                    tab_behavior="focus", compact=True)
                 yield Static("", id="addenda")
@@ -82,7 +92,7 @@ class SessionScreen(Screen):
                         "that time is not counted. ctrl+t resumes.", timeout=10)
             self._tick()
         self.set_interval(1, self._tick)
-        self.query_one("#goals", GoalTally).focus()
+        self.set_focus(self.query_one("#goals", GoalTally))  # at once, so a key typed next finds it
 
     @property
     def flow(self):  # noqa: ANN201
@@ -114,6 +124,7 @@ class SessionScreen(Screen):
             text = getattr(view.note, name)
             if area.text != text and name not in self._pending_note:
                 area.load_text(text)
+                area.move_cursor(area.document.end)  # a resumed draft goes on where it stopped
             area.read_only = view.signed
         self.query_one("#addenda", Static).update(view.addenda_text)
         self._tick()
@@ -226,22 +237,50 @@ class SessionScreen(Screen):
         if getattr(self.view.note, name, None) == event.text_area.text and name not in self._pending_note:
             return
         self._pending_note[name] = event.text_area.text
+        now = time.monotonic()
+        if self._unsaved_since is None:
+            self._unsaved_since = now
+        self._show_note_state(name, UNSAVED_MARK)
         if self._autosave is not None:
             self._autosave.stop()
-        self._autosave = self.set_timer(AUTOSAVE_SECONDS, self.save_note)
+        due = min(AUTOSAVE_SECONDS, self._unsaved_since + AUTOSAVE_MAX_WAIT_SECONDS - now)
+        self._autosave = self.set_timer(max(due, 0), self.save_note)
+
+    def _show_note_state(self, name: str, mark: str) -> None:
+        from textual.css.query import NoMatches
+
+        try:
+            self.query_one(f"#note-title-{name}", Label).update(dict(NOTE_SECTIONS)[name] + mark)
+        except NoMatches:
+            pass  # the screen is being taken down
 
     def save_note(self) -> bool:
         if not self._pending_note:
             return True
+        if self._autosave is not None:
+            self._autosave.stop()
+            self._autosave = None
         pending = dict(self._pending_note)
         if self._guard(lambda: self.app.store.sessions.save_note(self.participant_id, **pending)):
             for name, text in pending.items():
                 if self._pending_note.get(name) == text:
                     del self._pending_note[name]
+                    self._show_note_state(name, "")
                 setattr(self.view.note, name, text)
+            self._unsaved_since = time.monotonic() if self._pending_note else None
             return True
+        for name in pending:
+            self._show_note_state(name, NOT_SAVED_MARK)
         self._autosave = self.set_timer(5, self.save_note)
         return False
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if isinstance(event.widget, TextArea):
+            self.save_note()
+
+    def on_screen_suspend(self) -> None:
+        """Another screen covers this one (a dialog, help, the lock screen): store the text first."""
+        self.save_note()
 
     def action_draft_objective(self) -> None:
         text = self.flow.draft_objective(self.participant_id)
@@ -254,17 +293,19 @@ class SessionScreen(Screen):
         self.save_note()
         self.notify("Objective drafted from the tallies and time; edit as needed.")
 
+    # Focus is set at once (``Widget.focus`` waits for the keys already queued): keys typed right
+    # after F7/F8/F9 go where F7/F8/F9 sent them, not into the note or as a tally.
     def action_focus_goals(self) -> None:
-        self.query_one("#goals", GoalTally).focus()
+        self.set_focus(self.query_one("#goals", GoalTally))
 
     def action_focus_techniques(self) -> None:
         techniques = self.query_one("#techniques", SelectionList)
         if techniques.highlighted is None and techniques.option_count:
             techniques.highlighted = 0
-        techniques.focus()
+        self.set_focus(techniques)
 
     def action_focus_note(self) -> None:
-        self.query_one("#note-subjective", TextArea).focus()
+        self.set_focus(self.query_one("#note-subjective", TextArea))
 
     def action_phrase(self) -> None:
         from slpterm.ui.screens.session_dialogs import PhraseScreen
@@ -320,7 +361,8 @@ class SessionScreen(Screen):
         if following is None:
             self.notify("This session has one patient.")
             return
-        self.save_note()
+        if not self.save_note():
+            return  # the text stays on screen, and with it this patient
         self.participant_id = following
         self._pending_note.clear()
         self.reload()
