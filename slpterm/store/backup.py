@@ -86,7 +86,7 @@ def plaintext_backups(store) -> list[Path]:  # noqa: ANN001
     found = []
     for path in _unprotected_copies(store.data_dir):
         try:
-            if datafile.read_header(path).kind == datafile.PLAIN:
+            if crypto.is_plain_sqlite_file(path):
                 found.append(path)
         except OSError:
             continue

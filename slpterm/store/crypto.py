@@ -14,7 +14,11 @@ from slpterm.store import datafile
 from slpterm.store.datafile import _quote, apply_key, cipher_module, driver, encryption_available
 
 __all__ = ["apply_key", "cipher_module", "connect", "copy", "driver", "encryption_available", "export_copy",
-           "is_encrypted_file"]
+           "is_encrypted_file", "is_plain_sqlite_file"]
+
+
+def is_plain_sqlite_file(path: Path) -> bool:
+    return datafile.read_header(path).kind == datafile.PLAIN
 
 
 def is_encrypted_file(path: Path) -> bool:

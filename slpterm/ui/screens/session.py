@@ -244,7 +244,7 @@ class SessionScreen(Screen):
         if self._autosave is not None:
             self._autosave.stop()
         due = min(AUTOSAVE_SECONDS, self._unsaved_since + AUTOSAVE_MAX_WAIT_SECONDS - now)
-        self._autosave = self.set_timer(max(due, 0), self.save_note)
+        self._autosave = self.set_timer(max(due, 0.01), self.save_note)  # Textual divides by the delay
 
     def _show_note_state(self, name: str, mark: str) -> None:
         from textual.css.query import NoMatches
