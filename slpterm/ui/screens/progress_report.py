@@ -110,7 +110,7 @@ class ProgressReportScreen(Screen):
         self.plan_id = plan_id
         self._report_id = report_id
         self.state = None
-        self._loading = False
+        self._loaded_text: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -171,38 +171,40 @@ class ProgressReportScreen(Screen):
         if not widgets:
             widgets.append(Static("This plan of care has no goals yet; add them in the chart (g).", markup=False))
         goals.mount_all(widgets)
-        self._loading = True
+        self._loaded_text = (source.assessment, source.plan_text)
         for widget_id, value in (("#report-assessment", source.assessment), ("#report-plan", source.plan_text)):
             area = self.query_one(widget_id, TextArea)
             if area.text != value:
                 area.load_text(value)
             area.read_only = data.signed
-        self.call_after_refresh(self._loaded)
         self.query_one("#report-status", Static).update(
             "Locked: a signed report never changes." if data.signed else
             "ctrl+s saves · ctrl+g signs · ctrl+e writes Markdown and PDF · ctrl+d redrafts the text from the numbers")
         if not data.signed:
             self.query_one("#report-assessment", TextArea).focus()
 
-    def _loaded(self) -> None:
-        self._loading = False
-
     # -- editing -------------------------------------------------------------------------------
     @on(TextArea.Changed)
     def _changed(self) -> None:
-        if self._loading or self.state is None or self.state.signed:
+        if self.state is None or self.state.signed:
+            return
+        # load_text posts Changed too, and under load it arrives late: only a real edit saves.
+        if self._texts() == self._loaded_text:
             return
         self._autosave_timer = getattr(self, "_autosave_timer", None)
         if self._autosave_timer is not None:
             self._autosave_timer.stop()
         self._autosave_timer = self.set_timer(AUTOSAVE_SECONDS, self.action_save)
 
+    def _texts(self) -> tuple[str, str]:
+        return (self.query_one("#report-assessment", TextArea).text,
+                self.query_one("#report-plan", TextArea).text)
+
     def _with_text(self):  # noqa: ANN202
         from slpterm.services.progress import recompute
 
-        return recompute(self.app.store, self.state,
-                         assessment=self.query_one("#report-assessment", TextArea).text,
-                         plan_text=self.query_one("#report-plan", TextArea).text)
+        assessment, plan_text = self._texts()
+        return recompute(self.app.store, self.state, assessment=assessment, plan_text=plan_text)
 
     def action_save(self) -> None:
         if self.state is None or self.state.signed:
@@ -225,6 +227,7 @@ class ProgressReportScreen(Screen):
         if self.state is not None and not self.state.signed:
             self.state = state
             self._report_id = state.report_id
+            self._loaded_text = (state.data.source.assessment, state.data.source.plan_text)
             self.query_one("#report-status", Static).update("Saved.")
 
     def action_redraft(self) -> None:
