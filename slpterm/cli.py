@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import Iterator
 
 from slpterm import __version__
 
@@ -102,10 +103,18 @@ def build_parser(with_all_commands: bool = True) -> argparse.ArgumentParser:
     listing = audit_commands.add_parser("list", help="print audit entries, newest first")
     listing.add_argument("--filter", default="", help="only entries whose actor, action or detail contain this")
     listing.add_argument("--limit", type=int, default=50)
-    for subcommand in (*commands.choices.values(), *audit_commands.choices.values()):
+    for subcommand in _every_subcommand(parser):
         subcommand.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
                                 help="data directory (as for the app)")
     return parser
+
+
+def _every_subcommand(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Each command's parser at any depth, so that ``--data-dir`` is taken after any command name."""
+    for action in parser._actions:
+        for subcommand in getattr(action, "_name_parser_map", {}).values():
+            yield subcommand
+            yield from _every_subcommand(subcommand)
 
 
 def _fail(message: str, status: int = 2) -> int:
