@@ -226,7 +226,11 @@ def add_long_history_patient(data_dir: Path, sessions: int = LONG_HISTORY_SESSIO
 # -- start-up and memory (real processes in tmux) -----------------------------------------------------
 
 def _tmux(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["tmux", "-L", TMUX_SOCKET, "-f", "/dev/null", *args], capture_output=True, text=True)
+    # A pane inherits the server's environment: with COLUMNS/LINES from the caller's terminal the app
+    # would size itself by them instead of by the pane.
+    environment = {name: value for name, value in os.environ.items() if name not in ("COLUMNS", "LINES")}
+    return subprocess.run(["tmux", "-L", TMUX_SOCKET, "-f", "/dev/null", *args], capture_output=True, text=True,
+                          env=environment)
 
 
 class Terminal:

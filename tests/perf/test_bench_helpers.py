@@ -32,8 +32,9 @@ def test_parser_defaults_to_every_measurement_on_the_10k_clinic():
     assert args.only.split(",") == list(MEASUREMENTS)
 
 
-def test_every_measurement_runs_on_a_tiny_clinic(tmp_path, capsys):
-    """A smoke run of the whole benchmark (timings are printed, never asserted)."""
+def test_every_measurement_runs_on_a_tiny_clinic(tmp_path, capsys, monkeypatch):
+    """A smoke run of the whole benchmark (timings are printed, never asserted), from a terminal
+    that exports its size (the apps in tmux must size themselves by their pane, not by these)."""
     import gc
     import math
     import sys
@@ -41,6 +42,8 @@ def test_every_measurement_runs_on_a_tiny_clinic(tmp_path, capsys):
 
     from slpterm.bench import build_parser, run
 
+    monkeypatch.setenv("COLUMNS", "20")
+    monkeypatch.setenv("LINES", "5")
     measurements = "filter,tally,patient,coding,export,dbsize"
     if shutil.which("tmux"):
         measurements += ",startup,memory"
