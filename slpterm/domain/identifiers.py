@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _NPI_PATTERN = re.compile(r"^\d{10}$")
 _EIN_PATTERN = re.compile(r"^\d{2}-?\d{7}$")
@@ -20,6 +21,7 @@ def _luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+@lru_cache(maxsize=4096)  # a clinic has a few NPIs, checked once per claim
 def npi_problem(npi: str) -> str | None:
     """Return why an NPI is unusable, or None when it is a well-formed NPI.
 
