@@ -49,7 +49,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-MEASUREMENTS = ("startup", "memory", "filter", "tally", "patient", "coding", "export", "dbsize", "icd10")
+MEASUREMENTS = ("startup", "memory", "filter", "tally", "patient", "coding", "export", "dbsize", "icd10", "audit")
 BIG_MEASUREMENTS = ("startup", "memory", "filter", "dbsize")
 EXPORT_FORMATS = ("csv", "json", "fhir", "x12", "superbill")
 EXPORT_COUNT = 10_000
@@ -668,6 +668,85 @@ def measure_export(bench: Bench, clinic: Clinic, scratch: Path) -> None:
         bench.add(Result(f"export {name}: select + render + write", clinic.label, samples, unit="s"))
 
 
+AUDIT_BATCH = 20_000
+AUDIT_PROBE = """
+import json, os, sys, time
+from slpterm.cli import main
+started = time.perf_counter()
+status = main(["audit", "verify", "--data-dir", sys.argv[1]])
+elapsed = time.perf_counter() - started
+with open("/proc/self/status") as handle:
+    peak = next((int(line.split()[1]) / 1024 for line in handle if line.startswith("VmHWM")), None)
+print(json.dumps({"seconds": elapsed, "status": status, "peak_mb": peak}), file=sys.stderr)
+"""
+
+
+def _trail_environment(folder: Path) -> dict[str, str]:
+    # The trail's anchors are kept beside it, not in the user's config folder.
+    return {**os.environ, "SLPTERM_CONFIG_DIR": str(folder.with_name(folder.name + "-config"))}
+
+
+def ensure_long_trail(root: Path, entries: int) -> Path:
+    """The demo clinic with its audit trail grown to ``entries`` sealed, chained entries (made once)."""
+    from slpterm.store import datafile
+    from slpterm.store.audit import AUDIT_COLUMNS, seal
+    from slpterm.store.models import new_id
+
+    folder = root / f"audit-trail-{entries}"
+    done = folder / ".complete"
+    if done.exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(_trail_environment(folder)["SLPTERM_CONFIG_DIR"], ignore_errors=True)
+    print(f"Writing an audit trail of {entries:,} entries in {folder} (once)…", file=sys.stderr, flush=True)
+    subprocess.run([sys.executable, "-m", "slpterm", "demo", "--out", str(folder)], check=True,
+                   capture_output=True, env=_trail_environment(folder))
+    connection = datafile.connect(folder / "slpterm.sqlite3")
+    try:
+        seq, previous = connection.execute("SELECT seq, hash FROM auditevent ORDER BY seq DESC LIMIT 1").fetchone()
+        at = "2026-06-01 12:00:00.000000"
+        columns = AUDIT_COLUMNS
+        while seq < entries:
+            rows = []
+            for seq in range(seq + 1, min(entries, seq + AUDIT_BATCH) + 1):
+                detail = json.dumps({"field": "subjective", "characters": seq % 997})
+                stored = seal(seq, at, "clinician", "note-saved", "soapnote", f"note-{seq % 5000}", detail,
+                              previous, None)
+                rows.append((new_id(), seq, at, "clinician", "note-saved", "soapnote", f"note-{seq % 5000}", detail,
+                             previous, stored))
+                previous = stored
+            connection.execute("BEGIN")
+            connection.executemany(f"INSERT INTO auditevent (id, {columns}) VALUES ({', '.join('?' * 10)})", rows)
+            connection.execute("COMMIT")
+    finally:
+        connection.close()
+    done.write_text("")
+    return folder
+
+
+def measure_audit(bench: Bench, entries: int) -> None:
+    """``slpterm audit verify`` as a whole process on a trail of ``entries``: time and peak memory."""
+    ensure_bytecode()
+    folder = ensure_long_trail(bench.root, entries)
+    seconds, peaks = [], []
+    for _ in range(bench.heavy_repeats):
+        done = subprocess.run([sys.executable, "-c", AUDIT_PROBE, str(folder)], capture_output=True, text=True,
+                              env=_trail_environment(folder))
+        answer = json.loads(done.stderr.strip().splitlines()[-1])
+        if answer["status"] != 0:
+            raise RuntimeError(f"audit verify failed on the benchmark's trail:\n{done.stdout}{done.stderr}")
+        seconds.append(answer["seconds"])
+        if answer["peak_mb"] is not None:
+            peaks.append(answer["peak_mb"])
+    label = f"{entries:,} entries"
+    bench.add(Result("audit verify: chain, seals, anchors and signatures", label, seconds, unit="s",
+                     target="< 10 s at 1M", met=statistics.median(seconds) < 10 * max(entries, 1) / 1_000_000,
+                     note="a whole process (slpterm audit verify)"))
+    if peaks:
+        bench.add(Result("... its peak memory (RSS)", label, peaks, unit="MB", target="< 64 MB",
+                         met=max(peaks) < 64, note="VmHWM of that process"))
+
+
 def measure_dbsize(bench: Bench, clinic: Clinic) -> None:
     size = sum(path.stat().st_size for path in clinic.folder.glob("slpterm.sqlite3*"))
     per = size / clinic.sessions * 100_000 / 1_000_000
@@ -732,6 +811,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-root", type=Path,
                         default=Path(tempfile.gettempdir()) / "slpterm-bench",
                         help="where the generated clinics are kept between runs (%(default)s)")
+    parser.add_argument("--audit-entries", type=int, default=1_000_000,
+                        help="length of the audit trail that audit verify is measured on (1000000)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every sample as JSON")
     return parser
 
@@ -743,8 +824,11 @@ def run(args: argparse.Namespace) -> list[Result]:
         raise SystemExit(f"unknown measurement(s): {', '.join(unknown)}; choose from {', '.join(MEASUREMENTS)}")
     args.data_root.mkdir(parents=True, exist_ok=True)
     bench = Bench(repeats=max(1, args.repeats), heavy_repeats=max(1, args.heavy_repeats), root=args.data_root)
-    if not set(chosen) - {"icd10"}:  # needs no clinic
-        measure_icd10(bench)
+    if not set(chosen) - {"icd10", "audit"}:  # need no synthetic clinic
+        if "icd10" in chosen:
+            measure_icd10(bench)
+        if "audit" in chosen:
+            measure_audit(bench, args.audit_entries)
         return bench.results
     clinics = [ensure_clinic(args.data_root, args.patients, args.sessions, args.seed)]
     if args.big:
@@ -779,6 +863,8 @@ def run(args: argparse.Namespace) -> list[Result]:
         measure_dbsize(bench, main)
     if "icd10" in chosen:
         measure_icd10(bench)
+    if "audit" in chosen:
+        measure_audit(bench, args.audit_entries)
     for big in clinics[1:]:
         print(f"Measuring on the {big.label} clinic…", file=sys.stderr, flush=True)
         if "startup" in chosen or "memory" in chosen:

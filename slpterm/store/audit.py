@@ -14,6 +14,7 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from json.encoder import encode_basestring as _json_string
 from typing import Callable, Iterable, Iterator, Sequence
 
 from sqlmodel import Session, col, select
@@ -47,10 +48,18 @@ def _iso(at: datetime | str) -> str:
     return at.astimezone(timezone.utc).isoformat()
 
 
+def seal_payload(seq: int, at: datetime | str, actor: str, action: str, entity: str, entity_id: str, detail: str,
+                 prev_hash: str) -> bytes:
+    """What is hashed: exactly ``json.dumps([seq, at, ...], ensure_ascii=False, separators=(",", ":"))``,
+    built from the C string escaper directly (half the time; verify seals every entry again)."""
+    q = _json_string
+    return (f"[{int(seq)},{q(_iso(at))},{q(actor)},{q(action)},{q(entity)},{q(entity_id)},{q(detail)},"
+            f"{q(prev_hash)}]").encode("utf-8")
+
+
 def seal(seq: int, at: datetime | str, actor: str, action: str, entity: str, entity_id: str, detail: str,
          prev_hash: str, key: bytes | None) -> str:
-    payload = json.dumps([seq, _iso(at), actor, action, entity, entity_id, detail, prev_hash],
-                         ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    payload = seal_payload(seq, at, actor, action, entity, entity_id, detail, prev_hash)
     if key is None:
         return hashlib.sha256(payload).hexdigest()
     return KEYED_PREFIX + hmac.new(key, payload, hashlib.sha256).hexdigest()

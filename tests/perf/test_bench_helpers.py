@@ -44,11 +44,11 @@ def test_every_measurement_runs_on_a_tiny_clinic(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setenv("COLUMNS", "20")
     monkeypatch.setenv("LINES", "5")
-    measurements = "filter,tally,patient,coding,export,dbsize"
+    measurements = "filter,tally,patient,coding,export,dbsize,audit"
     if shutil.which("tmux"):
         measurements += ",startup,memory"
-    args = build_parser().parse_args(["--patients", "30", "--sessions", "150", "--repeats", "1",
-                                      "--heavy-repeats", "1", "--only", measurements, "--data-root", str(tmp_path)])
+    args = build_parser().parse_args(["--patients", "30", "--sessions", "150", "--repeats", "1", "--heavy-repeats", "1",
+                                      "--audit-entries", "3000", "--only", measurements, "--data-root", str(tmp_path)])
     switch_interval = sys.getswitchinterval()
     try:
         results = run(args)
@@ -59,7 +59,8 @@ def test_every_measurement_runs_on_a_tiny_clinic(tmp_path, capsys, monkeypatch):
     names = {result.name for result in results}
     for expected in ("filter keystroke -> rows shown", "tally keystroke -> count shown + committed",
                      "open a patient with 500 sessions", "coding + scrubbing every session",
-                     "export 837P: load + code + write", "database size per 100,000 sessions"):
+                     "export 837P: load + code + write", "database size per 100,000 sessions",
+                     "audit verify: chain, seals, anchors and signatures"):
         assert expected in names
     if "startup" in measurements:
         assert {"start-up ratio slpterm / floor", "peak memory (RSS), caseload open"} <= names

@@ -338,3 +338,15 @@ def test_opening_the_file_notices_a_trail_cut_short_even_after_new_entries_fill_
     report = store.security.verify()
     store.close()
     assert f"entry {head} is not the entry anchored on" in _reasons(report)
+
+
+@pytest.mark.parametrize("text", ["", "plain", 'quote " and \\ backslash', "tab\tnew\nline\r", "\x00\x1b[31m\x7f",
+                                  "Zoë Ñúñez 李 \u202e \ud7ff \U0001f600", "a~b*c:d^e"])
+def test_the_seal_hashes_exactly_what_json_dumps_writes(text):
+    import json
+
+    from slpterm.store.audit import seal_payload
+
+    fields = [987654, "2026-11-02T09:15:00.123456+00:00", text, "sign", text, "id-" + text, text, "ab" * 32]
+    expected = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert seal_payload(*fields) == expected
