@@ -88,6 +88,25 @@ def _bindings(owner: type) -> list[Binding]:
     return [binding for binding in owner.BINDINGS if isinstance(binding, Binding)]
 
 
+def editor_bindings() -> list[Binding]:
+    """The note editor's own ctrl keys that reach it, one binding per key (arrows, Home and End do
+    what they say; the session's own keys, such as ctrl+e and F6, stay the session's while typing)."""
+    from textual.widgets import TextArea
+
+    from slpterm.ui.screens.session import SessionScreen
+
+    taken = {key for binding in _bindings(SessionScreen) for key in binding.key.split(",")}
+    keys = []
+    for binding in TextArea.BINDINGS:
+        if not isinstance(binding, Binding) or not binding.description:
+            continue
+        for key in binding.key.split(","):
+            arrow_like = any(part in key for part in ("left", "right", "backspace"))
+            if key.startswith("ctrl+") and key not in taken and not arrow_like:
+                keys.append(Binding(key, binding.action, binding.description))
+    return keys
+
+
 def key_sections(app) -> list[tuple[str, list[tuple[str, str]]]]:  # noqa: ANN001
     """(section title, [(key, description)]) for the app and each screen."""
     def rows(bindings: list[Binding]) -> list[tuple[str, str]]:
@@ -95,6 +114,7 @@ def key_sections(app) -> list[tuple[str, list[tuple[str, str]]]]:  # noqa: ANN00
 
     sections = [("Everywhere", rows(_bindings(type(app))) + [("ctrl+p", "Command palette")])]
     sections.extend((title, rows(_bindings(owner))) for title, owner in _screens())
+    sections.append(("Typing in a note or an addendum (the editor's own keys)", rows(editor_bindings())))
     return sections
 
 

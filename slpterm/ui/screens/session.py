@@ -92,7 +92,7 @@ class SessionScreen(Screen):
                         "that time is not counted. ctrl+t resumes.", timeout=10)
             self._tick()
         self.set_interval(1, self._tick)
-        self.set_focus(self.query_one("#goals", GoalTally))  # at once, so a key typed next finds it
+        self.set_focus(self.query_one("#goals", GoalTally))
 
     @property
     def flow(self):  # noqa: ANN201
@@ -293,8 +293,8 @@ class SessionScreen(Screen):
         self.save_note()
         self.notify("Objective drafted from the tallies and time; edit as needed.")
 
-    # Focus is set at once (``Widget.focus`` waits for the keys already queued): keys typed right
-    # after F7/F8/F9 go where F7/F8/F9 sent them, not into the note or as a tally.
+    # Keys typed right after F7/F8/F9 wait for this focus (slpterm.ui.typeahead), so they go where
+    # F7/F8/F9 sent them, not into the note or as a tally.
     def action_focus_goals(self) -> None:
         self.set_focus(self.query_one("#goals", GoalTally))
 
@@ -366,6 +366,7 @@ class SessionScreen(Screen):
         self.participant_id = following
         self._pending_note.clear()
         self.reload()
+        self.set_focus(self.query_one("#goals", GoalTally))  # the next keys are this patient's tallies
 
     # -- coded lines ------------------------------------------------------------------------------------
     def refresh_coding(self) -> None:
@@ -374,7 +375,15 @@ class SessionScreen(Screen):
     @work(thread=True, exclusive=True, group="session-coding")
     def _code(self) -> None:
         text = self.flow.coding_text(self.participant_id)
-        self.app.call_from_thread(self.query_one("#session-coding", Static).update, text)
+        self.app.call_from_thread(self._show_coding, text)
+
+    def _show_coding(self, text: str) -> None:
+        from textual.css.query import NoMatches
+
+        try:
+            self.query_one("#session-coding", Static).update(text)
+        except NoMatches:
+            pass  # the screen was closed while the lines were coded
 
     def action_back(self) -> None:
         self.save_note()
