@@ -106,6 +106,8 @@ class SignCheck:
     problems: list[str]
     warnings: list[str]
     coding_text: str
+    # What is allowed but looks like a slip (slpterm.clinical.note_check): asked before signing.
+    questions: list[str] = field(default_factory=list)
 
 
 def _trial(record) -> Trial:  # noqa: ANN001
@@ -393,7 +395,15 @@ class SessionFlow:
         if detail.group_size > 4:
             warnings.append(f"Group of {detail.group_size}: Medicare contractors cap groups at 4 patients.")
         warnings.extend(self.progress_report_notes(participant_id))
-        return SignCheck(problems, warnings, self.coding_text(participant_id))
+        questions = self._note_questions(participant_id, detail, status, treatment)
+        return SignCheck(problems, warnings, self.coding_text(participant_id), questions)
+
+    def _note_questions(self, participant_id: str, detail, status, treatment: bool) -> list[str]:  # noqa: ANN001
+        from slpterm.clinical.note_check import NOTE_SECTIONS, TalliedGoal, note_questions
+
+        goals = [TalliedGoal(line.label, line.total, line.addressed) for line in self.view(participant_id).goal_lines]
+        sections = {name: getattr(detail.note, name) for name in NOTE_SECTIONS}
+        return note_questions(sections, goals, sum(status.minutes_by_area.values()), treatment=treatment)
 
     def progress_report_notes(self, participant_id: str) -> list[str]:
         from slpterm.services.billing import PatientHistory, plan_in_force
