@@ -130,6 +130,7 @@ class ChartForm(Screen[str | None]):
         return Input(value=value, placeholder=spec.placeholder, compact=True, id=f"f-{spec.key}", classes=classes)
 
     def on_mount(self) -> None:
+        self._as_opened = self.values()
         if self.FIELDS:
             self.query_one(f"#f-{self.FIELDS[0].key}").focus()
 
@@ -216,7 +217,11 @@ class ChartForm(Screen[str | None]):
         self.dismiss(record_id)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        from slpterm.ui.screens.discard import close_unless_kept
+
+        dirty = self.values() != getattr(self, "_as_opened", self.values())
+        close_unless_kept(self, dirty=dirty, what=f"what you typed in {self.form_title}",
+                          close=lambda: self.dismiss(None))
 
     @property
     def store(self):  # noqa: ANN201

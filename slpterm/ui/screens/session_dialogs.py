@@ -149,8 +149,17 @@ class TimeEditScreen(ModalScreen[TimeEdit | None]):
     def _cancel(self) -> None:
         self.action_cancel()
 
+    def on_mount(self) -> None:
+        self._as_opened = self._typed()
+
+    def _typed(self) -> list[str]:
+        return [field.value for field in self.query(Input)]
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        from slpterm.ui.screens.discard import close_unless_kept
+
+        close_unless_kept(self, dirty=self._typed() != self._as_opened, what="the times you typed",
+                          close=lambda: self.dismiss(None))
 
 
 class SignScreen(ModalScreen[bool]):
@@ -231,4 +240,7 @@ class AddendumScreen(ModalScreen[str | None]):
         self.dismiss(text)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        from slpterm.ui.screens.discard import close_unless_kept
+
+        close_unless_kept(self, dirty=bool(self.query_one(TextArea).text.strip()), what="this addendum",
+                          close=lambda: self.dismiss(None))
