@@ -534,6 +534,7 @@ class SlpTermApp(App):
             clinicians=[(c.display_name, c.id) for c in store.clinic.clinicians()], today=self.clock.today(),
             default_type=default_type if chosen else "individual_treatment",
             default_setting=default_setting if chosen else "office",
+            discard_draft=lambda participant_id: flow.discard(participant_id, "draft discarded by the clinician"),
         ), opened)
 
     def action_export(self) -> None:

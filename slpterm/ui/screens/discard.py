@@ -20,13 +20,14 @@ class DiscardScreen(ModalScreen[bool]):
         Binding("ctrl+y", "discard", "Discard", id="discard.discard"),
     ]
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, question: str | None = None) -> None:
         super().__init__()
         self.what = what
+        self.question = question or f"Discard {what}? It is not saved."
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="discard-box"):
-            yield Static(f"Discard {self.what}? It is not saved.", classes="section-title", markup=False)
+            yield Static(self.question, classes="section-title", markup=False)
             yield Static("Enter or Esc: keep editing    ctrl+y: discard it", markup=False)
 
     def action_keep(self) -> None:

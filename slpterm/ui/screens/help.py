@@ -58,7 +58,8 @@ def _screens() -> list[tuple[str, type]]:
     from slpterm.ui.screens.rules import RulesScreen
     from slpterm.ui.screens.new_session import NewSessionScreen
     from slpterm.ui.screens.security import AuditScreen, SecurityScreen
-    from slpterm.ui.screens.session_dialogs import AddendumScreen, TimeEditScreen
+    from slpterm.ui.screens.correct_session import CorrectSessionScreen
+    from slpterm.ui.screens.session_dialogs import AddendumScreen, SignScreen, TimeEditScreen
     from slpterm.ui.widgets.virtual_table import VirtualTable
 
     return [
@@ -68,6 +69,8 @@ def _screens() -> list[tuple[str, type]]:
         ("Start a session", NewSessionScreen),
         ("Session", SessionScreen),
         ("Times by hand", TimeEditScreen),
+        ("Sign (check and sign)", SignScreen),
+        ("Correct or discard an unsigned session", CorrectSessionScreen),
         ("Addendum", AddendumScreen),
         ("Session goals (trial tallies)", GoalTally),
         ("Progress report", ProgressReportScreen),
