@@ -9,7 +9,7 @@ from typing import Callable
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
@@ -90,7 +90,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
         self._default_setting = default_setting
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="new-session-box"):
+        with VerticalScroll(id="new-session-box"):  # scrolls on a short terminal; Tab reaches every button
             yield Static("Start a session", classes="section-title")
             yield Static(self._patients_text(), id="new-session-patients")
             with Grid(id="new-session-grid"):
