@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 # A screen that never goes quiet (an animation, a stuck handler) must not swallow the keyboard:
 # after this long the next key is delivered anyway.
 MAX_HOLD_SECONDS = 2.0
+# A screen busy in a worker thread (saving a form, say) sets this attribute true: the keys typed
+# meanwhile are meant for what comes after it.
+HOLDS_KEYS = "holds_keys"
 # Released events carry this attribute, so the app lets them through the second time.
 RELEASED = "_slpterm_typeahead_released"
 
@@ -104,6 +107,8 @@ class TypeAhead:
         except Exception:  # noqa: BLE001 - no screen yet (starting) or none any more (closing)
             return False
         if not stack or not stack[-1].is_mounted:
+            return False
+        if getattr(stack[-1], HOLDS_KEYS, False):
             return False
         return all(_pump_idle(node) and node.is_mounted for node in _nodes(stack))
 

@@ -165,6 +165,11 @@ class ChartForm(Screen[str | None]):
                 self.query_one(f"#f-{spec.key}").focus()
                 return
 
+    @property
+    def holds_keys(self) -> bool:
+        """While the form is saved (in a thread) keys wait: they are meant for the chart it returns to."""
+        return self._saving
+
     def action_save(self) -> None:
         if self._saving:
             return
