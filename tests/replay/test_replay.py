@@ -2,9 +2,9 @@
 
 Each flow of ``flows.py`` is typed on a fresh copy of the demo clinic:
 - once slowly (Pilot, each key after the app has settled from the one before): the reference;
-- SLPTERM_REPLAY_PILOT times (default 4) with no pause at all between keys (Pilot);
-- SLPTERM_REPLAY_TMUX times (default 6) through the real ``slpterm`` process in tmux at 20 ms per
-  key while two processes keep both cores busy.
+- SLPTERM_REPLAY_PILOT times (default 2) with no pause at all between keys (Pilot);
+- SLPTERM_REPLAY_TMUX times (default 8) through the real ``slpterm`` process in tmux at 20 ms per
+  key while two processes keep both cores busy (SLPTERM_REPLAY_LANES processes at a time, default 3).
 Every stored result must equal the reference. With 5 flows the defaults make 50 fast replays; the
 counts are printed (``pytest -s``).
 """
@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -25,8 +26,11 @@ from conftest import settle_app, type_burst
 from replay.flows import FLOWS, Flow, tmux_key
 from replay.result import participant_ids, stored_result
 
-PILOT_RUNS = int(os.environ.get("SLPTERM_REPLAY_PILOT", "4"))
-TMUX_RUNS = int(os.environ.get("SLPTERM_REPLAY_TMUX", "6"))
+PILOT_RUNS = int(os.environ.get("SLPTERM_REPLAY_PILOT", "2"))
+TMUX_RUNS = int(os.environ.get("SLPTERM_REPLAY_TMUX", "8"))
+# tmux replays run this many at a time (each its own slpterm process), which keeps the run short
+# and the cores busier still.
+TMUX_LANES = int(os.environ.get("SLPTERM_REPLAY_LANES", "3"))
 TMUX_KEY_SECONDS = 0.02
 SIZE = (120, 40)
 COUNTS: dict[str, int] = {"pilot": 0, "tmux": 0, "differences": 0}
@@ -47,11 +51,13 @@ class Replay:
         self.root = root
         self.leave_out = participant_ids(template)
         self.runs = 0
+        self._lock = threading.Lock()
 
     def fresh(self) -> tuple[Path, Path]:
         """A copy of the demo clinic and a config folder of its own (its audit anchors)."""
-        self.runs += 1
-        run = self.root / f"run-{self.runs}"
+        with self._lock:
+            self.runs += 1
+            run = self.root / f"run-{self.runs}"
         shutil.copytree(self.template, run / "data")
         return run / "data", run / "config"
 
@@ -157,12 +163,15 @@ def _tmux_replay(replay: Replay, flow: Flow) -> dict:
 def test_the_real_app_at_20ms_a_key_on_busy_cores_stores_what_slow_typing_stores(flow, references, demo_template,
                                                                                 tmp_path, busy_cores):
     sys.path.insert(0, str(Path(__file__).parent.parent / "e2e"))
+    from concurrent.futures import ThreadPoolExecutor
+
     replay = Replay(demo_template, tmp_path)
-    for _ in range(TMUX_RUNS):
-        result = _tmux_replay(replay, flow)
-        COUNTS["tmux"] += 1
-        COUNTS["differences"] += result != references[flow.name]
-        assert result == references[flow.name]
+    with ThreadPoolExecutor(max_workers=TMUX_LANES) as lanes:
+        results = list(lanes.map(lambda _: _tmux_replay(replay, flow), range(TMUX_RUNS)))
+    COUNTS["tmux"] += len(results)
+    differing = sum(result != references[flow.name] for result in results)
+    COUNTS["differences"] += differing
+    assert differing == 0, next(result for result in results if result != references[flow.name])
     print(f"\n{flow.name}: {TMUX_RUNS} tmux replays at 20 ms a key, both cores busy, all equal to the slow run")
 
 
