@@ -15,14 +15,14 @@ from typing import Callable
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from slpterm.domain.vocab import DisorderArea
 from slpterm.services.session_flow import SessionCorrection, SessionFacts, TimeEdit, TimerStatus
-from slpterm.ui.screens.new_session import EVALUATION_LABELS, SESSION_TYPE_LABELS, SETTING_LABELS
+from slpterm.ui.screens.new_session import DialogScroll, EVALUATION_LABELS, SESSION_TYPE_LABELS, SETTING_LABELS
 
 
 
@@ -190,7 +190,7 @@ class CorrectSessionScreen(ModalScreen["CorrectionOutcome | None"]):
         self._apply = apply  # stores the correction, returns the participant to show; raises ValidationFailed
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog", id="correct-box"):
+        with DialogScroll(classes="dialog", id="correct-box"):
             yield Static("Correct this unsigned session (ctrl+s saves; ctrl+x discards it; Esc cancels)",
                          classes="section-title")
             for group in self._groups:

@@ -59,6 +59,11 @@ class SessionRequest:
     aac_device: str | None = None
 
 
+class DialogScroll(VerticalScroll, can_focus=False):
+    """A dialog's body that scrolls on a short terminal; the focused field is scrolled into view,
+    and the scroll itself never takes focus (Enter goes to the dialog's button)."""
+
+
 class NewSessionScreen(ModalScreen["str | None"]):
     """Enter starts a session with the shown choices; a draft in the list can be resumed instead.
 
@@ -90,7 +95,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
         self._default_setting = default_setting
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="new-session-box"):  # scrolls on a short terminal; Tab reaches every button
+        with DialogScroll(id="new-session-box"):  # scrolls on a short terminal; Tab reaches every button
             yield Static("Start a session", classes="section-title")
             yield Static(self._patients_text(), id="new-session-patients")
             with Grid(id="new-session-grid"):

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
 from slpterm.domain.vocab import DisorderArea
+from slpterm.ui.screens.new_session import DialogScroll
 from slpterm.services.session_flow import SignCheck, TimeEdit, TimerStatus
 
 
@@ -175,7 +176,7 @@ class SignScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         check = self._check
-        with VerticalScroll(classes="dialog", id="sign-box"):
+        with DialogScroll(classes="dialog", id="sign-box"):
             if check.problems:
                 yield Static("Cannot sign yet:", classes="section-title")
                 yield Static("\n".join(f"• {p}" for p in check.problems), classes="problems", markup=False)
