@@ -70,18 +70,23 @@ class TypeAhead:
 
     async def _deliver(self) -> None:
         try:
-            while self._held:
+            while True:
+                while self._held:
+                    await self._settled()
+                    if not self._held:
+                        break
+                    if not self._may_deliver(self._held[0]):
+                        await asyncio.sleep(0.005)
+                        continue
+                    event = self._held.popleft()
+                    setattr(event, RELEASED, True)
+                    if not self._app.post_message(event):
+                        self._held.clear()  # the app is closing
                 await self._settled()
+                # A key held while the last one's effects settled found this task still running
+                # (so ``hold`` started none): deliver it too, or it would wait for the next key.
                 if not self._held:
                     break
-                if not self._may_deliver(self._held[0]):
-                    await asyncio.sleep(0.005)
-                    continue
-                event = self._held.popleft()
-                setattr(event, RELEASED, True)
-                if not self._app.post_message(event):
-                    self._held.clear()  # the app is closing
-            await self._settled()
         finally:
             if not self._held:
                 self._idle.set()

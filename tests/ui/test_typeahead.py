@@ -159,3 +159,20 @@ async def test_help_names_the_editors_own_keys(clinic_dir, clock):
         assert isinstance(app.screen, HelpScreen)
         text = "\n".join(str(static.render()) for static in app.screen.query(".section-body"))
         assert "Undo" in text and "^z" in text or "ctrl+z" in text
+
+
+async def test_a_key_typed_while_the_last_one_settles_is_delivered_without_another(clinic_dir, clock):
+    import asyncio
+
+    from conftest import key_event
+
+    app = build_app(clinic_dir, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle_app(app, pilot)
+        app.typeahead.hold(key_event("f3"))
+        while app.typeahead.pending:  # F3 is delivered; the dialog is still opening
+            await asyncio.sleep(0)
+        app.typeahead.hold(key_event("enter"))
+        await asyncio.wait_for(app.typeahead.wait_delivered(), timeout=20)
+        await settle_app(app, pilot)
+        assert isinstance(app.screen, SessionScreen)
