@@ -105,6 +105,12 @@ async def session(app, pilot) -> None:  # noqa: ANN001
     await settle(app, pilot)
 
 
+async def start_dialog(app, pilot) -> None:  # noqa: ANN001
+    await caseload(app, pilot)
+    await pilot.press(*PATIENT_FILTER, "f3")
+    await settle(app, pilot)
+
+
 async def sign_dialog(app, pilot) -> None:  # noqa: ANN001
     await session(app, pilot)
     await pilot.press("ctrl+g")
@@ -146,6 +152,7 @@ SCENES: dict[str, Scene] = {
     "caseload": caseload,
     "chart": chart,
     "session": session,
+    "start-dialog": start_dialog,
     "sign-dialog": sign_dialog,
     "export": export,
     "settings": settings,

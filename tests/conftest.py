@@ -86,3 +86,23 @@ async def settle_app(app, pilot) -> None:
     for screen in app.screen_stack:
         await screen.workers.wait_for_complete()
     await pilot.pause()
+
+
+def key_event(key: str):
+    """The Textual key event a terminal sends for ``key`` (a Textual key name or one character)."""
+    from textual import events
+
+    characters = {"space": " ", "tab": "\t", "enter": "\r"}
+    return events.Key(key, key if len(key) == 1 else characters.get(key))
+
+
+async def type_burst(app, keys) -> None:
+    """Send every key at once, with no pause between them (faster than any typist), then wait
+    until each was delivered and what it set off is done."""
+    import asyncio
+
+    for key in keys:
+        app.post_message(key_event(key))
+    while not app._message_queue.empty():
+        await asyncio.sleep(0.001)
+    await app.typeahead.wait_delivered()

@@ -383,3 +383,96 @@ class SessionRepository(Repository):
                 .where(SessionParticipant.patient_id == patient_id)
                 .order_by(col(TherapySession.date_of_service).desc())
             ))
+
+    # -- correcting and discarding what is not signed yet ------------------------------------------
+    @staticmethod
+    def _refuse_if_signed(session: Session, session_id: str) -> None:
+        signed = session.exec(
+            select(Signature).join(SessionParticipant, col(SessionParticipant.id) == Signature.participant_id)
+            .where(SessionParticipant.session_id == session_id)
+        ).first()
+        if signed is not None:
+            raise LockedRecord("This session has a signed note, so its facts are locked: correct it with an "
+                               "addendum (F10).")
+
+    @staticmethod
+    def _delete_participant(session: Session, participant: SessionParticipant) -> dict[str, int]:
+        """Remove an unsigned participant with its note and tallies; returns what was removed."""
+        removed = {}
+        for model in (TrialRecord, TechniqueUsed, GoalAddressed, SoapNote):
+            rows = list(session.exec(select(model).where(model.participant_id == participant.id)))
+            removed[model.__tablename__] = len(rows)
+            for row in rows:
+                session.delete(row)
+        session.flush()
+        session.delete(participant)
+        session.flush()
+        return removed
+
+    def correct_session(self, session_id: str, *, changes: dict[str, object], add_patient_ids: list[str] = (),
+                        remove_participant_ids: list[str] = (), reason: str = "") -> list[str]:
+        """Change an unsigned session's facts (date, type, setting...) and who takes part, in one
+        transaction recorded in the audit trail. Returns the participant ids left."""
+        with self.db.write() as session:
+            self._refuse_if_signed(session, session_id)
+            record = self.require(session, TherapySession, session_id)
+            participants = list(session.exec(select(SessionParticipant)
+                                             .where(SessionParticipant.session_id == session_id)))
+            present = {participant.patient_id for participant in participants}
+            remaining = [p for p in participants if p.id not in remove_participant_ids]
+            if len(remaining) + len(add_patient_ids) < 1:
+                raise ValidationFailed([("Patients", "a session needs a patient; discard it instead (ctrl+x)")])
+            if present & set(add_patient_ids) or len(set(add_patient_ids)) != len(add_patient_ids):
+                raise ValidationFailed([("Patients", "a patient is listed twice; remove the duplicate")])
+            before = {key: _plain(getattr(record, key)) for key in changes}
+            for key, value in changes.items():
+                setattr(record, key, value)
+            record.updated_at = utc_now()
+            session.add(record)
+            removed = {}
+            for participant in participants:
+                if participant.id in remove_participant_ids:
+                    removed[participant.patient_id] = self._delete_participant(session, participant)
+            for patient_id in add_patient_ids:
+                participant = SessionParticipant(session_id=session_id, patient_id=patient_id)
+                session.add(participant)
+                session.flush()
+                session.add(SoapNote(participant_id=participant.id))
+                remaining.append(participant)
+            session.flush()
+            self.audit(session, "correct", "session", session_id,
+                       {"before": before, "after": {key: _plain(value) for key, value in changes.items()},
+                        "added_patients": list(add_patient_ids), "removed": removed, "reason": reason})
+            return [participant.id for participant in remaining]
+
+    def discard(self, participant_id: str, reason: str = "") -> None:
+        """Remove an unsigned note started by mistake (the whole session once no patient is left).
+        The audit trail keeps what was discarded: the session's facts and how much it held."""
+        with self.db.write() as session:
+            participant = self.require(session, SessionParticipant, participant_id)
+            if session.exec(select(Signature).where(Signature.participant_id == participant_id)).first():
+                raise LockedRecord("This note is signed and cannot be discarded: correct it with an addendum (F10).")
+            record = self.require(session, TherapySession, participant.session_id)
+            note = session.exec(select(SoapNote).where(SoapNote.participant_id == participant_id)).first()
+            note_characters = sum(len(getattr(note, name) or "") for name in NOTE_SECTIONS) if note else 0
+            removed = self._delete_participant(session, participant)
+            left = session.exec(select(SessionParticipant)
+                                .where(SessionParticipant.session_id == record.id)).first()
+            if left is None:
+                for model in (TimeSegment, AreaMinutesCorrection):
+                    for row in session.exec(select(model).where(model.session_id == record.id)):
+                        session.delete(row)
+                session.flush()
+                session.delete(record)
+            session.flush()
+            self.audit(session, "discard", "sessionparticipant", participant_id, {
+                "patient": participant.patient_id, "session": record.id,
+                "date_of_service": record.date_of_service.isoformat(), "session_type": record.session_type,
+                "setting": record.setting, "trials": removed["trialrecord"],
+                "techniques": removed["techniqueused"], "note_characters": note_characters,
+                "whole_session": left is None, "reason": reason,
+            })
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value

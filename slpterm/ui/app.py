@@ -21,6 +21,7 @@ from slpterm.domain.text import without_control_characters
 from slpterm.store.caseload import CaseloadPreviewReader
 from slpterm.ui.screens.caseload import CaseloadScreen
 from slpterm.ui.screens.message import MessageScreen
+from slpterm.ui.typeahead import TypeAhead
 
 # The other screens are imported when first shown, so the first frame comes sooner.
 
@@ -31,6 +32,7 @@ ANCHOR_EVERY_SECONDS = 60
 # between its own fields. Its unlock field and its ctrl+q (save and quit) are its own.
 ACTIONS_WHILE_LOCKED = frozenset({"focus_next", "focus_previous"})
 LOCKED_SUB_TITLE = "locked"
+FILTER_EDITING_KEYS = frozenset({"backspace", "delete", "left", "right", "home", "end"})
 
 
 class SlpTermApp(App):
@@ -83,6 +85,7 @@ class SlpTermApp(App):
         self._crash: BaseException | None = None
         self._printable_lines = PrintableLines()
         self._pending_actions: list[Callable[[], object]] = []
+        self.typeahead = TypeAhead(self, self._may_deliver)
         if demo:
             self.sub_title = "demo clinic (fictional data, discarded on exit)"
 
@@ -218,6 +221,9 @@ class SlpTermApp(App):
             self.push_screen(FirstRunScreen())
         elif not self.demo:
             self._offer_backup()
+        pending, self._pending_actions = self._pending_actions, []
+        for action in pending:
+            action()
 
     def _note_other_app(self, store) -> None:  # noqa: ANN001
         if self.demo:
@@ -273,7 +279,21 @@ class SlpTermApp(App):
 
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
             self._last_input = self.clock.now()
+        if self.typeahead.wants(event) and not self.typeahead.is_released(event):
+            self.typeahead.hold(event)  # delivered, in order, once what the keys before it set off is done
+            return
         await super().on_event(event)
+
+    def _may_deliver(self, event) -> bool:  # noqa: ANN001
+        """Until the data file is open the caseload takes only typing into its filter; any other key
+        waits for the store (F3, Enter and the like need it), and so do the keys typed after it."""
+        if self.store is not None or not isinstance(self.screen, CaseloadScreen):
+            return True
+        from textual import events
+        from textual.widgets import Input
+
+        return (isinstance(event, events.Key) and isinstance(self.focused, Input)
+                and (event.is_printable or event.key in FILTER_EDITING_KEYS))
 
     def check_idle_lock(self) -> None:
         if self.store is None:
@@ -514,6 +534,7 @@ class SlpTermApp(App):
             clinicians=[(c.display_name, c.id) for c in store.clinic.clinicians()], today=self.clock.today(),
             default_type=default_type if chosen else "individual_treatment",
             default_setting=default_setting if chosen else "office",
+            discard_draft=lambda participant_id: flow.discard(participant_id, "draft discarded by the clinician"),
         ), opened)
 
     def action_export(self) -> None:

@@ -36,3 +36,20 @@ def test_screen(scene, snap_compare, tmp_path, utc):
         await screenshots.SCENES[scene](pilot.app, pilot)
 
     assert snap_compare(app, terminal_size=screenshots.SIZE, run_before=run_before)
+
+
+# The screens a clinician uses at the point of care, on a common laptop terminal and a roomy one.
+SIZED_SCENES = ["caseload", "start-dialog", "session", "sign-dialog", "export"]
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("scene", SIZED_SCENES)
+def test_screen_at_size(scene, size, snap_compare, tmp_path, utc):
+    app = screenshots.build_demo_app(screenshots.make_demo(tmp_path))
+
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        await screenshots.SCENES[scene](pilot.app, pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

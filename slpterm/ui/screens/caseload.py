@@ -23,14 +23,15 @@ from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 PREVIEW_WAIT_SECONDS = 0.2
 DETAILS_AHEAD = 60  # rows read beyond the visible ones, so scrolling reads seldom
 DETAILS_KEPT = 5_000
+# Name and Needs matter first: on a narrow terminal Born goes first, then School, Trend, Diagnoses.
 COLUMNS = [
     Column("Patient", 24),
     Column("ID", 10),
-    Column("Born", 10),
-    Column("School", 14),
+    Column("Born", 10, hide_order=4),
+    Column("School", 14, hide_order=3),
     Column("Payer", 10),
-    Column("Diagnoses", 15),
-    Column("Trend", 8),
+    Column("Diagnoses", 15, hide_order=1),
+    Column("Trend", 8, hide_order=2),
     Column("Needs", 0),
 ]
 UNREADABLE_ROW = ("(could not be read)", "", "", "", "", "", "", "")

@@ -130,6 +130,7 @@ class ChartForm(Screen[str | None]):
         return Input(value=value, placeholder=spec.placeholder, compact=True, id=f"f-{spec.key}", classes=classes)
 
     def on_mount(self) -> None:
+        self._as_opened = self.values()
         if self.FIELDS:
             self.query_one(f"#f-{self.FIELDS[0].key}").focus()
 
@@ -163,6 +164,11 @@ class ChartForm(Screen[str | None]):
             if spec.key == key or key in spec.aliases:
                 self.query_one(f"#f-{spec.key}").focus()
                 return
+
+    @property
+    def holds_keys(self) -> bool:
+        """While the form is saved (in a thread) keys wait: they are meant for the chart it returns to."""
+        return self._saving
 
     def action_save(self) -> None:
         if self._saving:
@@ -216,7 +222,11 @@ class ChartForm(Screen[str | None]):
         self.dismiss(record_id)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        from slpterm.ui.screens.discard import close_unless_kept
+
+        dirty = self.values() != getattr(self, "_as_opened", self.values())
+        close_unless_kept(self, dirty=dirty, what=f"what you typed in {self.form_title}",
+                          close=lambda: self.dismiss(None))
 
     @property
     def store(self):  # noqa: ANN201

@@ -19,8 +19,8 @@ SESSION_COLUMNS = [
     Column("Status", 10),
     Column("Date", 10),
     Column("Patient", 24),
-    Column("Codes", 26),
-    Column("Charge", 9),
+    Column("Codes", 26, hide_order=2),
+    Column("Charge", 9, hide_order=1),
     Column("Reason", 0),
 ]
 BATCH_COLUMNS = [
@@ -71,19 +71,20 @@ class ExportScreen(Screen):
     ]
     DEFAULT_CSS = """
     #export { height: 1fr; padding: 0 1; }
-    #export-options, #export-target { height: auto; margin-bottom: 1; }
+    #export-options, #export-target { height: auto; }
+    #export-include { margin: 0 1; }
     #export-options Label, #export-target Label { padding: 0 1; color: $text-muted; }
     #export-from, #export-to { width: 14; }
     #export-format { width: 36; }
     #export-folder { width: 1fr; }
     #export-target Button { margin-left: 1; min-width: 16; }
     #export-summary { height: auto; }
-    #export-sessions { height: 1fr; min-height: 6; }
-    #export-detail { height: auto; max-height: 5; color: $text-muted; padding: 0 1; }
+    #export-sessions { height: 2fr; min-height: 4; }
+    #export-detail { height: auto; max-height: 6; color: $text-muted; padding: 0 1; }
     #export-result { height: auto; padding: 0 1; }
     #export-result.failed { color: $error; }
     #export-batches-title { text-style: bold; color: $text-accent; }
-    #export-batches { height: 8; }
+    #export-batches { height: 1fr; min-height: 3; max-height: 8; }
     """
 
     def __init__(self) -> None:
@@ -105,7 +106,7 @@ class ExportScreen(Screen):
                 yield Input(placeholder="YYYY-MM-DD", id="export-to", compact=True)
                 yield Label("Format")
                 yield Select(FORMAT_OPTIONS, value="csv", allow_blank=False, id="export-format", compact=True)
-                yield Checkbox("Include already exported", id="export-include", compact=True)
+            yield Checkbox("Include already exported", id="export-include", compact=True)
             with Horizontal(id="export-target"):
                 yield Label("Folder")
                 yield Input(str(default_folder()), id="export-folder", compact=True)

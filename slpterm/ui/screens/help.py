@@ -58,7 +58,8 @@ def _screens() -> list[tuple[str, type]]:
     from slpterm.ui.screens.rules import RulesScreen
     from slpterm.ui.screens.new_session import NewSessionScreen
     from slpterm.ui.screens.security import AuditScreen, SecurityScreen
-    from slpterm.ui.screens.session_dialogs import AddendumScreen, TimeEditScreen
+    from slpterm.ui.screens.correct_session import CorrectSessionScreen
+    from slpterm.ui.screens.session_dialogs import AddendumScreen, SignScreen, TimeEditScreen
     from slpterm.ui.widgets.virtual_table import VirtualTable
 
     return [
@@ -68,6 +69,8 @@ def _screens() -> list[tuple[str, type]]:
         ("Start a session", NewSessionScreen),
         ("Session", SessionScreen),
         ("Times by hand", TimeEditScreen),
+        ("Sign (check and sign)", SignScreen),
+        ("Correct or discard an unsigned session", CorrectSessionScreen),
         ("Addendum", AddendumScreen),
         ("Session goals (trial tallies)", GoalTally),
         ("Progress report", ProgressReportScreen),
@@ -88,6 +91,25 @@ def _bindings(owner: type) -> list[Binding]:
     return [binding for binding in owner.BINDINGS if isinstance(binding, Binding)]
 
 
+def editor_bindings() -> list[Binding]:
+    """The note editor's own ctrl keys that reach it, one binding per key (arrows, Home and End do
+    what they say; the session's own keys, such as ctrl+e and F6, stay the session's while typing)."""
+    from textual.widgets import TextArea
+
+    from slpterm.ui.screens.session import SessionScreen
+
+    taken = {key for binding in _bindings(SessionScreen) for key in binding.key.split(",")}
+    keys = []
+    for binding in TextArea.BINDINGS:
+        if not isinstance(binding, Binding) or not binding.description:
+            continue
+        for key in binding.key.split(","):
+            arrow_like = any(part in key for part in ("left", "right", "backspace"))
+            if key.startswith("ctrl+") and key not in taken and not arrow_like:
+                keys.append(Binding(key, binding.action, binding.description))
+    return keys
+
+
 def key_sections(app) -> list[tuple[str, list[tuple[str, str]]]]:  # noqa: ANN001
     """(section title, [(key, description)]) for the app and each screen."""
     def rows(bindings: list[Binding]) -> list[tuple[str, str]]:
@@ -95,6 +117,7 @@ def key_sections(app) -> list[tuple[str, list[tuple[str, str]]]]:  # noqa: ANN00
 
     sections = [("Everywhere", rows(_bindings(type(app))) + [("ctrl+p", "Command palette")])]
     sections.extend((title, rows(_bindings(owner))) for title, owner in _screens())
+    sections.append(("Typing in a note or an addendum (the editor's own keys)", rows(editor_bindings())))
     return sections
 
 

@@ -9,7 +9,7 @@ from typing import Callable
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
@@ -59,6 +59,11 @@ class SessionRequest:
     aac_device: str | None = None
 
 
+class DialogScroll(VerticalScroll, can_focus=False):
+    """A dialog's body that scrolls on a short terminal; the focused field is scrolled into view,
+    and the scroll itself never takes focus (Enter goes to the dialog's button)."""
+
+
 class NewSessionScreen(ModalScreen["str | None"]):
     """Enter starts a session with the shown choices; a draft in the list can be resumed instead.
 
@@ -70,13 +75,16 @@ class NewSessionScreen(ModalScreen["str | None"]):
         Binding("ctrl+s", "start", "Start session", id="new_session.start"),
         Binding("ctrl+g", "add_patient", "Add group member", id="new_session.add_patient"),
         Binding("ctrl+o", "focus_drafts", "Resume a draft", id="new_session.drafts"),
+        Binding("ctrl+x", "discard_draft", "Discard the draft", id="new_session.discard_draft", priority=True),
     ]
 
     def __init__(self, *, start: Callable[[SessionRequest], str], patients: list[tuple[str, str]],
                  find_patients: Callable[[str, set[str]], list[tuple[str, str]]],
                  drafts: list[tuple[str, str]], clinicians: list[tuple[str, str]], today: date,
-                 default_type: str, default_setting: str) -> None:
+                 default_type: str, default_setting: str,
+                 discard_draft: Callable[[str], None] | None = None) -> None:
         super().__init__()
+        self._discard_draft = discard_draft  # removes an unsigned draft (audited); raises StoreError
         self._start = start  # creates the session, returns the participant to open; raises ValidationFailed
         self.patients = list(patients)  # (id, name) chosen
         self._find_patients = find_patients  # (text, ids to leave out) -> (id, name) of group member candidates
@@ -87,7 +95,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
         self._default_setting = default_setting
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="new-session-box"):
+        with DialogScroll(id="new-session-box"):  # scrolls on a short terminal; Tab reaches every button
             yield Static("Start a session", classes="section-title")
             yield Static(self._patients_text(), id="new-session-patients")
             with Grid(id="new-session-grid"):
@@ -115,7 +123,8 @@ class NewSessionScreen(ModalScreen["str | None"]):
                 yield Button("Add group member (ctrl+g)", id="add-patient")
                 yield Button("Cancel (Esc)", id="cancel")
             if self._drafts:
-                yield Static("Or resume an unsigned draft (ctrl+o, then Enter):", classes="section-title")
+                yield Static("Or resume an unsigned draft (ctrl+o, then Enter; ctrl+x discards the highlighted one):",
+                             classes="section-title", id="drafts-title")
                 yield OptionList(*[Option(text, id=participant_id) for participant_id, text in self._drafts],
                                  id="drafts")
             yield Input(placeholder="Type a name to add to the group, Enter adds", id="group-filter",
@@ -185,6 +194,38 @@ class NewSessionScreen(ModalScreen["str | None"]):
     @on(Input.Submitted, "#session-date")
     def _date_submitted(self) -> None:
         self.action_start()
+
+    def action_discard_draft(self) -> None:
+        from slpterm.ui.screens.discard import DiscardScreen
+
+        drafts = self.query("#drafts").first(OptionList) if self._drafts else None
+        if drafts is None or self.focused is not drafts or drafts.highlighted is None or self._discard_draft is None:
+            self.notify("Highlight a draft in the list first (ctrl+o), then ctrl+x discards it.")
+            return
+        option = drafts.get_option_at_index(drafts.highlighted)
+        participant_id = str(option.id)
+
+        def answered(discard: bool | None) -> None:
+            from slpterm.store.errors import StoreError
+
+            if not discard:
+                return
+            try:
+                self._discard_draft(participant_id)
+            except StoreError as error:
+                self._problems([str(error)])
+                return
+            self._drafts = [(pid, text) for pid, text in self._drafts if pid != participant_id]
+            drafts.remove_option(participant_id)
+            self.notify("Draft discarded; the audit trail records it.")
+            if not self._drafts:
+                drafts.display = False
+                self.query_one("#drafts-title").display = False
+                self.query_one("#start", Button).focus()
+
+        question = (f"Discard the unsigned draft {option.prompt}? Its tallies and note text are removed for good; "
+                    "the audit trail records the discard.")
+        self.app.push_screen(DiscardScreen("this draft", question), answered)
 
     @on(OptionList.OptionSelected, "#drafts")
     def _draft_chosen(self, event: OptionList.OptionSelected) -> None:

@@ -191,7 +191,13 @@ class PatientScreen(Screen):
 
     # -- loading ---------------------------------------------------------------------------------
     def reload(self) -> None:
+        self._chart_pending = True
         self._load()
+
+    @property
+    def holds_keys(self) -> bool:
+        """Keys wait while the chart is read (after a form saved, say): ``g`` must find the plan just added."""
+        return getattr(self, "_chart_pending", True)
 
     @work(thread=True, exclusive=True, group="chart-load")
     def _load(self) -> None:
@@ -215,10 +221,12 @@ class PatientScreen(Screen):
         self.app.call_from_thread(self._loaded, chart, sessions, due)
 
     def _failed(self, message: str) -> None:
+        self._chart_pending = False
         self.query_one("#chart-status", Static).update(message)
         self.notify(message, severity="error")
 
     def _loaded(self, chart, sessions, due) -> None:  # noqa: ANN001
+        self._chart_pending = False
         self.chart = chart
         self.due = due
         self.sub_title = chart.patient.display_name

@@ -50,6 +50,7 @@ class SessionScreen(Screen):
         Binding("f10", "addendum", "Addendum", id="session.addendum"),
         Binding("ctrl+k", "edit_time", "Times by hand", id="session.manual_time", priority=True),
         Binding("f11", "next_member", "Next group member", id="session.next_member"),
+        Binding("ctrl+o", "correct_session", "Correct/discard", id="session.correct"),
         Binding("escape", "back", "Caseload", id="session.back"),
     ]
 
@@ -92,7 +93,7 @@ class SessionScreen(Screen):
                         "that time is not counted. ctrl+t resumes.", timeout=10)
             self._tick()
         self.set_interval(1, self._tick)
-        self.set_focus(self.query_one("#goals", GoalTally))  # at once, so a key typed next finds it
+        self.set_focus(self.query_one("#goals", GoalTally))
 
     @property
     def flow(self):  # noqa: ANN201
@@ -293,8 +294,8 @@ class SessionScreen(Screen):
         self.save_note()
         self.notify("Objective drafted from the tallies and time; edit as needed.")
 
-    # Focus is set at once (``Widget.focus`` waits for the keys already queued): keys typed right
-    # after F7/F8/F9 go where F7/F8/F9 sent them, not into the note or as a tally.
+    # Keys typed right after F7/F8/F9 wait for this focus (slpterm.ui.typeahead), so they go where
+    # F7/F8/F9 sent them, not into the note or as a tally.
     def action_focus_goals(self) -> None:
         self.set_focus(self.query_one("#goals", GoalTally))
 
@@ -366,6 +367,71 @@ class SessionScreen(Screen):
         self.participant_id = following
         self._pending_note.clear()
         self.reload()
+        self.set_focus(self.query_one("#goals", GoalTally))  # the next keys are this patient's tallies
+
+    # -- correcting and discarding an unsigned session ------------------------------------------------
+    def action_correct_session(self) -> None:
+        from slpterm.ui.screens.correct_session import (CorrectSessionScreen, FactsGroup, ParticipantsGroup,
+                                                        TimesGroup)
+
+        if self.view.signed:
+            self.notify("This note is signed: its facts are locked. Corrections are addenda (F10).",
+                        severity="warning")
+            return
+        if not self.save_note():
+            return
+        facts = self.flow.facts(self.participant_id)
+        groups = [FactsGroup(facts, self._place_of_service),
+                  TimesGroup(self.flow.timer_status(self.view.session_id)),
+                  ParticipantsGroup(facts, self.app.screen_stack[0].find_patients)]
+
+        def done(outcome) -> None:  # noqa: ANN001
+            if outcome is None:
+                return
+            if outcome.discard:
+                self._ask_discard()
+                return
+            self.participant_id = outcome.participant_id
+            self._pending_note.clear()
+            self.reload()
+            self.notify("Session corrected; the audit trail records what changed.")
+
+        self.app.push_screen(CorrectSessionScreen(groups, lambda correction: self.flow.correct(
+            self.participant_id, correction)), done)
+
+    def _place_of_service(self, setting: str, date_text: str) -> str:
+        from datetime import date
+
+        try:
+            day = date.fromisoformat(date_text)
+        except ValueError:
+            day = self.app.clock.today()
+        return self.flow.place_of_service(setting, day)
+
+    def _ask_discard(self) -> None:
+        from slpterm.ui.screens.discard import DiscardScreen
+
+        view = self.view
+        trials = sum(line.total for line in view.goal_lines)
+        question = (f"Discard this unsigned note of {view.title} ({trials} trial{'s' if trials != 1 else ''} and its "
+                    "note text)? It is removed for good; the audit trail records the discard.")
+
+        def answered(discard: bool | None) -> None:
+            if not discard:
+                return
+            following = self.flow.next_member(self.participant_id)
+            self._pending_note.clear()
+            if not self._guard(lambda: self.flow.discard(self.participant_id, "discarded by the clinician")):
+                return
+            self.notify("Unsigned note discarded.")
+            if following is not None and following != self.participant_id:
+                self.participant_id = following
+                self.reload()
+                return
+            self.participant_id = self.view = None  # nothing left to show, save or time
+            self.app.pop_screen()
+
+        self.app.push_screen(DiscardScreen("this unsigned note", question), answered)
 
     # -- coded lines ------------------------------------------------------------------------------------
     def refresh_coding(self) -> None:
@@ -374,11 +440,20 @@ class SessionScreen(Screen):
     @work(thread=True, exclusive=True, group="session-coding")
     def _code(self) -> None:
         text = self.flow.coding_text(self.participant_id)
-        self.app.call_from_thread(self.query_one("#session-coding", Static).update, text)
+        self.app.call_from_thread(self._show_coding, text)
+
+    def _show_coding(self, text: str) -> None:
+        from textual.css.query import NoMatches
+
+        try:
+            self.query_one("#session-coding", Static).update(text)
+        except NoMatches:
+            pass  # the screen was closed while the lines were coded
 
     def action_back(self) -> None:
         self.save_note()
         self.app.pop_screen()
 
     def on_unmount(self) -> None:
-        self.save_note()
+        if self.participant_id is not None:
+            self.save_note()

@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static, Te
 from textual.widgets.option_list import Option
 
 from slpterm.domain.vocab import DisorderArea
+from slpterm.ui.screens.new_session import DialogScroll
 from slpterm.services.session_flow import SignCheck, TimeEdit, TimerStatus
 
 
@@ -149,34 +150,56 @@ class TimeEditScreen(ModalScreen[TimeEdit | None]):
     def _cancel(self) -> None:
         self.action_cancel()
 
+    def on_mount(self) -> None:
+        self._as_opened = self._typed()
+
+    def _typed(self) -> list[str]:
+        return [field.value for field in self.query(Input)]
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        from slpterm.ui.screens.discard import close_unless_kept
+
+        close_unless_kept(self, dirty=self._typed() != self._as_opened, what="the times you typed",
+                          close=lambda: self.dismiss(None))
 
 
 class SignScreen(ModalScreen[bool]):
-    """Shows what signing would lock, what blocks it and what the claim will look like."""
+    """Shows what signing would lock, what blocks it, what to check first and what the claim will
+    look like. With questions open, Enter goes back to the note; ctrl+y signs as it is."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="sign.cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="sign.cancel"),
+                Binding("ctrl+y", "sign_anyway", "Sign as it is", id="sign.anyway")]
 
     def __init__(self, check: SignCheck) -> None:
         super().__init__()
         self._check = check
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            if self._check.problems:
+        check = self._check
+        with DialogScroll(classes="dialog", id="sign-box"):
+            if check.problems:
                 yield Static("Cannot sign yet:", classes="section-title")
-                yield Static("\n".join(f"• {p}" for p in self._check.problems), classes="problems", markup=False)
+                yield Static("\n".join(f"• {p}" for p in check.problems), classes="problems", markup=False)
+            elif check.questions:
+                yield Static("Check before signing (Enter goes back to the note, ctrl+y signs as it is):",
+                             classes="section-title")
             else:
                 yield Static("Sign this note? Signing locks it; later corrections are addenda.",
                              classes="section-title")
-            if self._check.warnings:
-                yield Static("\n".join(f"! {w}" for w in self._check.warnings), markup=False)
-            yield Static(self._check.coding_text, classes="coding", markup=False)
+            if check.questions:
+                yield Static("\n".join(f"? {q}" for q in check.questions), id="sign-questions", markup=False)
+            if check.warnings:
+                yield Static("\n".join(f"! {w}" for w in check.warnings), markup=False)
+            yield Static(check.coding_text, classes="coding", markup=False)
             with Horizontal(classes="buttons"):
-                if not self._check.problems:
+                if check.problems:
+                    yield Button("Back (Esc)", id="cancel")
+                elif check.questions:
+                    yield Button("Back to the note (Enter)", id="cancel", variant="primary")
+                    yield Button("Sign as it is (ctrl+y)", id="sign", variant="warning")
+                else:
                     yield Button("Sign (Enter)", id="sign", variant="success")
-                yield Button("Back (Esc)", id="cancel")
+                    yield Button("Back (Esc)", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one(Button).focus()
@@ -188,6 +211,10 @@ class SignScreen(ModalScreen[bool]):
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
         self.dismiss(False)
+
+    def action_sign_anyway(self) -> None:
+        if not self._check.problems:
+            self.dismiss(True)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
@@ -214,4 +241,7 @@ class AddendumScreen(ModalScreen[str | None]):
         self.dismiss(text)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        from slpterm.ui.screens.discard import close_unless_kept
+
+        close_unless_kept(self, dirty=bool(self.query_one(TextArea).text.strip()), what="this addendum",
+                          close=lambda: self.dismiss(None))

@@ -21,6 +21,12 @@ from slpterm.domain.text import printable
 class Column:
     title: str
     width: int  # 0 = take the remaining width
+    # On a narrow terminal columns are hidden, highest first, until the flexible ones get at
+    # least MIN_FLEXIBLE_WIDTH; 0 = always shown.
+    hide_order: int = 0
+
+
+MIN_FLEXIBLE_WIDTH = 14
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -97,15 +103,24 @@ class VirtualTable(ScrollView, can_focus=True):
 
     # -- geometry ---------------------------------------------------------------------------
     def _widths(self) -> list[int]:
-        fixed = sum(column.width + 1 for column in self.columns if column.width)
+        """Each column's width; 0 for a column hidden because the terminal is too narrow."""
+        shown = list(self.columns)
         flexible = [column for column in self.columns if not column.width]
+        for column in sorted((c for c in self.columns if c.hide_order), key=lambda c: -c.hide_order):
+            fixed = sum(c.width + 1 for c in shown if c.width)
+            if self.size.width - fixed >= MIN_FLEXIBLE_WIDTH * max(len(flexible), 1):
+                break
+            shown.remove(column)
+        fixed = sum(column.width + 1 for column in shown if column.width)
         remaining = max(self.size.width - fixed, 10)
         share = remaining // max(len(flexible), 1)
-        return [column.width or share for column in self.columns]
+        return [(column.width or share) if column in shown else 0 for column in self.columns]
 
     def _format(self, cells: Sequence[str]) -> str:
         parts = []
         for cell, width in zip(cells, self._widths()):
+            if not width:
+                continue
             text = printable(cell)
             parts.append(text[: width - 1] + "…" if len(text) > width else text.ljust(width))
         return " ".join(parts)
