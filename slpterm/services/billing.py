@@ -39,6 +39,7 @@ from slpterm.coding.rulebook import RuleBook, load_rulebook
 from slpterm.domain.bulk import paused_gc
 from slpterm.domain.vocab import ClinicianRole, DiagnosisRole, DisorderArea, EvaluationKind, PayerKind, PlanStatus, SessionType, Setting
 from slpterm.store import models as store_models
+from slpterm.store.billing_facts import effective_billing_facts
 from slpterm.store.errors import NotFound
 from slpterm.store.models import Clinic, Clinician, PlanOfCare, UtcDateTime
 from slpterm.store.patients import PatientChart
@@ -167,6 +168,8 @@ def build_facts(
     treatment_days = [d for d in history.treatment_dates(plan, day) if last_report is None or d > last_report]
     area_minutes = minutes_by_area(detail, now)
     total = sum(area_minutes.values())
+    billing_facts = effective_billing_facts(detail.billing, detail.participant,
+                                            plan.rehabilitative if plan is not None else None)
     return EncounterFacts(
         session_id=detail.participant.id,
         patient_id=chart.patient.id,
@@ -207,8 +210,10 @@ def build_facts(
         clinician=clinician_facts_value or clinician_facts(clinician),
         billing=billing_facts_value or billing_provider_facts(clinic),
         ytd_therapy_amount=ytd_other_amount,
-        distinct_service_documented=bool(detail.participant.distinct_service_note.strip()),
-        rehabilitative=detail.participant.rehabilitative,
+        distinct_service_documented=billing_facts.distinct_service_documented,
+        distinct_modifier=billing_facts.distinct_modifier,
+        rehabilitative=billing_facts.rehabilitative,
+        audio_only=billing_facts.audio_only,
         speech_generating_device=(
             None if therapy_session.aac_device is None else therapy_session.aac_device == "sgd"
         ),
@@ -592,6 +597,7 @@ class BulkData:
         goal_links = connection.exec_driver_sql(
             f"SELECT t.participant_id, t.goal_id FROM goaladdressed t {by_participant}"
             "ORDER BY t.participant_id, t.rowid", params).cursor.fetchall()
+        billing_rows = _read(connection, store_models.SessionBillingFacts, by_participant, params)
         signatures = _read(connection, store_models.Signature, by_participant, params,
                            ("participant_id", "signer_name", "credentials", "signed_at", "clinician_id"))
         group_sizes = dict(connection.exec_driver_sql(
@@ -625,6 +631,7 @@ class BulkData:
         for participant_id, goal_id in goal_links:
             goals_by_participant[participant_id].append(goal_id)
         signature_by_participant = {signature.participant_id: signature for signature in signatures}
+        billing_by_participant = {row.participant_id: row for row in billing_rows}
 
         known = self._history_rows
         for participant in participants:
@@ -641,6 +648,7 @@ class BulkData:
                 goal_ids=goals_by_participant.get(participant.id, []),
                 trials=[], note=None, signature=signature_by_participant.get(participant.id),
                 group_size=group_sizes.get(therapy_session.id, 1),
+                billing=billing_by_participant.get(participant.id),
             )
 
     def db_read(self):  # noqa: ANN201
