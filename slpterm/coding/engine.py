@@ -13,6 +13,7 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Sequence
 
+from slpterm.clinical.episode import CERTIFICATION_DUE_DAYS, PLAN_LIMIT_DAYS, certification_deadline, plan_limit_last_day
 from slpterm.coding.model import (
     DISTINCT_SERVICE_MODIFIERS,
     ClaimLine,
@@ -36,8 +37,8 @@ ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 MAX_MODIFIERS = 4
 MAX_POINTERS = 4
 MAX_DIAGNOSES = 12
-CERTIFICATION_DAYS = 30
-CERTIFICATION_LENGTH_DAYS = 90
+CERTIFICATION_DAYS = CERTIFICATION_DUE_DAYS
+CERTIFICATION_LENGTH_DAYS = PLAN_LIMIT_DAYS
 NEVER_ON_SLP_LINES = ("CQ", "CO", "GP", "GO")
 _ZERO = Decimal("0")
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -825,7 +826,7 @@ def _scrub_treatment(session: _Session) -> None:
     if not policy.requires_poc_certification:
         return
     first_day = plan.first_treatment_date or plan.start
-    deadline = first_day + timedelta(days=CERTIFICATION_DAYS)
+    deadline = certification_deadline(first_day)
     if plan.certified_on is None:
         if dos > deadline:
             session.add(ERROR, "poc-not-certified", f"The plan of care was not certified within {CERTIFICATION_DAYS} days of the first treatment day ({first_day}).",
@@ -837,7 +838,7 @@ def _scrub_treatment(session: _Session) -> None:
         session.add(WARNING, "poc-certified-late", f"The plan of care was certified on {plan.certified_on}, more than {CERTIFICATION_DAYS} days after the first treatment day ({first_day}).",
                     "Keep the physician's reason for the delayed certification in the record.")
     basis = plan.recertified_on or plan.start
-    if dos >= basis + timedelta(days=CERTIFICATION_LENGTH_DAYS):
+    if dos > plan_limit_last_day(basis):
         session.add(ERROR, "poc-recert-needed", f"The plan's certification from {basis} is older than {CERTIFICATION_LENGTH_DAYS} days on {dos}.",
                     "Get the plan recertified by the physician or NPP.")
     problem = npi_problem(plan.certifying_npi or "")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from slpterm.clinical import timer
+from slpterm.clinical.episode import episode_visits, first_treatment_day, treatment_day_number
 from slpterm.clinical.timer import TimeSegment
 from slpterm.coding.engine import code_patient_day
 from slpterm.coding.model import (
@@ -88,6 +89,14 @@ def plan_in_force(chart: PatientChart, day: date) -> PlanOfCare | None:
     return max(pool, key=lambda plan: plan.start_date, default=None)
 
 
+def report_dates(chart: PatientChart, plan: PlanOfCare | None) -> tuple[date, ...]:
+    """The dates the plan's signed progress reports were written (or backdated to)."""
+    if plan is None:
+        return ()
+    return tuple(report.written_on for report in chart.progress_reports
+                 if report.plan_id == plan.id and report.signed_at is not None)
+
+
 @lru_cache(maxsize=256)
 def _frequency_per_week(text: str) -> int | None:
     from slpterm.clinical.validation import parse_frequency
@@ -110,6 +119,11 @@ class PatientHistory:
             if therapy_session.session_type in TREATMENT_TYPES and therapy_session.date_of_service < before
             and (plan is None or plan.start_date <= therapy_session.date_of_service)
         })
+
+    def episode_visits(self, plan: PlanOfCare) -> tuple[date, ...]:
+        """The plan's visits by the one rule (slpterm.clinical.episode)."""
+        return episode_visits((therapy_session.date_of_service for _, therapy_session in self.rows),
+                              plan.start_date, plan.end_date, first_plan=plan.previous_plan_id is None)
 
     def first_visit(self, plan: PlanOfCare | None) -> date | None:
         dates = [therapy_session.date_of_service for _, therapy_session in self.rows
@@ -162,10 +176,8 @@ def build_facts(
     day = therapy_session.date_of_service
     coverage = chart.primary_coverage
     plan = plan_in_force(chart, day)
-    last_report = max((report.written_on for report in chart.progress_reports
-                       if plan is not None and report.plan_id == plan.id and report.written_on < day
-                       and report.signed_at is not None), default=None)
-    treatment_days = [d for d in history.treatment_dates(plan, day) if last_report is None or d > last_report]
+    visits = history.episode_visits(plan) if plan is not None else ()
+    day_number = treatment_day_number(visits, report_dates(chart, plan), day) if plan is not None else 0
     area_minutes = minutes_by_area(detail, now)
     total = sum(area_minutes.values())
     billing_facts = effective_billing_facts(detail.billing, detail.participant,
@@ -197,9 +209,9 @@ def build_facts(
             certified_on=plan.certified_on,
             certifying_npi=plan.certifying_physician_npi or None,
             frequency_per_week=_frequency_per_week(plan.frequency),
-            first_treatment_date=history.first_visit(plan),
+            first_treatment_date=first_treatment_day(visits),
         ) if plan is not None else None,
-        treatment_days_since_progress_report=len(treatment_days),
+        treatment_days_since_progress_report=max(0, day_number - 1),
         visits_this_week=history.visits_in_week_of(day),
         coverage=CoverageFacts(
             payer_kind=PayerKind(coverage.payer_kind) if coverage else PayerKind.SELF_PAY,

@@ -45,11 +45,17 @@ from slpterm.clinical.due import (
     summarize,
     with_progress_mode,
 )
+from slpterm.clinical.episode import (
+    EVALUATION_LOOKBACK_DAYS,
+    episode_visits,
+    first_treatment_day,
+    latest_report_covering,
+    progress_period,
+)
 from slpterm.domain.vocab import IepPeriod, IepServiceKind, PayerKind, PlanStatus
 
 PROGRESS_MODE_SETTING = "progress_report_mode"
 TYPICAL_VISIT_CODE = "92507"
-EVALUATION_LOOKBACK_DAYS = 60
 
 _COVERAGE_SQL = "SELECT patient_id, payer_kind, payer_id FROM coverage {where} ORDER BY patient_id, rank"
 
@@ -65,21 +71,18 @@ WHERE p.status != 'discharged' {and_patient}
 # Per current plan: its first treatment day and the distinct treatment dates since its last progress
 # report, in one pass over the patient's sessions.
 _PLAN_SESSIONS_SQL = """
-SELECT p.id,
-       MIN(CASE WHEN s.date_of_service >= CASE WHEN p.previous_plan_id IS NULL
-                                              THEN date(p.start_date, '-{lookback} days') ELSE p.start_date END
-                THEN s.date_of_service END),
-       group_concat(DISTINCT CASE WHEN s.date_of_service >= p.start_date AND s.date_of_service <= :today
-                                   AND s.date_of_service > COALESCE(r.last_end, '')
-                                  THEN s.date_of_service END)
+SELECT p.id, p.start_date, p.end_date, p.previous_plan_id, group_concat(DISTINCT s.date_of_service)
 FROM planofcare p
-LEFT JOIN (SELECT plan_id, MAX(period_end) AS last_end FROM progressreport WHERE signed_at IS NOT NULL
-           GROUP BY plan_id) r ON r.plan_id = p.id
 JOIN sessionparticipant sp ON sp.patient_id = p.patient_id
 JOIN session s ON s.id = sp.session_id
 WHERE p.status != 'discharged' AND p.end_date >= :today {and_patient}
   AND s.date_of_service >= date(p.start_date, '-{lookback} days') AND s.date_of_service <= p.end_date
 GROUP BY p.id
+"""
+
+_REPORT_DATES_SQL = """
+SELECT r.plan_id, r.written_on FROM progressreport r JOIN planofcare p ON p.id = r.plan_id
+WHERE r.signed_at IS NOT NULL AND p.status != 'discharged' {and_patient}
 """
 
 _IEP_SQL = """
@@ -225,11 +228,13 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
         plans_by_patient: dict[str, list[tuple]] = defaultdict(list)
         for row in connection.execute(sql(_PLANS_SQL, "p.patient_id"), params).all():
             plans_by_patient[row[1]].append(row)
-        dates_by_plan: dict[str, list[dt.date]] = {}
-        first_by_plan: dict[str, dt.date | None] = {}
-        for plan_id, first, days in connection.execute(sql(_PLAN_SESSIONS_SQL, "p.patient_id"), params).all():
-            first_by_plan[plan_id] = _date(first)
-            dates_by_plan[plan_id] = [dt.date.fromisoformat(day[:10]) for day in days.split(",")] if days else []
+        reports_by_plan: dict[str, list[dt.date]] = defaultdict(list)
+        for plan_id, written in connection.execute(sql(_REPORT_DATES_SQL, "p.patient_id"), params).all():
+            reports_by_plan[plan_id].append(_date(written))
+        visits_by_plan: dict[str, tuple[dt.date, ...]] = {}
+        for plan_id, start, end, previous, days in connection.execute(sql(_PLAN_SESSIONS_SQL, "p.patient_id"), params).all():
+            dates = [dt.date.fromisoformat(day[:10]) for day in days.split(",")] if days else []
+            visits_by_plan[plan_id] = episode_visits(dates, _date(start), _date(end), first_plan=previous is None)
         iep_by_patient: dict[str, list[tuple]] = defaultdict(list)
         for pid, minutes, period, kind in connection.execute(sql(_IEP_SQL, "patient_id"), params):
             iep_by_patient[pid].append((minutes, period, kind))
@@ -259,7 +264,7 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
     facts: dict[str, PatientDueFacts] = {}
     for pid in patient_ids - archived:
         payer_kind, payer_id = coverage.get(pid, (None, ""))
-        plans = _plan_facts(plans_by_patient.get(pid, []), dates_by_plan, first_by_plan, today)
+        plans = _plan_facts(plans_by_patient.get(pid, []), visits_by_plan, reports_by_plan, today)
         iep = _iep_facts(iep_by_patient.get(pid, []), iep_minutes.get(pid, (0.0, 0.0)))
         kx = None
         if payer_kind == PayerKind.MEDICARE and kx_threshold and context.typical_visit_charge:
@@ -280,7 +285,7 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
     return facts
 
 
-def _plan_facts(rows: list[tuple], dates_by_plan: dict, first_by_plan: dict, today: dt.date) -> list[PlanDueFacts]:
+def _plan_facts(rows: list[tuple], visits_by_plan: dict, reports_by_plan: dict, today: dt.date) -> list[PlanDueFacts]:
     succeeded = {row[6] for row in rows if row[6]}
     rows = [row for row in rows if row[0] not in succeeded]
     current = [row for row in rows if _date(row[3]) >= today]
@@ -289,6 +294,8 @@ def _plan_facts(rows: list[tuple], dates_by_plan: dict, first_by_plan: dict, tod
     plans = []
     for plan_id, _pid, start, end, status, certified_on, _previous, last_end, last_written in current:
         start_date, end_date = _date(start), _date(end)
+        visits = visits_by_plan.get(plan_id, ())
+        reports = tuple(sorted(reports_by_plan.get(plan_id, [])))
         try:
             plan_status = PlanStatus(status)
         except ValueError:
@@ -299,9 +306,11 @@ def _plan_facts(rows: list[tuple], dates_by_plan: dict, first_by_plan: dict, tod
             end=end_date,
             status=plan_status,
             certified_on=_date(certified_on),
-            first_treatment_date=first_by_plan.get(plan_id),
-            treatment_dates_since_progress_report=tuple(sorted(dates_by_plan.get(plan_id, []))),
-            last_progress_report_on=_date(last_written),
+            first_treatment_date=first_treatment_day(visits),
+            treatment_dates_since_progress_report=progress_period(visits, reports, today),
+            last_progress_report_on=latest_report_covering(reports, today),
+            visits=visits,
+            report_dates=reports,
             label=f"Plan of care {start_date.isoformat()} to {end_date.isoformat()}",
         ))
     return plans
