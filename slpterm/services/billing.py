@@ -136,6 +136,16 @@ class PatientHistory:
                     if monday <= therapy_session.date_of_service <= day})
 
 
+def day_amount(coded: dict[str, CodingResult], billed_cents: dict[str, int]) -> Decimal:
+    """What one earlier day adds to the year-to-date therapy amount: the charge billed for each
+    session already exported, the coded charge of the others (the one rule, on every screen)."""
+    total = Decimal("0")
+    for participant_id, result in coded.items():
+        cents = billed_cents.get(participant_id)
+        total += Decimal(cents) / 100 if cents is not None else result.total_charge
+    return total
+
+
 def clinician_facts(clinician: Clinician | None) -> ClinicianFacts:
     return ClinicianFacts(
         name=f"{clinician.first_name} {clinician.last_name}".strip() if clinician else "",
@@ -283,12 +293,20 @@ class BillingService:
             return other
         earlier_days = sorted({s.date_of_service for _, s in history.rows
                                if s.date_of_service.year == day.year and s.date_of_service < day})
+        billed = self.store.exports.billed_by_participant([chart.patient.id]).get(chart.patient.id, {})
         own = Decimal("0")
         for earlier in earlier_days:
             results = code_patient_day(self._facts_for_patient_day(chart, history, earlier, Decimal("0")),
                                        self.rulebook)
-            own += sum((result.total_charge for result in results.values()), Decimal("0"))
+            own += day_amount(results, billed)
         return other + own
+
+    def year_to_date_through(self, patient_id: str, day: date) -> Decimal:
+        """The patient's year-to-date therapy amount with ``day`` included (the chart's figure; a
+        session's KX finding shows the amount before its day plus its day's claim)."""
+        chart = self.store.patients.chart(patient_id)
+        history = PatientHistory(self.store.sessions.for_patient(patient_id))
+        return self._year_to_date(chart, history, day + timedelta(days=1))
 
     def code_participant(self, participant_id: str) -> CodingResult:
         """The coded lines and findings for one patient in one session (same-day sessions included)."""
@@ -355,7 +373,7 @@ class BillingService:
             for earlier in sorted(d for d in by_day if d.year == day.year and d < day):
                 if earlier not in zero_day_totals:
                     coded = code_patient_day(day_facts(earlier, Decimal("0")), self.rulebook)
-                    zero_day_totals[earlier] = sum((result.total_charge for result in coded.values()), Decimal("0"))
+                    zero_day_totals[earlier] = day_amount(coded, data.billed.get(patient_id, {}))
                 own += zero_day_totals[earlier]
             return own
 
@@ -473,6 +491,7 @@ class BulkData:
         self._plan_patient: dict[str, str] = {}
         self._goal_ids: set[str] = set()
         self._prepared_for: set[str] = set(participant_ids or ())
+        self.billed: dict[str, dict[str, int]] = store.exports.billed_by_participant(self.patient_ids)
         with paused_gc(), self.db_read() as connection:  # one snapshot for the charts and the details
             self._load(connection)
             if self.patient_ids is None:

@@ -15,9 +15,9 @@ costs a fixed number of queries whatever its size:
   plan's dates, or up to 60 days before a first plan's start (the evaluation that led to it);
 - IEP minutes: direct services in force today, with clock minutes of the student's sessions in the
   current week or month. Consult minutes are not logged as sessions, so they are not tracked;
-- KX: Medicare visits this calendar year against the year's threshold divided by the charge of a
-  typical visit (92507), less what other providers billed (TherapyYearAmount), until charges are
-  stored.
+- KX: Medicare patients' year-to-date therapy amount through today against the year's threshold,
+  by the same rule as the scrubber (billed charges of exported sessions, coded charges of the
+  others, plus what other providers billed).
 """
 
 from __future__ import annotations
@@ -133,6 +133,7 @@ class DueContext:
     rulebook: object | None = None
     typical_visit_charge: Decimal | None = None
     _policies: dict = field(default_factory=dict)
+    _billing: object | None = None
 
     def policy(self, payer_kind: PayerKind | None, payer_id: str, today: dt.date):  # noqa: ANN201
         if self.rulebook is None or payer_kind is None:
@@ -267,11 +268,10 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
         plans = _plan_facts(plans_by_patient.get(pid, []), visits_by_plan, reports_by_plan, today)
         iep = _iep_facts(iep_by_patient.get(pid, []), iep_minutes.get(pid, (0.0, 0.0)))
         kx = None
-        if payer_kind == PayerKind.MEDICARE and kx_threshold and context.typical_visit_charge:
-            # This clinic's visits this year at the usual visit charge, plus other providers' amount.
-            estimated = (Decimal(other_cents.get(pid, 0)) / 100
-                         + visits.get(pid, 0) * context.typical_visit_charge)
-            kx = KxDueFacts(threshold_amount=kx_threshold, year_to_date_amount=estimated)
+        if payer_kind == PayerKind.MEDICARE and kx_threshold and context.rulebook is not None:
+            kx = KxDueFacts(threshold_amount=kx_threshold,
+                            year_to_date_amount=_year_to_date(store, context, pid, today, visits.get(pid, 0),
+                                                              Decimal(other_cents.get(pid, 0)) / 100))
         policy = context.policy(payer_kind, payer_id, today)
         facts[pid] = PatientDueFacts(
             today=today,
@@ -283,6 +283,22 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
             requires_certification=policy.requires_poc_certification if policy is not None else None,
         )
     return facts
+
+
+def _year_to_date(store, context: DueContext, patient_id: str, today: dt.date, visits: int,  # noqa: ANN001
+                  other: Decimal) -> Decimal:
+    """The year-to-date therapy amount by the one rule (slpterm.services.billing.day_amount): billed
+    charges of exported sessions, coded charges of the others, other providers' amount."""
+    if not visits:
+        return other
+    from slpterm.services.billing import BillingService
+
+    if context._billing is None:
+        context._billing = BillingService(store, today, rulebook=context.rulebook)
+    try:
+        return context._billing.year_to_date_through(patient_id, today)
+    except Exception:  # noqa: BLE001 - what is due must show even when a session cannot be coded
+        return other
 
 
 def _plan_facts(rows: list[tuple], visits_by_plan: dict, reports_by_plan: dict, today: dt.date) -> list[PlanDueFacts]:
