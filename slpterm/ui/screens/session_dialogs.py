@@ -156,7 +156,8 @@ class TimeEditScreen(ModalScreen[TimeEdit | None]):
 class SignScreen(ModalScreen[bool]):
     """Shows what signing would lock, what blocks it and what the claim will look like."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="sign.cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="sign.cancel"),
+                Binding("ctrl+f", "billing_facts", "Billing facts", id="sign.billing_facts", priority=True)]
 
     def __init__(self, check: SignCheck) -> None:
         super().__init__()
@@ -173,6 +174,8 @@ class SignScreen(ModalScreen[bool]):
             if self._check.warnings:
                 yield Static("\n".join(f"! {w}" for w in self._check.warnings), markup=False)
             yield Static(self._check.coding_text, classes="coding", markup=False)
+            if self._check.asks_for_billing_facts:
+                yield Static("ctrl+f records the billing facts a finding asks for.", markup=False)
             with Horizontal(classes="buttons"):
                 if not self._check.problems:
                     yield Button("Sign (Enter)", id="sign", variant="success")
@@ -191,6 +194,9 @@ class SignScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+    def action_billing_facts(self) -> None:
+        self.dismiss("billing_facts")
 
 
 class AddendumScreen(ModalScreen[str | None]):
