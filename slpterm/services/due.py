@@ -75,7 +75,7 @@ SELECT p.id, p.start_date, p.end_date, p.previous_plan_id, group_concat(DISTINCT
 FROM planofcare p
 JOIN sessionparticipant sp ON sp.patient_id = p.patient_id
 JOIN session s ON s.id = sp.session_id
-WHERE p.status != 'discharged' AND p.end_date >= :today {and_patient}
+WHERE p.status != 'discharged' {and_patient}
   AND s.date_of_service >= date(p.start_date, '-{lookback} days') AND s.date_of_service <= p.end_date
 GROUP BY p.id
 """
