@@ -152,3 +152,17 @@ def test_the_caseload_filter_matches_diagnosis_descriptions(clinic):
     index = store.caseload.index() if hasattr(store.caseload, "index") else None
     rows = store.caseload.rows()
     assert any("stutter" in row.search_text for row in rows if row.patient_id == patient_id)
+
+
+@pytest.mark.parametrize(("override", "severity"), [({}, "error"), ({"severity": {"group-too-large": "warning"}}, "warning")])
+def test_a_group_of_5_has_one_severity_from_the_rules_data(override, severity):
+    from slpterm.coding import code_encounter, load_rulebook
+    from slpterm.domain.vocab import PayerKind, SessionType
+
+    from .factory import make_facts
+
+    rulebook = load_rulebook(payer_overrides={"OHP01": override} if override else None)
+    facts = make_facts(payer_kind=PayerKind.MEDICAID, payer_id="OHP01", session_type=SessionType.GROUP_TREATMENT,
+                       group_size=5, total_minutes=30)
+    found = [f for f in code_encounter(facts, rulebook).findings if f.code == "group-too-large"]
+    assert [str(f.severity) for f in found] == [severity]
