@@ -134,6 +134,7 @@ class DueContext:
     typical_visit_charge: Decimal | None = None
     _policies: dict = field(default_factory=dict)
     _billing: object | None = None
+    _year_to_date: dict = field(default_factory=dict)
 
     def policy(self, payer_kind: PayerKind | None, payer_id: str, today: dt.date):  # noqa: ANN201
         if self.rulebook is None or payer_kind is None:
@@ -262,6 +263,9 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
     }
     if patient_id is not None:
         patient_ids = {patient_id}
+    if patient_id is None and kx_threshold and context.rulebook is not None:
+        _prefetch_years_to_date(store, context, today, [
+            pid for pid in patient_ids - archived if coverage.get(pid, (None, ""))[0] == PayerKind.MEDICARE and visits.get(pid)])
     facts: dict[str, PatientDueFacts] = {}
     for pid in patient_ids - archived:
         payer_kind, payer_id = coverage.get(pid, (None, ""))
@@ -295,10 +299,27 @@ def _year_to_date(store, context: DueContext, patient_id: str, today: dt.date, v
 
     if context._billing is None:
         context._billing = BillingService(store, today, rulebook=context.rulebook)
+    if (patient_id, today) in context._year_to_date:
+        return context._year_to_date[(patient_id, today)]
     try:
         return context._billing.year_to_date_through(patient_id, today)
     except Exception:  # noqa: BLE001 - what is due must show even when a session cannot be coded
         return other
+
+
+def _prefetch_years_to_date(store, context: DueContext, today: dt.date, patient_ids: list[str]) -> None:  # noqa: ANN001
+    """The caseload's year-to-date amounts in one batched read (the same rule as one patient's)."""
+    from slpterm.services.billing import BillingService
+
+    if not patient_ids:
+        return
+    if context._billing is None:
+        context._billing = BillingService(store, today, rulebook=context.rulebook)
+    try:
+        amounts = context._billing.years_to_date_through(patient_ids, today)
+    except Exception:  # noqa: BLE001 - fall back to one patient at a time
+        return
+    context._year_to_date.update({(pid, today): amount for pid, amount in amounts.items()})
 
 
 def _plan_facts(rows: list[tuple], visits_by_plan: dict, reports_by_plan: dict, today: dt.date) -> list[PlanDueFacts]:
