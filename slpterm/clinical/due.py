@@ -27,6 +27,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from slpterm.clinical.episode import (
+    CERTIFICATION_DUE_DAYS,
+    PLAN_LIMIT_DAYS,
+    certification_deadline,
+    plan_exceeds_limit,
+    plan_limit_last_day,
+    progress_period,
+    treatment_day_number,
+)
 from slpterm.clinical.data import ClinicalDataError, read_toml, require_int, require_str, rules_path
 from slpterm.domain.vocab import IepPeriod, IepServiceKind, PayerKind, PlanStatus, Severity
 
@@ -66,10 +75,10 @@ class DocumentationRules:
     progress_calendar_warn_days: int = 7
     progress_payer_kinds: frozenset[str] = frozenset({PayerKind.MEDICARE})
     plan_expiring_window_days: int = 14
-    certification_due_days: int = 30
+    certification_due_days: int = CERTIFICATION_DUE_DAYS
     certification_warn_days: int = 7
     certification_payer_kinds: frozenset[str] = frozenset({PayerKind.MEDICARE})
-    max_plan_length_days: int = 90
+    max_plan_length_days: int = PLAN_LIMIT_DAYS
     max_plan_length_payer_kinds: frozenset[str] = frozenset({PayerKind.MEDICARE})
     kx_near_fraction: Decimal = Decimal("0.90")
     kx_payer_kinds: frozenset[str] = frozenset({PayerKind.MEDICARE})
@@ -174,9 +183,13 @@ class PlanDueFacts:
     status: PlanStatus
     certified_on: dt.date | None = None
     first_treatment_date: dt.date | None = None
-    # Distinct treatment dates of this plan since its last progress report (or since it began).
+    # Distinct treatment dates of this plan since its last progress report (or since it began);
+    # used when ``visits`` is empty.
     treatment_dates_since_progress_report: tuple[dt.date, ...] = ()
     last_progress_report_on: dt.date | None = None
+    # The episode's visits (slpterm.clinical.episode.episode_visits) and its signed reports' dates.
+    visits: tuple[dt.date, ...] = ()
+    report_dates: tuple[dt.date, ...] = ()
     label: str = ""
 
     @property
@@ -282,8 +295,8 @@ def _plan_items(facts: PatientDueFacts, rules: DocumentationRules) -> list[DueIt
                 )
         if facts.payer_kind in rules.max_plan_length_payer_kinds:
             length = plan_length_days(plan.start, plan.end)
-            if length > rules.max_plan_length_days and plan.end >= today:
-                last_day = plan.start + dt.timedelta(days=rules.max_plan_length_days - 1)
+            if plan_exceeds_limit(plan.start, plan.end, rules.max_plan_length_days) and plan.end >= today:
+                last_day = plan_limit_last_day(plan.start, rules.max_plan_length_days)
                 items.append(
                     DueItem(
                         DueKind.PLAN_TOO_LONG,
@@ -307,7 +320,7 @@ def _certification_items(facts: PatientDueFacts, rules: DocumentationRules) -> l
     for plan in _current_plans(facts):
         if plan.certified_on is not None or plan.first_treatment_date is None or plan.end < facts.today:
             continue
-        deadline = plan.first_treatment_date + dt.timedelta(days=rules.certification_due_days)
+        deadline = certification_deadline(plan.first_treatment_date, rules.certification_due_days)
         left = (deadline - facts.today).days
         if left < 0:
             items.append(
@@ -346,8 +359,12 @@ def _progress_items(facts: PatientDueFacts, rules: DocumentationRules) -> list[D
         if plan.start > today or plan.end < today:
             continue
         if rules.progress_mode == ProgressReportMode.TREATMENT_DAYS:
-            dates = {day for day in plan.treatment_dates_since_progress_report if day <= today}
-            session_number = len(dates) if today in dates else len(dates) + 1
+            if plan.visits:
+                dates = set(progress_period(plan.visits, plan.report_dates, today))
+                session_number = treatment_day_number(plan.visits, plan.report_dates, today)
+            else:
+                dates = {day for day in plan.treatment_dates_since_progress_report if day <= today}
+                session_number = len(dates) if today in dates else len(dates) + 1
             if session_number > interval:
                 items.append(
                     DueItem(

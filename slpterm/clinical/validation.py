@@ -13,14 +13,14 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from slpterm.clinical.episode import CERTIFICATION_DUE_DAYS, PLAN_LIMIT_DAYS, certification_deadline, plan_exceeds_limit, plan_limit_last_day
 from slpterm.clinical.due import plan_length_days
 from slpterm.domain.identifiers import npi_problem
 from slpterm.domain.vocab import IepPeriod, PayerKind, Sex
 
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 ADULT_AGE = 18
-MAX_PLAN_DAYS_BY_PAYER = {PayerKind.MEDICARE: 90}
-CERTIFICATION_DUE_DAYS = 30
+MAX_PLAN_DAYS_BY_PAYER = {PayerKind.MEDICARE: PLAN_LIMIT_DAYS}
 PAYERS_REQUIRING_CERTIFICATION = frozenset({PayerKind.MEDICARE})
 
 
@@ -320,8 +320,8 @@ def validate_plan(
         else:
             length = plan_length_days(start_date, end_date)
             limit = MAX_PLAN_DAYS_BY_PAYER.get(kind) if kind else None
-            if limit and length > limit:
-                last = start_date + dt.timedelta(days=limit - 1)
+            if limit and plan_exceeds_limit(start_date, end_date, limit):
+                last = plan_limit_last_day(start_date, limit)
                 problems.append(
                     FieldError(
                         "end",
@@ -377,7 +377,7 @@ def validate_plan(
             problems.append(
                 FieldError("certified_on", f"Certification date: {cert.isoformat()} is after the plan ended ({end_date.isoformat()})")
             )
-        if first_treatment_date and (cert - first_treatment_date).days > CERTIFICATION_DUE_DAYS:
+        if first_treatment_date and cert > certification_deadline(first_treatment_date):
             problems.append(
                 FieldError(
                     "certified_on",

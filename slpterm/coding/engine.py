@@ -8,11 +8,12 @@ by hand. Every rule comes from the RuleBook; nothing here depends on the UI or t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Sequence
 
+from slpterm.clinical.episode import CERTIFICATION_DUE_DAYS, PLAN_LIMIT_DAYS, certification_deadline, plan_limit_last_day
 from slpterm.coding.model import (
     DISTINCT_SERVICE_MODIFIERS,
     ClaimLine,
@@ -36,8 +37,8 @@ ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 MAX_MODIFIERS = 4
 MAX_POINTERS = 4
 MAX_DIAGNOSES = 12
-CERTIFICATION_DAYS = 30
-CERTIFICATION_LENGTH_DAYS = 90
+CERTIFICATION_DAYS = CERTIFICATION_DUE_DAYS
+CERTIFICATION_LENGTH_DAYS = PLAN_LIMIT_DAYS
 NEVER_ON_SLP_LINES = ("CQ", "CO", "GP", "GO")
 _ZERO = Decimal("0")
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -552,6 +553,8 @@ def _apply_ncci(work: list[_Session], rulebook: RuleBook) -> None:
                             line_index)
             elif session.facts.distinct_service_documented:
                 preferred = (session.facts.distinct_modifier or "").upper()
+                if preferred not in DISTINCT_SERVICE_MODIFIERS and session.policy is not None:
+                    preferred = session.policy.distinct_service_modifier
                 if preferred not in DISTINCT_SERVICE_MODIFIERS:
                     preferred = "XE" if s_a is not s_b else "XU"
                 l_b.distinct_modifier = preferred
@@ -561,7 +564,7 @@ def _apply_ncci(work: list[_Session], rulebook: RuleBook) -> None:
             else:
                 session.add(ERROR, "ncci-needs-distinct-service",
                             f"{col2} is bundled into {col1} on the same day unless a distinct service is documented (NCCI modifier indicator 1).",
-                            f"Document why {col2} was a separate service and mark it as distinct (XE, XS, XP or XU), or do not bill {col2}.",
+                            f"Record the distinct service (ctrl+f, billing facts): why {col2} was separate, and its modifier; or do not bill {col2}.",
                             line_index)
 
 
@@ -608,8 +611,19 @@ def _finish(session: _Session, rulebook: RuleBook, day_total: Decimal) -> Coding
     diagnoses, pointers = _diagnoses(session)
     lines = tuple(_claim_line(session, index, line, kx, place, pointers) for index, line in enumerate(session.lines))
     _scrub(session)
-    findings = tuple(sorted(session.findings, key=lambda f: _SEVERITY_ORDER[f.severity]))
+    findings = tuple(sorted(_with_rule_severities(session.findings, session.policy), key=lambda f: _SEVERITY_ORDER[f.severity]))
     return CodingResult(facts.session_id, lines, findings, diagnoses, place)
+
+
+def _with_rule_severities(findings: list[Finding], policy: PayerPolicy | None) -> list[Finding]:
+    """Each finding at the severity the rules data (and the payer's override) give its code."""
+    if policy is None or not policy.severity:
+        return findings
+    out = []
+    for finding in findings:
+        wanted = policy.severity.get(finding.code)
+        out.append(replace(finding, severity=Severity(wanted)) if wanted and wanted != finding.severity else finding)
+    return out
 
 
 def _claim_line(session: _Session, index: int, line: _Line, kx: bool, place: str, pointers: tuple[int, ...]) -> ClaimLine:
@@ -621,8 +635,10 @@ def _claim_line(session: _Session, index: int, line: _Line, kx: bool, place: str
         modifiers.insert(min(1, len(modifiers)), "GN")
     if line.distinct_modifier:
         modifiers.append(line.distinct_modifier)
-    if facts.setting.is_telehealth and policy is not None and policy.telehealth_modifier:
-        modifiers.append(policy.telehealth_modifier)
+    if facts.setting.is_telehealth and policy is not None:
+        telehealth = policy.audio_only_modifier if facts.audio_only else policy.telehealth_modifier
+        if telehealth:
+            modifiers.append(telehealth)
     if kx and therapy:
         modifiers.append("KX")
     if policy is not None and policy.hab_rehab_modifier_required and facts.rehabilitative is not None:
@@ -762,6 +778,9 @@ def _scrub(session: _Session) -> None:
     if treatment:
         _scrub_treatment(session)
     _scrub_people(session, strict)
+    if facts.audio_only and not facts.setting.is_telehealth:
+        session.add(ERROR, "audio-only-not-telehealth", f"The session is marked audio-only but its setting is {facts.setting}.",
+                    "Choose a telehealth setting, or clear audio-only (ctrl+f, billing facts).")
     if facts.setting.is_telehealth and policy is not None and policy.telehealth_covered_until and dos > policy.telehealth_covered_until:
         session.add(ERROR, "telehealth-not-covered", f"This payer's telehealth authority for SLP services ended on {policy.telehealth_covered_until}.",
                     "See the patient in person, or confirm a later extension and update payers.toml.")
@@ -770,7 +789,7 @@ def _scrub(session: _Session) -> None:
                     "Bill the home-health agency's episode instead, or correct the home-health status.")
     if policy is not None and policy.hab_rehab_modifier_required and facts.rehabilitative is None and session.lines:
         session.add(ERROR, "missing-hab-rehab", "This payer requires modifier 96 (habilitative) or 97 (rehabilitative), and the session does not say which.",
-                    "Mark the service as habilitative or rehabilitative.")
+                    "Record habilitative or rehabilitative (ctrl+f, billing facts), or on the plan of care.")
 
 
 def _scrub_treatment(session: _Session) -> None:
@@ -807,7 +826,7 @@ def _scrub_treatment(session: _Session) -> None:
     if not policy.requires_poc_certification:
         return
     first_day = plan.first_treatment_date or plan.start
-    deadline = first_day + timedelta(days=CERTIFICATION_DAYS)
+    deadline = certification_deadline(first_day)
     if plan.certified_on is None:
         if dos > deadline:
             session.add(ERROR, "poc-not-certified", f"The plan of care was not certified within {CERTIFICATION_DAYS} days of the first treatment day ({first_day}).",
@@ -819,7 +838,7 @@ def _scrub_treatment(session: _Session) -> None:
         session.add(WARNING, "poc-certified-late", f"The plan of care was certified on {plan.certified_on}, more than {CERTIFICATION_DAYS} days after the first treatment day ({first_day}).",
                     "Keep the physician's reason for the delayed certification in the record.")
     basis = plan.recertified_on or plan.start
-    if dos >= basis + timedelta(days=CERTIFICATION_LENGTH_DAYS):
+    if dos > plan_limit_last_day(basis):
         session.add(ERROR, "poc-recert-needed", f"The plan's certification from {basis} is older than {CERTIFICATION_LENGTH_DAYS} days on {dos}.",
                     "Get the plan recertified by the physician or NPP.")
     problem = npi_problem(plan.certifying_npi or "")

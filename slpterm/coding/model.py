@@ -99,7 +99,9 @@ class EncounterFacts:
     does not count this session; `visits_this_week` does. `ytd_therapy_amount` is the patient's
     PT+SLP amount so far this calendar year, other providers included. `rehabilitative` is True for
     rehabilitative, False for habilitative, None when not stated. `speech_generating_device`
-    distinguishes AAC treatment with an SGD (True) from a non-SGD device (False).
+    distinguishes AAC treatment with an SGD (True) from a non-SGD device (False). `audio_only`
+    marks telehealth by audio alone (the payer's audio-only modifier replaces its telehealth one);
+    `distinct_modifier` None leaves the distinct-service modifier to the payer's policy.
     """
 
     session_id: str
@@ -131,6 +133,7 @@ class EncounterFacts:
     rehabilitative: bool | None = None
     speech_generating_device: bool | None = None
     under_home_health_plan: bool = False
+    audio_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -247,8 +247,14 @@ POLICY_FIELDS: dict[str, Any] = {
     "requires_member_id": bool,
     "requires_start_stop_times": bool,
     "requires_claim_identifiers": bool,
+    "untimed_units_codes": "codes",
+    "audio_only_modifier": ("93", "FQ", "95", "none"),
+    "distinct_service_modifier": ("by_context", "59", "XE", "XS", "XP", "XU"),
+    "severity": "severities",
 }
-OPTIONAL_POLICY_FIELDS = ("untimed_units_by_code", "telehealth_covered_until", "clinical_fellow_may_bill_from")
+OPTIONAL_POLICY_FIELDS = ("untimed_units_by_code", "telehealth_covered_until", "clinical_fellow_may_bill_from",
+                          "untimed_units_codes", "audio_only_modifier", "distinct_service_modifier", "severity")
+SEVERITY_NAMES = ("error", "warning", "info")
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +279,14 @@ class PayerPolicy:
     requires_start_stop_times: bool
     requires_claim_identifiers: bool
     untimed_units_by_code: Mapping[str, str] = field(default_factory=dict)
+    # The codes a policy-wide untimed_units = "fifteen_minute" applies to (other codes: per session).
+    untimed_units_codes: frozenset[str] = frozenset()
+    audio_only_modifier: str = "93"
+    # The modifier of a distinct service on an NCCI pair: by_context (XE for another session, XU
+    # otherwise) or the one this payer wants.
+    distinct_service_modifier: str = "by_context"
+    # Finding code -> severity: the shipped [severity] table, the policy's, then the payer's.
+    severity: Mapping[str, str] = field(default_factory=dict)
     telehealth_covered_until: date | None = None
     clinical_fellow_may_bill_from: date | None = None
     valid_from: date | None = None
@@ -281,7 +295,15 @@ class PayerPolicy:
     payer_id: str = ""
 
     def untimed_units_for(self, code: str) -> str:
-        return self.untimed_units_by_code.get(code, self.untimed_units)
+        """A unit policy applies only to the codes it names."""
+        if code in self.untimed_units_by_code:
+            return self.untimed_units_by_code[code]
+        if self.untimed_units == "fifteen_minute" and code in self.untimed_units_codes:
+            return "fifteen_minute"
+        return "per_session"
+
+    def severity_of(self, finding: str, default: str) -> str:
+        return self.severity.get(finding, default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +378,7 @@ class RulesFile:
     pos: tuple[PosCode, ...] = ()
     fees: Mapping[str, Decimal] = field(default_factory=dict)
     mue: tuple[MueLimit, ...] = ()
+    severities: Mapping[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         if self.kind == "codeset" and self.codeset:
@@ -437,6 +460,8 @@ def _example(kind: Any) -> str:
         return 'a five-character code such as "92507"'
     if kind == "codes":
         return '["medicare"]'
+    if kind == "severities":
+        return '{ "group-too-large" = "error" }'
     if kind == "modifiers":
         return '["52"]'
     return "a value"
@@ -488,6 +513,10 @@ def _convert(raw: Any, kind: Any) -> Any:
     if kind == "codes":
         if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
             return frozenset(raw)
+        return _INVALID
+    if kind == "severities":
+        if isinstance(raw, Mapping) and all(isinstance(k, str) and v in SEVERITY_NAMES for k, v in raw.items()):
+            return {str(k): str(v) for k, v in raw.items()}
         return _INVALID
     if kind == "modifiers":
         if isinstance(raw, list) and all(isinstance(x, str) and MODIFIER_PATTERN.match(x) for x in raw):
@@ -716,13 +745,20 @@ def _parse_policy_values(ck: _Checker, table: Mapping[str, Any], entry: str, req
                 values[name] = value
     if values.get("telehealth_modifier") == "none":
         values["telehealth_modifier"] = ""
+    if values.get("audio_only_modifier") == "none":
+        values["audio_only_modifier"] = ""
+    if values.get("untimed_units") == "fifteen_minute" and not values.get("untimed_units_codes") and (required or "untimed_units_codes" not in values):
+        ck.problem(entry, 'untimed_units = "fifteen_minute" names no code; a unit policy applies only to the codes it names',
+                   'add untimed_units_codes = ["92507"] (the codes the payer bills in 15-minute units), '
+                   'or use untimed_units_by_code = { "92507" = "fifteen_minute" }')
     if "max_group_size" in values and values["max_group_size"] < 2:
         ck.problem(entry, "max_group_size must be at least 2", "set max_group_size = 4")
     return values
 
 
-def _parse_payers(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[PayerPolicy, ...], tuple[PayerOverride, ...]]:
-    ck.keys(data, ("kind", "source", "policy", "override"), "header")
+def _parse_payers(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[PayerPolicy, ...], tuple[PayerOverride, ...], dict[str, str]]:
+    ck.keys(data, ("kind", "source", "policy", "override", "severity"), "header")
+    severities = ck.value(data, "severity", "header", "severities", required=False) or {}
     ck.value(data, "source", "header", str)
     policies: list[PayerPolicy] = []
     overrides: list[PayerOverride] = []
@@ -751,7 +787,7 @@ def _parse_payers(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[PayerPol
         values = _parse_policy_values(ck, table, entry, required=False)
         if len(ck.problems) == before:
             overrides.append(PayerOverride(payer_id, values, source, valid_from, valid_to))
-    return tuple(policies), tuple(overrides)
+    return tuple(policies), tuple(overrides), severities
 
 
 def _parse_kx(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[KxThreshold, ...], TargetedReview | None]:
@@ -931,8 +967,8 @@ def parse_rules_text(text: str, path: str, *, csv_file: bool = False) -> RulesFi
     if kind == "codeset":
         result = RulesFile(kind, path, source, codeset=_parse_codeset(ck, data, path))
     elif kind == "payers":
-        policies, overrides = _parse_payers(ck, data)
-        result = RulesFile(kind, path, source, policies=policies, overrides=overrides)
+        policies, overrides, severities = _parse_payers(ck, data)
+        result = RulesFile(kind, path, source, policies=policies, overrides=overrides, severities=severities)
     elif kind == "kx_thresholds":
         thresholds, review = _parse_kx(ck, data)
         result = RulesFile(kind, path, source, thresholds=thresholds, targeted_review=review)
@@ -988,6 +1024,7 @@ class RuleBook:
         codesets: dict[str, CodeSet] = {}
         self.policies: list[PayerPolicy] = []
         self.overrides: list[PayerOverride] = []
+        self.severities: dict[str, str] = {}
         self.kx_thresholds: dict[int, KxThreshold] = {}
         self.targeted_review: TargetedReview | None = None
         self.ncci: dict[tuple[str, str], tuple[NcciPair, ...]] = {}
@@ -999,6 +1036,7 @@ class RuleBook:
                 codesets[rules_file.codeset.id] = rules_file.codeset
             self.policies.extend(rules_file.policies)
             self.overrides.extend(rules_file.overrides)
+            self.severities.update(rules_file.severities)
             for threshold in rules_file.thresholds:
                 self.kx_thresholds[threshold.year] = threshold
             if rules_file.targeted_review is not None:
@@ -1158,13 +1196,16 @@ class RuleBook:
         for candidate in self.policies:
             if candidate.payer_kind == payer_kind and _in_range(day, candidate.valid_from, candidate.valid_to):
                 policy = candidate
-        if policy is not None and payer_id:
+        if policy is not None:
             values: dict[str, Any] = {}
-            for override in self.overrides:
+            severity = {**self.severities, **policy.severity}
+            for override in self.overrides if payer_id else ():
                 if override.payer_id == payer_id and _in_range(day, override.valid_from, override.valid_to):
                     values.update(override.values)
-            if values:
-                policy = replace(policy, payer_id=payer_id, **values)
+                    severity.update(override.values.get("severity", {}))
+            overridden = bool(values)
+            values["severity"] = severity
+            policy = replace(policy, **({"payer_id": payer_id} if overridden else {}), **values)
         if len(self._policy_cache) > 4096:
             self._policy_cache.clear()
         self._policy_cache[key] = policy

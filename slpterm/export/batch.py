@@ -300,7 +300,11 @@ def _run_export(store: Any, encounters: Sequence[EncounterRecord], format: Expor
     digest = checksum(files)
     exported_ids = [encounter.participant_id for encounter in selection.ready + selection.combined]
     try:
-        recorded = store.exports.record_batch(format=str(format), participant_ids=exported_ids,
+        billed = [{"participant_id": encounter.participant_id, "patient_id": encounter.patient.id,
+                   "date_of_service": line.date_of_service, "code": line.code, "modifiers": " ".join(line.modifiers),
+                   "units": line.units, "charge_cents": int((line.charge * 100).to_integral_value())}
+                  for encounter in selection.ready + selection.combined for line in encounter.coding.lines]
+        recorded = store.exports.record_batch(format=str(format), participant_ids=exported_ids, billed_lines=billed,
                                               file_names=[path.name for path in written], checksum=digest,
                                               range_from=range_from, range_to=range_to,
                                               control_number=planned)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from slpterm.clinical import timer
+from slpterm.clinical.episode import episode_visits, first_treatment_day, treatment_day_number
 from slpterm.clinical.timer import TimeSegment
 from slpterm.coding.engine import code_patient_day
 from slpterm.coding.model import (
@@ -39,6 +40,7 @@ from slpterm.coding.rulebook import RuleBook, load_rulebook
 from slpterm.domain.bulk import paused_gc
 from slpterm.domain.vocab import ClinicianRole, DiagnosisRole, DisorderArea, EvaluationKind, PayerKind, PlanStatus, SessionType, Setting
 from slpterm.store import models as store_models
+from slpterm.store.billing_facts import effective_billing_facts
 from slpterm.store.errors import NotFound
 from slpterm.store.models import Clinic, Clinician, PlanOfCare, UtcDateTime
 from slpterm.store.patients import PatientChart
@@ -87,6 +89,14 @@ def plan_in_force(chart: PatientChart, day: date) -> PlanOfCare | None:
     return max(pool, key=lambda plan: plan.start_date, default=None)
 
 
+def report_dates(chart: PatientChart, plan: PlanOfCare | None) -> tuple[date, ...]:
+    """The dates the plan's signed progress reports were written (or backdated to)."""
+    if plan is None:
+        return ()
+    return tuple(report.written_on for report in chart.progress_reports
+                 if report.plan_id == plan.id and report.signed_at is not None)
+
+
 @lru_cache(maxsize=256)
 def _frequency_per_week(text: str) -> int | None:
     from slpterm.clinical.validation import parse_frequency
@@ -110,6 +120,11 @@ class PatientHistory:
             and (plan is None or plan.start_date <= therapy_session.date_of_service)
         })
 
+    def episode_visits(self, plan: PlanOfCare) -> tuple[date, ...]:
+        """The plan's visits by the one rule (slpterm.clinical.episode)."""
+        return episode_visits((therapy_session.date_of_service for _, therapy_session in self.rows),
+                              plan.start_date, plan.end_date, first_plan=plan.previous_plan_id is None)
+
     def first_visit(self, plan: PlanOfCare | None) -> date | None:
         dates = [therapy_session.date_of_service for _, therapy_session in self.rows
                  if plan is None or therapy_session.date_of_service >= plan.start_date]
@@ -119,6 +134,16 @@ class PatientHistory:
         monday = day - timedelta(days=day.weekday())
         return len({(therapy_session.id) for _, therapy_session in self.rows
                     if monday <= therapy_session.date_of_service <= day})
+
+
+def day_amount(coded: dict[str, CodingResult], billed_cents: dict[str, int]) -> Decimal:
+    """What one earlier day adds to the year-to-date therapy amount: the charge billed for each
+    session already exported, the coded charge of the others (the one rule, on every screen)."""
+    total = Decimal("0")
+    for participant_id, result in coded.items():
+        cents = billed_cents.get(participant_id)
+        total += Decimal(cents) / 100 if cents is not None else result.total_charge
+    return total
 
 
 def clinician_facts(clinician: Clinician | None) -> ClinicianFacts:
@@ -161,12 +186,12 @@ def build_facts(
     day = therapy_session.date_of_service
     coverage = chart.primary_coverage
     plan = plan_in_force(chart, day)
-    last_report = max((report.written_on for report in chart.progress_reports
-                       if plan is not None and report.plan_id == plan.id and report.written_on < day
-                       and report.signed_at is not None), default=None)
-    treatment_days = [d for d in history.treatment_dates(plan, day) if last_report is None or d > last_report]
+    visits = history.episode_visits(plan) if plan is not None else ()
+    day_number = treatment_day_number(visits, report_dates(chart, plan), day) if plan is not None else 0
     area_minutes = minutes_by_area(detail, now)
     total = sum(area_minutes.values())
+    billing_facts = effective_billing_facts(detail.billing, detail.participant,
+                                            plan.rehabilitative if plan is not None else None)
     return EncounterFacts(
         session_id=detail.participant.id,
         patient_id=chart.patient.id,
@@ -194,9 +219,9 @@ def build_facts(
             certified_on=plan.certified_on,
             certifying_npi=plan.certifying_physician_npi or None,
             frequency_per_week=_frequency_per_week(plan.frequency),
-            first_treatment_date=history.first_visit(plan),
+            first_treatment_date=first_treatment_day(visits),
         ) if plan is not None else None,
-        treatment_days_since_progress_report=len(treatment_days),
+        treatment_days_since_progress_report=max(0, day_number - 1),
         visits_this_week=history.visits_in_week_of(day),
         coverage=CoverageFacts(
             payer_kind=PayerKind(coverage.payer_kind) if coverage else PayerKind.SELF_PAY,
@@ -207,8 +232,10 @@ def build_facts(
         clinician=clinician_facts_value or clinician_facts(clinician),
         billing=billing_facts_value or billing_provider_facts(clinic),
         ytd_therapy_amount=ytd_other_amount,
-        distinct_service_documented=bool(detail.participant.distinct_service_note.strip()),
-        rehabilitative=detail.participant.rehabilitative,
+        distinct_service_documented=billing_facts.distinct_service_documented,
+        distinct_modifier=billing_facts.distinct_modifier,
+        rehabilitative=billing_facts.rehabilitative,
+        audio_only=billing_facts.audio_only,
         speech_generating_device=(
             None if therapy_session.aac_device is None else therapy_session.aac_device == "sgd"
         ),
@@ -266,12 +293,47 @@ class BillingService:
             return other
         earlier_days = sorted({s.date_of_service for _, s in history.rows
                                if s.date_of_service.year == day.year and s.date_of_service < day})
+        billed = self.store.exports.billed_by_participant([chart.patient.id]).get(chart.patient.id, {})
         own = Decimal("0")
         for earlier in earlier_days:
             results = code_patient_day(self._facts_for_patient_day(chart, history, earlier, Decimal("0")),
                                        self.rulebook)
-            own += sum((result.total_charge for result in results.values()), Decimal("0"))
+            own += day_amount(results, billed)
         return other + own
+
+    def year_to_date_through(self, patient_id: str, day: date) -> Decimal:
+        """The patient's year-to-date therapy amount with ``day`` included (the chart's figure; a
+        session's KX finding shows the amount before its day plus its day's claim)."""
+        chart = self.store.patients.chart(patient_id)
+        history = PatientHistory(self.store.sessions.for_patient(patient_id))
+        return self._year_to_date(chart, history, day + timedelta(days=1))
+
+    def years_to_date_through(self, patient_ids: Sequence[str], day: date) -> dict[str, Decimal]:
+        """:meth:`year_to_date_through` for many patients with a fixed number of queries."""
+        wanted = list(dict.fromkeys(patient_ids))
+        if not wanted:
+            return {}
+        data = BulkData(self.store, wanted)
+        needed = [participant.id for patient_id in wanted for participant, therapy_session in
+                  data.histories.get(patient_id, PatientHistory([])).rows
+                  if therapy_session.date_of_service.year == day.year and therapy_session.date_of_service <= day]
+        data.load_details(needed)
+        out: dict[str, Decimal] = {}
+        for patient_id in wanted:
+            chart, history = data.charts.get(patient_id), data.histories.get(patient_id)
+            if chart is None or history is None:
+                continue
+            total = self._other_providers(chart, day.year)
+            if self._counts_own_charges(chart):
+                by_day: dict[date, list[str]] = defaultdict(list)
+                for participant, therapy_session in history.rows:
+                    if therapy_session.date_of_service.year == day.year and therapy_session.date_of_service <= day:
+                        by_day[therapy_session.date_of_service].append(participant.id)
+                for ids in by_day.values():
+                    facts = [self.facts(data.details[i], chart, history) for i in ids if i in data.details]
+                    total += day_amount(code_patient_day(facts, self.rulebook), data.billed.get(patient_id, {}))
+            out[patient_id] = total
+        return out
 
     def code_participant(self, participant_id: str) -> CodingResult:
         """The coded lines and findings for one patient in one session (same-day sessions included)."""
@@ -338,7 +400,7 @@ class BillingService:
             for earlier in sorted(d for d in by_day if d.year == day.year and d < day):
                 if earlier not in zero_day_totals:
                     coded = code_patient_day(day_facts(earlier, Decimal("0")), self.rulebook)
-                    zero_day_totals[earlier] = sum((result.total_charge for result in coded.values()), Decimal("0"))
+                    zero_day_totals[earlier] = day_amount(coded, data.billed.get(patient_id, {}))
                 own += zero_day_totals[earlier]
             return own
 
@@ -456,6 +518,7 @@ class BulkData:
         self._plan_patient: dict[str, str] = {}
         self._goal_ids: set[str] = set()
         self._prepared_for: set[str] = set(participant_ids or ())
+        self.billed: dict[str, dict[str, int]] = store.exports.billed_by_participant(self.patient_ids)
         with paused_gc(), self.db_read() as connection:  # one snapshot for the charts and the details
             self._load(connection)
             if self.patient_ids is None:
@@ -592,6 +655,7 @@ class BulkData:
         goal_links = connection.exec_driver_sql(
             f"SELECT t.participant_id, t.goal_id FROM goaladdressed t {by_participant}"
             "ORDER BY t.participant_id, t.rowid", params).cursor.fetchall()
+        billing_rows = _read(connection, store_models.SessionBillingFacts, by_participant, params)
         signatures = _read(connection, store_models.Signature, by_participant, params,
                            ("participant_id", "signer_name", "credentials", "signed_at", "clinician_id"))
         group_sizes = dict(connection.exec_driver_sql(
@@ -625,6 +689,7 @@ class BulkData:
         for participant_id, goal_id in goal_links:
             goals_by_participant[participant_id].append(goal_id)
         signature_by_participant = {signature.participant_id: signature for signature in signatures}
+        billing_by_participant = {row.participant_id: row for row in billing_rows}
 
         known = self._history_rows
         for participant in participants:
@@ -641,6 +706,7 @@ class BulkData:
                 goal_ids=goals_by_participant.get(participant.id, []),
                 trials=[], note=None, signature=signature_by_participant.get(participant.id),
                 group_size=group_sizes.get(therapy_session.id, 1),
+                billing=billing_by_participant.get(participant.id),
             )
 
     def db_read(self):  # noqa: ANN201

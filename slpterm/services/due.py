@@ -15,9 +15,9 @@ costs a fixed number of queries whatever its size:
   plan's dates, or up to 60 days before a first plan's start (the evaluation that led to it);
 - IEP minutes: direct services in force today, with clock minutes of the student's sessions in the
   current week or month. Consult minutes are not logged as sessions, so they are not tracked;
-- KX: Medicare visits this calendar year against the year's threshold divided by the charge of a
-  typical visit (92507), less what other providers billed (TherapyYearAmount), until charges are
-  stored.
+- KX: Medicare patients' year-to-date therapy amount through today against the year's threshold,
+  by the same rule as the scrubber (billed charges of exported sessions, coded charges of the
+  others, plus what other providers billed).
 """
 
 from __future__ import annotations
@@ -45,11 +45,17 @@ from slpterm.clinical.due import (
     summarize,
     with_progress_mode,
 )
+from slpterm.clinical.episode import (
+    EVALUATION_LOOKBACK_DAYS,
+    episode_visits,
+    first_treatment_day,
+    latest_report_covering,
+    progress_period,
+)
 from slpterm.domain.vocab import IepPeriod, IepServiceKind, PayerKind, PlanStatus
 
 PROGRESS_MODE_SETTING = "progress_report_mode"
 TYPICAL_VISIT_CODE = "92507"
-EVALUATION_LOOKBACK_DAYS = 60
 
 _COVERAGE_SQL = "SELECT patient_id, payer_kind, payer_id FROM coverage {where} ORDER BY patient_id, rank"
 
@@ -65,21 +71,18 @@ WHERE p.status != 'discharged' {and_patient}
 # Per current plan: its first treatment day and the distinct treatment dates since its last progress
 # report, in one pass over the patient's sessions.
 _PLAN_SESSIONS_SQL = """
-SELECT p.id,
-       MIN(CASE WHEN s.date_of_service >= CASE WHEN p.previous_plan_id IS NULL
-                                              THEN date(p.start_date, '-{lookback} days') ELSE p.start_date END
-                THEN s.date_of_service END),
-       group_concat(DISTINCT CASE WHEN s.date_of_service >= p.start_date AND s.date_of_service <= :today
-                                   AND s.date_of_service > COALESCE(r.last_end, '')
-                                  THEN s.date_of_service END)
+SELECT p.id, p.start_date, p.end_date, p.previous_plan_id, group_concat(DISTINCT s.date_of_service)
 FROM planofcare p
-LEFT JOIN (SELECT plan_id, MAX(period_end) AS last_end FROM progressreport WHERE signed_at IS NOT NULL
-           GROUP BY plan_id) r ON r.plan_id = p.id
 JOIN sessionparticipant sp ON sp.patient_id = p.patient_id
 JOIN session s ON s.id = sp.session_id
-WHERE p.status != 'discharged' AND p.end_date >= :today {and_patient}
+WHERE p.status != 'discharged' {and_patient}
   AND s.date_of_service >= date(p.start_date, '-{lookback} days') AND s.date_of_service <= p.end_date
 GROUP BY p.id
+"""
+
+_REPORT_DATES_SQL = """
+SELECT r.plan_id, r.written_on FROM progressreport r JOIN planofcare p ON p.id = r.plan_id
+WHERE r.signed_at IS NOT NULL AND p.status != 'discharged' {and_patient}
 """
 
 _IEP_SQL = """
@@ -130,6 +133,8 @@ class DueContext:
     rulebook: object | None = None
     typical_visit_charge: Decimal | None = None
     _policies: dict = field(default_factory=dict)
+    _billing: object | None = None
+    _year_to_date: dict = field(default_factory=dict)
 
     def policy(self, payer_kind: PayerKind | None, payer_id: str, today: dt.date):  # noqa: ANN201
         if self.rulebook is None or payer_kind is None:
@@ -225,11 +230,13 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
         plans_by_patient: dict[str, list[tuple]] = defaultdict(list)
         for row in connection.execute(sql(_PLANS_SQL, "p.patient_id"), params).all():
             plans_by_patient[row[1]].append(row)
-        dates_by_plan: dict[str, list[dt.date]] = {}
-        first_by_plan: dict[str, dt.date | None] = {}
-        for plan_id, first, days in connection.execute(sql(_PLAN_SESSIONS_SQL, "p.patient_id"), params).all():
-            first_by_plan[plan_id] = _date(first)
-            dates_by_plan[plan_id] = [dt.date.fromisoformat(day[:10]) for day in days.split(",")] if days else []
+        reports_by_plan: dict[str, list[dt.date]] = defaultdict(list)
+        for plan_id, written in connection.execute(sql(_REPORT_DATES_SQL, "p.patient_id"), params).all():
+            reports_by_plan[plan_id].append(_date(written))
+        visits_by_plan: dict[str, tuple[dt.date, ...]] = {}
+        for plan_id, start, end, previous, days in connection.execute(sql(_PLAN_SESSIONS_SQL, "p.patient_id"), params).all():
+            dates = [dt.date.fromisoformat(day[:10]) for day in days.split(",")] if days else []
+            visits_by_plan[plan_id] = episode_visits(dates, _date(start), _date(end), first_plan=previous is None)
         iep_by_patient: dict[str, list[tuple]] = defaultdict(list)
         for pid, minutes, period, kind in connection.execute(sql(_IEP_SQL, "patient_id"), params):
             iep_by_patient[pid].append((minutes, period, kind))
@@ -256,17 +263,19 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
     }
     if patient_id is not None:
         patient_ids = {patient_id}
+    if patient_id is None and kx_threshold and context.rulebook is not None:
+        _prefetch_years_to_date(store, context, today, [
+            pid for pid in patient_ids - archived if coverage.get(pid, (None, ""))[0] == PayerKind.MEDICARE and visits.get(pid)])
     facts: dict[str, PatientDueFacts] = {}
     for pid in patient_ids - archived:
         payer_kind, payer_id = coverage.get(pid, (None, ""))
-        plans = _plan_facts(plans_by_patient.get(pid, []), dates_by_plan, first_by_plan, today)
+        plans = _plan_facts(plans_by_patient.get(pid, []), visits_by_plan, reports_by_plan, today)
         iep = _iep_facts(iep_by_patient.get(pid, []), iep_minutes.get(pid, (0.0, 0.0)))
         kx = None
-        if payer_kind == PayerKind.MEDICARE and kx_threshold and context.typical_visit_charge:
-            # This clinic's visits this year at the usual visit charge, plus other providers' amount.
-            estimated = (Decimal(other_cents.get(pid, 0)) / 100
-                         + visits.get(pid, 0) * context.typical_visit_charge)
-            kx = KxDueFacts(threshold_amount=kx_threshold, year_to_date_amount=estimated)
+        if payer_kind == PayerKind.MEDICARE and kx_threshold and context.rulebook is not None:
+            kx = KxDueFacts(threshold_amount=kx_threshold,
+                            year_to_date_amount=_year_to_date(store, context, pid, today, visits.get(pid, 0),
+                                                              Decimal(other_cents.get(pid, 0)) / 100))
         policy = context.policy(payer_kind, payer_id, today)
         facts[pid] = PatientDueFacts(
             today=today,
@@ -280,7 +289,40 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
     return facts
 
 
-def _plan_facts(rows: list[tuple], dates_by_plan: dict, first_by_plan: dict, today: dt.date) -> list[PlanDueFacts]:
+def _year_to_date(store, context: DueContext, patient_id: str, today: dt.date, visits: int,  # noqa: ANN001
+                  other: Decimal) -> Decimal:
+    """The year-to-date therapy amount by the one rule (slpterm.services.billing.day_amount): billed
+    charges of exported sessions, coded charges of the others, other providers' amount."""
+    if not visits:
+        return other
+    from slpterm.services.billing import BillingService
+
+    if context._billing is None:
+        context._billing = BillingService(store, today, rulebook=context.rulebook)
+    if (patient_id, today) in context._year_to_date:
+        return context._year_to_date[(patient_id, today)]
+    try:
+        return context._billing.year_to_date_through(patient_id, today)
+    except Exception:  # noqa: BLE001 - what is due must show even when a session cannot be coded
+        return other
+
+
+def _prefetch_years_to_date(store, context: DueContext, today: dt.date, patient_ids: list[str]) -> None:  # noqa: ANN001
+    """The caseload's year-to-date amounts in one batched read (the same rule as one patient's)."""
+    from slpterm.services.billing import BillingService
+
+    if not patient_ids:
+        return
+    if context._billing is None:
+        context._billing = BillingService(store, today, rulebook=context.rulebook)
+    try:
+        amounts = context._billing.years_to_date_through(patient_ids, today)
+    except Exception:  # noqa: BLE001 - fall back to one patient at a time
+        return
+    context._year_to_date.update({(pid, today): amount for pid, amount in amounts.items()})
+
+
+def _plan_facts(rows: list[tuple], visits_by_plan: dict, reports_by_plan: dict, today: dt.date) -> list[PlanDueFacts]:
     succeeded = {row[6] for row in rows if row[6]}
     rows = [row for row in rows if row[0] not in succeeded]
     current = [row for row in rows if _date(row[3]) >= today]
@@ -289,6 +331,8 @@ def _plan_facts(rows: list[tuple], dates_by_plan: dict, first_by_plan: dict, tod
     plans = []
     for plan_id, _pid, start, end, status, certified_on, _previous, last_end, last_written in current:
         start_date, end_date = _date(start), _date(end)
+        visits = visits_by_plan.get(plan_id, ())
+        reports = tuple(sorted(reports_by_plan.get(plan_id, [])))
         try:
             plan_status = PlanStatus(status)
         except ValueError:
@@ -299,9 +343,11 @@ def _plan_facts(rows: list[tuple], dates_by_plan: dict, first_by_plan: dict, tod
             end=end_date,
             status=plan_status,
             certified_on=_date(certified_on),
-            first_treatment_date=first_by_plan.get(plan_id),
-            treatment_dates_since_progress_report=tuple(sorted(dates_by_plan.get(plan_id, []))),
-            last_progress_report_on=_date(last_written),
+            first_treatment_date=first_treatment_day(visits),
+            treatment_dates_since_progress_report=progress_period(visits, reports, today),
+            last_progress_report_on=latest_report_covering(reports, today),
+            visits=visits,
+            report_dates=reports,
             label=f"Plan of care {start_date.isoformat()} to {end_date.isoformat()}",
         ))
     return plans

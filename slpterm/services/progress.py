@@ -10,8 +10,9 @@
 - ``save_report`` / ``sign_report``: a signed report is locked; both refuse to change it
   (``LockedRecord``). The lock is enforced here; a database trigger would need a schema change.
 - Only signed session notes count in a report (unsigned notes in the period are counted apart).
-- The due rules count treatment days after the latest report's ``period_end`` (``written_on`` for
-  the sign-time warning), so a report ending today clears "PR due".
+- The due panel and the scrubber count treatment days after the latest signed report written on or
+  before the visit (``written_on``; :func:`date_written` backdates it with a reason), so a report
+  written at today's visit covers it (slpterm.clinical.episode).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class ReportState:
     plan_id: str
     report_id: str | None
     data: ProgressReportData
+    backdate_reason: str = ""
 
     @property
     def signed(self) -> bool:
@@ -191,7 +193,7 @@ def _state_of(store, record: ProgressReport) -> ReportState:  # noqa: ANN001
     source = load_report_input(store, record.plan_id, record.period_start, record.period_end, record.written_on,
                                assessment=record.assessment, plan_text=record.plan_text,
                                signed_at=record.signed_at, signer_name=record.signer_name)
-    return ReportState(record.plan_id, record.id, compute_report(source))
+    return ReportState(record.plan_id, record.id, compute_report(source), record.backdate_reason)
 
 
 def open_report(store, plan_id: str, today: dt.date, report_id: str | None = None) -> ReportState:  # noqa: ANN001
@@ -232,7 +234,27 @@ def recompute(store, state: ReportState, *, period_start: dt.date | None = None,
                                    assessment=source.assessment, plan_text=source.plan_text)
     source = replace(source, assessment=source.assessment if assessment is None else assessment,
                      plan_text=source.plan_text if plan_text is None else plan_text)
-    return ReportState(state.plan_id, state.report_id, compute_report(source))
+    return ReportState(state.plan_id, state.report_id, compute_report(source), state.backdate_reason)
+
+
+def date_written(state: ReportState, written_on: dt.date, reason: str, today: dt.date) -> ReportState:
+    """The report dated ``written_on``: today, or an earlier day with the reason it is backdated
+    (a report written at a visit and entered later covers that visit, see slpterm.clinical.episode)."""
+    problems = []
+    if state.signed:
+        raise LockedRecord("This progress report is signed and locked; write a new report for changes.")
+    if written_on > today:
+        problems.append(("Written on", f"{written_on.isoformat()} is in the future; date the report when it was written"))
+    if written_on < today and not reason.strip():
+        problems.append(("Backdate reason", f"say why the report is dated {written_on.isoformat()} and not today "
+                                            "(e.g. written at that visit, entered later)"))
+    if written_on < state.data.source.period_end:
+        problems.append(("Written on", "a report cannot be written before its period ends; change the period (ctrl+k)"))
+    if problems:
+        raise ValidationFailed(problems)
+    source = replace(state.data.source, written_on=written_on)
+    return ReportState(state.plan_id, state.report_id, compute_report(source),
+                       reason.strip() if written_on < today else "")
 
 
 def _check_dates(start: dt.date, end: dt.date, written_on: dt.date) -> None:
@@ -250,7 +272,8 @@ def save_report(store, state: ReportState) -> ReportState:  # noqa: ANN001
     source = state.data.source
     _check_dates(source.period_start, source.period_end, source.written_on)
     values = {"period_start": source.period_start, "period_end": source.period_end,
-              "written_on": source.written_on, "assessment": source.assessment, "plan_text": source.plan_text}
+              "written_on": source.written_on, "assessment": source.assessment, "plan_text": source.plan_text,
+              "backdate_reason": state.backdate_reason}
     if state.report_id is None:
         record = store.patients.add_progress_report(plan_id=state.plan_id, **values)
         return replace(state, report_id=record.id)
@@ -292,7 +315,7 @@ def sign_report(store, state: ReportState, clinician_id: str, now: dt.datetime |
         session.add(record)
         repository.audit(session, "sign", "progressreport", record.id, {"signer": record.signer_name})
     signed = replace(source, signed_at=signed_at, signer_name=clinician.display_name)
-    return ReportState(state.plan_id, state.report_id, compute_report(signed))
+    return ReportState(state.plan_id, state.report_id, compute_report(signed), state.backdate_reason)
 
 
 def report_file_stem(state: ReportState) -> str:

@@ -128,11 +128,23 @@ class SessionCorrection:
 
 @dataclass(frozen=True)
 class SignCheck:
+    """What stops signing (``problems``) and the claim as the engine codes it: its findings carry
+    the one severity the rules data give each fact (shown in ``coding_text``)."""
+
     problems: list[str]
     warnings: list[str]
     coding_text: str
+    findings: tuple = ()
     # What is allowed but looks like a slip (slpterm.clinical.note_check): asked before signing.
     questions: list[str] = field(default_factory=list)
+
+    @property
+    def asks_for_billing_facts(self) -> bool:
+        return any(finding.code in BILLING_FACT_FINDINGS for finding in self.findings)
+
+
+# Findings whose fix is to record a billing fact (the billing-facts dialog, ctrl+f, records them).
+BILLING_FACT_FINDINGS = frozenset({"ncci-needs-distinct-service", "missing-hab-rehab", "audio-only-not-telehealth"})
 
 
 def _trial(record) -> Trial:  # noqa: ANN001
@@ -476,12 +488,10 @@ class SessionFlow:
                           if c.id == detail.session.clinician_id), None)
         if clinician is None:
             problems.append("No clinician is recorded for the session: add yourself in Settings (F5).")
-        warnings = []
-        if detail.group_size > 4:
-            warnings.append(f"Group of {detail.group_size}: Medicare contractors cap groups at 4 patients.")
-        warnings.extend(self.progress_report_notes(participant_id))
+        result = self.coding_result(participant_id)
+        findings = tuple(result.findings) if result is not None else ()
         questions = self._note_questions(participant_id, detail, status, treatment)
-        return SignCheck(problems, warnings, self.coding_text(participant_id), questions)
+        return SignCheck(problems, [], self.coding_text(participant_id, result), findings, questions)
 
     def _note_questions(self, participant_id: str, detail, status, treatment: bool) -> list[str]:  # noqa: ANN001
         from slpterm.clinical.note_check import NOTE_SECTIONS, TalliedGoal, note_questions
@@ -489,27 +499,6 @@ class SessionFlow:
         goals = [TalliedGoal(line.label, line.total, line.addressed) for line in self.view(participant_id).goal_lines]
         sections = {name: getattr(detail.note, name) for name in NOTE_SECTIONS}
         return note_questions(sections, goals, sum(status.minutes_by_area.values()), treatment=treatment)
-
-    def progress_report_notes(self, participant_id: str) -> list[str]:
-        from slpterm.services.billing import PatientHistory, plan_in_force
-
-        detail = self.store.sessions.detail(participant_id)
-        if SessionType(detail.session.session_type).is_evaluation:
-            return []
-        chart = self.store.patients.chart(detail.participant.patient_id)
-        plan = plan_in_force(chart, detail.session.date_of_service)
-        if plan is None:
-            return []
-        history = PatientHistory(self.store.sessions.for_patient(chart.patient.id))
-        last_report = max((r.written_on for r in chart.progress_reports
-                           if r.plan_id == plan.id and r.signed_at is not None), default=None)
-        days = [d for d in history.treatment_dates(plan, detail.session.date_of_service)
-                if last_report is None or d > last_report]
-        interval = 10
-        if len(days) + 1 >= interval:
-            return [f"This is treatment day {len(days) + 1} since the last progress report: a progress report is "
-                    "due with this visit (Medicare: at least every 10 treatment days)."]
-        return []
 
     def sign(self, participant_id: str) -> None:
         check = self.sign_check(participant_id)
@@ -532,13 +521,22 @@ class SessionFlow:
         return members[(members.index(participant_id) + 1) % len(members)]
 
     # -- coding -----------------------------------------------------------------------------------
-    def coding_text(self, participant_id: str) -> str:
+    def coding_result(self, participant_id: str):  # noqa: ANN201
         from slpterm.services.billing import BillingService
 
         try:
-            result = BillingService(self.store, self.clock.today()).code_participant(participant_id)
-        except Exception as error:  # noqa: BLE001 - the panel must never take the screen down
-            return f"Coding is unavailable: {error}"
+            return BillingService(self.store, self.clock.today()).code_participant(participant_id)
+        except Exception:  # noqa: BLE001 - the panel must never take the screen down
+            return None
+
+    def coding_text(self, participant_id: str, result=None) -> str:  # noqa: ANN001
+        from slpterm.services.billing import BillingService
+
+        if result is None:
+            try:
+                result = BillingService(self.store, self.clock.today()).code_participant(participant_id)
+            except Exception as error:  # noqa: BLE001 - the panel must never take the screen down
+                return f"Coding is unavailable: {error}"
         lines = [
             f"{line.code}{'-' + '-'.join(line.modifiers) if line.modifiers else ''} × {line.units}  "
             f"${line.charge:.2f}  POS {line.place_of_service}  dx {','.join(map(str, line.diagnosis_pointers))}"

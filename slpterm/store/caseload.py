@@ -32,7 +32,8 @@ SELECT p.id, p.last_name, p.first_name, p.external_id, p.date_of_birth, p.school
        (SELECT coalesce(c.payer_kind, '') || char(31) || coalesce(c.payer_name, '') FROM coverage c
         WHERE c.patient_id = p.id ORDER BY c.rank, c.rowid LIMIT 1),
        (SELECT group_concat(d.code, ' ') FROM
-           (SELECT code FROM diagnosis WHERE patient_id = p.id AND active ORDER BY rank, rowid) d)
+           (SELECT code FROM diagnosis WHERE patient_id = p.id AND active ORDER BY rank, rowid) d),
+       (SELECT group_concat(d.description, ' ') FROM diagnosis d WHERE d.patient_id = p.id AND d.active)
 FROM {patients} p {where}
 {order}
 """
@@ -94,7 +95,7 @@ def _drafts(execute: Execute, include_archived: bool) -> dict[str, int]:
 
 
 def _row(values: tuple, drafts: dict[str, int]) -> CaseloadRow:
-    patient_id, last_name, first_name, external_id, dob, school, grade, archived, payer, diagnoses = values
+    patient_id, last_name, first_name, external_id, dob, school, grade, archived, payer, diagnoses, described = values
     payer_kind, payer_name = _split_payer(payer)
     name = _display_name(last_name, first_name)
     diagnoses = diagnoses or ""
@@ -109,7 +110,7 @@ def _row(values: tuple, drafts: dict[str, int]) -> CaseloadRow:
         diagnoses=sys.intern(diagnoses),
         archived=bool(archived),
         drafts=drafts.get(patient_id, 0),
-        search_text=_search_text(name, external_id, school, payer_kind, payer_name, diagnoses),
+        search_text=_search_text(name, external_id, school, payer_kind, payer_name, f"{diagnoses} {described or ''}".strip()),
     )
 
 
@@ -193,7 +194,7 @@ class CaseloadIndex:
                 column[position] = sys.intern(text)
 
     def filter(self, query: str, within: Sequence[int] | None = None) -> Sequence[int]:
-        """Positions of the patients whose name, ID, school, payer or diagnoses contain every word
+        """Positions of the patients whose name, ID, school, payer, diagnosis codes or descriptions contain every word
         of ``query`` (case-insensitive); ``within`` narrows an earlier result."""
         words = query.lower().split()
         if not words:
@@ -219,10 +220,10 @@ def build_index(execute: Execute, include_archived: bool = False,
     trends: list[str] = []
     archived = bytearray()
     for (patient_id, last_name, first_name, external_id, _dob, school, _grade, is_archived, payer,
-         diagnoses) in _patients(execute, include_archived):
+         diagnoses, described) in _patients(execute, include_archived):
         payer_kind, payer_name = _split_payer(payer)
         text = _search_text(_display_name(last_name, first_name), external_id, school, payer_kind, payer_name,
-                            diagnoses or "")
+                            f"{diagnoses or ''} {described or ''}".strip())
         at = earlier.get(patient_id)
         if at is None:
             trends.append("")

@@ -61,8 +61,28 @@ def _migrate_2_to_3(connection) -> None:  # noqa: ANN001
     connection.execute("ALTER TABLE session ADD COLUMN aac_device VARCHAR")
 
 
+def _create_table(connection, name: str) -> None:  # noqa: ANN001
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    table = SQLModel.metadata.tables[name]
+    dialect = sqlite_dialect.dialect()
+    connection.execute(str(CreateTable(table).compile(dialect=dialect)))
+    for index in table.indexes:
+        connection.execute(str(CreateIndex(index).compile(dialect=dialect)))
+
+
+def _migrate_3_to_4(connection) -> None:  # noqa: ANN001
+    """Version 4 records a session's billing facts, the plan's habilitative or rehabilitative
+    status, why a progress report is backdated, and the charge billed on each exported line."""
+    connection.execute("ALTER TABLE planofcare ADD COLUMN rehabilitative BOOLEAN")
+    connection.execute("ALTER TABLE progressreport ADD COLUMN backdate_reason VARCHAR NOT NULL DEFAULT ''")
+    _create_table(connection, "sessionbillingfacts")
+    _create_table(connection, "exportedclaimline")
+
+
 # Each step takes a database at version N to N + 1 inside one transaction.
-MIGRATIONS: dict[int, Callable[[object], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+MIGRATIONS: dict[int, Callable[[object], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
 SCHEMA_VERSION = max(MIGRATIONS) + 1
 
 

@@ -9,7 +9,7 @@ from sqlmodel import col, func, select
 
 from slpterm.store.base import Repository
 from slpterm.store.errors import LockedRecord
-from slpterm.store.models import ExportBatch, ExportBatchItem, new_id
+from slpterm.store.models import ExportBatch, ExportBatchItem, ExportedClaimLine, new_id
 
 
 class ExportRepository(Repository):
@@ -23,8 +23,11 @@ class ExportRepository(Repository):
         range_from: date | None = None,
         range_to: date | None = None,
         control_number: int | None = None,
+        billed_lines: list[dict] | None = None,
     ) -> ExportBatch:
-        """Record a written export; ``control_number`` is the one printed in the files, if planned."""
+        """Record a written export; ``control_number`` is the one printed in the files, if planned.
+        ``billed_lines`` are the claim lines as exported, each with its charge in cents: the first
+        export of a participant's lines is what was billed (a re-export does not change it)."""
         with self.db.write() as session:
             control = session.exec(select(func.max(ExportBatch.control_number))).one() or 0
             if control_number is not None and control_number <= control:
@@ -48,6 +51,11 @@ class ExportRepository(Repository):
                     {"id": new_id(), "batch_id": batch.id, "participant_id": participant_id}
                     for participant_id in participant_ids
                 ])
+            already = set(session.exec(select(ExportedClaimLine.participant_id).where(
+                col(ExportedClaimLine.participant_id).in_({line["participant_id"] for line in billed_lines or ()}))))
+            fresh = [line for line in billed_lines or () if line["participant_id"] not in already]
+            if fresh:
+                session.execute(insert(ExportedClaimLine), [{"id": new_id(), "batch_id": batch.id, **line} for line in fresh])
             self.audit(session, "export", "exportbatch", batch.id,
                        {"format": format, "sessions": len(participant_ids), "files": file_names})
             return batch
@@ -67,3 +75,19 @@ class ExportRepository(Repository):
     def items(self, batch_id: str) -> list[str]:
         with self.db.read() as session:
             return list(session.exec(select(ExportBatchItem.participant_id).where(ExportBatchItem.batch_id == batch_id)))
+
+    def billed_by_participant(self, patient_ids: list[str] | None = None) -> dict[str, dict[str, int]]:
+        """Charges billed (exported): patient id -> participant id -> cents (every patient when None)."""
+        out: dict[str, dict[str, int]] = {}
+        query = select(ExportedClaimLine.patient_id, ExportedClaimLine.participant_id, func.sum(ExportedClaimLine.charge_cents))
+        if patient_ids is not None:
+            query = query.where(col(ExportedClaimLine.patient_id).in_(patient_ids))
+        with self.db.read() as session:
+            for patient_id, participant_id, cents in session.exec(
+                    query.group_by(ExportedClaimLine.patient_id, ExportedClaimLine.participant_id)):
+                out.setdefault(patient_id, {})[participant_id] = int(cents or 0)
+        return out
+
+    def billed_lines(self, participant_id: str) -> list[ExportedClaimLine]:
+        with self.db.read() as session:
+            return list(session.exec(select(ExportedClaimLine).where(ExportedClaimLine.participant_id == participant_id)))

@@ -146,6 +146,8 @@ class PlanOfCare(SQLModel, table=True):
     certified_on: Optional[date] = None
     status: str = "draft"
     previous_plan_id: Optional[str] = Field(default=None, foreign_key="planofcare.id")
+    # True rehabilitative (modifier 97), False habilitative (96), None not stated; sessions default to it.
+    rehabilitative: Optional[bool] = None
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
 
@@ -291,10 +293,38 @@ class ProgressReport(SQLModel, table=True):
     period_start: date
     period_end: date
     written_on: date
+    backdate_reason: str = ""  # why written_on is earlier than the day the report was entered
     assessment: str = ""
     plan_text: str = ""
     signed_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
     signer_name: str = ""
+
+
+class SessionBillingFacts(SQLModel, table=True):
+    """The facts a claim needs that the note does not carry: distinct service and its modifier,
+    habilitative or rehabilitative, audio-only telehealth. Kept apart from the signed record so that
+    a held claim can be completed after signing (every change is audited)."""
+
+    participant_id: str = Field(foreign_key="sessionparticipant.id", primary_key=True)
+    distinct_service_note: str = ""
+    distinct_modifier: Optional[str] = None  # 59, XE, XS, XP or XU; None: the payer's choice
+    rehabilitative: Optional[bool] = None  # None: from the plan of care
+    audio_only: bool = False
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class ExportedClaimLine(SQLModel, table=True):
+    """A claim line as it was exported, with the charge billed (year-to-date figures add these)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    batch_id: str = Field(foreign_key="exportbatch.id", index=True)
+    participant_id: str = Field(foreign_key="sessionparticipant.id", index=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    date_of_service: date
+    code: str
+    modifiers: str = ""  # space separated
+    units: int = 1
+    charge_cents: int = 0
 
 
 class ExportBatch(SQLModel, table=True):

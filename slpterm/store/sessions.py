@@ -18,6 +18,7 @@ from slpterm.store.models import (
     Addendum,
     AreaMinutesCorrection,
     Clinician,
+    SessionBillingFacts,
     GoalAddressed,
     SessionParticipant,
     Signature,
@@ -54,6 +55,7 @@ class ParticipantDetail:
     signature: Signature | None
     addenda: list[Addendum] = field(default_factory=list)
     group_size: int = 1
+    billing: SessionBillingFacts | None = None
 
     @property
     def signed(self) -> bool:
@@ -282,6 +284,7 @@ class SessionRepository(Repository):
                     select(func.count()).select_from(SessionParticipant)
                     .where(SessionParticipant.session_id == therapy_session.id)
                 ).one(),
+                billing=session.get(SessionBillingFacts, participant_id),
             )
 
     @staticmethod

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from slpterm.store.caseload import CaseloadRepository
+from slpterm.store.billing_facts import BillingFactsRepository
 from slpterm.store.clinic import ClinicRepository
 from slpterm.store.db import DATABASE_FILE_NAME, Database
 from slpterm.store.patients import PatientRepository
@@ -44,6 +45,7 @@ class Store:
         self.sessions = SessionRepository(self)
         self.exports = ExportRepository(self)
         self.security = SecurityRepository(self)
+        self.billing_facts = BillingFactsRepository(self)
         try:
             self.security.prepare_trail()
         except BaseException:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from slpterm.coding import code_encounter, code_patient_day, load_rulebook
+from slpterm.coding.rulebook import RuleBookError
 from slpterm.domain.vocab import (
     ClinicianRole,
     DisorderArea,
@@ -166,8 +167,8 @@ def test_total_time_versus_per_code(tmp_path: Path, payer, minutes, expected):
 @pytest.mark.parametrize(
     "override, minutes, expected, finding",
     [
-        ({"untimed_units": "fifteen_minute"}, 40, ["92507-GN x3"], None),
-        ({"untimed_units": "fifteen_minute"}, 7, [], "time-below-minimum"),
+        ({"untimed_units": "fifteen_minute", "untimed_units_codes": ["92507"]}, 40, ["92507-GN x3"], None),
+        ({"untimed_units": "fifteen_minute", "untimed_units_codes": ["92507"]}, 7, [], "time-below-minimum"),
         ({"untimed_units_by_code": {"92507": "fifteen_minute"}}, 23, ["92507-GN x2"], None),
         ({"untimed_min_minutes": 15}, 10, [], "time-below-minimum"),
         ({"untimed_min_minutes": 15}, 15, ["92507-GN x1"], None),
@@ -180,6 +181,11 @@ def test_untimed_unit_policy_per_payer(override, minutes, expected, finding):
     assert line_texts(result) == expected
     if finding:
         assert finding in result.finding_codes
+
+
+def test_a_unit_policy_without_codes_is_refused_by_name():
+    with pytest.raises(RuleBookError, match="names no code"):
+        load_rulebook(payer_overrides={"TX-MCD": {"untimed_units": "fifteen_minute"}})
 
 
 def test_clinic_payers_file_overrides_by_payer_id(tmp_path: Path):

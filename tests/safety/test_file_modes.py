@@ -124,6 +124,10 @@ def test_a_migration_copy(tmp_path):
     open_store(tmp_path).close()
     connection = sqlite3.connect(tmp_path / DATABASE_FILE_NAME)  # as schema version 2 left it
     connection.execute("ALTER TABLE session DROP COLUMN aac_device")
+    connection.execute("DROP TABLE sessionbillingfacts")
+    connection.execute("DROP TABLE exportedclaimline")
+    connection.execute("ALTER TABLE planofcare DROP COLUMN rehabilitative")
+    connection.execute("ALTER TABLE progressreport DROP COLUMN backdate_reason")
     connection.execute("PRAGMA user_version = 2")
     connection.commit()
     connection.close()

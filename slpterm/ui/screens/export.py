@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Select, Static
 
+from slpterm.services.session_flow import BILLING_FACT_FINDINGS
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 FOLDER_SETTING = "export_folder"
@@ -68,6 +69,7 @@ class ExportScreen(Screen):
         Binding("escape", "back", "Back", id="export.back"),
         Binding("ctrl+e", "export", "Export", id="export.run", priority=True),
         Binding("ctrl+r", "reload", "Reload", id="export.reload", priority=True),
+        Binding("ctrl+f", "billing_facts", "Billing facts", id="export.billing_facts", priority=True),
     ]
     DEFAULT_CSS = """
     #export { height: 1fr; padding: 0 1; }
@@ -225,7 +227,9 @@ class ExportScreen(Screen):
         status, encounter, reasons = self._rows[index]
         if reasons:
             detail.update("\n".join(f"• {reason.message}" + (f"  Fix: {reason.fix}" if reason.fix else "")
-                                    for reason in reasons))
+                                    for reason in reasons)
+                          + ("\nctrl+f records the billing facts." if any(
+                              getattr(reason, "code", "") in BILLING_FACT_FINDINGS for reason in reasons) else ""))
         elif status == "exported":
             detail.update("Already in an earlier batch; tick 'Include already exported' to send it again.")
         else:
@@ -321,6 +325,16 @@ class ExportScreen(Screen):
         result.set_class(failed, "failed")
         if text and failed and notify:
             self.notify(text.splitlines()[0], severity="error")
+
+    def action_billing_facts(self) -> None:
+        """Record the billing facts of the highlighted held claim, then check it again."""
+        from slpterm.ui.screens.billing_facts import record_billing_facts
+
+        index = self.query_one("#export-sessions", VirtualTable).cursor
+        if not 0 <= index < len(self._rows) or self._rows[index][0] != "held":
+            self.notify("Highlight a HELD claim to record its billing facts.")
+            return
+        record_billing_facts(self, self.app.store, self._rows[index][1].participant_id, self.action_reload)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from slpterm.ui.screens.billing_facts import BillingFactsFields, BillingFactsInput
 from slpterm.domain.vocab import EvaluationKind, SessionType, Setting
 
 SESSION_TYPE_LABELS = {
@@ -117,6 +118,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
                 yield Select([("Speech-generating device (92609)", "sgd"),
                               ("Non-speech-generating device (92606)", "non_sgd")],
                              allow_blank=True, compact=True, id="aac-device")
+            yield BillingFactsFields(id="new-session-billing")
             yield Static("", id="new-session-problems")
             with Horizontal(classes="buttons"):
                 yield Button("Start (Enter)", id="start", variant="primary")
@@ -177,7 +179,26 @@ class NewSessionScreen(ModalScreen["str | None"]):
         except StoreError as error:
             self._problems([str(error)])
             return
+        self._record_billing_facts(participant_id)
         self.dismiss(participant_id)
+
+    def _record_billing_facts(self, participant_id: str) -> None:
+        """The start dialog's billing facts, for every patient of the new session (when any is set)."""
+        facts = self.query_one(BillingFactsFields).value()
+        if facts == BillingFactsInput():
+            return
+        from slpterm.store.errors import ValidationFailed
+
+        store = self.app.store
+        session_id = store.sessions.detail(participant_id).session.id
+        try:
+            for participant in store.sessions.participants(session_id):
+                store.billing_facts.record(participant.id, distinct_service_note=facts.distinct_service_note,
+                                           distinct_modifier=facts.distinct_modifier,
+                                           rehabilitative=facts.rehabilitative, audio_only=facts.audio_only)
+        except ValidationFailed as error:
+            self.notify("Billing facts not recorded: " + "; ".join(f"{f}: {m}" for f, m in error.problems)
+                        + " (ctrl+f in the session records them).", severity="warning")
 
     @on(Button.Pressed, "#start")
     def _start_pressed(self) -> None:

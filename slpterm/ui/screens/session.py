@@ -51,6 +51,7 @@ class SessionScreen(Screen):
         Binding("ctrl+k", "edit_time", "Times by hand", id="session.manual_time", priority=True),
         Binding("f11", "next_member", "Next group member", id="session.next_member"),
         Binding("ctrl+o", "correct_session", "Correct/discard", id="session.correct"),
+        Binding("ctrl+f", "billing_facts", "Billing facts", id="session.billing_facts", priority=True),
         Binding("escape", "back", "Caseload", id="session.back"),
     ]
 
@@ -337,12 +338,25 @@ class SessionScreen(Screen):
             return
         check = self.flow.sign_check(self.participant_id)
 
-        def done(confirmed: bool | None) -> None:
+        def done(confirmed: bool | str | None) -> None:
+            if confirmed == "billing_facts":
+                self.action_billing_facts(then_sign=True)
+                return
             if confirmed and self._guard(lambda: self.flow.sign(self.participant_id)):
                 self.notify("Signed and locked.")
                 self.reload()
 
         self.app.push_screen(SignScreen(check), done)
+
+    def action_billing_facts(self, then_sign: bool = False) -> None:
+        from slpterm.ui.screens.billing_facts import record_billing_facts
+
+        def recorded() -> None:
+            self.refresh_coding()
+            if then_sign:
+                self.action_sign()
+
+        record_billing_facts(self, self.flow.store, self.participant_id, recorded)
 
     def action_addendum(self) -> None:
         from slpterm.ui.screens.session_dialogs import AddendumScreen

@@ -168,7 +168,8 @@ class SignScreen(ModalScreen[bool]):
     look like. With questions open, Enter goes back to the note; ctrl+y signs as it is."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="sign.cancel"),
-                Binding("ctrl+y", "sign_anyway", "Sign as it is", id="sign.anyway")]
+                Binding("ctrl+y", "sign_anyway", "Sign as it is", id="sign.anyway"),
+                Binding("ctrl+f", "billing_facts", "Billing facts", id="sign.billing_facts", priority=True)]
 
     def __init__(self, check: SignCheck) -> None:
         super().__init__()
@@ -191,6 +192,8 @@ class SignScreen(ModalScreen[bool]):
             if check.warnings:
                 yield Static("\n".join(f"! {w}" for w in check.warnings), markup=False)
             yield Static(check.coding_text, classes="coding", markup=False)
+            if check.asks_for_billing_facts:
+                yield Static("ctrl+f records the billing facts a finding asks for.", markup=False)
             with Horizontal(classes="buttons"):
                 if check.problems:
                     yield Button("Back (Esc)", id="cancel")
@@ -218,6 +221,9 @@ class SignScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+    def action_billing_facts(self) -> None:
+        self.dismiss("billing_facts")
 
 
 class AddendumScreen(ModalScreen[str | None]):
