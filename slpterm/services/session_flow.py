@@ -124,6 +124,8 @@ class SessionCorrection:
     add_patient_ids: tuple[str, ...] = ()
     remove_participant_ids: tuple[str, ...] = ()
     reason: str = ""
+    # Keyword arguments of ``store.billing_facts.record`` for the participant shown (None: unchanged).
+    billing_facts: dict[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,19 @@ class SessionFlow:
             remove_participant_ids=list(correction.remove_participant_ids), reason=correction.reason)
         if correction.times is not None:
             self.apply_time_edit(therapy_session.id, correction.times)
-        return participant_id if participant_id in left else left[0]
+        shown = participant_id if participant_id in left else left[0]
+        if correction.billing_facts is not None and shown == participant_id:
+            self._record_billing_facts(participant_id, correction.billing_facts)
+        return shown
+
+    def _record_billing_facts(self, participant_id: str, wanted: dict[str, object]) -> None:
+        current = self.store.billing_facts.facts(participant_id)
+        as_recorded = {"distinct_service_note": current.distinct_service_note,
+                       "distinct_modifier": current.distinct_modifier,
+                       "rehabilitative": None if current.rehabilitative_from_plan else current.rehabilitative,
+                       "audio_only": current.audio_only}
+        if {**as_recorded, **wanted} != as_recorded:  # the trail records a change, never a re-save
+            self.store.billing_facts.record(participant_id, **wanted)
 
     def discard(self, participant_id: str, reason: str = "") -> None:
         self.store.sessions.discard(participant_id, reason)

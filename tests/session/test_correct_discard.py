@@ -117,3 +117,45 @@ def test_a_signed_session_is_corrected_only_by_addendum(clinic_dir, clock):
         flow.discard(participant_id)
     assert store.sessions.detail(participant_id).signed
     store.close()
+
+
+async def test_the_correction_dialog_records_the_billing_facts_once(clinic_dir, clock):
+    app = build_app(clinic_dir, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle_app(app, pilot)
+        await type_burst(app, [*"quil", "f3", "enter", "c", "ctrl+o"])
+        await settle_app(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, CorrectSessionScreen)
+        dialog.query_one("#correct-setting").value = "telehealth_home"
+        dialog.query_one("#bf-distinct-note").value = "Swallow screen at a separate visit in the afternoon"
+        dialog.query_one("#bf-distinct-modifier").value = "XU"
+        dialog.query_one("#bf-audio-only").value = True
+        await type_burst(app, ["ctrl+s"])
+        await settle_app(app, pilot)
+        assert isinstance(app.screen, SessionScreen)
+        participant_id = app.screen.participant_id
+        await type_burst(app, ["ctrl+o", "ctrl+s"])  # saved again unchanged: no second entry
+        await settle_app(app, pilot)
+        assert isinstance(app.screen, SessionScreen)
+    store = open_store(clinic_dir)
+    facts = store.billing_facts.facts(participant_id)
+    assert (facts.distinct_service_note, facts.distinct_modifier, facts.audio_only) == (
+        "Swallow screen at a separate visit in the afternoon", "XU", True)
+    entries = [entry for entry in store.security.audit_entries() if entry.entity == "sessionbillingfacts"]
+    assert [entry.entity_id for entry in entries] == [participant_id]
+    store.close()
+
+
+async def test_a_modifier_without_its_reason_is_refused_in_the_correction_dialog(clinic_dir, clock):
+    app = build_app(clinic_dir, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle_app(app, pilot)
+        await type_burst(app, [*"quil", "f3", "enter", "ctrl+o"])
+        await settle_app(app, pilot)
+        dialog = app.screen
+        dialog.query_one("#bf-distinct-modifier").value = "59"
+        await type_burst(app, ["ctrl+s"])
+        await settle_app(app, pilot)
+        assert app.screen is dialog
+        assert "Distinct service: say why" in str(dialog.query_one("#correct-problems").render())

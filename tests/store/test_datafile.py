@@ -234,6 +234,7 @@ ALLOWED_OPENERS = {
     "slpterm/store/anchors.py:read_anchor_record": "an anchor file beside an export batch",
     "slpterm/store/security.py:SecurityRepository.collect_start_failures": "the failed-unlock note beside the data file",
     "slpterm/bench.py:ensure_clinic": "the bench's own marker file",
+    "slpterm/bench.py:ensure_long_trail": "the bench's own marker file",
     "slpterm/bench.py:_cpu_ticks": "/proc",
     "slpterm/bench.py:peak_rss_when_idle": "/proc",
     "slpterm/bench.py:measure_startup": "the floor app's script",

@@ -1,5 +1,5 @@
 """Correcting an unsigned session: its facts (type, setting and so place of service, date), its
-times and who took part; or discarding it. A signed session is corrected only by addendum.
+times, who took part and the billing facts of the patient shown; or discarding it. A signed session is corrected only by addendum.
 
 The dialog is a column of field groups. Each group composes its own fields and adds its part to
 the correction; another group is added by writing one more :class:`FieldGroup` and listing it in
@@ -8,7 +8,7 @@ the correction; another group is added by writing one more :class:`FieldGroup` a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Callable
 
@@ -22,8 +22,9 @@ from textual.widgets.selection_list import Selection
 
 from slpterm.domain.vocab import DisorderArea
 from slpterm.services.session_flow import SessionCorrection, SessionFacts, TimeEdit, TimerStatus
+from slpterm.store.billing_facts import BillingFacts, check_billing_facts
+from slpterm.ui.screens.billing_facts import BillingFactsFields
 from slpterm.ui.screens.new_session import DialogScroll, EVALUATION_LABELS, SESSION_TYPE_LABELS, SETTING_LABELS
-
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,25 @@ class ParticipantsGroup(FieldGroup):
         parts["remove_participant_ids"] = tuple(pid for pid, _ in self._participants if pid not in kept)
         parts["add_patient_ids"] = tuple(patient_id for patient_id, _ in self._added)
         return []
+
+
+class BillingFactsGroup(FieldGroup):
+    """The billing facts of the participant shown (the same field group as the start dialog's)."""
+
+    title = "Billing facts"
+
+    def __init__(self, facts: BillingFacts) -> None:
+        super().__init__(classes="correction-group")
+        self._facts = facts
+
+    def compose(self) -> ComposeResult:
+        yield BillingFactsFields(self._facts)
+
+    def fill(self, parts: dict[str, object]) -> list[str]:
+        value = self.query_one(BillingFactsFields).value()
+        problems = check_billing_facts(value.distinct_service_note, value.distinct_modifier)
+        parts["billing_facts"] = asdict(value)
+        return [f"{field}: {fix}" for field, fix in problems]
 
 
 class CorrectSessionScreen(ModalScreen["CorrectionOutcome | None"]):

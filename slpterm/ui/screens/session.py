@@ -385,8 +385,8 @@ class SessionScreen(Screen):
 
     # -- correcting and discarding an unsigned session ------------------------------------------------
     def action_correct_session(self) -> None:
-        from slpterm.ui.screens.correct_session import (CorrectSessionScreen, FactsGroup, ParticipantsGroup,
-                                                        TimesGroup)
+        from slpterm.ui.screens.correct_session import (BillingFactsGroup, CorrectSessionScreen, FactsGroup,
+                                                        ParticipantsGroup, TimesGroup)
 
         if self.view.signed:
             self.notify("This note is signed: its facts are locked. Corrections are addenda (F10).",
@@ -397,7 +397,8 @@ class SessionScreen(Screen):
         facts = self.flow.facts(self.participant_id)
         groups = [FactsGroup(facts, self._place_of_service),
                   TimesGroup(self.flow.timer_status(self.view.session_id)),
-                  ParticipantsGroup(facts, self.app.screen_stack[0].find_patients)]
+                  ParticipantsGroup(facts, self.app.screen_stack[0].find_patients),
+                  BillingFactsGroup(self.flow.store.billing_facts.facts(self.participant_id))]
 
         def done(outcome) -> None:  # noqa: ANN001
             if outcome is None:
