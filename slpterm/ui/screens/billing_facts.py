@@ -5,7 +5,7 @@ screen, in the sign dialog, and for a held claim on the export screen)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,6 +25,10 @@ class BillingFactsInput:
     distinct_modifier: str | None = None
     rehabilitative: bool | None = None
     audio_only: bool = False
+
+    def as_record_arguments(self) -> dict[str, object]:
+        """Keyword arguments of ``store.billing_facts.record``."""
+        return asdict(self)
 
 
 class BillingFactsFields(Vertical):
@@ -111,9 +115,7 @@ def record_billing_facts(screen, store, participant_id: str, done=None) -> None:
         if value is None:
             return
         try:
-            store.billing_facts.record(participant_id, distinct_service_note=value.distinct_service_note,
-                                       distinct_modifier=value.distinct_modifier,
-                                       rehabilitative=value.rehabilitative, audio_only=value.audio_only)
+            store.billing_facts.record(participant_id, **value.as_record_arguments())
         except ValidationFailed as error:
             screen.notify("; ".join(f"{field}: {fix}" for field, fix in error.problems), severity="error")
             return

@@ -8,7 +8,7 @@ the correction; another group is added by writing one more :class:`FieldGroup` a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable
 
@@ -193,7 +193,7 @@ class BillingFactsGroup(FieldGroup):
     def fill(self, parts: dict[str, object]) -> list[str]:
         value = self.query_one(BillingFactsFields).value()
         problems = check_billing_facts(value.distinct_service_note, value.distinct_modifier)
-        parts["billing_facts"] = asdict(value)
+        parts["billing_facts"] = value.as_record_arguments()
         return [f"{field}: {fix}" for field, fix in problems]
 
 

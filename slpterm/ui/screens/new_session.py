@@ -193,9 +193,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
         session_id = store.sessions.detail(participant_id).session.id
         try:
             for participant in store.sessions.participants(session_id):
-                store.billing_facts.record(participant.id, distinct_service_note=facts.distinct_service_note,
-                                           distinct_modifier=facts.distinct_modifier,
-                                           rehabilitative=facts.rehabilitative, audio_only=facts.audio_only)
+                store.billing_facts.record(participant.id, **facts.as_record_arguments())
         except ValidationFailed as error:
             self.notify("Billing facts not recorded: " + "; ".join(f"{f}: {m}" for f, m in error.problems)
                         + " (ctrl+f in the session records them).", severity="warning")
