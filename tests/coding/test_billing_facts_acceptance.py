@@ -144,14 +144,40 @@ def test_a_60_minute_92523_stays_1_unit_under_a_15_minute_92507_policy(clinic):
     assert [line.units for line in _code(store, treatment).lines if line.code == "92507"] == [3]
 
 
-def test_the_caseload_filter_matches_diagnosis_descriptions(clinic):
+@pytest.mark.parametrize(("code", "stored_description", "word"), [
+    ("F80.81", "Childhood onset fluency disorder", "stutter"),  # the demo's own wording
+    ("F98.5", "Adult fluency", "stutter"),
+    ("I69.320", "Language after CVA", "aphasia"),
+    ("R47.01", "", "aphasia"),
+])
+def test_the_caseload_filter_matches_the_catalog_description_of_each_code(clinic, code, stored_description, word):
+    from slpterm.store.caseload import CaseloadFile
+
     store, _ = clinic
     patient_id = _patient(store)
-    store.patients.add_diagnosis(patient_id=patient_id, code="F80.81", description="Childhood onset fluency disorder (stuttering)",
-                                 role="treatment")
-    index = store.caseload.index() if hasattr(store.caseload, "index") else None
-    rows = store.caseload.rows()
-    assert any("stutter" in row.search_text for row in rows if row.patient_id == patient_id)
+    other = store.patients.create(first_name="Ada", last_name="Brightwater", external_id="P-2")
+    store.patients.add_diagnosis(patient_id=other.id, code="F80.0", description="Phonological disorder", role="treatment")
+    store.patients.add_diagnosis(patient_id=patient_id, code=code, description=stored_description, role="treatment")
+    index = store.caseload.index()
+    assert [index.ids[position] for position in index.filter(word)] == [patient_id]
+    assert [index.ids[position] for position in index.filter(code)] == [patient_id]
+    assert [row.patient_id for row in store.caseload.rows() if word in row.search_text] == [patient_id]
+    first_frame = CaseloadFile(store.db.path).preview()  # the plain-file reader of the first frame
+    assert [first_frame.index.ids[position] for position in first_frame.index.filter(word)] == [patient_id]
+
+
+def test_stutter_and_aphasia_find_the_demo_patients_with_those_diagnoses(tmp_path):
+    from slpterm import screenshots
+
+    store = open_store(screenshots.make_demo(tmp_path))
+    try:
+        index = store.caseload.index()
+        details = store.caseload.details(index.ids)
+        found = {word: sorted(details[index.ids[position]].diagnoses for position in index.filter(word))
+                 for word in ("stutter", "aphasia")}
+        assert found == {"stutter": ["F98.5"], "aphasia": ["I69.391 R47.01 R13.12"]}
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize(("override", "severity"), [({}, "error"), ({"severity": {"group-too-large": "warning"}}, "warning")])
