@@ -51,7 +51,7 @@ class SessionScreen(Screen):
         Binding("ctrl+k", "edit_time", "Times by hand", id="session.manual_time", priority=True),
         Binding("f11", "next_member", "Next group member", id="session.next_member"),
         Binding("ctrl+o", "correct_session", "Correct/discard", id="session.correct"),
-        Binding("ctrl+f", "billing_facts", "Billing facts", id="session.billing_facts", priority=True),
+        Binding("ctrl+f", "billing_facts", "Fix / billing facts", id="session.billing_facts", priority=True),
         Binding("escape", "back", "Caseload", id="session.back"),
     ]
 
@@ -339,8 +339,8 @@ class SessionScreen(Screen):
         check = self.flow.sign_check(self.participant_id)
 
         def done(confirmed: bool | str | None) -> None:
-            if confirmed == "billing_facts":
-                self.action_billing_facts(then_sign=True)
+            if isinstance(confirmed, str):  # a FixPlace: where a finding is fixed
+                self._open_fix(confirmed, then_sign=True)
                 return
             if confirmed and self._guard(lambda: self.flow.sign(self.participant_id)):
                 self.notify("Signed and locked.")
@@ -348,15 +348,31 @@ class SessionScreen(Screen):
 
         self.app.push_screen(SignScreen(check), done)
 
-    def action_billing_facts(self, then_sign: bool = False) -> None:
-        from slpterm.ui.screens.billing_facts import record_billing_facts
+    def action_billing_facts(self) -> None:
+        """Open where the coding panel's findings are fixed (the billing facts when none asks)."""
+        from slpterm.services.session_flow import fix_places
+        from slpterm.ui.screens.finding_fixes import choose_fix
 
-        def recorded() -> None:
+        result = self.flow.coding_result(self.participant_id)
+        places = fix_places(result.findings if result is not None else (), signed=self.view.signed)
+        choose_fix(self, places, self._open_fix)
+
+    def _open_fix(self, place, then_sign: bool = False) -> None:  # noqa: ANN001
+        from slpterm.services.session_flow import FixPlace
+        from slpterm.ui.screens.finding_fixes import open_fix
+
+        def checked_again() -> None:
             self.refresh_coding()
             if then_sign:
                 self.action_sign()
 
-        record_billing_facts(self, self.flow.store, self.participant_id, recorded)
+        open_fix(self, self.flow.store, self.participant_id, place, checked_again,
+                 local={FixPlace.TIMES: self.action_edit_time})
+
+    def on_screen_resume(self) -> None:
+        from slpterm.ui.screens.finding_fixes import back_on
+
+        back_on(self)
 
     def action_addendum(self) -> None:
         from slpterm.ui.screens.session_dialogs import AddendumScreen
