@@ -337,16 +337,15 @@ class SessionScreen(Screen):
             self.notify("Already signed. Corrections are addenda (F10).")
             return
         check = self.flow.sign_check(self.participant_id)
+        self.app.push_screen(SignScreen(check), self._sign_dialog_closed)
 
-        def done(confirmed: bool | str | None) -> None:
-            if isinstance(confirmed, str):  # a FixPlace: where a finding is fixed
-                self._open_fix(confirmed, then_sign=True)
-                return
-            if confirmed and self._guard(lambda: self.flow.sign(self.participant_id)):
-                self.notify("Signed and locked.")
-                self.reload()
-
-        self.app.push_screen(SignScreen(check), done)
+    def _sign_dialog_closed(self, confirmed: bool | str | None) -> None:
+        if isinstance(confirmed, str):  # a FixPlace: where a finding is fixed, then the dialog again
+            self._open_fix(confirmed, then_sign=True)
+            return
+        if confirmed and self._guard(lambda: self.flow.sign(self.participant_id)):
+            self.notify("Signed and locked.")
+            self.reload()
 
     def action_billing_facts(self) -> None:
         """Open where the coding panel's findings are fixed (the billing facts when none asks)."""
