@@ -40,14 +40,14 @@ def test_every_finding_in_the_mapping_is_one_the_engine_reports():
     assert [code for code in FINDING_FIXES if f'"{code}"' not in source] == []
 
 
-def _session(store, clock, *, signed: bool) -> str:
+def _session(store, clock, *, signed: bool, day: date = DAY) -> str:
     flow = SessionFlow(store, clock)
     patient_id = store.caseload.rows()[0].patient_id
     (participant_id,) = flow.start(patient_ids=[patient_id], session_type="individual_treatment", setting="office",
-                                   date_text=DAY.isoformat(), clinician_id=store.clinic.clinicians()[0].id,
+                                   date_text=day.isoformat(), clinician_id=store.clinic.clinicians()[0].id,
                                    evaluation_kind=None)
     detail = store.sessions.detail(participant_id)
-    start = datetime(DAY.year, DAY.month, DAY.day, 16, 0, tzinfo=timezone.utc)
+    start = datetime(day.year, day.month, day.day, 16, 0, tzinfo=timezone.utc)
     flow.apply_time_edit(detail.session.id, TimeEdit(start=start, stop=start + timedelta(minutes=30), area="speech_sound"))
     goal = next(iter(store.patients.chart(patient_id).goals_by_plan.values()))[0]
     store.sessions.toggle_goal(participant_id, goal.id)
@@ -140,3 +140,47 @@ async def test_a_missing_member_id_is_recorded_from_where_it_is_shown_and_checke
     store = open_store(clinic_dir)
     assert store.patients.chart(store.caseload.rows()[0].patient_id).primary_coverage.member_id == "MQ999"
     store.close()
+
+
+async def test_an_overdue_progress_report_is_written_from_the_session_dated_at_the_visit(clinic_dir, clock):
+    import json
+
+    from slpterm.ui.screens.progress_report import ProgressReportScreen
+    from slpterm.ui.screens.session import SessionScreen
+
+    store = open_store(clinic_dir)
+    store.clinic.set_payer_override("OHP01", json.dumps({"progress_report_interval": 10}))
+    days = [date(2026, 10, 1) + timedelta(days=offset) for offset in range(11)]
+    flow = SessionFlow(store, clock)
+    for day in days[:-1]:
+        _session(store, clock, signed=True, day=day)
+    participant_id = _session(store, clock, signed=False, day=days[-1])
+    assert "progress-report-overdue" in flow.coding_result(participant_id).finding_codes
+    store.close()
+    app = build_app(clinic_dir, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_app(app, pilot)
+        session = SessionScreen(participant_id)
+        app.push_screen(session)
+        await settle_app(app, pilot)
+        assert "ctrl+f fixes: progress report" in str(session.query_one("#session-coding").render())
+        await pilot.press("ctrl+f")
+        await settle_app(app, pilot)
+        await pilot.press("1")
+        await settle_app(app, pilot)
+        report = app.screen
+        assert isinstance(report, ProgressReportScreen)
+        assert report.query_one("#report-written-on").value == days[-1].isoformat()
+        report.query_one("#report-backdate-reason").value = "written at the visit, entered later"
+        await pilot.press("ctrl+s")
+        await settle_app(app, pilot)
+        await pilot.press("ctrl+g")
+        await settle_app(app, pilot)
+        await pilot.press("enter")
+        await settle_app(app, pilot)
+        assert report.state.signed and report.state.data.source.written_on == days[-1]
+        await pilot.press("escape")
+        await settle_app(app, pilot)
+        await settle_app(app, pilot)
+        assert app.screen is session
+        assert "progress report" not in str(session.query_one("#session-coding").render())

@@ -90,7 +90,7 @@ def fix_screen(store, participant_id: str, place: FixPlace, today) -> Screen | s
             return "A progress report belongs to a plan of care; write the plan first."
         from slpterm.ui.screens.progress_report import ProgressReportScreen
 
-        return ProgressReportScreen(plan.id)
+        return ProgressReportScreen(plan.id, visit_date=target.date_of_service)
     if place in (FixPlace.CLINIC, FixPlace.CLINICIAN):
         from slpterm.ui.screens.settings import SettingsScreen
 

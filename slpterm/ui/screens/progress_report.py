@@ -109,10 +109,13 @@ class ProgressReportScreen(Screen):
         Binding("escape", "back", "Back", id="report.back"),
     ]
 
-    def __init__(self, plan_id: str, report_id: str | None = None) -> None:
+    def __init__(self, plan_id: str, report_id: str | None = None, *, visit_date: dt.date | None = None) -> None:
+        """``visit_date``: the report is for that visit (opened from its finding) and is offered
+        dated that day."""
         super().__init__()
         self.plan_id = plan_id
         self._report_id = report_id
+        self._visit_date = visit_date
         self.state = None
         self._loaded_text: tuple[str, str] | None = None
         self._date_problem = ""
@@ -195,6 +198,11 @@ class ProgressReportScreen(Screen):
         self._show_status(
             "Locked: a signed report never changes." if data.signed else
             "ctrl+s saves · ctrl+g signs · ctrl+e writes Markdown and PDF · ctrl+d redrafts the text from the numbers")
+        visit, self._visit_date = self._visit_date, None
+        if visit is not None and not data.signed and visit != source.written_on:
+            written_on.value = visit.isoformat()
+            self._show_status(f"Dated {visit}, the visit it is due at: a report written at that visit covers it. "
+                              "Give the reason (or change the date), then ctrl+s.")
         if not data.signed:
             self.query_one("#report-assessment", TextArea).focus()
 
