@@ -160,6 +160,8 @@ class FixPlace(StrEnum):
     CLINIC = "clinic"                    # Settings: the clinic as billing provider
     CLINICIAN = "clinician"              # Settings: the clinician
     TIMES = "times"                      # the session's times by hand (an unsigned session only)
+    SESSION_FACTS = "session_facts"      # the session's correction dialog (an unsigned session only)
+    FEES = "fees"                        # Settings: the fee schedule
 
 
 FIX_LABELS: Mapping[FixPlace, str] = {
@@ -173,6 +175,8 @@ FIX_LABELS: Mapping[FixPlace, str] = {
     FixPlace.CLINIC: "clinic settings",
     FixPlace.CLINICIAN: "clinician settings",
     FixPlace.TIMES: "times by hand",
+    FixPlace.SESSION_FACTS: "correct the session",
+    FixPlace.FEES: "fee schedule",
 }
 
 # Every finding whose fix is to record or correct something the user can enter, and where.
@@ -208,10 +212,16 @@ FINDING_FIXES: Mapping[str, FixPlace] = {
     "no-time-recorded": FixPlace.TIMES,
     "missing-start-stop-times": FixPlace.TIMES,
     "stop-before-start": FixPlace.TIMES,
+    "no-minutes-by-area": FixPlace.TIMES,
+    "area-minutes-exceed-total": FixPlace.TIMES,
+    "missing-evaluation-kind": FixPlace.SESSION_FACTS,
+    "missing-aac-device-kind": FixPlace.SESSION_FACTS,
+    "group-too-small": FixPlace.SESSION_FACTS,
+    "missing-fee": FixPlace.FEES,
 }
 BILLING_FACT_FINDINGS = frozenset(code for code, place in FINDING_FIXES.items() if place is FixPlace.BILLING_FACTS)
 # Places that change the session itself: a signed session's times are locked.
-UNSIGNED_ONLY_PLACES = frozenset({FixPlace.TIMES})
+UNSIGNED_ONLY_PLACES = frozenset({FixPlace.TIMES, FixPlace.SESSION_FACTS})
 
 
 def fix_places(findings, *, signed: bool = False) -> list[FixPlace]:  # noqa: ANN001

@@ -19,6 +19,8 @@ DAY = date(2026, 10, 20)
 
 def _screen_for(place: FixPlace):  # noqa: ANN202
     from slpterm.ui.screens.billing_facts import BillingFactsScreen
+    from slpterm.ui.screens.billing_settings import BillingSettingsScreen
+    from slpterm.ui.screens.correct_session import CorrectSessionScreen
     from slpterm.ui.screens.chart_forms import CoverageForm, DiagnosisForm, PlanForm
     from slpterm.ui.screens.patient import PatientScreen
     from slpterm.ui.screens.progress_report import ProgressReportScreen
@@ -30,6 +32,7 @@ def _screen_for(place: FixPlace):  # noqa: ANN202
         FixPlace.NEW_DIAGNOSIS: DiagnosisForm, FixPlace.CHART: PatientScreen, FixPlace.PLAN: PlanForm,
         FixPlace.RECERTIFY: PlanForm, FixPlace.PROGRESS_REPORT: ProgressReportScreen,
         FixPlace.CLINIC: SettingsScreen, FixPlace.CLINICIAN: SettingsScreen, FixPlace.TIMES: TimeEditScreen,
+        FixPlace.SESSION_FACTS: CorrectSessionScreen, FixPlace.FEES: BillingSettingsScreen,
     }[place]
 
 

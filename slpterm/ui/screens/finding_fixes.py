@@ -95,6 +95,10 @@ def fix_screen(store, participant_id: str, place: FixPlace, today) -> Screen | s
         from slpterm.ui.screens.settings import SettingsScreen
 
         return SettingsScreen(focus="clinic_npi" if place is FixPlace.CLINIC else "clinician_npi")
+    if place is FixPlace.FEES:
+        from slpterm.ui.screens.billing_settings import BillingSettingsScreen
+
+        return BillingSettingsScreen()
     return f"{FIX_LABELS[place].capitalize()} is recorded on the session screen."
 
 

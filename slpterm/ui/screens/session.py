@@ -366,7 +366,7 @@ class SessionScreen(Screen):
                 self.action_sign()
 
         open_fix(self, self.flow.store, self.participant_id, place, checked_again,
-                 local={FixPlace.TIMES: self.action_edit_time})
+                 local={FixPlace.TIMES: self.action_edit_time, FixPlace.SESSION_FACTS: self.action_correct_session})
 
     def on_screen_resume(self) -> None:
         from slpterm.ui.screens.finding_fixes import back_on
