@@ -627,7 +627,7 @@ class SessionFlow:
         result = self.coding_result(participant_id)
         findings = tuple(result.findings) if result is not None else ()
         questions = self._note_questions(participant_id, detail, status, treatment)
-        return SignCheck(problems, [], self.coding_text(participant_id, result), findings, questions)
+        return SignCheck(problems, [], self.coding_text(participant_id, result, signed=detail.signed), findings, questions)
 
     def _note_questions(self, participant_id: str, detail, status, treatment: bool) -> list[str]:  # noqa: ANN001
         from slpterm.clinical.note_check import NOTE_SECTIONS, TalliedGoal, note_questions
@@ -665,7 +665,9 @@ class SessionFlow:
         except Exception:  # noqa: BLE001 - the panel must never take the screen down
             return None
 
-    def coding_text(self, participant_id: str, result=None) -> str:  # noqa: ANN001
+    def coding_text(self, participant_id: str, result=None, signed: bool | None = None) -> str:  # noqa: ANN001
+        """The claim lines and findings as the coding panel shows them; ``signed`` (read when not
+        given) leaves out the fixes a signed session cannot take."""
         from slpterm.services.billing import BillingService
 
         if result is None:
@@ -681,5 +683,7 @@ class SessionFlow:
         marks = {"error": "✗", "warning": "!", "info": "·"}
         findings = [f"{marks.get(f.severity.value, '·')} {f.message} → {f.fix}" for f in result.findings]
         if any(f.code in FINDING_FIXES for f in result.findings):
-            findings.append(fix_hint(result.findings, signed=self.store.sessions.detail(participant_id).signed))
+            if signed is None:
+                signed = self.store.sessions.detail(participant_id).signed
+            findings.append(fix_hint(result.findings, signed=signed))
         return "Claim lines: " + " | ".join(lines) + ("\n" + "\n".join(findings) if findings else "\nNo findings.")

@@ -469,7 +469,7 @@ class SessionScreen(Screen):
 
     @work(thread=True, exclusive=True, group="session-coding")
     def _code(self) -> None:
-        text = self.flow.coding_text(self.participant_id)
+        text = self.flow.coding_text(self.participant_id, signed=getattr(self.view, "signed", None))
         self.app.call_from_thread(self._show_coding, text)
 
     def _show_coding(self, text: str) -> None:
