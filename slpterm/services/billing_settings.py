@@ -14,7 +14,7 @@ from slpterm.store.errors import ValidationFailed
 
 # The payer policy fields a clinic edits on screen (the rest stay in rules files).
 EDITABLE_POLICY_FIELDS = (
-    "gn_required", "units_method", "untimed_units", "untimed_min_minutes", "telehealth_modifier",
+    "gn_required", "units_method", "untimed_units", "untimed_units_codes", "untimed_min_minutes", "telehealth_modifier",
     "hab_rehab_modifier_required", "kx_threshold_applies", "requires_medical_diagnosis",
     "requires_poc_certification", "progress_report_interval", "max_group_size",
 )
@@ -89,9 +89,28 @@ def effective_policy(payer_kind: str, payer_id: str, today: date, overrides: dic
     return {name: getattr(policy, name) for name in EDITABLE_POLICY_FIELDS} if policy else {}
 
 
-def field_choices(name: str) -> tuple[str, ...] | type:
-    """The allowed values of a policy field: a tuple of strings, or bool / int."""
+def field_choices(name: str) -> tuple[str, ...] | type | str:
+    """The allowed values of a policy field: a tuple of strings, bool / int, or "codes" (a list of
+    procedure codes, see ``parse_codes``)."""
     return POLICY_FIELDS[name]
+
+
+def codes_text(codes) -> str:  # noqa: ANN001
+    """A list of codes as the payer screen shows it: "92507, 92508"."""
+    return ", ".join(sorted(codes or ()))
+
+
+def parse_codes(text: str, field: str) -> list[str]:
+    """The codes typed in ``field`` (commas or spaces between them), each one a code of an installed
+    code set; raises ValidationFailed naming the field otherwise."""
+    codes = sorted({code.upper() for code in re.split(r"[\s,;]+", text.strip()) if code})
+    known = {code for codeset in load_rulebook().codesets for code in codeset.codes}
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        example = ", ".join(sorted(known)[:2]) or "92507"
+        raise ValidationFailed([(field, f"{', '.join(unknown)} {'is not a code' if len(unknown) == 1 else 'are not codes'} "
+                                        f"of the installed code set; list codes such as {example}, separated by commas")])
+    return codes
 
 
 def save_payer_override(store, payer_id: str, values: dict) -> None:  # noqa: ANN001

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from enum import StrEnum
+from typing import TYPE_CHECKING, Mapping
 
 from slpterm.clinical.objective import GoalTrials, draft_objective
 from slpterm.clinical.tally import Trial, percent, tally, tally_by_cue
@@ -141,12 +142,133 @@ class SignCheck:
     questions: list[str] = field(default_factory=list)
 
     @property
-    def asks_for_billing_facts(self) -> bool:
-        return any(finding.code in BILLING_FACT_FINDINGS for finding in self.findings)
+    def fixes(self) -> list["FixPlace"]:
+        """Where the findings are fixed (ctrl+f in the sign dialog)."""
+        return fix_places(self.findings)
 
 
-# Findings whose fix is to record a billing fact (the billing-facts dialog, ctrl+f, records them).
-BILLING_FACT_FINDINGS = frozenset({"ncci-needs-distinct-service", "missing-hab-rehab", "audio-only-not-telehealth"})
+class FixPlace(StrEnum):
+    """Where what a finding asks for is recorded."""
+
+    BILLING_FACTS = "billing_facts"      # the session's billing-facts dialog
+    COVERAGE = "coverage"                # the patient's primary coverage (member ID, payer)
+    NEW_DIAGNOSIS = "new_diagnosis"      # a diagnosis added to the chart
+    CHART = "chart"                      # the chart's diagnosis list (a code to correct or remove)
+    PLAN = "plan"                        # the plan of care in force on the date of service (a new one if none)
+    RECERTIFY = "recertify"              # a recertification of that plan
+    PROGRESS_REPORT = "progress_report"  # the progress report of that plan
+    CLINIC = "clinic"                    # Settings: the clinic as billing provider
+    CLINICIAN = "clinician"              # Settings: the clinician
+    TIMES = "times"                      # the session's times by hand (an unsigned session only)
+    SESSION_FACTS = "session_facts"      # the session's correction dialog (an unsigned session only)
+    FEES = "fees"                        # Settings: the fee schedule
+
+
+FIX_LABELS: Mapping[FixPlace, str] = {
+    FixPlace.BILLING_FACTS: "billing facts",
+    FixPlace.COVERAGE: "coverage",
+    FixPlace.NEW_DIAGNOSIS: "add a diagnosis",
+    FixPlace.CHART: "the chart's diagnoses",
+    FixPlace.PLAN: "plan of care",
+    FixPlace.RECERTIFY: "recertify the plan",
+    FixPlace.PROGRESS_REPORT: "progress report",
+    FixPlace.CLINIC: "clinic settings",
+    FixPlace.CLINICIAN: "clinician settings",
+    FixPlace.TIMES: "times by hand",
+    FixPlace.SESSION_FACTS: "correct the session",
+    FixPlace.FEES: "fee schedule",
+}
+
+# Every finding whose fix is to record or correct something the user can enter, and where.
+FINDING_FIXES: Mapping[str, FixPlace] = {
+    "ncci-needs-distinct-service": FixPlace.BILLING_FACTS,
+    "missing-hab-rehab": FixPlace.BILLING_FACTS,
+    "audio-only-not-telehealth": FixPlace.BILLING_FACTS,
+    "missing-member-id": FixPlace.COVERAGE,
+    "no-diagnosis": FixPlace.NEW_DIAGNOSIS,
+    "missing-medical-diagnosis": FixPlace.NEW_DIAGNOSIS,
+    "missing-treatment-diagnosis": FixPlace.NEW_DIAGNOSIS,
+    "diagnosis-companion-missing": FixPlace.NEW_DIAGNOSIS,
+    "invalid-icd10": FixPlace.CHART,
+    "icd10-not-billable": FixPlace.CHART,
+    "excludes1-conflict": FixPlace.CHART,
+    "no-plan-of-care": FixPlace.PLAN,
+    "poc-not-started": FixPlace.PLAN,
+    "poc-not-certified": FixPlace.PLAN,
+    "poc-certification-pending": FixPlace.PLAN,
+    "poc-certified-late": FixPlace.PLAN,
+    "missing-certifying-npi": FixPlace.PLAN,
+    "invalid-certifying-npi": FixPlace.PLAN,
+    "frequency-exceeded": FixPlace.PLAN,
+    "poc-expired": FixPlace.RECERTIFY,
+    "poc-recert-needed": FixPlace.RECERTIFY,
+    "progress-report-overdue": FixPlace.PROGRESS_REPORT,
+    "progress-report-due": FixPlace.PROGRESS_REPORT,
+    "invalid-billing-npi": FixPlace.CLINIC,
+    "missing-billing-tax-id": FixPlace.CLINIC,
+    "invalid-billing-tax-id": FixPlace.CLINIC,
+    "missing-billing-address": FixPlace.CLINIC,
+    "invalid-rendering-npi": FixPlace.CLINICIAN,
+    "no-time-recorded": FixPlace.TIMES,
+    "missing-start-stop-times": FixPlace.TIMES,
+    "stop-before-start": FixPlace.TIMES,
+    "no-minutes-by-area": FixPlace.TIMES,
+    "area-minutes-exceed-total": FixPlace.TIMES,
+    "missing-evaluation-kind": FixPlace.SESSION_FACTS,
+    "missing-aac-device-kind": FixPlace.SESSION_FACTS,
+    "group-too-small": FixPlace.SESSION_FACTS,
+    "missing-fee": FixPlace.FEES,
+}
+BILLING_FACT_FINDINGS = frozenset(code for code, place in FINDING_FIXES.items() if place is FixPlace.BILLING_FACTS)
+# Places that change the session itself: a signed session's times are locked.
+UNSIGNED_ONLY_PLACES = frozenset({FixPlace.TIMES, FixPlace.SESSION_FACTS})
+
+
+def fix_places(findings, *, signed: bool = False) -> list[FixPlace]:  # noqa: ANN001
+    """Where the ``findings`` are fixed, in the order of the findings, each place once; the
+    billing-facts dialog is always offered (a fact may be recorded before any finding asks)."""
+    places = [FINDING_FIXES[finding.code] for finding in findings if finding.code in FINDING_FIXES]
+    places.append(FixPlace.BILLING_FACTS)
+    return [place for place in dict.fromkeys(places) if not (signed and place in UNSIGNED_ONLY_PLACES)]
+
+
+def fix_hint(findings, *, signed: bool = False, key: str = "ctrl+f") -> str:  # noqa: ANN001
+    """The line that tells where the findings are fixed, e.g. "ctrl+f fixes: coverage · billing facts"."""
+    places = fix_places(findings, signed=signed)
+    if places == [FixPlace.BILLING_FACTS] and not any(f.code in BILLING_FACT_FINDINGS for f in findings):
+        return f"{key}: billing facts (distinct service, habilitative/rehabilitative, audio-only)."
+    return f"{key} fixes: " + " · ".join(FIX_LABELS[place] for place in places) + "."
+
+
+@dataclass(frozen=True)
+class FixTarget:
+    """What a fix place opens for one participant: the records the form edits."""
+
+    place: FixPlace
+    participant_id: str
+    patient_id: str
+    plan: object | None = None        # the plan of care in force on the date of service
+    coverage: object | None = None    # the primary coverage
+    payer_kind: str | None = None
+    diagnosis_codes: tuple[str, ...] = ()
+    next_diagnosis_rank: int = 1
+    next_coverage_rank: int = 1
+    date_of_service: object | None = None
+
+
+def fix_target(store, participant_id: str, place: FixPlace) -> FixTarget:  # noqa: ANN001
+    from slpterm.services.billing import plan_in_force
+
+    detail = store.sessions.detail(participant_id)
+    chart = store.patients.chart(detail.participant.patient_id)
+    coverage = chart.primary_coverage
+    return FixTarget(
+        place=place, participant_id=participant_id, patient_id=chart.patient.id,
+        plan=plan_in_force(chart, detail.session.date_of_service), coverage=coverage,
+        payer_kind=coverage.payer_kind if coverage is not None else None,
+        diagnosis_codes=tuple(d.code for d in chart.diagnoses if d.active),
+        next_diagnosis_rank=max((d.rank for d in chart.diagnoses), default=0) + 1,
+        next_coverage_rank=len(chart.coverages) + 1, date_of_service=detail.session.date_of_service)
 
 
 def _trial(record) -> Trial:  # noqa: ANN001
@@ -505,7 +627,7 @@ class SessionFlow:
         result = self.coding_result(participant_id)
         findings = tuple(result.findings) if result is not None else ()
         questions = self._note_questions(participant_id, detail, status, treatment)
-        return SignCheck(problems, [], self.coding_text(participant_id, result), findings, questions)
+        return SignCheck(problems, [], self.coding_text(participant_id, result, signed=detail.signed), findings, questions)
 
     def _note_questions(self, participant_id: str, detail, status, treatment: bool) -> list[str]:  # noqa: ANN001
         from slpterm.clinical.note_check import NOTE_SECTIONS, TalliedGoal, note_questions
@@ -543,7 +665,9 @@ class SessionFlow:
         except Exception:  # noqa: BLE001 - the panel must never take the screen down
             return None
 
-    def coding_text(self, participant_id: str, result=None) -> str:  # noqa: ANN001
+    def coding_text(self, participant_id: str, result=None, signed: bool | None = None) -> str:  # noqa: ANN001
+        """The claim lines and findings as the coding panel shows them; ``signed`` (read when not
+        given) leaves out the fixes a signed session cannot take."""
         from slpterm.services.billing import BillingService
 
         if result is None:
@@ -558,4 +682,8 @@ class SessionFlow:
         ] or ["No billable lines yet."]
         marks = {"error": "✗", "warning": "!", "info": "·"}
         findings = [f"{marks.get(f.severity.value, '·')} {f.message} → {f.fix}" for f in result.findings]
+        if any(f.code in FINDING_FIXES for f in result.findings):
+            if signed is None:
+                signed = self.store.sessions.detail(participant_id).signed
+            findings.append(fix_hint(result.findings, signed=signed))
         return "Claim lines: " + " | ".join(lines) + ("\n" + "\n".join(findings) if findings else "\nNo findings.")

@@ -15,10 +15,12 @@ commands and reports. Nothing here imports SQLAlchemy at module level.
 
 from __future__ import annotations
 
+import csv
 import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -82,6 +84,38 @@ def _split_payer(value: str | None) -> tuple[str, str]:
     return kind, name
 
 
+# The bundled ICD-10-CM list (slpterm.clinical.icd10 reads it too; that module is heavier to import).
+_CODE_LIST = Path(__file__).resolve().parent.parent / "rules" / "icd10_slp.csv"
+
+
+@lru_cache(maxsize=1)
+def _catalog_descriptions() -> dict[str, str]:
+    """Code → lowercase description from the bundled list ({} if it cannot be read: the filter
+    then matches the stored descriptions only)."""
+    try:
+        with _CODE_LIST.open(newline="", encoding="utf-8") as handle:
+            return {row["code"].strip().upper(): row["description"].strip().lower()
+                    for row in csv.DictReader(handle) if row.get("code") and row.get("description")}
+    except (OSError, KeyError, csv.Error):
+        return {}
+
+
+@lru_cache(maxsize=8192)
+def _catalog_words(codes: str) -> tuple[str, ...]:
+    """The catalog descriptions of a patient's codes (lists of codes repeat across a caseload)."""
+    catalog = _catalog_descriptions()
+    return tuple(catalog[code] for code in codes.upper().split() if code in catalog)
+
+
+def _diagnosis_text(codes: str | None, described: str | None) -> str:
+    """Codes, the descriptions stored with them, and the catalog's description of each code that
+    the stored one does not already contain (a clinic's own wording may leave out e.g. "stuttering")."""
+    codes, described = codes or "", described or ""
+    stored = described.lower()
+    extra = " ".join(words for words in _catalog_words(codes) if words not in stored)
+    return " ".join(part for part in (codes, described, extra) if part)
+
+
 def _search_text(name: str, external_id: str, school: str, payer_kind: str, payer_name: str,
                  diagnoses: str) -> str:
     payer = payer_name if payer_kind.lower() in payer_name.lower() else f"{payer_kind} {payer_name}"
@@ -110,7 +144,7 @@ def _row(values: tuple, drafts: dict[str, int]) -> CaseloadRow:
         diagnoses=sys.intern(diagnoses),
         archived=bool(archived),
         drafts=drafts.get(patient_id, 0),
-        search_text=_search_text(name, external_id, school, payer_kind, payer_name, f"{diagnoses} {described or ''}".strip()),
+        search_text=_search_text(name, external_id, school, payer_kind, payer_name, _diagnosis_text(diagnoses, described)),
     )
 
 
@@ -223,7 +257,7 @@ def build_index(execute: Execute, include_archived: bool = False,
          diagnoses, described) in _patients(execute, include_archived):
         payer_kind, payer_name = _split_payer(payer)
         text = _search_text(_display_name(last_name, first_name), external_id, school, payer_kind, payer_name,
-                            f"{diagnoses or ''} {described or ''}".strip())
+                            _diagnosis_text(diagnoses, described))
         at = earlier.get(patient_id)
         if at is None:
             trends.append("")

@@ -54,26 +54,36 @@ def _texts(result) -> list[str]:
     return [f"{line.code}-{'-'.join(line.modifiers)} x{line.units}" for line in result.lines]
 
 
-def test_distinct_service_recorded_after_signing_exports_with_the_payers_modifier(clinic):
-    store, flow = clinic
-    _override(store, {"distinct_service_modifier": "59"})
+def _exported_csv(store, day: date, tmp_path) -> str:
+    from slpterm.export.batch import run_export
+    from slpterm.services.encounters import load_encounters
+
+    encounters = load_encounters(store, date_from=day, date_to=day, include_exported=True, today=date(2026, 11, 2))
+    outcome = run_export(store, encounters, "csv", tmp_path / "out", range_from=day, range_to=day,
+                         now=datetime(2026, 11, 2, 18, tzinfo=timezone.utc))
+    assert outcome.ok, outcome.problems
+    return "\n".join(path.read_text(encoding="utf-8") for path in outcome.files)
+
+
+def _distinct_service_exports(store, flow, tmp_path, payer_choice: str | None, chosen: str | None, expected: str) -> None:
+    """96125 after a 92523 evaluation the same day, the distinct service recorded after signing."""
+    if payer_choice:
+        _override(store, {"distinct_service_modifier": payer_choice})
     day = date(2026, 10, 20)
     _signed_session(store, flow, day, session_type="evaluation", evaluation_kind="speech_sound_and_language", minutes=60)
     cognitive = _signed_session(store, flow, day, session_type="evaluation", evaluation_kind="cognitive_testing",
                                 minutes=60, area="cognition")
-    before = _code(store, cognitive)
-    if "ncci-needs-distinct-service" not in before.finding_codes:
-        pytest.skip("the installed NCCI pairs do not bundle 96125 with 92523")
-    store.billing_facts.record(cognitive, distinct_service_note="Cognitive testing in a separate session after a break.")
+    assert "ncci-needs-distinct-service" in _code(store, cognitive).finding_codes
+    store.billing_facts.record(cognitive, distinct_service_note="Cognitive testing in a separate session after a break.",
+                               distinct_modifier=chosen)
     after = _code(store, cognitive)
-    assert not after.blocked or "ncci-needs-distinct-service" not in after.finding_codes
-    assert any("59" in line.modifiers for line in after.lines if line.code == "96125")
-    store.billing_facts.record(cognitive, distinct_service_note="Separate session.", distinct_modifier="XU")
-    assert any("XU" in line.modifiers for line in _code(store, cognitive).lines if line.code == "96125")
+    assert "ncci-needs-distinct-service" not in after.finding_codes and not after.blocked
+    assert [line.modifiers for line in after.lines if line.code == "96125"][0].count(expected) == 1
+    rows = [row for row in _exported_csv(store, day, tmp_path).splitlines() if "96125" in row]
+    assert rows and all(expected in row for row in rows)
 
 
-def test_habilitative_plan_answers_the_payers_96_97_requirement(clinic):
-    store, flow = clinic
+def _habilitative_plan_answers_the_payers_96_97_requirement(store, flow) -> None:
     _override(store, {"hab_rehab_modifier_required": True})
     participant_id = _signed_session(store, flow, date(2026, 10, 20))
     assert "missing-hab-rehab" in _code(store, participant_id).finding_codes
@@ -85,8 +95,7 @@ def test_habilitative_plan_answers_the_payers_96_97_requirement(clinic):
     assert store.billing_facts.facts(participant_id).rehabilitative_from_plan
 
 
-def test_audio_only_telehealth_carries_the_payers_audio_only_modifier(clinic):
-    store, flow = clinic
+def _audio_only_telehealth_carries_the_payers_93(store, flow) -> None:
     _override(store, {"audio_only_modifier": "93"})
     participant_id = _signed_session(store, flow, date(2026, 10, 20), setting="telehealth_home")
     assert all("95" in line.modifiers for line in _code(store, participant_id).lines)
@@ -95,33 +104,28 @@ def test_audio_only_telehealth_carries_the_payers_audio_only_modifier(clinic):
     assert modifiers and all("93" in m and "95" not in m for m in modifiers)
 
 
-def test_a_progress_report_written_at_the_visit_unblocks_it_and_the_due_panel_agrees(clinic):
-    store, flow = clinic
+def _progress_report_written_the_same_day_unblocks_the_visit(store, flow) -> None:
+    """The report is written at the 11th visit and entered the next day, backdated with a reason,
+    through the progress-report service the screen uses."""
+    from slpterm.services import progress
+
     _override(store, {"progress_report_interval": 10})
     days = [date(2026, 10, 1) + timedelta(days=offset) for offset in range(11)]
     participants = [_signed_session(store, flow, day) for day in days]
     last = participants[-1]
     assert "progress-report-overdue" in _code(store, last).finding_codes
+    assert any(item.kind == "progress_report_overdue" for item in patient_due(store, _patient(store), days[-1]))
     plan = store.patients.chart(_patient(store)).plans[0]
-    report = store.patients.add_progress_report(plan_id=plan.id, period_start=days[0], period_end=days[-1],
-                                                written_on=days[-1], backdate_reason="written at the visit")
-    store.patients.update_progress_report(report.id, signed_at=datetime(2026, 10, 11, 18, tzinfo=timezone.utc)) \
-        if hasattr(store.patients, "update_progress_report") else _sign_report(store, report.id)
-    assert "progress-report-overdue" not in _code(store, last).finding_codes
+    entered_on = days[-1] + timedelta(days=1)
+    state = progress.new_draft(store, plan.id, entered_on, period=(days[0], days[-1]))
+    state = progress.date_written(state, days[-1], "written at the visit, entered the next day", entered_on)
+    progress.sign_report(store, state, store.clinic.clinicians()[0].id,
+                         now=datetime(2026, 10, 12, 18, tzinfo=timezone.utc))
+    assert not {"progress-report-overdue", "progress-report-due"} & set(_code(store, last).finding_codes)
+    assert not any(item.kind.startswith("progress_report") for item in patient_due(store, _patient(store), days[-1]))
 
 
-def _sign_report(store, report_id: str) -> None:
-    from slpterm.store.models import ProgressReport
-
-    with store.db.write() as session:
-        record = session.get(ProgressReport, report_id)
-        record.signed_at = datetime(2026, 10, 11, 18, tzinfo=timezone.utc)
-        record.signer_name = "Rosa Fennimore"
-        session.add(record)
-
-
-def test_the_evaluation_is_day_1_so_the_10th_treatment_day_is_overdue(clinic):
-    store, flow = clinic
+def _evaluation_is_day_1_so_the_10th_treatment_day_is_overdue(store, flow) -> None:
     _override(store, {"progress_report_interval": 10})
     plan = store.patients.chart(_patient(store)).plans[0]
     evaluation_day = plan.start_date - timedelta(days=3)
@@ -134,8 +138,22 @@ def test_the_evaluation_is_day_1_so_the_10th_treatment_day_is_overdue(clinic):
     assert any(item.kind == "progress_report_overdue" for item in due)
 
 
-def test_a_60_minute_92523_stays_1_unit_under_a_15_minute_92507_policy(clinic):
-    store, flow = clinic
+def _certification_32_days_after_an_evaluation_before_the_plan(store, flow) -> None:
+    """The 30-day certification clock starts at the evaluation, not at the plan's start."""
+    _override(store, {"requires_poc_certification": True})
+    plan = store.patients.chart(_patient(store)).plans[0]
+    store.patients.update_plan(plan.id, certified_on=None, status="draft")
+    evaluation_day = plan.start_date - timedelta(days=3)
+    _signed_session(store, flow, evaluation_day, session_type="evaluation", evaluation_kind="speech_sound_and_language")
+    first = _signed_session(store, flow, plan.start_date)
+    visit = _signed_session(store, flow, evaluation_day + timedelta(days=32))
+    assert "poc-certification-pending" in _code(store, first).finding_codes
+    assert "poc-not-certified" in _code(store, visit).finding_codes  # from the plan's start it would be day 29
+    due = patient_due(store, _patient(store), evaluation_day + timedelta(days=32))
+    assert any(item.kind == "certification_overdue" for item in due)
+
+
+def _a_60_minute_92523_stays_1_unit_under_a_15_minute_92507_policy(store, flow) -> None:
     _override(store, {"untimed_units": "fifteen_minute", "untimed_units_codes": ["92507"]})
     evaluation = _signed_session(store, flow, date(2026, 10, 20), session_type="evaluation",
                                  evaluation_kind="speech_sound_and_language", minutes=60)
@@ -144,25 +162,103 @@ def test_a_60_minute_92523_stays_1_unit_under_a_15_minute_92507_policy(clinic):
     assert [line.units for line in _code(store, treatment).lines if line.code == "92507"] == [3]
 
 
-def test_the_caseload_filter_matches_diagnosis_descriptions(clinic):
+def _group_of_5_has_one_severity_everywhere(store, flow, override: dict, severity: str) -> None:
+    """Sign dialog, session panel, scrubber and export screen show group-too-large alike."""
+    from slpterm.export.batch import select_encounters
+    from slpterm.services.encounters import load_encounters
+
+    if override:
+        _override(store, override)
+    day = date(2026, 10, 20)
+    patient_ids = [_patient(store)]
+    for number in range(4):
+        patient = store.patients.create(first_name=f"Member{number}", last_name="Groupwell", external_id=f"G-{number}")
+        store.patients.add_coverage(patient_id=patient.id, payer_kind="medicaid", payer_name="Oregon Health Plan",
+                                    payer_id="OHP01", member_id=f"G{number}")
+        store.patients.add_diagnosis(patient_id=patient.id, code="F80.0", role="treatment")
+        plan = store.patients.add_plan(patient_id=patient.id, start_date=date(2026, 10, 1), end_date=date(2026, 12, 29),
+                                       frequency="1x/week", certified_on=date(2026, 10, 3), status="certified",
+                                       certifying_physician_name="Dr. Lena Ortiz", certifying_physician_npi="1234567893")
+        store.patients.add_goal(plan_id=plan.id, disorder_area="language", text="Answers wh- questions", rank=1)
+        patient_ids.append(patient.id)
+    participants = flow.start(patient_ids=patient_ids, session_type="group_treatment", setting="office",
+                              date_text=day.isoformat(), clinician_id=store.clinic.clinicians()[0].id,
+                              evaluation_kind=None)
+    session_id = store.sessions.detail(participants[0]).session.id
+    start = datetime(2026, 10, 20, 16, 0, tzinfo=timezone.utc)
+    flow.apply_time_edit(session_id, TimeEdit(start=start, stop=start + timedelta(minutes=45), area="language"))
+    for participant_id, patient_id in zip(participants, patient_ids):
+        goal = next(iter(store.patients.chart(patient_id).goals_by_plan.values()))[0]
+        store.sessions.toggle_goal(participant_id, goal.id)
+        store.sessions.toggle_technique(participant_id, "minimal_pairs")
+        store.sessions.save_note(participant_id, objective="Group of 5 answered wh- questions.")
+    mark = {"error": "✗", "warning": "!"}[severity]
+    for participant_id in participants:
+        check = flow.sign_check(participant_id)
+        assert [str(f.severity) for f in check.findings if f.code == "group-too-large"] == [severity]
+        assert f"{mark} The group had 5 patients" in check.coding_text  # the sign dialog and the session panel
+        flow.sign(participant_id)
+        assert [str(f.severity) for f in _code(store, participant_id).findings if f.code == "group-too-large"] == [severity]
+    selection = select_encounters(load_encounters(store, date_from=day, date_to=day, include_exported=False,
+                                                  today=date(2026, 11, 2)), "csv")
+    held = {item.encounter.participant_id for item in selection.held}
+    assert (held == set(participants)) == (severity == "error")
+
+
+# One row per bullet of the issue's acceptance list; each runs through the store and the real signing path.
+ACCEPTANCE = {
+    "distinct service, by context (XE: a separate session)": lambda store, flow, tmp: _distinct_service_exports(store, flow, tmp, None, None, "XE"),
+    "distinct service, the user's XU": lambda store, flow, tmp: _distinct_service_exports(store, flow, tmp, None, "XU", "XU"),
+    "distinct service, the payer's 59": lambda store, flow, tmp: _distinct_service_exports(store, flow, tmp, "59", None, "59"),
+    "96/97 required, habilitative plan": lambda store, flow, tmp: _habilitative_plan_answers_the_payers_96_97_requirement(store, flow),
+    "audio-only, payer wants 93": lambda store, flow, tmp: _audio_only_telehealth_carries_the_payers_93(store, flow),
+    "progress report written the same day": lambda store, flow, tmp: _progress_report_written_the_same_day_unblocks_the_visit(store, flow),
+    "evaluation is day 1": lambda store, flow, tmp: _evaluation_is_day_1_so_the_10th_treatment_day_is_overdue(store, flow),
+    "certification 32 days after an earlier evaluation": lambda store, flow, tmp: _certification_32_days_after_an_evaluation_before_the_plan(store, flow),
+    "60-minute 92523 under a 15-minute 92507 policy": lambda store, flow, tmp: _a_60_minute_92523_stays_1_unit_under_a_15_minute_92507_policy(store, flow),
+    "group of 5, the rules' severity": lambda store, flow, tmp: _group_of_5_has_one_severity_everywhere(store, flow, {}, "error"),
+    "group of 5, the payer's severity": lambda store, flow, tmp: _group_of_5_has_one_severity_everywhere(
+        store, flow, {"severity": {"group-too-large": "warning"}}, "warning"),
+}
+
+
+@pytest.mark.parametrize("bullet", list(ACCEPTANCE))
+def test_acceptance(clinic, tmp_path, bullet):
+    store, flow = clinic
+    ACCEPTANCE[bullet](store, flow, tmp_path)
+
+
+@pytest.mark.parametrize(("code", "stored_description", "word"), [
+    ("F80.81", "Childhood onset fluency disorder", "stutter"),  # the demo's own wording
+    ("F98.5", "Adult fluency", "stutter"),
+    ("I69.320", "Language after CVA", "aphasia"),
+    ("R47.01", "", "aphasia"),
+])
+def test_the_caseload_filter_matches_the_catalog_description_of_each_code(clinic, code, stored_description, word):
+    from slpterm.store.caseload import CaseloadFile
+
     store, _ = clinic
     patient_id = _patient(store)
-    store.patients.add_diagnosis(patient_id=patient_id, code="F80.81", description="Childhood onset fluency disorder (stuttering)",
-                                 role="treatment")
-    index = store.caseload.index() if hasattr(store.caseload, "index") else None
-    rows = store.caseload.rows()
-    assert any("stutter" in row.search_text for row in rows if row.patient_id == patient_id)
+    other = store.patients.create(first_name="Ada", last_name="Brightwater", external_id="P-2")
+    store.patients.add_diagnosis(patient_id=other.id, code="F80.0", description="Phonological disorder", role="treatment")
+    store.patients.add_diagnosis(patient_id=patient_id, code=code, description=stored_description, role="treatment")
+    index = store.caseload.index()
+    assert [index.ids[position] for position in index.filter(word)] == [patient_id]
+    assert [index.ids[position] for position in index.filter(code)] == [patient_id]
+    assert [row.patient_id for row in store.caseload.rows() if word in row.search_text] == [patient_id]
+    first_frame = CaseloadFile(store.db.path).preview()  # the plain-file reader of the first frame
+    assert [first_frame.index.ids[position] for position in first_frame.index.filter(word)] == [patient_id]
 
 
-@pytest.mark.parametrize(("override", "severity"), [({}, "error"), ({"severity": {"group-too-large": "warning"}}, "warning")])
-def test_a_group_of_5_has_one_severity_from_the_rules_data(override, severity):
-    from slpterm.coding import code_encounter, load_rulebook
-    from slpterm.domain.vocab import PayerKind, SessionType
+def test_stutter_and_aphasia_find_the_demo_patients_with_those_diagnoses(tmp_path):
+    from slpterm import screenshots
 
-    from .factory import make_facts
-
-    rulebook = load_rulebook(payer_overrides={"OHP01": override} if override else None)
-    facts = make_facts(payer_kind=PayerKind.MEDICAID, payer_id="OHP01", session_type=SessionType.GROUP_TREATMENT,
-                       group_size=5, total_minutes=30)
-    found = [f for f in code_encounter(facts, rulebook).findings if f.code == "group-too-large"]
-    assert [str(f.severity) for f in found] == [severity]
+    store = open_store(screenshots.make_demo(tmp_path))
+    try:
+        index = store.caseload.index()
+        details = store.caseload.details(index.ids)
+        found = {word: sorted(details[index.ids[position]].diagnoses for position in index.filter(word))
+                 for word in ("stutter", "aphasia")}
+        assert found == {"stutter": ["F98.5"], "aphasia": ["I69.391 R47.01 R13.12"]}
+    finally:
+        store.close()

@@ -74,3 +74,43 @@ async def test_editing_a_fee_on_screen(clinic_dir, clock):
     store = open_store(clinic_dir)
     assert store.clinic.fee_schedule()[code] == Decimal("99.50")
     store.close()
+
+
+async def test_a_payers_15_minute_codes_are_edited_checked_stored_and_shown(clinic_dir, clock):
+    from slpterm.ui.screens.billing_settings import PayerPolicyScreen
+
+    app = build_app(clinic_dir, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_app(app, pilot)
+        app.action_billing_settings()
+        await settle_app(app, pilot)
+        settings = app.screen
+        settings.query_one("#payers").focus()
+        await pilot.press("enter")
+        await settle_app(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PayerPolicyScreen) and dialog.row.payer_id == "OHP01"
+        codes = dialog.query_one("#policy-untimed_units_codes")
+        dialog.query_one("#policy-untimed_units").value = "fifteen_minute"
+        codes.value = "92507, 92999"
+        await pilot.press("ctrl+s")
+        await settle_app(app, pilot)
+        assert app.screen is dialog
+        problems = str(dialog.query_one("#policy-problems").render())
+        assert "Untimed units codes" in problems and "92999 is not a code" in problems
+        codes.value = ""
+        await pilot.press("ctrl+s")
+        await settle_app(app, pilot)
+        assert app.screen is dialog and "untimed_units_codes" in str(dialog.query_one("#policy-problems").render())
+        codes.value = "92507"
+        await pilot.press("ctrl+s")
+        await settle_app(app, pilot)
+        assert app.screen is settings
+        assert "untimed_units_codes=92507" in " ".join(settings.query_one("#payers")._rows[0])
+        await pilot.press("enter")
+        await settle_app(app, pilot)
+        assert app.screen.query_one("#policy-untimed_units_codes").value == "92507"
+    store = open_store(clinic_dir)
+    (row,) = billing_settings.payer_rows(store)
+    assert row.overrides == {"untimed_units": "fifteen_minute", "untimed_units_codes": ["92507"]}
+    store.close()

@@ -80,6 +80,9 @@ class PayerPolicyScreen(ModalScreen["bool | None"]):
                         elif isinstance(kind, tuple):
                             yield Select([(choice, choice) for choice in kind], value=str(value),
                                          allow_blank=False, compact=True, id=f"policy-{name}")
+                        elif kind == "codes":
+                            yield Input(service.codes_text(value), compact=True, id=f"policy-{name}",
+                                        placeholder="codes a 15-minute unit policy applies to, e.g. 92507")
                         else:
                             yield Input(str(value), compact=True, id=f"policy-{name}")
             yield Static("", id="policy-problems", classes="problems", markup=False)
@@ -93,13 +96,17 @@ class PayerPolicyScreen(ModalScreen["bool | None"]):
             widget = self.query_one(f"#policy-{name}")
             text = str(widget.value).strip()
             kind = service.field_choices(name)
+            in_force = self.in_force.get(name)
             if kind is bool:
                 chosen: object = text == "true"
             elif kind is int:
                 chosen = int(text) if text.lstrip("-").isdigit() else text
+            elif kind == "codes":
+                chosen = service.parse_codes(text, name.replace("_", " ").capitalize())
+                in_force = sorted(in_force or ())
             else:
                 chosen = text
-            if chosen != self.in_force.get(name) or name in self.row.overrides:
+            if chosen != in_force or name in self.row.overrides:
                 values[name] = chosen
         return values
 
@@ -159,7 +166,8 @@ class BillingSettingsScreen(Screen):
              row.paraphrase) for row in fees])
         self.query_one("#payers", VirtualTable).set_rows([
             (row.payer_id, row.payer_name, row.payer_kind,
-             ", ".join(f"{key}={value}" for key, value in sorted(row.overrides.items())) or "shipped policy")
+             ", ".join(f"{key}={service.codes_text(value) if isinstance(value, list) else value}"
+                       for key, value in sorted(row.overrides.items())) or "shipped policy")
             for row in payers])
 
     @on(VirtualTable.RowChosen, "#fees")

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Select, Static
 
-from slpterm.services.session_flow import BILLING_FACT_FINDINGS
+from slpterm.services.session_flow import FINDING_FIXES, fix_hint, fix_places
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 FOLDER_SETTING = "export_folder"
@@ -69,7 +69,7 @@ class ExportScreen(Screen):
         Binding("escape", "back", "Back", id="export.back"),
         Binding("ctrl+e", "export", "Export", id="export.run", priority=True),
         Binding("ctrl+r", "reload", "Reload", id="export.reload", priority=True),
-        Binding("ctrl+f", "billing_facts", "Billing facts", id="export.billing_facts", priority=True),
+        Binding("ctrl+f", "billing_facts", "Fix a finding", id="export.billing_facts", priority=True),
     ]
     DEFAULT_CSS = """
     #export { height: 1fr; padding: 0 1; }
@@ -225,16 +225,23 @@ class ExportScreen(Screen):
             detail.update("")
             return
         status, encounter, reasons = self._rows[index]
+        shown = self._shown_findings(index)
+        hint = ("\n" + fix_hint(shown, signed=True)) if any(f.code in FINDING_FIXES for f in shown) else ""
         if reasons:
             detail.update("\n".join(f"• {reason.message}" + (f"  Fix: {reason.fix}" if reason.fix else "")
-                                    for reason in reasons)
-                          + ("\nctrl+f records the billing facts." if any(
-                              getattr(reason, "code", "") in BILLING_FACT_FINDINGS for reason in reasons) else ""))
+                                    for reason in reasons) + hint)
         elif status == "exported":
             detail.update("Already in an earlier batch; tick 'Include already exported' to send it again.")
         else:
             warnings = encounter.coding.warnings
-            detail.update("\n".join(f"Warning: {w.message}" for w in warnings) if warnings else "")
+            detail.update("\n".join(f"Warning: {w.message}" for w in warnings) + hint if warnings else "")
+
+    def _shown_findings(self, index: int) -> tuple:
+        """The findings the detail shows for row ``index``: a held claim's errors, else its warnings."""
+        status, encounter, _ = self._rows[index]
+        if status == "exported":
+            return ()
+        return tuple(encounter.coding.errors if status == "held" else encounter.coding.warnings)
 
     @on(VirtualTable.CursorMoved)
     def _cursor_moved(self, event: VirtualTable.CursorMoved) -> None:
@@ -327,14 +334,22 @@ class ExportScreen(Screen):
             self.notify(text.splitlines()[0], severity="error")
 
     def action_billing_facts(self) -> None:
-        """Record the billing facts of the highlighted held claim, then check it again."""
-        from slpterm.ui.screens.billing_facts import record_billing_facts
+        """Open where the highlighted claim's findings are fixed (its billing facts when none asks),
+        then check it again."""
+        from slpterm.ui.screens.finding_fixes import choose_fix, open_fix
 
         index = self.query_one("#export-sessions", VirtualTable).cursor
-        if not 0 <= index < len(self._rows) or self._rows[index][0] != "held":
-            self.notify("Highlight a HELD claim to record its billing facts.")
+        if not 0 <= index < len(self._rows) or self._rows[index][0] == "exported":
+            self.notify("Highlight a HELD or ready claim to fix what its findings ask for.")
             return
-        record_billing_facts(self, self.app.store, self._rows[index][1].participant_id, self.action_reload)
+        participant_id = self._rows[index][1].participant_id
+        choose_fix(self, fix_places(self._shown_findings(index), signed=True),
+                   lambda place: open_fix(self, self.app.store, participant_id, place, self.action_reload))
+
+    def on_screen_resume(self) -> None:
+        from slpterm.ui.screens.finding_fixes import back_on
+
+        back_on(self)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -94,7 +94,11 @@ class ProgressReportScreen(Screen):
     #report-text { width: 52; padding: 0 1; }
     #report-assessment { height: 1fr; }
     #report-plan { height: 8; }
-    #report-status { height: 1; padding: 0 1; color: $text-muted; }
+    #report-status { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    #report-status.problem { color: $error; }
+    #report-dating { height: auto; }
+    #report-written-on { width: 12; }
+    #report-backdate-reason { width: 1fr; }
     """
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="report.save"),
@@ -105,12 +109,17 @@ class ProgressReportScreen(Screen):
         Binding("escape", "back", "Back", id="report.back"),
     ]
 
-    def __init__(self, plan_id: str, report_id: str | None = None) -> None:
+    def __init__(self, plan_id: str, report_id: str | None = None, *, visit_date: dt.date | None = None) -> None:
+        """``visit_date``: the report is for that visit (opened from its finding) and is offered
+        dated that day."""
         super().__init__()
         self.plan_id = plan_id
         self._report_id = report_id
+        self._visit_date = visit_date
         self.state = None
         self._loaded_text: tuple[str, str] | None = None
+        self._date_problem = ""
+        self._left_with_bad_date: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -118,6 +127,11 @@ class ProgressReportScreen(Screen):
         with Horizontal(id="report-body"):
             yield VerticalScroll(id="report-goals")
             with Vertical(id="report-text"):
+                yield Label("Written on · reason, if dated before today")
+                with Horizontal(id="report-dating"):
+                    yield Input(id="report-written-on", placeholder="YYYY-MM-DD", compact=True)
+                    yield Input(id="report-backdate-reason", compact=True,
+                                placeholder="e.g. written at the visit")
                 yield Label("Assessment of progress")
                 yield TextArea(id="report-assessment", soft_wrap=True)
                 yield Label("Plan (goal changes, frequency)")
@@ -177,9 +191,18 @@ class ProgressReportScreen(Screen):
             if area.text != value:
                 area.load_text(value)
             area.read_only = data.signed
-        self.query_one("#report-status", Static).update(
+        written_on, reason = self.query_one("#report-written-on", Input), self.query_one("#report-backdate-reason", Input)
+        written_on.value, reason.value = source.written_on.isoformat(), state.backdate_reason
+        written_on.disabled = reason.disabled = data.signed
+        self._left_with_bad_date = None
+        self._show_status(
             "Locked: a signed report never changes." if data.signed else
             "ctrl+s saves · ctrl+g signs · ctrl+e writes Markdown and PDF · ctrl+d redrafts the text from the numbers")
+        visit, self._visit_date = self._visit_date, None
+        if visit is not None and not data.signed and visit != source.written_on:
+            written_on.value = visit.isoformat()
+            self._show_status(f"Dated {visit}, the visit it is due at: a report written at that visit covers it. "
+                              "Give the reason (or change the date), then ctrl+s.")
         if not data.signed:
             self.query_one("#report-assessment", TextArea).focus()
 
@@ -194,7 +217,7 @@ class ProgressReportScreen(Screen):
         self._autosave_timer = getattr(self, "_autosave_timer", None)
         if self._autosave_timer is not None:
             self._autosave_timer.stop()
-        self._autosave_timer = self.set_timer(AUTOSAVE_SECONDS, self.action_save)
+        self._autosave_timer = self.set_timer(AUTOSAVE_SECONDS, self._autosave)
 
     def _texts(self) -> tuple[str, str]:
         return (self.query_one("#report-assessment", TextArea).text,
@@ -206,13 +229,63 @@ class ProgressReportScreen(Screen):
         assessment, plan_text = self._texts()
         return recompute(self.app.store, self.state, assessment=assessment, plan_text=plan_text)
 
-    def action_save(self) -> None:
+    def _typed_date(self) -> tuple[str, str]:
+        return (self.query_one("#report-written-on", Input).value.strip(),
+                self.query_one("#report-backdate-reason", Input).value.strip())
+
+    def _dated(self, state):  # noqa: ANN001, ANN202
+        """``state`` dated as the date fields say (raises ValidationFailed naming the field). A report
+        dated before its period ends covers the period up to that day."""
+        from slpterm.services.progress import date_written, recompute
+        from slpterm.store.errors import ValidationFailed
+
+        text, reason = self._typed_date()
+        source = state.data.source
+        if (text, reason) == (source.written_on.isoformat(), state.backdate_reason):
+            return state
+        try:
+            written_on = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValidationFailed([("Written on", f"{text!r} is not a date; write it as YYYY-MM-DD, "
+                                                   "e.g. 2026-10-05")]) from None
+        if source.period_start <= written_on < source.period_end:
+            state = recompute(self.app.store, state, period_end=written_on)
+        return date_written(state, written_on, reason, self.app.clock.today())
+
+    def _current(self, *, quiet: bool = False):  # noqa: ANN202
+        """The report as typed: its text, and its date when the date fields hold together. A date
+        that does not is shown (unless ``quiet``) and the report keeps its earlier date."""
+        from slpterm.store.errors import ValidationFailed
+
+        state = self._with_text()
+        try:
+            return self._dated(state), True
+        except ValidationFailed as error:
+            self._date_problem = str(error)
+            if not quiet:
+                self._show_status(self._date_problem, problem=True)
+            return state, False
+
+    def _show_status(self, text: str, *, problem: bool = False) -> None:
+        status = self.query_one("#report-status", Static)
+        status.update(text)
+        status.set_class(problem, "problem")
+
+    @on(Input.Submitted, "#report-written-on, #report-backdate-reason")
+    def _date_submitted(self) -> None:
+        self.action_save()
+
+    def action_save(self, quiet: bool = False) -> None:
         if self.state is None or self.state.signed:
             return
-        self._save(self._with_text())
+        state, dated = self._current(quiet=quiet)
+        self._save(state, dated and not quiet)
+
+    def _autosave(self) -> None:
+        self.action_save(quiet=True)
 
     @work(thread=True, exclusive=True, group="report-save")
-    def _save(self, state) -> None:  # noqa: ANN001
+    def _save(self, state, announce: bool = True) -> None:  # noqa: ANN001
         from slpterm.services.progress import save_report
         from slpterm.store.errors import StoreError
 
@@ -221,14 +294,22 @@ class ProgressReportScreen(Screen):
         except StoreError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
-        self.app.call_from_thread(self._saved, saved)
+        self.app.call_from_thread(self._saved, saved, announce)
 
-    def _saved(self, state) -> None:  # noqa: ANN001
-        if self.state is not None and not self.state.signed:
-            self.state = state
-            self._report_id = state.report_id
-            self._loaded_text = (state.data.source.assessment, state.data.source.plan_text)
-            self.query_one("#report-status", Static).update("Saved.")
+    def _saved(self, state, announce: bool = True) -> None:  # noqa: ANN001
+        if self.state is None or self.state.signed:
+            return
+        period_end = self.state.data.source.period_end
+        self.state = state
+        self._report_id = state.report_id
+        self._loaded_text = (state.data.source.assessment, state.data.source.plan_text)
+        source = state.data.source
+        if source.period_end != period_end:
+            self._show(state)
+            self._show_status(f"Saved, dated {source.written_on}: the period now ends that day.")
+        elif announce:
+            self._show_status(f"Saved, dated {source.written_on}"
+                              + (f" ({state.backdate_reason})." if state.backdate_reason else "."))
 
     def action_redraft(self) -> None:
         if self.state is None or self.state.signed:
@@ -250,7 +331,7 @@ class ProgressReportScreen(Screen):
 
     def _period_chosen(self, period) -> None:  # noqa: ANN001
         if period:
-            self.state = self._with_text()
+            self.state, _ = self._current(quiet=True)
             self._load(period)
 
     # -- signing and export ------------------------------------------------------------------------
@@ -260,7 +341,10 @@ class ProgressReportScreen(Screen):
         if self.state.signed:
             self.notify("This report is already signed.")
             return
-        state = self._with_text()
+        state, dated = self._current()
+        if not dated:
+            self.notify("Correct the report's date first (see below).", severity="warning")
+            return
         if not state.data.source.assessment.strip():
             self.notify("Write the assessment of progress first (ctrl+d drafts it).", severity="warning")
             return
@@ -270,9 +354,11 @@ class ProgressReportScreen(Screen):
             return
         from slpterm.ui.screens.chart_forms import ConfirmScreen
 
-        question = (f"Sign this progress report as {clinicians[0].display_name}? Signing locks it: the period, the "
-                    "numbers, the assessment and the plan cannot change afterwards. The report date resets the "
-                    "progress report count.")
+        source = state.data.source
+        dated_text = f"dated {source.written_on}" + (f" ({state.backdate_reason})" if state.backdate_reason else "")
+        question = (f"Sign this progress report as {clinicians[0].display_name}, {dated_text}? Signing locks it: the "
+                    "period, the numbers, the assessment and the plan cannot change afterwards. The report date "
+                    "resets the progress report count for visits on or after it.")
         self.app.push_screen(ConfirmScreen(question), lambda yes: self._sign(state, clinicians[0].id) if yes else None)
 
     @work(thread=True, exclusive=True, group="report-save")
@@ -308,9 +394,16 @@ class ProgressReportScreen(Screen):
 
     def action_back(self) -> None:
         if self.state is not None and not self.state.signed:
-            state = self._with_text()
+            state, dated = self._current()
+            if not dated and self._left_with_bad_date != self._typed_date():
+                self._left_with_bad_date = self._typed_date()
+                self._show_status(f"{self._date_problem}\nEsc again leaves; the text is kept with the earlier date.",
+                                  problem=True)
+                self._save(state, False)
+                return
             source, before = state.data.source, self.state.data.source
-            typed = (source.assessment, source.plan_text) != (before.assessment, before.plan_text)
+            typed = (source.assessment, source.plan_text, source.written_on, state.backdate_reason) != (
+                before.assessment, before.plan_text, before.written_on, self.state.backdate_reason)
             if state.report_id is not None or typed:
                 from slpterm.services.progress import save_report
                 from slpterm.store.errors import StoreError

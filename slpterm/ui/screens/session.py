@@ -51,7 +51,7 @@ class SessionScreen(Screen):
         Binding("ctrl+k", "edit_time", "Times by hand", id="session.manual_time", priority=True),
         Binding("f11", "next_member", "Next group member", id="session.next_member"),
         Binding("ctrl+o", "correct_session", "Correct/discard", id="session.correct"),
-        Binding("ctrl+f", "billing_facts", "Billing facts", id="session.billing_facts", priority=True),
+        Binding("ctrl+f", "billing_facts", "Fix / billing facts", id="session.billing_facts", priority=True),
         Binding("escape", "back", "Caseload", id="session.back"),
     ]
 
@@ -337,26 +337,41 @@ class SessionScreen(Screen):
             self.notify("Already signed. Corrections are addenda (F10).")
             return
         check = self.flow.sign_check(self.participant_id)
+        self.app.push_screen(SignScreen(check), self._sign_dialog_closed)
 
-        def done(confirmed: bool | str | None) -> None:
-            if confirmed == "billing_facts":
-                self.action_billing_facts(then_sign=True)
-                return
-            if confirmed and self._guard(lambda: self.flow.sign(self.participant_id)):
-                self.notify("Signed and locked.")
-                self.reload()
+    def _sign_dialog_closed(self, confirmed: bool | str | None) -> None:
+        if isinstance(confirmed, str):  # a FixPlace: where a finding is fixed, then the dialog again
+            self._open_fix(confirmed, then_sign=True)
+            return
+        if confirmed and self._guard(lambda: self.flow.sign(self.participant_id)):
+            self.notify("Signed and locked.")
+            self.reload()
 
-        self.app.push_screen(SignScreen(check), done)
+    def action_billing_facts(self) -> None:
+        """Open where the coding panel's findings are fixed (the billing facts when none asks)."""
+        from slpterm.services.session_flow import fix_places
+        from slpterm.ui.screens.finding_fixes import choose_fix
 
-    def action_billing_facts(self, then_sign: bool = False) -> None:
-        from slpterm.ui.screens.billing_facts import record_billing_facts
+        result = self.flow.coding_result(self.participant_id)
+        places = fix_places(result.findings if result is not None else (), signed=self.view.signed)
+        choose_fix(self, places, self._open_fix)
 
-        def recorded() -> None:
+    def _open_fix(self, place, then_sign: bool = False) -> None:  # noqa: ANN001
+        from slpterm.services.session_flow import FixPlace
+        from slpterm.ui.screens.finding_fixes import open_fix
+
+        def checked_again() -> None:
             self.refresh_coding()
             if then_sign:
                 self.action_sign()
 
-        record_billing_facts(self, self.flow.store, self.participant_id, recorded)
+        open_fix(self, self.flow.store, self.participant_id, place, checked_again,
+                 local={FixPlace.TIMES: self.action_edit_time, FixPlace.SESSION_FACTS: self.action_correct_session})
+
+    def on_screen_resume(self) -> None:
+        from slpterm.ui.screens.finding_fixes import back_on
+
+        back_on(self)
 
     def action_addendum(self) -> None:
         from slpterm.ui.screens.session_dialogs import AddendumScreen
@@ -454,7 +469,7 @@ class SessionScreen(Screen):
 
     @work(thread=True, exclusive=True, group="session-coding")
     def _code(self) -> None:
-        text = self.flow.coding_text(self.participant_id)
+        text = self.flow.coding_text(self.participant_id, signed=getattr(self.view, "signed", None))
         self.app.call_from_thread(self._show_coding, text)
 
     def _show_coding(self, text: str) -> None:

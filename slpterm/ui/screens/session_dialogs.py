@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from slpterm.domain.vocab import DisorderArea
 from slpterm.ui.screens.new_session import DialogScroll
-from slpterm.services.session_flow import SignCheck, TimeEdit, TimerStatus
+from slpterm.services.session_flow import FixPlace, SignCheck, TimeEdit, TimerStatus
 
 
 class PhraseScreen(ModalScreen[str | None]):
@@ -163,13 +163,13 @@ class TimeEditScreen(ModalScreen[TimeEdit | None]):
                           close=lambda: self.dismiss(None))
 
 
-class SignScreen(ModalScreen[bool]):
+class SignScreen(ModalScreen["bool | FixPlace"]):
     """Shows what signing would lock, what blocks it, what to check first and what the claim will
     look like. With questions open, Enter goes back to the note; ctrl+y signs as it is."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="sign.cancel"),
                 Binding("ctrl+y", "sign_anyway", "Sign as it is", id="sign.anyway"),
-                Binding("ctrl+f", "billing_facts", "Billing facts", id="sign.billing_facts", priority=True)]
+                Binding("ctrl+f", "billing_facts", "Fix a finding", id="sign.billing_facts", priority=True)]
 
     def __init__(self, check: SignCheck) -> None:
         super().__init__()
@@ -192,8 +192,6 @@ class SignScreen(ModalScreen[bool]):
             if check.warnings:
                 yield Static("\n".join(f"! {w}" for w in check.warnings), markup=False)
             yield Static(check.coding_text, classes="coding", markup=False)
-            if check.asks_for_billing_facts:
-                yield Static("ctrl+f records the billing facts a finding asks for.", markup=False)
             with Horizontal(classes="buttons"):
                 if check.problems:
                     yield Button("Back (Esc)", id="cancel")
@@ -223,7 +221,10 @@ class SignScreen(ModalScreen[bool]):
         self.dismiss(False)
 
     def action_billing_facts(self) -> None:
-        self.dismiss("billing_facts")
+        """Dismissed with the place that fixes a finding (the session screen opens it, then this dialog again)."""
+        from slpterm.ui.screens.finding_fixes import choose_fix
+
+        choose_fix(self, self._check.fixes, self.dismiss)
 
 
 class AddendumScreen(ModalScreen[str | None]):
