@@ -15,13 +15,13 @@ Two paths give the same results:
 from __future__ import annotations
 
 import json
+from bisect import bisect_left, bisect_right
 from collections import defaultdict, namedtuple
 from functools import lru_cache
-from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, TypeVar
 
 from slpterm.clinical import timer
 from slpterm.clinical.episode import episode_visits, first_treatment_day, treatment_day_number
@@ -45,6 +45,8 @@ from slpterm.store.errors import NotFound
 from slpterm.store.models import Clinic, Clinician, PlanOfCare, UtcDateTime
 from slpterm.store.patients import PatientChart
 from slpterm.store.sessions import ParticipantDetail, SessionTiming
+
+_E = TypeVar("_E")
 
 TREATMENT_TYPES = {
     SessionType.INDIVIDUAL_TREATMENT, SessionType.GROUP_TREATMENT, SessionType.SWALLOWING_TREATMENT,
@@ -107,33 +109,84 @@ def _frequency_per_week(text: str) -> int | None:
     return frequency.times if frequency.per == "week" else max(1, round(frequency.times / 4))
 
 
-@dataclass
+def _member(kind: type[_E], value: object) -> _E:
+    """``kind(value)`` by a dictionary look-up (the enum call costs more than the rest of a fact)."""
+    member = kind._value2member_map_.get(value)  # type: ignore[attr-defined]
+    return member if member is not None else kind(value)
+
+
 class PatientHistory:
-    """The patient's sessions as (participant, session) rows, for counting visits and days."""
+    """The patient's sessions as (participant, session) rows, for counting visits and days; the
+    questions are answered from the session dates sorted once (bisect), not by scanning the rows."""
 
-    rows: list
+    def __init__(self, rows: list) -> None:
+        self.rows = rows
+        self._visit_dates: list[date] | None = None
+        self._session_dates: list[date] | None = None
+        self._episodes: dict[tuple[date, date, bool], tuple[date, ...]] = {}
 
-    def treatment_dates(self, plan: PlanOfCare | None, before: date) -> list[date]:
-        return sorted({
-            therapy_session.date_of_service for participant, therapy_session in self.rows
-            if therapy_session.session_type in TREATMENT_TYPES and therapy_session.date_of_service < before
-            and (plan is None or plan.start_date <= therapy_session.date_of_service)
-        })
+    def visit_dates(self) -> list[date]:
+        """Every distinct date with a session, in order."""
+        if self._visit_dates is None:
+            self._visit_dates = sorted({therapy_session.date_of_service for _, therapy_session in self.rows})
+        return self._visit_dates
 
     def episode_visits(self, plan: PlanOfCare) -> tuple[date, ...]:
         """The plan's visits by the one rule (slpterm.clinical.episode)."""
-        return episode_visits((therapy_session.date_of_service for _, therapy_session in self.rows),
-                              plan.start_date, plan.end_date, first_plan=plan.previous_plan_id is None)
-
-    def first_visit(self, plan: PlanOfCare | None) -> date | None:
-        dates = [therapy_session.date_of_service for _, therapy_session in self.rows
-                 if plan is None or therapy_session.date_of_service >= plan.start_date]
-        return min(dates, default=None)
+        key = (plan.start_date, plan.end_date, plan.previous_plan_id is None)
+        visits = self._episodes.get(key)
+        if visits is None:
+            visits = self._episodes[key] = episode_visits(self.visit_dates(), *key)
+        return visits
 
     def visits_in_week_of(self, day: date) -> int:
+        """Sessions from the Monday of ``day``'s week up to ``day``."""
+        if self._session_dates is None:
+            self._session_dates = sorted({therapy_session.id: therapy_session.date_of_service
+                                          for _, therapy_session in self.rows}.values())
         monday = day - timedelta(days=day.weekday())
-        return len({(therapy_session.id) for _, therapy_session in self.rows
-                    if monday <= therapy_session.date_of_service <= day})
+        return bisect_right(self._session_dates, day) - bisect_left(self._session_dates, monday)
+
+
+class PatientFacts:
+    """What the facts of every session of one patient share, derived once from the chart and the
+    history: coverage, diagnoses, and per plan of care its visits, progress reports and facts."""
+
+    def __init__(self, chart: PatientChart, history: PatientHistory) -> None:
+        self.chart = chart
+        self.history = history
+        coverage = chart.primary_coverage
+        self.coverage = CoverageFacts(
+            payer_kind=_member(PayerKind, coverage.payer_kind) if coverage else PayerKind.SELF_PAY,
+            payer_id=coverage.payer_id if coverage else "",
+            payer_name=coverage.payer_name if coverage else "",
+            member_id=coverage.member_id if coverage else "",
+        )
+        self.diagnoses = tuple(DiagnosisFact(diagnosis.code, _member(DiagnosisRole, diagnosis.role))
+                               for diagnosis in chart.diagnoses if diagnosis.active)
+        self._plans: dict[date, PlanOfCare | None] = {}
+        self._plan_facts: dict[str, tuple[tuple[date, ...], tuple[date, ...], PlanFacts]] = {}
+
+    def plan_on(self, day: date) -> PlanOfCare | None:
+        if day not in self._plans:
+            self._plans[day] = plan_in_force(self.chart, day)
+        return self._plans[day]
+
+    def plan_facts(self, plan: PlanOfCare) -> tuple[tuple[date, ...], tuple[date, ...], PlanFacts]:
+        """The plan's episode visits, its signed progress reports' dates and its facts."""
+        found = self._plan_facts.get(plan.id)
+        if found is None:
+            visits = self.history.episode_visits(plan)
+            found = self._plan_facts[plan.id] = (visits, report_dates(self.chart, plan), PlanFacts(
+                start=plan.start_date,
+                end=plan.end_date,
+                status=_member(PlanStatus, plan.status),
+                certified_on=plan.certified_on,
+                certifying_npi=plan.certifying_physician_npi or None,
+                frequency_per_week=_frequency_per_week(plan.frequency),
+                first_treatment_date=first_treatment_day(visits),
+            ))
+        return found
 
 
 def day_amount(coded: dict[str, CodingResult], billed_cents: dict[str, int]) -> Decimal:
@@ -170,67 +223,48 @@ def billing_provider_facts(clinic: Clinic | None) -> BillingProviderFacts:
 def build_facts(
     *,
     detail: ParticipantDetail,
-    chart: PatientChart,
-    history: PatientHistory,
-    clinic: Clinic | None,
-    clinician: Clinician | None,
+    patient: PatientFacts,
     today: date | None,
+    clinician: ClinicianFacts,
+    billing_provider: BillingProviderFacts,
     ytd_other_amount: Decimal = Decimal("0"),
     now: datetime | None = None,
-    clinician_facts_value: ClinicianFacts | None = None,
-    billing_facts_value: BillingProviderFacts | None = None,
 ) -> EncounterFacts:
-    """The engine's facts for one session; the ``*_facts_value`` arguments, when given, are used
-    instead of deriving them again from ``clinician`` and ``clinic``."""
+    """The engine's facts for one session of the patient whose shared facts are ``patient``."""
     therapy_session = detail.session
     day = therapy_session.date_of_service
-    coverage = chart.primary_coverage
-    plan = plan_in_force(chart, day)
-    visits = history.episode_visits(plan) if plan is not None else ()
-    day_number = treatment_day_number(visits, report_dates(chart, plan), day) if plan is not None else 0
+    plan = patient.plan_on(day)
+    if plan is not None:
+        visits, reports, plan_facts = patient.plan_facts(plan)
+        day_number = treatment_day_number(visits, reports, day)
+    else:
+        plan_facts, day_number = None, 0
     area_minutes = minutes_by_area(detail, now)
-    total = sum(area_minutes.values())
     billing_facts = effective_billing_facts(detail.billing, detail.participant,
                                             plan.rehabilitative if plan is not None else None)
     return EncounterFacts(
         session_id=detail.participant.id,
-        patient_id=chart.patient.id,
+        patient_id=patient.chart.patient.id,
         date_of_service=day,
         today=today,
-        session_type=SessionType(therapy_session.session_type),
-        evaluation_kind=EvaluationKind(therapy_session.evaluation_kind) if therapy_session.evaluation_kind else None,
-        setting=Setting(therapy_session.setting),
+        session_type=_member(SessionType, therapy_session.session_type),
+        evaluation_kind=_member(EvaluationKind, therapy_session.evaluation_kind) if therapy_session.evaluation_kind else None,
+        setting=_member(Setting, therapy_session.setting),
         signed=detail.signed,
         start_time=therapy_session.started_at.astimezone().time() if therapy_session.started_at else None,
         stop_time=therapy_session.stopped_at.astimezone().time() if therapy_session.stopped_at else None,
-        total_minutes=total,
+        total_minutes=sum(area_minutes.values()),
         minutes_by_area=area_minutes,
         techniques=tuple(detail.techniques),
         goals_addressed=len(detail.goal_ids),
         group_size=detail.group_size,
-        diagnoses=tuple(
-            DiagnosisFact(diagnosis.code, DiagnosisRole(diagnosis.role))
-            for diagnosis in chart.diagnoses if diagnosis.active
-        ),
-        plan=PlanFacts(
-            start=plan.start_date,
-            end=plan.end_date,
-            status=PlanStatus(plan.status),
-            certified_on=plan.certified_on,
-            certifying_npi=plan.certifying_physician_npi or None,
-            frequency_per_week=_frequency_per_week(plan.frequency),
-            first_treatment_date=first_treatment_day(visits),
-        ) if plan is not None else None,
+        diagnoses=patient.diagnoses,
+        plan=plan_facts,
         treatment_days_since_progress_report=max(0, day_number - 1),
-        visits_this_week=history.visits_in_week_of(day),
-        coverage=CoverageFacts(
-            payer_kind=PayerKind(coverage.payer_kind) if coverage else PayerKind.SELF_PAY,
-            payer_id=coverage.payer_id if coverage else "",
-            payer_name=coverage.payer_name if coverage else "",
-            member_id=coverage.member_id if coverage else "",
-        ),
-        clinician=clinician_facts_value or clinician_facts(clinician),
-        billing=billing_facts_value or billing_provider_facts(clinic),
+        visits_this_week=patient.history.visits_in_week_of(day),
+        coverage=patient.coverage,
+        clinician=clinician,
+        billing=billing_provider,
         ytd_therapy_amount=ytd_other_amount,
         distinct_service_documented=billing_facts.distinct_service_documented,
         distinct_modifier=billing_facts.distinct_modifier,
@@ -260,21 +294,18 @@ class BillingService:
         self._clinician_facts: dict[str, ClinicianFacts] = {}
         self._billing_facts = billing_provider_facts(self.clinic)
 
-    def facts(self, detail: ParticipantDetail, chart: PatientChart, history: PatientHistory,
-              ytd: Decimal = Decimal("0")) -> EncounterFacts:
-        """The engine's facts for one participant (``detail``) of the patient in ``chart``."""
+    def facts(self, detail: ParticipantDetail, patient: PatientFacts, ytd: Decimal = Decimal("0")) -> EncounterFacts:
+        """The engine's facts for one participant (``detail``) of the patient whose shared facts are ``patient``."""
         clinician_id = detail.session.clinician_id or ""
         clinician = self._clinician_facts.get(clinician_id)
         if clinician is None:
             clinician = self._clinician_facts[clinician_id] = clinician_facts(self.clinicians.get(clinician_id))
-        return build_facts(detail=detail, chart=chart, history=history, clinic=self.clinic, clinician=None,
-                           today=self.today, ytd_other_amount=ytd, now=self.now,
-                           clinician_facts_value=clinician, billing_facts_value=self._billing_facts)
+        return build_facts(detail=detail, patient=patient, today=self.today, clinician=clinician,
+                           billing_provider=self._billing_facts, ytd_other_amount=ytd, now=self.now)
 
-    def _facts_for_patient_day(self, chart: PatientChart, history: PatientHistory, day: date,
-                               ytd: Decimal) -> list[EncounterFacts]:
-        return [self.facts(self.store.sessions.detail(participant.id), chart, history, ytd)
-                for participant, therapy_session in history.rows if therapy_session.date_of_service == day]
+    def _facts_for_patient_day(self, patient: PatientFacts, day: date, ytd: Decimal) -> list[EncounterFacts]:
+        return [self.facts(self.store.sessions.detail(participant.id), patient, ytd)
+                for participant, therapy_session in patient.history.rows if therapy_session.date_of_service == day]
 
     @staticmethod
     def _other_providers(chart: PatientChart, year: int) -> Decimal:
@@ -286,17 +317,18 @@ class BillingService:
         """Medicare's therapy threshold (KX) counts this clinic's earlier charges of the year too."""
         return chart.primary_coverage is not None and chart.primary_coverage.payer_kind == PayerKind.MEDICARE
 
-    def _year_to_date(self, chart: PatientChart, history: PatientHistory, day: date) -> Decimal:
+    def _year_to_date(self, patient: PatientFacts, day: date) -> Decimal:
         """Other providers' amount this year plus this clinic's charges on earlier days this year."""
+        chart = patient.chart
         other = self._other_providers(chart, day.year)
         if not self._counts_own_charges(chart):
             return other
-        earlier_days = sorted({s.date_of_service for _, s in history.rows
+        earlier_days = sorted({s.date_of_service for _, s in patient.history.rows
                                if s.date_of_service.year == day.year and s.date_of_service < day})
         billed = self.store.exports.billed_by_participant([chart.patient.id]).get(chart.patient.id, {})
         own = Decimal("0")
         for earlier in earlier_days:
-            results = code_patient_day(self._facts_for_patient_day(chart, history, earlier, Decimal("0")),
+            results = code_patient_day(self._facts_for_patient_day(patient, earlier, Decimal("0")),
                                        self.rulebook)
             own += day_amount(results, billed)
         return other + own
@@ -306,7 +338,7 @@ class BillingService:
         session's KX finding shows the amount before its day plus its day's claim)."""
         chart = self.store.patients.chart(patient_id)
         history = PatientHistory(self.store.sessions.for_patient(patient_id))
-        return self._year_to_date(chart, history, day + timedelta(days=1))
+        return self._year_to_date(PatientFacts(chart, history), day + timedelta(days=1))
 
     def years_to_date_through(self, patient_ids: Sequence[str], day: date) -> dict[str, Decimal]:
         """:meth:`year_to_date_through` for many patients with a fixed number of queries."""
@@ -325,12 +357,13 @@ class BillingService:
                 continue
             total = self._other_providers(chart, day.year)
             if self._counts_own_charges(chart):
+                patient = PatientFacts(chart, history)
                 by_day: dict[date, list[str]] = defaultdict(list)
                 for participant, therapy_session in history.rows:
                     if therapy_session.date_of_service.year == day.year and therapy_session.date_of_service <= day:
                         by_day[therapy_session.date_of_service].append(participant.id)
                 for ids in by_day.values():
-                    facts = [self.facts(data.details[i], chart, history) for i in ids if i in data.details]
+                    facts = [self.facts(data.details[i], patient) for i in ids if i in data.details]
                     total += day_amount(code_patient_day(facts, self.rulebook), data.billed.get(patient_id, {}))
             out[patient_id] = total
         return out
@@ -340,10 +373,10 @@ class BillingService:
         detail = self.store.sessions.detail(participant_id)
         patient_id = detail.participant.patient_id
         chart = self.store.patients.chart(patient_id)
-        history = PatientHistory(self.store.sessions.for_patient(patient_id))
+        patient = PatientFacts(chart, PatientHistory(self.store.sessions.for_patient(patient_id)))
         day = detail.session.date_of_service
-        ytd = self._year_to_date(chart, history, day)
-        results = code_patient_day(self._facts_for_patient_day(chart, history, day, ytd), self.rulebook)
+        ytd = self._year_to_date(patient, day)
+        results = code_patient_day(self._facts_for_patient_day(patient, day, ytd), self.rulebook)
         return results[participant_id]
 
     # -- many sessions at once -------------------------------------------------------------------
@@ -376,40 +409,40 @@ class BillingService:
         return {participant_id: results[participant_id] for participant_id in wanted}
 
     def _code_patient_days(self, data: "BulkData", patient_id: str, days: set[date]) -> dict[str, CodingResult]:
-        chart = data.charts[patient_id]
-        history = data.histories[patient_id]
-        facts_cache: dict[str, EncounterFacts] = {}
+        """Code the patient's ``days``. Where the year-to-date amount counts this clinic's own
+        charges (Medicare), the days of each year are coded in order, each once, up to the last
+        one wanted: a day's charges do not depend on the amount before it, so its coded amount adds
+        to the running total of the days after it."""
+        patient = PatientFacts(data.charts[patient_id], data.histories[patient_id])
         by_day: dict[date, list[str]] = defaultdict(list)
-        for participant, therapy_session in history.rows:
+        for participant, therapy_session in patient.history.rows:
             by_day[therapy_session.date_of_service].append(participant.id)
 
-        def day_facts(day: date, ytd: Decimal) -> list[EncounterFacts]:
-            facts = []
-            for participant_id in by_day[day]:
-                cached = facts_cache.get(participant_id)
-                if cached is None:
-                    cached = facts_cache[participant_id] = self.facts(data.details[participant_id], chart, history)
-                facts.append(cached if cached.ytd_therapy_amount == ytd else replace(cached, ytd_therapy_amount=ytd))
-            return facts
+        def code_day(day: date, ytd: Decimal) -> dict[str, CodingResult]:
+            return code_patient_day([self.facts(data.details[participant_id], patient, ytd)
+                                     for participant_id in by_day[day]], self.rulebook)
 
-        counts_own = self._counts_own_charges(chart)
-        zero_day_totals: dict[date, Decimal] = {}
-
-        def own_before(day: date) -> Decimal:
-            own = Decimal("0")
-            for earlier in sorted(d for d in by_day if d.year == day.year and d < day):
-                if earlier not in zero_day_totals:
-                    coded = code_patient_day(day_facts(earlier, Decimal("0")), self.rulebook)
-                    zero_day_totals[earlier] = day_amount(coded, data.billed.get(patient_id, {}))
-                own += zero_day_totals[earlier]
-            return own
-
+        chart = patient.chart
         results: dict[str, CodingResult] = {}
-        for day in sorted(days):
-            ytd = self._other_providers(chart, day.year)
-            if counts_own:
-                ytd += own_before(day)
-            results.update(code_patient_day(day_facts(day, ytd), self.rulebook))
+        if not self._counts_own_charges(chart):
+            for day in sorted(days):
+                results.update(code_day(day, self._other_providers(chart, day.year)))
+            return results
+        last_wanted: dict[int, date] = {}
+        for day in days:
+            if day > last_wanted.get(day.year, date.min):
+                last_wanted[day.year] = day
+        billed = data.billed.get(patient_id, {})
+        year, own = 0, Decimal("0")
+        for day in sorted(by_day):
+            if day > last_wanted.get(day.year, date.min):
+                continue
+            if day.year != year:
+                year, own = day.year, Decimal("0")
+            coded = code_day(day, self._other_providers(chart, day.year) + own)
+            if day in days:
+                results.update(coded)
+            own += day_amount(coded, billed)
         return results
 
 
