@@ -72,7 +72,7 @@ def rulebook_for(store, rules_dir: Path | None = None) -> RuleBook:  # noqa: ANN
 
 
 def clock_segments(detail: ParticipantDetail | SessionTiming) -> list[TimeSegment]:
-    return [TimeSegment(DisorderArea(s.disorder_area), s.started_at, s.ended_at) for s in detail.segments]
+    return [TimeSegment(_member(DisorderArea, s.disorder_area), s.started_at, s.ended_at) for s in detail.segments]
 
 
 def minutes_by_area(detail: ParticipantDetail | SessionTiming, now: datetime | None = None) -> dict[DisorderArea, int]:
@@ -80,7 +80,7 @@ def minutes_by_area(detail: ParticipantDetail | SessionTiming, now: datetime | N
     minutes = timer.minutes_by_area(clock_segments(detail), now or datetime.now(timezone.utc),
                                     last_seen_at=detail.session.heartbeat_at)
     for correction in detail.corrections:
-        minutes[DisorderArea(correction.disorder_area)] = correction.minutes
+        minutes[_member(DisorderArea, correction.disorder_area)] = correction.minutes
     return {area: value for area, value in minutes.items() if value > 0}
 
 
