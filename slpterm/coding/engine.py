@@ -9,6 +9,7 @@ by hand. Every rule comes from the RuleBook; nothing here depends on the UI or t
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Sequence
@@ -24,6 +25,10 @@ from slpterm.coding.model import (
 )
 from slpterm.coding.rulebook import CodeDef, CodeSetView, PayerPolicy, RuleBook
 from slpterm.domain.identifiers import ein_problem, npi_problem
+
+# Pure checks of the same few identifiers on every claim.
+_npi_problem = lru_cache(maxsize=4096)(npi_problem)
+_ein_problem = lru_cache(maxsize=1024)(ein_problem)
 from slpterm.domain.vocab import (
     ClinicianRole,
     DiagnosisRole,
@@ -62,6 +67,7 @@ class _Icd10:
         self.notes: dict[date, str | None] = {}
         self.pairs: dict[tuple[tuple[str, ...], date], tuple[tuple[str, str, str], ...]] = {}
         self.companions: dict[tuple[tuple[str, ...], date], tuple[tuple[str, str], ...]] = {}
+        self.claims: dict[tuple[Any, ...], tuple[tuple[Finding, ...], tuple[str, ...], tuple[int, ...]]] = {}
 
     def _load(self) -> Any:
         if self.module is None:
@@ -127,6 +133,7 @@ def clear_caches() -> None:
     _ICD10.notes.clear()
     _ICD10.pairs.clear()
     _ICD10.companions.clear()
+    _ICD10.claims.clear()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -692,60 +699,81 @@ def _kx(session: _Session, rulebook: RuleBook, day_total: Decimal) -> bool:
 
 
 def _diagnoses(session: _Session) -> tuple[tuple[str, ...], tuple[int, ...]]:
-    facts, policy = session.facts, session.policy
-    if not facts.diagnoses:
-        session.add(ERROR, "no-diagnosis", "The session has no diagnosis.", "Add the treatment diagnosis (and the medical diagnosis for Medicare).")
-        return (), ()
+    """The claim's diagnoses in order and the lines' pointers, with their findings. They depend only
+    on the diagnoses, the month of service (ICD-10-CM validity changes on the first of a month) and
+    whether the payer requires a medical diagnosis, so they are worked out once per combination."""
+    facts = session.facts
+    requires_medical = session.policy is not None and session.policy.requires_medical_diagnosis
+    key = (tuple(facts.diagnoses), facts.date_of_service.replace(day=1), requires_medical)
+    found = _ICD10.claims.get(key)
+    if found is None:
+        if len(_ICD10.claims) > 50_000:
+            _ICD10.claims.clear()
+        found = _ICD10.claims[key] = _check_diagnoses(key[0], facts.date_of_service, requires_medical)
+    session.findings.extend(found[0])
+    return found[1], found[2]
+
+
+def _check_diagnoses(diagnoses: tuple[Any, ...], dos: date, requires_medical: bool
+                     ) -> tuple[tuple[Finding, ...], tuple[str, ...], tuple[int, ...]]:
+    findings: list[Finding] = []
+
+    def add(severity: Severity, code: str, message: str, fix: str) -> None:
+        findings.append(Finding(severity, code, message, fix))
+
+    if not diagnoses:
+        add(ERROR, "no-diagnosis", "The session has no diagnosis.", "Add the treatment diagnosis (and the medical diagnosis for Medicare).")
+        return tuple(findings), (), ()
     treatment: list[str] = []
     medical: list[str] = []
     usable: dict[str, bool] = {}
-    note = _ICD10.release_note(facts.date_of_service)
+    note = _ICD10.release_note(dos)
     if note:
-        session.add(WARNING, "icd10-release-not-installed", f"Diagnoses are checked against an older code set: {note}.",
-                    "Install the ICD-10-CM release for the date of service (CMS order file and tabular XML).")
-    for dx in facts.diagnoses:
-        check = _ICD10.check(dx.code, facts.date_of_service)
+        add(WARNING, "icd10-release-not-installed", f"Diagnoses are checked against an older code set: {note}.",
+            "Install the ICD-10-CM release for the date of service (CMS order file and tabular XML).")
+    for dx in diagnoses:
+        check = _ICD10.check(dx.code, dos)
         code = check.code or dx.code.strip().upper()
         if code not in usable:
             usable[code] = check.status in ("billable", "unlisted_valid_format")
             if check.status == "malformed":
-                session.add(ERROR, "invalid-icd10", check.reason or f"Diagnosis '{dx.code}' is not a valid ICD-10-CM code.",
-                            "Correct the code (a letter, a digit, a digit or letter, then a dot and up to four characters).")
+                add(ERROR, "invalid-icd10", check.reason or f"Diagnosis '{dx.code}' is not a valid ICD-10-CM code.",
+                    "Correct the code (a letter, a digit, a digit or letter, then a dot and up to four characters).")
             elif check.status == "not_billable":
-                session.add(ERROR, "icd10-not-billable", check.reason or f"Diagnosis {code} is a category header, not a billable code.",
-                            f"Choose the more specific code under {code}.")
+                add(ERROR, "icd10-not-billable", check.reason or f"Diagnosis {code} is a category header, not a billable code.",
+                    f"Choose the more specific code under {code}.")
             elif check.status == "unlisted_valid_format":
-                session.add(WARNING, "icd10-unlisted", f"Diagnosis {code} is not in the installed ICD-10-CM list.",
-                            f"Check {code} against the current ICD-10-CM code set before billing.")
+                add(WARNING, "icd10-unlisted", f"Diagnosis {code} is not in the installed ICD-10-CM list.",
+                    f"Check {code} against the current ICD-10-CM code set before billing.")
         target = treatment if dx.role is DiagnosisRole.TREATMENT else medical
         if code not in treatment and code not in medical:
             target.append(code)
     ordered = treatment + medical
-    if policy is not None and policy.requires_medical_diagnosis:
+    if requires_medical:
         if not medical:
-            session.add(ERROR, "missing-medical-diagnosis", "The claim has no medical diagnosis; this payer expects the physician's diagnosis (e.g. I69.391, G20).",
-                        "Add the medical diagnosis from the referral or plan of care.")
+            add(ERROR, "missing-medical-diagnosis", "The claim has no medical diagnosis; this payer expects the physician's diagnosis (e.g. I69.391, G20).",
+                "Add the medical diagnosis from the referral or plan of care.")
         if not treatment:
-            session.add(ERROR, "missing-treatment-diagnosis", "The claim has no treatment diagnosis; this payer expects the SLP's diagnosis (e.g. R13.12).",
-                        "Add the treatment diagnosis that the session addressed.")
+            add(ERROR, "missing-treatment-diagnosis", "The claim has no treatment diagnosis; this payer expects the SLP's diagnosis (e.g. R13.12).",
+                "Add the treatment diagnosis that the session addressed.")
     valid_codes = tuple(sorted(c for c in ordered if usable.get(c)))
     if len(valid_codes) > 1:
-        for code_a, code_b, reason in _ICD10.excludes1(valid_codes, facts.date_of_service):
-            session.add(ERROR, "excludes1-conflict", f"{code_a} and {code_b} cannot be reported together (Excludes1): {reason}",
-                        f"Keep the code that describes the condition best and remove {code_b} or {code_a}.")
+        for code_a, code_b, reason in _ICD10.excludes1(valid_codes, dos):
+            add(ERROR, "excludes1-conflict", f"{code_a} and {code_b} cannot be reported together (Excludes1): {reason}",
+                f"Keep the code that describes the condition best and remove {code_b} or {code_a}.")
     if valid_codes:
-        for code, message in _ICD10.companion(valid_codes, facts.date_of_service):
-            session.add(WARNING, "diagnosis-companion-missing", message, f"Add the code that {code} asks for beside it.")
+        for code, message in _ICD10.companion(valid_codes, dos):
+            add(WARNING, "diagnosis-companion-missing", message, f"Add the code that {code} asks for beside it.")
     if len(ordered) > MAX_DIAGNOSES:
-        session.add(WARNING, "too-many-diagnoses", f"The claim holds {MAX_DIAGNOSES} diagnoses; {len(ordered) - MAX_DIAGNOSES} are left off.",
-                    "Keep the diagnoses the services address.")
+        add(WARNING, "too-many-diagnoses", f"The claim holds {MAX_DIAGNOSES} diagnoses; {len(ordered) - MAX_DIAGNOSES} are left off.",
+            "Keep the diagnoses the services address.")
         ordered = ordered[:MAX_DIAGNOSES]
     pointers = list(range(1, min(MAX_POINTERS, len(ordered)) + 1))
-    if medical and policy is not None and policy.requires_medical_diagnosis:
+    if medical and requires_medical:
         medical_pointer = ordered.index(medical[0]) + 1
         if medical_pointer not in pointers:
             pointers[-1] = medical_pointer
-    return tuple(ordered), tuple(pointers)
+    return tuple(findings), tuple(ordered), tuple(pointers)
 
 
 def _scrub(session: _Session) -> None:
@@ -841,7 +869,7 @@ def _scrub_treatment(session: _Session) -> None:
     if dos > plan_limit_last_day(basis):
         session.add(ERROR, "poc-recert-needed", f"The plan's certification from {basis} is older than {CERTIFICATION_LENGTH_DAYS} days on {dos}.",
                     "Get the plan recertified by the physician or NPP.")
-    problem = npi_problem(plan.certifying_npi or "")
+    problem = _npi_problem(plan.certifying_npi or "")
     if not (plan.certifying_npi or "").strip():
         session.add(ERROR, "missing-certifying-npi", "The plan of care has no certifying physician NPI; Medicare claims carry it.",
                     "Enter the certifying physician's or NPP's NPI on the plan of care.")
@@ -853,14 +881,14 @@ def _scrub_treatment(session: _Session) -> None:
 def _scrub_people(session: _Session, strict: Severity) -> None:
     facts, policy = session.facts, session.policy
     clinician, billing = facts.clinician, facts.billing
-    problem = npi_problem(clinician.npi)
+    problem = _npi_problem(clinician.npi)
     if problem:
         session.add(strict, "invalid-rendering-npi", f"The rendering clinician {clinician.name}'s NPI is unusable: {problem}.",
                     "Correct the clinician's NPI in settings.")
-    problem = npi_problem(billing.npi)
+    problem = _npi_problem(billing.npi)
     if problem:
         session.add(strict, "invalid-billing-npi", f"The billing provider {billing.name}'s NPI is unusable: {problem}.", "Correct the clinic's NPI in settings.")
-    problem = ein_problem(billing.tax_id)
+    problem = _ein_problem(billing.tax_id)
     if problem:
         code = "missing-billing-tax-id" if not (billing.tax_id or "").strip() else "invalid-billing-tax-id"
         session.add(strict, code, f"The billing provider {billing.name}: {problem}.", "Enter the clinic's tax ID (EIN) in settings.")

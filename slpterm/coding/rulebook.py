@@ -222,9 +222,14 @@ class CodeSetView:
     same_day_areas: str = "each_area"
     same_day_confidence: str = "C"
     origin_of: Mapping[str, str] = field(default_factory=dict)  # code -> id of the set that defines it
+    _services_by_key: dict[tuple[Any, Any], tuple[ServiceDef, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def services_for(self, key: tuple[Any, Any]) -> tuple[ServiceDef, ...]:
-        return tuple(s for s in self.services if s.key == key)
+        found = self._services_by_key.get(key)
+        if found is None:
+            found = self._services_by_key[key] = tuple(s for s in self.services if s.key == key)
+        return found
 
 
 POLICY_FIELDS: dict[str, Any] = {

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from slpterm.store.caseload import CaseloadRepository
 from slpterm.store.billing_facts import BillingFactsRepository
+from slpterm.store.billing_reads import BillingReadRepository
 from slpterm.store.clinic import ClinicRepository
 from slpterm.store.db import DATABASE_FILE_NAME, Database
 from slpterm.store.patients import PatientRepository
@@ -46,6 +47,7 @@ class Store:
         self.exports = ExportRepository(self)
         self.security = SecurityRepository(self)
         self.billing_facts = BillingFactsRepository(self)
+        self.billing_reads = BillingReadRepository(self)
         try:
             self.security.prepare_trail()
         except BaseException:

@@ -9,7 +9,7 @@ import pytest
 
 from slpterm.clinical.episode import treatment_day_number
 from slpterm.demo import generate_demo, generate_synthetic
-from slpterm.services.billing import BillingService, BulkData
+from slpterm.services.billing import BillingService, BulkData, PatientFacts
 from slpterm.services.due import due_context, gather_facts
 from slpterm.store import open_store
 
@@ -32,7 +32,7 @@ def _disagreements(store, today: date) -> tuple[int, list[str]]:
                 continue
             participant, latest = max(in_plan, key=lambda row: (row[1].date_of_service, row[0].id))
             detail = data.details[participant.id]
-            facts = billing.facts(detail, data.charts[patient_id], history)
+            facts = billing.facts(detail, PatientFacts(data.charts[patient_id], history))
             if facts.plan is None or facts.plan.start != plan.start:
                 continue
             compared += 1

@@ -1,8 +1,9 @@
-"""The bulk coding path (batched queries) gives exactly what the per-session path gives."""
+"""Coding through the store's bulk read: what it gives, and the same for a batch as one session at a time."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -41,19 +42,50 @@ def _all_participant_ids(store) -> list[str]:  # noqa: ANN001
         participant.id for participant, _ in store.sessions.signed_between(None, None)]
 
 
-@pytest.mark.parametrize("clinic", ["demo_store", "synthetic_store"])
-def test_code_many_agrees_with_code_participant_for_every_session(clinic, request):
-    store = request.getfixturevalue(clinic)
-    billing = BillingService(store, TODAY)
-    ids = _all_participant_ids(store)
+def test_coding_every_session_at_once_equals_coding_each_alone(synthetic_store):
+    billing = BillingService(synthetic_store, TODAY)
+    ids = _all_participant_ids(synthetic_store)
     assert len(ids) > 200
     bulk = billing.code_many(ids)
     assert list(bulk) == ids
-    one_by_one = {participant_id: billing.code_participant(participant_id) for participant_id in ids}
-    differing = [participant_id for participant_id in ids if bulk[participant_id] != one_by_one[participant_id]]
+    alone = BillingService(synthetic_store, TODAY, now=billing.now)
+    differing = [participant_id for participant_id in ids if bulk[participant_id] != alone.code_participant(participant_id)]
     assert differing == []
-    assert any(result.lines for result in bulk.values())
-    assert any(result.findings for result in bulk.values())
+
+
+def test_whole_clinic_coding_bills_signed_sessions_and_holds_drafts(demo_store):
+    billing = BillingService(demo_store, TODAY)
+    data = BulkData.whole_clinic(demo_store)
+    results = billing.code_many(list(data.details), data)
+    drafts = {participant.id for participant, _ in demo_store.sessions.unsigned_drafts()}
+    assert drafts and all("note-unsigned" in results[participant_id].finding_codes for participant_id in drafts)
+    billed = [result for participant_id, result in results.items() if participant_id not in drafts and not result.blocked]
+    assert len(billed) > 100
+    for result in billed:
+        detail = data.details[result.session_id]
+        assert result.lines and result.diagnoses and result.place_of_service
+        assert all(line.units >= 1 and line.date_of_service == detail.session.date_of_service for line in result.lines)
+        assert all(1 <= pointer <= len(result.diagnoses) for line in result.lines for pointer in line.diagnosis_pointers)
+
+
+def test_medicare_year_to_date_adds_the_years_coded_charges(synthetic_store):
+    billing = BillingService(synthetic_store, TODAY)
+    data = BulkData.whole_clinic(synthetic_store)
+    results = billing.code_many(list(data.details), data)
+    medicare = [patient_id for patient_id, chart in data.charts.items()
+                if chart.primary_coverage is not None and chart.primary_coverage.payer_kind == "medicare"
+                and any(row[1].date_of_service.year == TODAY.year for row in data.histories[patient_id].rows)]
+    assert medicare
+    for patient_id in medicare[:10]:
+        chart, billed = data.charts[patient_id], data.billed.get(patient_id, {})
+        expected = sum((Decimal(row.other_providers_cents) / 100 for row in chart.therapy_amounts if row.year == TODAY.year),
+                       Decimal("0"))
+        for participant, therapy_session in data.histories[patient_id].rows:
+            if therapy_session.date_of_service.year == TODAY.year and therapy_session.date_of_service <= TODAY:
+                cents = billed.get(participant.id)
+                expected += Decimal(cents) / 100 if cents is not None else results[participant.id].total_charge
+        assert billing.year_to_date_through(patient_id, TODAY) == expected
+        assert billing.years_to_date_through([patient_id], TODAY) == {patient_id: expected}
 
 
 @pytest.mark.parametrize("clinic", ["demo_store", "synthetic_store"])
