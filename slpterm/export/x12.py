@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Sequence
 
-from slpterm.coding.model import ClaimLine
+from slpterm.domain.claim import ClaimLine
 from slpterm.domain.encounter import ClinicInfo, EncounterRecord
 from slpterm.domain.identifiers import ein_problem, npi_problem
 from slpterm.export.common import BatchInfo, diagnosis_codes, money, sort_encounters

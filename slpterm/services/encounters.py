@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Mapping
 
-from slpterm.coding.model import CodingResult
+from slpterm.domain.claim import CodingResult
 from slpterm.domain.encounter import (
     ClinicianInfo,
     ClinicInfo,
