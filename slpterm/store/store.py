@@ -8,6 +8,7 @@ from pathlib import Path
 from slpterm.store.caseload import CaseloadRepository
 from slpterm.store.billing_facts import BillingFactsRepository
 from slpterm.store.clinic import ClinicRepository
+from slpterm.store.due_facts import DueFactsReader
 from slpterm.store.db import DATABASE_FILE_NAME, Database
 from slpterm.store.patients import PatientRepository
 from slpterm.store.sessions import SessionRepository
@@ -46,6 +47,7 @@ class Store:
         self.exports = ExportRepository(self)
         self.security = SecurityRepository(self)
         self.billing_facts = BillingFactsRepository(self)
+        self.due_facts = DueFactsReader(self)
         try:
             self.security.prepare_trail()
         except BaseException:
