@@ -11,6 +11,7 @@ from slpterm.store.clinic import ClinicRepository
 from slpterm.store.due_facts import DueFactsReader
 from slpterm.store.db import DATABASE_FILE_NAME, Database
 from slpterm.store.patients import PatientRepository
+from slpterm.store.progress import ProgressReadings
 from slpterm.store.sessions import SessionRepository
 from slpterm import paths
 from slpterm.store.audit import ChainBreak
@@ -48,6 +49,7 @@ class Store:
         self.security = SecurityRepository(self)
         self.billing_facts = BillingFactsRepository(self)
         self.due_facts = DueFactsReader(self)
+        self.progress = ProgressReadings(self)
         try:
             self.security.prepare_trail()
         except BaseException:
