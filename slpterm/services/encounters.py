@@ -147,18 +147,4 @@ def load_encounters(store, *, date_from: date | None, date_to: date | None, incl
 
 def signed_participant_ids(store, date_from: date | None, date_to: date | None) -> list[str]:  # noqa: ANN001
     """Ids of the signed participants with DOS in the range, in date order (as ``signed_between``)."""
-    from sqlmodel import col, select
-
-    from slpterm.store.models import SessionParticipant, TherapySession
-
-    query = (
-        select(SessionParticipant.id)
-        .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
-        .where(SessionParticipant.status == "signed")
-    )
-    if date_from is not None:
-        query = query.where(TherapySession.date_of_service >= date_from)
-    if date_to is not None:
-        query = query.where(TherapySession.date_of_service <= date_to)
-    with store.db.read() as session:
-        return list(session.exec(query.order_by(col(TherapySession.date_of_service))))
+    return store.sessions.signed_participant_ids(date_from, date_to)
