@@ -673,7 +673,7 @@ def _kx(session: _Session, rulebook: RuleBook, day_total: Decimal) -> bool:
                     f"Year-to-date therapy amount with this claim is {_money(running)}, above {_money(review)}: the claim may be chosen for targeted medical review.",
                     "Make sure the plan of care and notes document medical necessity in detail.")
     threshold = rulebook.kx_threshold(year)
-    if threshold is None:
+    if threshold is None or threshold.amount is None:
         session.add(WARNING, "kx-threshold-unknown", f"No KX threshold for {year} is installed, so KX cannot be decided.",
                     f"Add the {year} threshold to kx_thresholds.toml in the clinic's rules folder.")
         return False

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
-from typing import Mapping
+from collections.abc import Mapping
 
 from slpterm.domain.claim import ClaimLine, CodingResult, Finding
 from slpterm.domain.vocab import (

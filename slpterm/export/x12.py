@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Sequence
 
 from slpterm.domain.claim import ClaimLine
 from slpterm.domain.encounter import ClinicInfo, EncounterRecord

@@ -23,10 +23,9 @@ costs a fixed number of queries whatever its size:
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator
 
 from slpterm.clinical.due import (
     DocumentationRules,

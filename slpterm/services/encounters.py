@@ -7,9 +7,10 @@ gives the same record (it is the reference the bulk path is tested against).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Mapping
 
+from slpterm.domain.bulk import paused_gc
 from slpterm.domain.claim import CodingResult
 from slpterm.domain.encounter import (
     ClinicianInfo,
@@ -20,8 +21,12 @@ from slpterm.domain.encounter import (
     GoalResult,
     PatientInfo,
 )
-from slpterm.domain.bulk import paused_gc
-from slpterm.services.billing import BillingService, BulkData, minutes_by_area, plan_in_force
+from slpterm.services.billing import (
+    BillingService,
+    BulkData,
+    minutes_by_area,
+    plan_in_force,
+)
 from slpterm.store.patients import PatientChart
 from slpterm.store.sessions import ParticipantDetail
 

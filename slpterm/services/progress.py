@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
-from typing import Iterator
 
 from slpterm.clinical.tally import Trial
 from slpterm.domain.text import file_name_part
@@ -324,7 +324,12 @@ def caseload_trends(store, today: dt.date, sessions: int = 8, days: int = 120) -
 def school_minutes(store, month: dt.date, today: dt.date) -> list:  # noqa: ANN001
     """IEP minutes required vs delivered for every student with IEP services, for one month (two queries)."""
     from slpterm.clinical.due import default_rules
-    from slpterm.reports.school import IepRequirement, month_bounds, student_minutes, weeks_of_month
+    from slpterm.reports.school import (
+        IepRequirement,
+        month_bounds,
+        student_minutes,
+        weeks_of_month,
+    )
 
     start, end = month_bounds(month)
     weeks = weeks_of_month(month)

@@ -59,7 +59,7 @@ class SessionView:
     goal_lines: list[GoalLine]
     technique_choices: list[tuple[str, str]]
     techniques_checked: set[str]
-    note: "SoapNote"
+    note: SoapNote
     addenda_text: str
     areas: list[DisorderArea] = field(default_factory=list)
     last_cue_level: str | None = None

@@ -9,7 +9,7 @@ targets) are checked before the write by ``slpterm.services.chart``, as the char
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, col, func, select
 
@@ -421,10 +421,10 @@ class PatientRepository(Repository):
                 existing.add(patient.external_id)
             planned.append((patient, coverage, diagnoses))
         with self.db.write() as session:
-            for patient, coverage, diagnoses in planned:
+            for patient, _coverage, _diagnoses in planned:
                 session.add(patient)
             session.flush()
-            for patient, coverage, diagnoses in planned:
+            for _patient, coverage, diagnoses in planned:
                 for record in ([coverage] if coverage is not None else []) + diagnoses:
                     session.add(record)
             session.flush()

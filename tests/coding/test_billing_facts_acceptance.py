@@ -149,7 +149,6 @@ def test_the_caseload_filter_matches_diagnosis_descriptions(clinic):
     patient_id = _patient(store)
     store.patients.add_diagnosis(patient_id=patient_id, code="F80.81", description="Childhood onset fluency disorder (stuttering)",
                                  role="treatment")
-    index = store.caseload.index() if hasattr(store.caseload, "index") else None
     rows = store.caseload.rows()
     assert any("stutter" in row.search_text for row in rows if row.patient_id == patient_id)
 

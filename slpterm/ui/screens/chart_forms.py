@@ -20,7 +20,6 @@ from textual.widgets import Footer, Header, Input, Label, OptionList, Select, St
 from rich.text import Text
 from textual.widgets.option_list import Option
 
-from slpterm.services import chart
 from slpterm.domain.vocab import (
     DiagnosisRole,
     DisorderArea,
@@ -33,6 +32,7 @@ from slpterm.domain.vocab import (
     Sex,
     SubscriberRelationship,
 )
+from slpterm.services import chart
 
 NONE_CHOICE = "-"
 
