@@ -11,14 +11,15 @@ Screens import this module on their first frame, so the database models are impo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slpterm.store.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from slpterm.clinical.validation import FieldError
+    from slpterm.store.base import ModelT
     from slpterm.store.models import Coverage, Diagnosis, Goal, Patient, PlanOfCare
     from slpterm.store.store import Store
 
@@ -37,7 +38,7 @@ def _split_message(message: str) -> tuple[str, str]:
     return (label, rest) if sep else ("Value", message)
 
 
-def _refuse(problems: Iterable[FieldError], checked: dict[str, object]) -> None:
+def _refuse(problems: Iterable[FieldError], checked: Mapping[str, object]) -> None:
     """Raise ValidationFailed for the blocking problems about fields that were given a value.
 
     ``checked`` maps a validator's field key to the value the caller supplied; errors about a field
@@ -129,49 +130,49 @@ def check_goal(store: Store, record: Goal, changed: set[str]) -> None:
     _refuse(problems, checked)
 
 
-def _candidate(store: Store, model: type, record_id: str, changes: dict[str, object]):  # noqa: ANN202 - an instance of model
+def _candidate(store: Store, model: type[ModelT], record_id: str, changes: Mapping[str, Any]) -> ModelT:
     current = store.patients.get(model, record_id)
     return model(**{**current.model_dump(), **changes})
 
 
 # -- the writes ------------------------------------------------------------------------------------
 
-def create_patient(store: Store, **fields: object) -> Patient:
+def create_patient(store: Store, **fields: Any) -> Patient:
     from slpterm.store.models import Patient
 
     check_patient(store, Patient(**fields), set(fields))
     return store.patients.create(**fields)
 
 
-def update_patient(store: Store, patient_id: str, **fields: object) -> Patient:
+def update_patient(store: Store, patient_id: str, **fields: Any) -> Patient:
     from slpterm.store.models import Patient
 
     check_patient(store, _candidate(store, Patient, patient_id, fields), set(fields))
     return store.patients.update(patient_id, **fields)
 
 
-def add_coverage(store: Store, **fields: object) -> Coverage:
+def add_coverage(store: Store, **fields: Any) -> Coverage:
     from slpterm.store.models import Coverage
 
     check_coverage(store, Coverage(**fields), set(fields))
     return store.patients.add_coverage(**fields)
 
 
-def update_coverage(store: Store, coverage_id: str, **fields: object) -> Coverage:
+def update_coverage(store: Store, coverage_id: str, **fields: Any) -> Coverage:
     from slpterm.store.models import Coverage
 
     check_coverage(store, _candidate(store, Coverage, coverage_id, fields), set(fields))
     return store.patients.update_coverage(coverage_id, **fields)
 
 
-def add_diagnosis(store: Store, **fields: object) -> Diagnosis:
+def add_diagnosis(store: Store, **fields: Any) -> Diagnosis:
     from slpterm.store.models import Diagnosis
 
     diagnosis = checked_diagnosis(store, Diagnosis(**fields))
     return store.patients.add_diagnosis(**{**fields, "code": diagnosis.code, "description": diagnosis.description})
 
 
-def update_diagnosis(store: Store, diagnosis_id: str, **fields: object) -> Diagnosis:
+def update_diagnosis(store: Store, diagnosis_id: str, **fields: Any) -> Diagnosis:
     from slpterm.store.models import Diagnosis
 
     candidate = _candidate(store, Diagnosis, diagnosis_id, fields)
@@ -185,35 +186,35 @@ def update_diagnosis(store: Store, diagnosis_id: str, **fields: object) -> Diagn
     return store.patients.update_diagnosis(diagnosis_id, **fields)
 
 
-def add_plan(store: Store, **fields: object) -> PlanOfCare:
+def add_plan(store: Store, **fields: Any) -> PlanOfCare:
     from slpterm.store.models import PlanOfCare
 
     check_plan(store, PlanOfCare(**fields), set(fields))
     return store.patients.add_plan(**fields)
 
 
-def update_plan(store: Store, plan_id: str, **fields: object) -> PlanOfCare:
+def update_plan(store: Store, plan_id: str, **fields: Any) -> PlanOfCare:
     from slpterm.store.models import PlanOfCare
 
     check_plan(store, _candidate(store, PlanOfCare, plan_id, fields), set(fields))
     return store.patients.update_plan(plan_id, **fields)
 
 
-def recertify_plan(store: Store, plan_id: str, **fields: object) -> PlanOfCare:
+def recertify_plan(store: Store, plan_id: str, **fields: Any) -> PlanOfCare:
     """A new plan of care following ``plan_id`` with its active and modified goals carried over
     (see ``PatientRepository.recertify_plan``)."""
     check_plan(store, store.patients.recertification(plan_id, **fields), set(fields) | {"start_date", "end_date"})
     return store.patients.recertify_plan(plan_id, **fields)
 
 
-def add_goal(store: Store, **fields: object) -> Goal:
+def add_goal(store: Store, **fields: Any) -> Goal:
     from slpterm.store.models import Goal
 
     check_goal(store, Goal(**fields), set(fields) | {"text"})
     return store.patients.add_goal(**fields)
 
 
-def update_goal(store: Store, goal_id: str, **fields: object) -> Goal:
+def update_goal(store: Store, goal_id: str, **fields: Any) -> Goal:
     from slpterm.store.models import Goal
 
     check_goal(store, _candidate(store, Goal, goal_id, fields), set(fields))

@@ -26,6 +26,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from slpterm.clinical.due import (
     DocumentationRules,
@@ -52,6 +53,10 @@ from slpterm.clinical.episode import (
 from slpterm.domain.vocab import IepPeriod, IepServiceKind, PayerKind, PlanStatus
 from slpterm.store.due_facts import DueIepService, DuePlan
 
+if TYPE_CHECKING:
+    from slpterm.coding.rulebook import PayerPolicy, RuleBook
+    from slpterm.services.billing import BillingService
+
 PROGRESS_MODE_SETTING = "progress_report_mode"
 TYPICAL_VISIT_CODE = "92507"
 
@@ -60,13 +65,13 @@ class DueContext:
     """What the rules need besides the facts: documentation rules and the payer policies."""
 
     rules: DocumentationRules
-    rulebook: object | None = None
+    rulebook: RuleBook | None = None
     typical_visit_charge: Decimal | None = None
-    _policies: dict = field(default_factory=dict)
-    _billing: object | None = None
-    _year_to_date: dict = field(default_factory=dict)
+    _policies: dict[tuple[PayerKind, str], PayerPolicy | None] = field(default_factory=dict)
+    _billing: BillingService | None = None
+    _year_to_date: dict[tuple[str, dt.date], Decimal] = field(default_factory=dict)
 
-    def policy(self, payer_kind: PayerKind | None, payer_id: str, today: dt.date):  # noqa: ANN201
+    def policy(self, payer_kind: PayerKind | None, payer_id: str, today: dt.date) -> PayerPolicy | None:
         if self.rulebook is None or payer_kind is None:
             return None
         key = (payer_kind, payer_id)
