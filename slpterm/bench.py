@@ -47,7 +47,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 MEASUREMENTS = ("startup", "memory", "filter", "tally", "patient", "coding", "export", "dbsize", "icd10", "audit")
 BIG_MEASUREMENTS = ("startup", "memory", "filter", "dbsize")
@@ -420,7 +420,7 @@ async def _measure_pilot_floor(presses: int) -> list[float]:
         for index in range(presses):
             expected = len(field_.value) + 1
             samples.append(await _keystroke(app, pilot, "abcdefghij"[index % 10],
-                                            lambda: len(field_.value) == expected))
+                                            lambda expected=expected: len(field_.value) == expected))
     return samples
 
 
@@ -463,7 +463,7 @@ async def _measure_filter(data_dir: Path, repeats: int) -> tuple[list[float], li
                     index.filter(typed)
                     pure.append(time.perf_counter() - started)
                     keystrokes.append(await _keystroke(app, pilot, _KEY_NAMES.get(char, char),
-                                                       lambda: table.row_count == expected))
+                                                       lambda expected=expected: table.row_count == expected))
                     await _settle(app, pilot)
                 clears.append(await _keystroke(app, pilot, "escape", lambda: table.row_count == len(index)))
                 await _settle(app, pilot)
@@ -510,7 +510,7 @@ async def _measure_tally(data_dir: Path, presses: int) -> tuple[list[float], int
         for _ in range(presses):
             before = tally.lines[tally.cursor].total
             samples.append(await _keystroke(app, pilot, "c",
-                                            lambda: tally.lines[tally.cursor].total == before + 1))
+                                            lambda before=before: tally.lines[tally.cursor].total == before + 1))
             on_disk = _count(store.path, "SELECT count(*) FROM trialrecord WHERE participant_id = ? "
                                          "AND voided_at IS NULL AND goal_id = ?",
                              (participant_id, tally.lines[tally.cursor].goal_id))
@@ -541,9 +541,9 @@ async def _measure_patient(data_dir: Path, patient_id: str, repeats: int) -> tup
             screen = PatientScreen(patient_id)
             started = time.perf_counter()
             app.push_screen(screen)
-            await _wait(pilot, lambda: screen.chart is not None)
+            await _wait(pilot, lambda screen=screen: screen.chart is not None)
             shown.append(time.perf_counter() - started)
-            await _wait(pilot, lambda: screen.chart is not None and screen.due is not None)
+            await _wait(pilot, lambda screen=screen: screen.chart is not None and screen.due is not None)
             complete.append(time.perf_counter() - started)
             items = screen.query_one("#chart-items")
             headings = [str(items.get_option_at_index(index).prompt) for index in range(items.option_count)]
@@ -712,7 +712,8 @@ def ensure_long_trail(root: Path, entries: int) -> Path:
         columns = AUDIT_COLUMNS
         while seq < entries:
             rows = []
-            for seq in range(seq + 1, min(entries, seq + AUDIT_BATCH) + 1):
+            batch_start = seq + 1
+            for seq in range(batch_start, min(entries, batch_start - 1 + AUDIT_BATCH) + 1):
                 detail = json.dumps({"field": "subjective", "characters": seq % 997})
                 stored = seal(seq, at, "clinician", "note-saved", "soapnote", f"note-{seq % 5000}", detail,
                               previous, None)

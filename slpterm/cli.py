@@ -10,7 +10,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from slpterm import __version__
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from slpterm import __version__
@@ -54,7 +54,7 @@ def describe(error: BaseException) -> list[str]:
 def write_crash_report(error: BaseException) -> Path | None:
     """Append a report of ``error`` to the private crash log; None when it cannot be written."""
     path = crash_log_path()
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
     text = "\n".join([f"--- {stamp} slpterm {__version__}, Python {sys.version.split()[0]}", *describe(error), ""])
     try:
         private_folder(path.parent)

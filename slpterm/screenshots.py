@@ -13,11 +13,11 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 DEMO_TODAY = dt.date(2026, 11, 2)
 DEMO_SEED = 2026
-FROZEN_NOW = dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.timezone.utc)
+FROZEN_NOW = dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC)
 SIZE = (120, 40)
 PATIENT_FILTER = "kettl"  # Cornelius Kettleburn: Medicare, progress report overdue
 

@@ -25,7 +25,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from slpterm.clinical.data import ClinicalDataError, read_toml, require_int, require_str, rules_path
+from slpterm.clinical.data import (
+    ClinicalDataError,
+    read_toml,
+    require_int,
+    require_str,
+    rules_path,
+)
 from slpterm.domain.vocab import CueLevel, DisorderArea, GoalTerm
 
 GOAL_BANK_FILE = "goal_bank.toml"

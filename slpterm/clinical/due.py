@@ -27,6 +27,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from slpterm.clinical.data import (
+    ClinicalDataError,
+    read_toml,
+    require_int,
+    require_str,
+    rules_path,
+)
 from slpterm.clinical.episode import (
     CERTIFICATION_DUE_DAYS,
     PLAN_LIMIT_DAYS,
@@ -36,8 +43,13 @@ from slpterm.clinical.episode import (
     progress_period,
     treatment_day_number,
 )
-from slpterm.clinical.data import ClinicalDataError, read_toml, require_int, require_str, rules_path
-from slpterm.domain.vocab import IepPeriod, IepServiceKind, PayerKind, PlanStatus, Severity
+from slpterm.domain.vocab import (
+    IepPeriod,
+    IepServiceKind,
+    PayerKind,
+    PlanStatus,
+    Severity,
+)
 
 DOCUMENTATION_FILE = "documentation.toml"
 

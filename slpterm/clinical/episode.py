@@ -15,7 +15,7 @@ The due panel, the caseload, the scrubber and the reports all call these functio
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 EVALUATION_LOOKBACK_DAYS = 60
 CERTIFICATION_DUE_DAYS = 30

@@ -25,10 +25,11 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -203,7 +204,7 @@ def read_order_file(path: Path) -> tuple[set[str], set[str], dict[str, str]]:
 # Tabular XML
 
 
-def _notes(element: "ET.Element", tag: str) -> list[str]:
+def _notes(element: ET.Element, tag: str) -> list[str]:
     found = element.find(tag)
     return [note.text.strip() for note in found.findall("note") if note.text] if found is not None else []
 

@@ -49,7 +49,13 @@ from pathlib import Path
 from typing import TextIO
 
 from slpterm.clinical.icd10 import CodeStatus, check_code, excludes1_conflicts
-from slpterm.clinical.validation import Level, normalize_grade, parse_date, validate_coverage, validate_patient
+from slpterm.clinical.validation import (
+    Level,
+    normalize_grade,
+    parse_date,
+    validate_coverage,
+    validate_patient,
+)
 from slpterm.domain.vocab import DiagnosisRole, PayerKind, Sex
 
 COLUMNS: tuple[str, ...] = (

@@ -13,8 +13,14 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from slpterm.clinical.episode import CERTIFICATION_DUE_DAYS, PLAN_LIMIT_DAYS, certification_deadline, plan_exceeds_limit, plan_limit_last_day
 from slpterm.clinical.due import plan_length_days
+from slpterm.clinical.episode import (
+    CERTIFICATION_DUE_DAYS,
+    PLAN_LIMIT_DAYS,
+    certification_deadline,
+    plan_exceeds_limit,
+    plan_limit_last_day,
+)
 from slpterm.domain.identifiers import npi_problem
 from slpterm.domain.vocab import IepPeriod, PayerKind, Sex
 

@@ -72,10 +72,10 @@ def measure_throughput(n: int = 20_000, start: date = date(2026, 1, 5)) -> float
     sessions = synthetic_sessions(n, start)
     for facts in sessions[:200]:
         code_encounter(facts, rulebook)
-    start = time.perf_counter()
+    started = time.perf_counter()
     for facts in sessions:
         code_encounter(facts, rulebook)
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - started
     return n / elapsed if elapsed > 0 else float("inf")
 
 

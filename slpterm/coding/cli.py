@@ -14,7 +14,8 @@ import sys
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, TextIO
+from typing import TextIO
+from collections.abc import Callable, Iterable
 
 from slpterm.coding.rulebook import (
     CODE_PATTERN,
@@ -191,11 +192,11 @@ def _show(day: date, rules_dir: Path | None, out: TextIO) -> int:
         if policy.payer_kind not in kinds:
             kinds.append(policy.payer_kind)
     for kind in kinds:
-        policy = rulebook.policy_for(kind, "", day)
-        if policy is None:
+        in_force = rulebook.policy_for(kind, "", day)
+        if in_force is None:
             print(f"  {kind}: no policy in force", file=out)
             continue
-        print(f"  {kind}: {_policy_text(policy)}", file=out)
+        print(f"  {kind}: {_policy_text(in_force)}", file=out)
     overrides = sorted({o.payer_id for o in rulebook.overrides})
     for payer_id in overrides:
         print(f"  override for payer '{payer_id}': "

@@ -26,9 +26,6 @@ from slpterm.coding.model import (
 from slpterm.coding.rulebook import CodeDef, CodeSetView, PayerPolicy, RuleBook
 from slpterm.domain.identifiers import ein_problem, npi_problem
 
-# Pure checks of the same few identifiers on every claim.
-_npi_problem = lru_cache(maxsize=4096)(npi_problem)
-_ein_problem = lru_cache(maxsize=1024)(ein_problem)
 from slpterm.domain.vocab import (
     ClinicianRole,
     DiagnosisRole,
@@ -37,6 +34,10 @@ from slpterm.domain.vocab import (
     SessionType,
     Setting,
 )
+
+# Pure checks of the same few identifiers on every claim.
+_npi_problem = lru_cache(maxsize=4096)(npi_problem)
+_ein_problem = lru_cache(maxsize=1024)(ein_problem)
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 MAX_MODIFIERS = 4
@@ -680,7 +681,7 @@ def _kx(session: _Session, rulebook: RuleBook, day_total: Decimal) -> bool:
                     f"Year-to-date therapy amount with this claim is {_money(running)}, above {_money(review)}: the claim may be chosen for targeted medical review.",
                     "Make sure the plan of care and notes document medical necessity in detail.")
     threshold = rulebook.kx_threshold(year)
-    if threshold is None:
+    if threshold is None or threshold.amount is None:
         session.add(WARNING, "kx-threshold-unknown", f"No KX threshold for {year} is installed, so KX cannot be decided.",
                     f"Add the {year} threshold to kx_thresholds.toml in the clinic's rules folder.")
         return False

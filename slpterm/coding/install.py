@@ -33,9 +33,10 @@ import shutil
 import tomllib
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from slpterm.coding.rulebook import (
     CODE_PATTERN,
@@ -112,21 +113,21 @@ def read_rvu_file(path: Path) -> dict[str, RvuRow]:
     rows = _csv_rows(path)
     start = _header_index(rows, re.compile(r"^HCPCS$", re.I), path, "CMS PFS relative value file (PPRRVU...csv)")
     header = [cell.strip().upper() for cell in rows[start]]
-    needed = {"HCPCS": None, "MOD": None, "DESCRIPTION": None, "STATUS CODE": None}
-    for name in needed:
+    needed: dict[str, int] = {}
+    for name in ("HCPCS", "MOD", "DESCRIPTION", "STATUS CODE"):
         if name not in header:
             raise InstallError([RuleProblem(str(path), "header", f"the column '{name}' is missing",
                                             "give the PPRRVU CSV from the CMS RVU zip")])
         needed[name] = header.index(name)
     out: dict[str, RvuRow] = {}
     for row in rows[start + 1:]:
-        if len(row) <= max(needed.values()):  # type: ignore[type-var]
+        if len(row) <= max(needed.values()):
             continue
-        code = row[needed["HCPCS"]].strip().upper()  # type: ignore[index]
-        modifier = row[needed["MOD"]].strip().upper()  # type: ignore[index]
+        code = row[needed["HCPCS"]].strip().upper()
+        modifier = row[needed["MOD"]].strip().upper()
         if not CODE_PATTERN.match(code) or modifier:
             continue
-        out[code] = RvuRow(code, modifier, row[needed["DESCRIPTION"]].strip(), row[needed["STATUS CODE"]].strip().upper())  # type: ignore[index]
+        out[code] = RvuRow(code, modifier, row[needed["DESCRIPTION"]].strip(), row[needed["STATUS CODE"]].strip().upper())
     if not out:
         raise InstallError([RuleProblem(str(path), "rows", "no code rows found", "give the PPRRVU CSV from the CMS RVU zip")])
     return out
@@ -305,6 +306,7 @@ def read_clinic_spec(path: Path) -> ClinicSpec:
                              str(table.get("note", ""))))
     if problems:
         raise InstallError(problems)
+    assert isinstance(year, int) and isinstance(source, str)  # the header checks above found no problem
     return ClinicSpec(year, source.strip(), tuple(codes), same_day, same_day_confidence,
                       str(data.get("session_type", "individual_treatment")))
 
@@ -366,7 +368,7 @@ def propose_mapping(spec: ClinicSpec | None, rvu: Mapping[str, RvuRow], known: I
         role = given.role if given and given.role else propose_role(descriptor)
         from_clinic = bool(given and given.area and given.role) or bool(given and given.role == "untimed")
         out.append(Mapping_(code, area, role, given.addon_to if given else None, descriptor, from_clinic))
-    bases = {}
+    bases: dict[DisorderArea | None, str] = {}
     for item in out:
         if item.role == "base" and item.area is not None:
             bases.setdefault(item.area, item.code)
@@ -560,7 +562,7 @@ def _plan_codeset(plan: InstallPlan, base: RuleBook, clinic: ClinicSpec | None, 
                                              f"say it in the clinic TOML: [[code]] code = \"{item.code}\" area = ... role = ..."))
         elif item.role == "addon" and item.addon_to is None:
             plan.problems.append(RuleProblem("area mapping", item.code, f"the add-on has no base code in {item.area.value}",
-                                             f'name its base in the clinic TOML: addon_to = "..."'))
+                                             'name its base in the clinic TOML: addon_to = "..."'))
         if rvu:
             row = rvu.get(item.code)
             if row is None:
@@ -596,12 +598,13 @@ def _plan_icd10(plan: InstallPlan, order: Path | None, tabular: Path | None, eff
         plan.problems.append(RuleProblem("ICD-10-CM", "order file", "the tabular XML needs the order file with it",
                                          "give both the CMS order file (icd10cm_order_YYYY.txt) and the tabular XML"))
         return
-    match = _ORDER_YEAR.search(order.name)
-    if effective is None and match is None:
-        plan.problems.append(RuleProblem(str(order), "year", "the fiscal year cannot be told from the file name",
-                                         "give the effective date (the October 1 it starts)"))
-        return
-    effective = effective or date(int(match.group(1)) - 1, 10, 1)
+    if effective is None:
+        match = _ORDER_YEAR.search(order.name)
+        if match is None:
+            plan.problems.append(RuleProblem(str(order), "year", "the fiscal year cannot be told from the file name",
+                                             "give the effective date (the October 1 it starts)"))
+            return
+        effective = date(int(match.group(1)) - 1, 10, 1)
     if effective.day != 1:
         plan.problems.append(RuleProblem("ICD-10-CM", "effective date", f"{effective} is not the first of a month",
                                          "ICD-10-CM releases take effect on the first of a month (October 1, April 1)"))
@@ -623,7 +626,7 @@ def _plan_icd10(plan: InstallPlan, order: Path | None, tabular: Path | None, eff
     write_titles(titles, scratch / "titles.zip")
     plan.release_files[f"icd10cm/{fiscal}/codes.zip"] = scratch / "codes.zip"
     plan.release_files[f"icd10cm/{fiscal}/titles.zip"] = scratch / "titles.zip"
-    if rules:
+    if rules and tabular is not None:
         write_excludes1(rules, scratch / "excludes1.tsv", [f"Excludes1 notes of {tabular.name} that involve codes an SLP meets"])
         plan.release_files[f"icd10cm/{fiscal}/excludes1.tsv"] = scratch / "excludes1.tsv"
     before = icd10.release_for(effective - timedelta(days=1))
@@ -673,9 +676,9 @@ def validate_rulebook(book: RuleBook) -> list[RuleProblem]:
     problems: list[RuleProblem] = []
     deleted_from = date(2027, 1, 1)
     for cs in book.codesets:
-        for code in cs.codes.values():
-            if (code.valid_from and code.valid_from < cs.valid_from) or (code.valid_to and cs.valid_to and code.valid_to > cs.valid_to):
-                problems.append(RuleProblem(cs.origin, f"code {code.code}", f"its dates ({code.valid_from} to {code.valid_to}) reach outside "
+        for code_def in cs.codes.values():
+            if (code_def.valid_from and code_def.valid_from < cs.valid_from) or (code_def.valid_to and cs.valid_to and code_def.valid_to > cs.valid_to):
+                problems.append(RuleProblem(cs.origin, f"code {code_def.code}", f"its dates ({code_def.valid_from} to {code_def.valid_to}) reach outside "
                                             f"the code set's ({cs.valid_from} to {cs.valid_to})", "keep each code's dates inside its set's"))
         day = max(cs.valid_from, deleted_from)
         if cs.valid_to is None or cs.valid_to >= deleted_from:
@@ -687,7 +690,7 @@ def validate_rulebook(book: RuleBook) -> list[RuleProblem]:
         if view is None or view.codeset is not cs:
             continue
         per_area = {(s.session_type, s.area): s.code for s in view.services if s.area is not None}
-        for (session_type, area), code in per_area.items():
+        for (_session_type, area), code in per_area.items():
             definition = view.codes.get(code)
             if definition is None:
                 continue
@@ -725,9 +728,10 @@ def describe_changes(before: RuleBook, after: RuleBook, year: int) -> list[str]:
         old_codes = set(old.codes) if old else set()
         added = [new.codes[c] for c in sorted(set(new.codes) - old_codes)]
         removed = sorted(old_codes - set(new.codes))
-        for code in added:
-            role = "add-on of " + code.addon_to if code.addon_to else ("base" if code.unit_rule == "first_unit" else code.unit_rule)
-            out.append(f"From {day}: + {code.code} {code.area or ''} {role} ({code.paraphrase})".replace("  ", " "))
+        for definition in added:
+            role = ("add-on of " + definition.addon_to if definition.addon_to
+                    else ("base" if definition.unit_rule == "first_unit" else definition.unit_rule))
+            out.append(f"From {day}: + {definition.code} {definition.area or ''} {role} ({definition.paraphrase})".replace("  ", " "))
         for code in removed:
             out.append(f"From {day}: - {code} no longer billed")
         for session_type in sorted(set(old.pending if old else ()) - set(new.pending)):
@@ -776,7 +780,7 @@ def apply_install(plan: InstallPlan, rules_dir: Path, *, actor: str = "", now: d
     """Write the plan's files into the rules folder; the files they replace are kept for rollback."""
     if not plan.ok:
         raise InstallError(plan.problems or [RuleProblem(str(rules_dir), "install", "nothing to install", "give the files to install")])
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     install_id = now.strftime("%Y%m%dT%H%M%S%fZ")
     backup = rules_dir / BACKUPS / install_id
     rules_dir.mkdir(parents=True, exist_ok=True)
@@ -820,7 +824,7 @@ def rollback_last(rules_dir: Path, *, now: datetime | None = None) -> dict[str, 
             shutil.copy2(backup / relative, target)
         elif target.exists():
             target.unlink()
-    entry["rolled_back"] = (now or datetime.now(timezone.utc)).isoformat()
+    entry["rolled_back"] = (now or datetime.now(UTC)).isoformat()
     _write_manifest(rules_dir, entries)
     _forget_caches()
     return entry

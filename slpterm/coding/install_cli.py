@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
+from collections.abc import Callable
 
 from slpterm.coding.install import (
     InstallPlan,
@@ -53,13 +54,13 @@ def run(command: str, args: argparse.Namespace, rules_dir: Path, out: TextIO,
             print(f"{entry['id']}  {entry.get('year')}  {state}  by {entry.get('by') or '?'}: {', '.join(entry['files'])}", file=out)
         return 0
     if command == "rollback":
-        entry = rollback_last(rules_dir)
-        if entry is None:
+        rolled_back = rollback_last(rules_dir)
+        if rolled_back is None:
             print("Nothing to roll back: no install is in force.", file=out)
             return 1
         if record is not None:
-            record_rollback(record, entry)
-        print(f"Rolled back install {entry['id']}: removed or restored {', '.join(entry['files'])}.", file=out)
+            record_rollback(record, rolled_back)
+        print(f"Rolled back install {rolled_back['id']}: removed or restored {', '.join(rolled_back['files'])}.", file=out)
         return 0
     given = [args.rvu, args.mue, args.clinic, args.icd10_order, args.icd10_tabular, *args.ptp]
     missing = [str(p) for p in given if p is not None and not Path(p).is_file()]

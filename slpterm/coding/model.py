@@ -1,7 +1,9 @@
 """Input and output records of the coding engine.
 
 Inputs describe one session of one patient as plain facts (no database objects); outputs are claim
-lines and findings. All records are frozen dataclasses; money is Decimal, dates are datetime.date.
+lines and findings, declared in :mod:`slpterm.domain.claim` (readers of a coded claim need not
+depend on the engine) and named here too as the engine's results. All records are frozen
+dataclasses; money is Decimal, dates are datetime.date.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
-from typing import Mapping
+from collections.abc import Mapping
 
+from slpterm.domain.claim import ClaimLine, CodingResult, Finding
 from slpterm.domain.vocab import (
     ClinicianRole,
     DiagnosisRole,
@@ -136,59 +139,7 @@ class EncounterFacts:
     audio_only: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimLine:
-    """One service line: code, up to four modifiers, units, total charge and pointers (1-based)."""
-
-    code: str
-    modifiers: tuple[str, ...]
-    units: int
-    charge: Decimal
-    place_of_service: str
-    diagnosis_pointers: tuple[int, ...]
-    rendering_npi: str
-    minutes: int
-    date_of_service: date
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """A scrubber finding. `code` is a stable kebab-case identifier; `line` indexes `lines`."""
-
-    severity: Severity
-    code: str
-    message: str
-    fix: str
-    line: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CodingResult:
-    """The coded encounter: claim lines, findings and the diagnoses in pointer order."""
-
-    session_id: str
-    lines: tuple[ClaimLine, ...]
-    findings: tuple[Finding, ...]
-    diagnoses: tuple[str, ...]
-    place_of_service: str
-
-    @property
-    def blocked(self) -> bool:
-        """True when any finding is an error: the encounter must not be exported."""
-        return any(f.severity is Severity.ERROR for f in self.findings)
-
-    @property
-    def errors(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
-
-    @property
-    def warnings(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.severity is Severity.WARNING)
-
-    @property
-    def finding_codes(self) -> tuple[str, ...]:
-        return tuple(f.code for f in self.findings)
-
-    @property
-    def total_charge(self) -> Decimal:
-        return sum((line.charge for line in self.lines), Decimal("0"))
+__all__ = [
+    "DISTINCT_SERVICE_MODIFIERS", "BillingProviderFacts", "ClaimLine", "ClinicianFacts", "CodingResult",
+    "CoverageFacts", "DiagnosisFact", "EncounterFacts", "Finding", "PlanFacts", "Severity",
+]

@@ -19,7 +19,8 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from slpterm.domain.vocab import DisorderArea, EvaluationKind, PayerKind, SessionType, Setting
 
@@ -655,9 +656,9 @@ def _parse_codeset(ck: _Checker, data: Mapping[str, Any], path: str) -> CodeSet 
         codes[parsed.code] = parsed
     services = []
     for index, table in enumerate(raw_services):
-        parsed = _parse_service(ck, table, index)
-        if parsed is not None:
-            services.append(parsed)
+        service = _parse_service(ck, table, index)
+        if service is not None:
+            services.append(service)
     refused: dict[str, RefusedCode] = {}
     for index, table in enumerate(raw_refused):
         entry = f"refused #{index + 1}"
@@ -967,7 +968,8 @@ def parse_rules_text(text: str, path: str, *, csv_file: bool = False) -> RulesFi
     kind = data.get("kind")
     if kind not in FILE_KINDS or kind in ("ncci", "mue"):
         raise RuleBookError([RuleProblem(path, "header", f"unknown or missing kind {kind!r}", 'start the file with kind = "codeset", "payers", "kx_thresholds", "pos" or "fees"')])
-    source = data.get("source") if isinstance(data.get("source"), str) else ""
+    given_source = data.get("source")
+    source = given_source if isinstance(given_source, str) else ""
     result: RulesFile
     if kind == "codeset":
         result = RulesFile(kind, path, source, codeset=_parse_codeset(ck, data, path))
@@ -1120,7 +1122,7 @@ class RuleBook:
         merged = self._merge_chain(codeset)
         return merged.codes, merged.services, merged.refused
 
-    def _merge_chain(self, codeset: CodeSet) -> "_Merged":
+    def _merge_chain(self, codeset: CodeSet) -> _Merged:
         """The set with what it inherits: at each step only the carried codes continue, services
         of dropped codes go, and a later set's services or pending entries replace earlier ones."""
         codes: dict[str, CodeDef] = {}
@@ -1147,8 +1149,8 @@ class RuleBook:
             for entry in cs.pending:
                 pending[entry.session_type] = entry
                 services.pop((entry.session_type, None), None)
-            for entry in cs.unmapped:
-                unmapped[entry.area] = entry
+            for gap in cs.unmapped:
+                unmapped[gap.area] = gap
             for service in cs.services:
                 if service.area is not None:
                     unmapped.pop(service.area, None)
@@ -1208,9 +1210,10 @@ class RuleBook:
                 if override.payer_id == payer_id and _in_range(day, override.valid_from, override.valid_to):
                     values.update(override.values)
                     severity.update(override.values.get("severity", {}))
-            overridden = bool(values)
+            if values:
+                values["payer_id"] = payer_id
             values["severity"] = severity
-            policy = replace(policy, **({"payer_id": payer_id} if overridden else {}), **values)
+            policy = replace(policy, **values)
         if len(self._policy_cache) > 4096:
             self._policy_cache.clear()
         self._policy_cache[key] = policy

@@ -14,10 +14,11 @@ from __future__ import annotations
 import functools
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, UTC
 from operator import itemgetter
 from types import SimpleNamespace
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic_core import PydanticUndefined
@@ -191,7 +192,7 @@ def write_rows(session: Session, rows: Rows, batch_size: int = INSERT_BATCH) -> 
 
 
 def local_to_utc(day: date, at: time) -> datetime:
-    return datetime.combine(day, at, tzinfo=CLINIC_TZ).astimezone(timezone.utc)
+    return datetime.combine(day, at, tzinfo=CLINIC_TZ).astimezone(UTC)
 
 
 def morning_utc(day: date) -> datetime:

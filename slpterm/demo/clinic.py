@@ -12,7 +12,7 @@ import random
 import time as clock
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from slpterm.demo import content
 from slpterm.demo.builder import Appointment, ClinicBuilder, ClinicianInfo, PatientState

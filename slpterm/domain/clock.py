@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 
 class Clock:
     def now(self) -> datetime:
         """The current moment as an aware UTC datetime."""
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def today(self) -> date:
         """Today's date where the clinician is (local time)."""
@@ -18,7 +18,7 @@ class Clock:
 class FakeClock(Clock):
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
-            start = start.replace(tzinfo=timezone.utc)
+            start = start.replace(tzinfo=UTC)
         self._now = start
 
     def now(self) -> datetime:
@@ -31,4 +31,4 @@ class FakeClock(Clock):
         self._now += timedelta(**delta)
 
     def set(self, moment: datetime) -> None:
-        self._now = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        self._now = moment if moment.tzinfo else moment.replace(tzinfo=UTC)

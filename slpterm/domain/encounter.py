@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from slpterm.coding.model import CodingResult
+from slpterm.domain.claim import CodingResult
 
 
 @dataclass(frozen=True)

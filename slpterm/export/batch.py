@@ -11,14 +11,21 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from slpterm.domain.encounter import EncounterRecord
 from slpterm.domain.bulk import paused_gc
-from slpterm.export.common import BatchInfo, ExportError, ExportFormat, patient_name, sort_encounters
+from slpterm.domain.encounter import EncounterRecord
+from slpterm.export.common import (
+    BatchInfo,
+    ExportError,
+    ExportFormat,
+    patient_name,
+    sort_encounters,
+)
 from slpterm.paths import private_folder
 
 ANCHOR_FILE_NAME = "slpterm-batch-{label}.anchor.json"
@@ -172,7 +179,11 @@ def _render_files(encounters: Sequence[EncounterRecord], format: ExportFormat,
 
         text, _ = render_837p(encounters, batch)
         return [(FILE_NAMES[format].format(label=label), text.encode("ascii"))]
-    from slpterm.export.superbill import group_by_patient, render_superbill, superbill_file_stem
+    from slpterm.export.superbill import (
+        group_by_patient,
+        render_superbill,
+        superbill_file_stem,
+    )
 
     files = []
     used: set[str] = set()

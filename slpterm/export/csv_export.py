@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Sequence
+from collections.abc import Sequence
 
 from slpterm.domain.encounter import EncounterRecord
-from slpterm.export.common import BatchInfo, line_diagnosis_codes, money, sort_encounters
+from slpterm.export.common import (
+    BatchInfo,
+    line_diagnosis_codes,
+    money,
+    sort_encounters,
+)
 
 COLUMNS = (
     "patient_id", "patient_last_name", "patient_first_name", "patient_date_of_birth",

@@ -11,11 +11,18 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from slpterm.domain.encounter import EncounterRecord
-from slpterm.export.common import BatchInfo, diagnosis_codes, diagnosis_description, money, sort_encounters
+from slpterm.export.common import (
+    BatchInfo,
+    diagnosis_codes,
+    diagnosis_description,
+    money,
+    sort_encounters,
+)
 from slpterm.export.jsontext import dumps_indented
 
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -51,7 +58,7 @@ _NAMESPACE_BYTES = _NAMESPACE.bytes
 
 def _urn(kind: str, key: str) -> str:
     """``urn:uuid:`` and ``uuid.uuid5(_NAMESPACE, "kind:key")``, without building a UUID object."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{kind}:{key}".encode("utf-8")).digest()[:16])
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{kind}:{key}".encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     text = digest.hex()

@@ -5,7 +5,8 @@ Money is a string with two decimals ("145.00"); dates are ISO 8601; diagnosis co
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from slpterm.domain.encounter import EncounterRecord
 from slpterm.export.common import (

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Sequence
 
 from slpterm.domain.encounter import EncounterRecord
 from slpterm.domain.text import file_name_part
-from slpterm.export.common import BatchInfo, diagnosis_codes, diagnosis_description, money, sort_encounters
+from slpterm.export.common import (
+    BatchInfo,
+    diagnosis_codes,
+    diagnosis_description,
+    money,
+    sort_encounters,
+)
 
 _PLACES = {"11": "Office", "12": "Home", "03": "School", "02": "Telehealth (not in home)",
            "10": "Telehealth in patient's home"}

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Sequence
 
-from slpterm.coding.model import ClaimLine
+from slpterm.domain.claim import ClaimLine
 from slpterm.domain.encounter import ClinicInfo, EncounterRecord
 from slpterm.domain.identifiers import ein_problem, npi_problem
 from slpterm.export.common import BatchInfo, diagnosis_codes, money, sort_encounters

@@ -22,7 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from slpterm.clinical.tally import CUE_ORDER, Tally, TrialLike, percent, tally, tally_by_cue
+from slpterm.clinical.tally import (
+    CUE_ORDER,
+    Tally,
+    TrialLike,
+    percent,
+    tally,
+    tally_by_cue,
+)
 from slpterm.domain.vocab import CueLevel
 
 TREND_THRESHOLD = 1.0  # percentage points per session

@@ -113,7 +113,7 @@ def render_pdf(report: ProgressReportData, path: Path | None = None,
         pdf.add_font(family, "B", str(font[1] or font[0]))
     pdf.set_title(clean(f"Progress report: {source.patient_name}"))
     pdf.set_creator("slpterm")
-    pdf.set_creation_date(created or dt.datetime.combine(source.written_on, dt.time(12), dt.timezone.utc))
+    pdf.set_creation_date(created or dt.datetime.combine(source.written_on, dt.time(12), dt.UTC))
     pdf.set_auto_page_break(True, margin=15)
     pdf.set_margins(18, 15, 18)
     pdf.add_page()

@@ -23,12 +23,10 @@ costs a fixed number of queries whatever its size:
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator
-
-from sqlalchemy import text
+from typing import TYPE_CHECKING
 
 from slpterm.clinical.due import (
     DocumentationRules,
@@ -53,90 +51,27 @@ from slpterm.clinical.episode import (
     progress_period,
 )
 from slpterm.domain.vocab import IepPeriod, IepServiceKind, PayerKind, PlanStatus
+from slpterm.store.due_facts import DueIepService, DuePlan
+
+if TYPE_CHECKING:
+    from slpterm.coding.rulebook import PayerPolicy, RuleBook
+    from slpterm.services.billing import BillingService
 
 PROGRESS_MODE_SETTING = "progress_report_mode"
 TYPICAL_VISIT_CODE = "92507"
-
-_COVERAGE_SQL = "SELECT patient_id, payer_kind, payer_id FROM coverage {where} ORDER BY patient_id, rank"
-
-_PLANS_SQL = """
-SELECT p.id, p.patient_id, p.start_date, p.end_date, p.status, p.certified_on, p.previous_plan_id,
-       r.last_end, r.last_written
-FROM planofcare p
-LEFT JOIN (SELECT plan_id, MAX(period_end) AS last_end, MAX(written_on) AS last_written
-           FROM progressreport WHERE signed_at IS NOT NULL GROUP BY plan_id) r ON r.plan_id = p.id
-WHERE p.status != 'discharged' {and_patient}
-"""
-
-# Per current plan: its first treatment day and the distinct treatment dates since its last progress
-# report, in one pass over the patient's sessions.
-_PLAN_SESSIONS_SQL = """
-SELECT p.id, p.start_date, p.end_date, p.previous_plan_id, group_concat(DISTINCT s.date_of_service)
-FROM planofcare p
-JOIN sessionparticipant sp ON sp.patient_id = p.patient_id
-JOIN session s ON s.id = sp.session_id
-WHERE p.status != 'discharged' {and_patient}
-  AND s.date_of_service >= date(p.start_date, '-{lookback} days') AND s.date_of_service <= p.end_date
-GROUP BY p.id
-"""
-
-_REPORT_DATES_SQL = """
-SELECT r.plan_id, r.written_on FROM progressreport r JOIN planofcare p ON p.id = r.plan_id
-WHERE r.signed_at IS NOT NULL AND p.status != 'discharged' {and_patient}
-"""
-
-_IEP_SQL = """
-SELECT patient_id, minutes_required, period, kind FROM iepservice
-WHERE (start_date IS NULL OR start_date <= :today) AND (end_date IS NULL OR end_date >= :today) {and_patient}
-"""
-
-_IEP_MINUTES_SQL = """
-SELECT sp.patient_id,
-       SUM(CASE WHEN s.date_of_service >= :week_start THEN
-           (julianday(t.ended_at) - julianday(t.started_at)) * 1440.0 ELSE 0 END),
-       SUM(CASE WHEN s.date_of_service >= :month_start THEN
-           (julianday(t.ended_at) - julianday(t.started_at)) * 1440.0 ELSE 0 END)
-FROM sessionparticipant sp
-JOIN session s ON s.id = sp.session_id
-JOIN timesegment t ON t.session_id = s.id AND t.ended_at IS NOT NULL
-WHERE s.date_of_service >= :since AND s.date_of_service <= :today {and_patient}
-  AND sp.patient_id IN (SELECT patient_id FROM iepservice)
-GROUP BY sp.patient_id
-"""
-
-_VISITS_SQL = """
-SELECT sp.patient_id, COUNT(DISTINCT s.date_of_service)
-FROM sessionparticipant sp JOIN session s ON s.id = sp.session_id
-WHERE s.date_of_service >= :year_start AND s.date_of_service <= :today {and_patient}
-  AND sp.patient_id IN (SELECT patient_id FROM coverage WHERE payer_kind = 'medicare')
-GROUP BY sp.patient_id
-"""
-
-_OTHER_PROVIDERS_SQL = """
-SELECT patient_id, other_providers_cents FROM therapyyearamount WHERE year = :year {and_patient}
-"""
-
-_ARCHIVED_SQL = "SELECT id FROM patient WHERE archived_at IS NOT NULL {and_patient}"
-
-
-def _date(value: object) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value  # type: ignore[return-value]
-    return dt.date.fromisoformat(str(value)[:10])
-
 
 @dataclass
 class DueContext:
     """What the rules need besides the facts: documentation rules and the payer policies."""
 
     rules: DocumentationRules
-    rulebook: object | None = None
+    rulebook: RuleBook | None = None
     typical_visit_charge: Decimal | None = None
-    _policies: dict = field(default_factory=dict)
-    _billing: object | None = None
-    _year_to_date: dict = field(default_factory=dict)
+    _policies: dict[tuple[PayerKind, str], PayerPolicy | None] = field(default_factory=dict)
+    _billing: BillingService | None = None
+    _year_to_date: dict[tuple[str, dt.date], Decimal] = field(default_factory=dict)
 
-    def policy(self, payer_kind: PayerKind | None, payer_id: str, today: dt.date):  # noqa: ANN201
+    def policy(self, payer_kind: PayerKind | None, payer_id: str, today: dt.date) -> PayerPolicy | None:
         if self.rulebook is None or payer_kind is None:
             return None
         key = (payer_kind, payer_id)
@@ -195,67 +130,29 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
     Archived patients are left out unless asked for by id.
     """
     context = context or due_context(store)
-    params: dict[str, object] = {"today": today.isoformat()}
-    if patient_id is not None:
-        params["patient_id"] = patient_id
-    elif id_range is not None:
-        params["low_id"], params["high_id"] = id_range
-
-    def sql(template: str, column: str, *, where: bool = False) -> object:
-        joiner = "WHERE" if where else "AND"
-        if patient_id is not None:
-            clause = f"{joiner} {column} = :patient_id"
-        elif id_range is not None:
-            clause = f"{joiner} {column} >= :low_id" + (f" AND {column} < :high_id" if id_range[1] else "")
-        else:
-            clause = ""
-        return text(template.format(and_patient=clause, where=clause, lookback=EVALUATION_LOOKBACK_DAYS))
-
     week_start, _ = iep_period_bounds(today, IepPeriod.WEEK)
     month_start, _ = iep_period_bounds(today, IepPeriod.MONTH)
-    year_start = dt.date(today.year, 1, 1)
-
-    with store.db.read() as session:
-        connection = session.connection()
-        archived = set() if patient_id is not None else {
-            row[0] for row in connection.execute(sql(_ARCHIVED_SQL, "id"), params)
-        }
-        coverage: dict[str, tuple[PayerKind | None, str]] = {}
-        for pid, kind, payer_id in connection.execute(sql(_COVERAGE_SQL, "patient_id", where=True), params).all():
-            if pid not in coverage:
-                try:
-                    coverage[pid] = (PayerKind(kind), payer_id or "")
-                except ValueError:
-                    coverage[pid] = (None, payer_id or "")
-        plans_by_patient: dict[str, list[tuple]] = defaultdict(list)
-        for row in connection.execute(sql(_PLANS_SQL, "p.patient_id"), params).all():
-            plans_by_patient[row[1]].append(row)
-        reports_by_plan: dict[str, list[dt.date]] = defaultdict(list)
-        for plan_id, written in connection.execute(sql(_REPORT_DATES_SQL, "p.patient_id"), params).all():
-            reports_by_plan[plan_id].append(_date(written))
-        visits_by_plan: dict[str, tuple[dt.date, ...]] = {}
-        for plan_id, start, end, previous, days in connection.execute(sql(_PLAN_SESSIONS_SQL, "p.patient_id"), params).all():
-            dates = [dt.date.fromisoformat(day[:10]) for day in days.split(",")] if days else []
-            visits_by_plan[plan_id] = episode_visits(dates, _date(start), _date(end), first_plan=previous is None)
-        iep_by_patient: dict[str, list[tuple]] = defaultdict(list)
-        for pid, minutes, period, kind in connection.execute(sql(_IEP_SQL, "patient_id"), params):
-            iep_by_patient[pid].append((minutes, period, kind))
-        iep_minutes: dict[str, tuple[float, float]] = {}
-        if iep_by_patient:
-            iep_params = {**params, "week_start": week_start.isoformat(), "month_start": month_start.isoformat(),
-                          "since": min(week_start, month_start).isoformat()}
-            for pid, week, month in connection.execute(sql(_IEP_MINUTES_SQL, "sp.patient_id"), iep_params):
-                iep_minutes[pid] = (week or 0.0, month or 0.0)
-        visits = {
-            pid: count for pid, count in connection.execute(
-                sql(_VISITS_SQL, "sp.patient_id"), {**params, "year_start": year_start.isoformat()}
-            )
-        }
-        other_cents = {
-            pid: cents for pid, cents in connection.execute(
-                sql(_OTHER_PROVIDERS_SQL, "patient_id"), {**params, "year": today.year}
-            )
-        }
+    records = store.due_facts.read(today, week_start=week_start, month_start=month_start,
+                                   lookback_days=EVALUATION_LOOKBACK_DAYS, patient_id=patient_id, id_range=id_range)
+    archived = records.archived
+    visits = records.medicare_visit_days
+    other_cents = records.other_providers_cents
+    plans_by_patient = records.plans
+    iep_by_patient = records.iep_services
+    iep_minutes = records.iep_minutes
+    coverage: dict[str, tuple[PayerKind | None, str]] = {}
+    for pid, (kind, payer_id) in records.primary_coverage.items():
+        try:
+            coverage[pid] = (PayerKind(kind), payer_id)
+        except ValueError:
+            coverage[pid] = (None, payer_id)
+    plans_by_id = {plan.plan_id: plan for plans in plans_by_patient.values() for plan in plans}
+    visits_by_plan: dict[str, tuple[dt.date, ...]] = {
+        plan_id: episode_visits(dates, plans_by_id[plan_id].start, plans_by_id[plan_id].end,
+                                first_plan=plans_by_id[plan_id].previous_plan_id is None)
+        for plan_id, dates in records.session_dates.items() if plan_id in plans_by_id
+    }
+    reports_by_plan = records.report_dates
 
     kx_threshold = context.kx_threshold(today.year)
     patient_ids = set(plans_by_patient) | set(iep_by_patient) | {
@@ -322,49 +219,49 @@ def _prefetch_years_to_date(store, context: DueContext, today: dt.date, patient_
     context._year_to_date.update({(pid, today): amount for pid, amount in amounts.items()})
 
 
-def _plan_facts(rows: list[tuple], visits_by_plan: dict, reports_by_plan: dict, today: dt.date) -> list[PlanDueFacts]:
-    succeeded = {row[6] for row in rows if row[6]}
-    rows = [row for row in rows if row[0] not in succeeded]
-    current = [row for row in rows if _date(row[3]) >= today]
+def _plan_facts(rows: list[DuePlan], visits_by_plan: dict[str, tuple[dt.date, ...]],
+                reports_by_plan: dict[str, list[dt.date]], today: dt.date) -> list[PlanDueFacts]:
+    succeeded = {plan.previous_plan_id for plan in rows if plan.previous_plan_id}
+    rows = [plan for plan in rows if plan.plan_id not in succeeded]
+    current = [plan for plan in rows if plan.end >= today]
     if not current and rows:
-        current = [max(rows, key=lambda row: _date(row[3]))]
+        current = [max(rows, key=lambda plan: plan.end)]
     plans = []
-    for plan_id, _pid, start, end, status, certified_on, _previous, last_end, last_written in current:
-        start_date, end_date = _date(start), _date(end)
-        visits = visits_by_plan.get(plan_id, ())
-        reports = tuple(sorted(reports_by_plan.get(plan_id, [])))
+    for plan in current:
+        visits = visits_by_plan.get(plan.plan_id, ())
+        reports = tuple(sorted(reports_by_plan.get(plan.plan_id, [])))
         try:
-            plan_status = PlanStatus(status)
+            plan_status = PlanStatus(plan.status)
         except ValueError:
             plan_status = PlanStatus.DRAFT
         plans.append(PlanDueFacts(
-            plan_id=plan_id,
-            start=start_date,
-            end=end_date,
+            plan_id=plan.plan_id,
+            start=plan.start,
+            end=plan.end,
             status=plan_status,
-            certified_on=_date(certified_on),
+            certified_on=plan.certified_on,
             first_treatment_date=first_treatment_day(visits),
             treatment_dates_since_progress_report=progress_period(visits, reports, today),
             last_progress_report_on=latest_report_covering(reports, today),
             visits=visits,
             report_dates=reports,
-            label=f"Plan of care {start_date.isoformat()} to {end_date.isoformat()}",
+            label=f"Plan of care {plan.start.isoformat()} to {plan.end.isoformat()}",
         ))
     return plans
 
 
-def _iep_facts(rows: list[tuple], minutes: tuple[float, float]) -> list[IepDueFacts]:
+def _iep_facts(rows: list[DueIepService], minutes: tuple[float, float]) -> list[IepDueFacts]:
     facts = []
-    for required, period, kind in rows:
-        if kind != IepServiceKind.DIRECT:
+    for service in rows:
+        if service.kind != IepServiceKind.DIRECT:
             continue
         try:
-            period_value = IepPeriod(period)
+            period_value = IepPeriod(service.period)
         except ValueError:
             continue
         delivered = minutes[0] if period_value == IepPeriod.WEEK else minutes[1]
-        facts.append(IepDueFacts(required_minutes=required, period=period_value, kind=IepServiceKind.DIRECT,
-                                 delivered_minutes=round(delivered)))
+        facts.append(IepDueFacts(required_minutes=service.minutes_required, period=period_value,
+                                 kind=IepServiceKind.DIRECT, delivered_minutes=round(delivered)))
     return facts
 
 
@@ -385,11 +282,7 @@ def iter_caseload_due(store, today: dt.date, context: DueContext | None = None) 
     patient's facts in memory at once.
     """
     context = context or due_context(store)
-    with store.db.read() as session:
-        # Every CHUNK_PATIENTS-th id (by id), read from the index rather than holding every id.
-        bounds = [row[0] for row in session.connection().execute(text(
-            "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS n FROM patient) "
-            "WHERE n % :chunk = 0 ORDER BY id"), {"chunk": CHUNK_PATIENTS})]
+    bounds = store.due_facts.chunk_starts(CHUNK_PATIENTS)
     for low, high in zip(bounds, [*bounds[1:], None]):
         for pid, facts in gather_facts(store, today, None, context, id_range=(low, high)).items():
             items = due_items(facts, context.rules)

@@ -7,10 +7,11 @@ gives the same record (it is the reference the bulk path is tested against).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Mapping
 
-from slpterm.coding.model import CodingResult
+from slpterm.domain.bulk import paused_gc
+from slpterm.domain.claim import CodingResult
 from slpterm.domain.encounter import (
     ClinicianInfo,
     ClinicInfo,
@@ -20,8 +21,12 @@ from slpterm.domain.encounter import (
     GoalResult,
     PatientInfo,
 )
-from slpterm.domain.bulk import paused_gc
-from slpterm.services.billing import BillingService, BulkData, minutes_by_area, plan_in_force
+from slpterm.services.billing import (
+    BillingService,
+    BulkData,
+    minutes_by_area,
+    plan_in_force,
+)
 from slpterm.store.patients import PatientChart
 from slpterm.store.sessions import ParticipantDetail
 
@@ -147,18 +152,4 @@ def load_encounters(store, *, date_from: date | None, date_to: date | None, incl
 
 def signed_participant_ids(store, date_from: date | None, date_to: date | None) -> list[str]:  # noqa: ANN001
     """Ids of the signed participants with DOS in the range, in date order (as ``signed_between``)."""
-    from sqlmodel import col, select
-
-    from slpterm.store.models import SessionParticipant, TherapySession
-
-    query = (
-        select(SessionParticipant.id)
-        .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
-        .where(SessionParticipant.status == "signed")
-    )
-    if date_from is not None:
-        query = query.where(TherapySession.date_of_service >= date_from)
-    if date_to is not None:
-        query = query.where(TherapySession.date_of_service <= date_to)
-    with store.db.read() as session:
-        return list(session.exec(query.order_by(col(TherapySession.date_of_service))))
+    return store.sessions.signed_participant_ids(date_from, date_to)

@@ -56,7 +56,9 @@ def _chart_fields(patient: ImportedPatient) -> tuple[dict, dict | None, list[dic
 
 def commit_import(store, result: ImportResult) -> CommitReport:  # noqa: ANN001
     """Write the good rows of a dry run (one transaction); IDs present by now are skipped."""
-    created, skipped = store.patients.import_charts([_chart_fields(patient) for patient in result.patients])
+    from slpterm.services import chart
+
+    created, skipped = chart.import_charts(store, [_chart_fields(patient) for patient in result.patients])
     return CommitReport(created=len(created), skipped_ids=skipped)
 
 

@@ -8,7 +8,8 @@
   ``iep_grading_periods`` setting (lines ``YYYY-MM-DD..YYYY-MM-DD``), the grading period containing
   today, else the latest one ended.
 - ``save_report`` / ``sign_report``: a signed report is locked; both refuse to change it
-  (``LockedRecord``). The lock is enforced here; a database trigger would need a schema change.
+  (``LockedRecord``). The store enforces the lock (``store.progress``); a database trigger would need a
+  schema change.
 - Only signed session notes count in a report (unsigned notes in the period are counted apart).
 - The due panel and the scrubber count treatment days after the latest signed report written on or
   before the visit (``written_on``; :func:`date_written` backdates it with a reason), so a report
@@ -19,14 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import groupby
-from operator import itemgetter
+from operator import attrgetter
 from pathlib import Path
-from typing import Iterator
-
-from sqlalchemy import text
-from sqlmodel import col, select
 
 from slpterm.clinical.tally import Trial
 from slpterm.domain.text import file_name_part
@@ -43,15 +41,7 @@ from slpterm.reports.model import (
     draft_plan,
 )
 from slpterm.store.errors import LockedRecord, NotFound, ValidationFailed
-from slpterm.store.models import (
-    Goal,
-    PlanOfCare,
-    ProgressReport,
-    SessionParticipant,
-    TherapySession,
-    TrialRecord,
-    utc_now,
-)
+from slpterm.store.models import PlanOfCare, ProgressReport, utc_now
 
 GRADING_PERIODS_SETTING = "iep_grading_periods"
 
@@ -84,19 +74,11 @@ def grading_periods(store) -> list[tuple[dt.date, dt.date]]:  # noqa: ANN001
 
 
 def reports_for_plan(store, plan_id: str) -> list[ProgressReport]:  # noqa: ANN001
-    with store.db.read() as session:
-        return list(session.exec(
-            select(ProgressReport).where(ProgressReport.plan_id == plan_id)
-            .order_by(col(ProgressReport.period_end), col(ProgressReport.written_on))
-        ))
+    return store.progress.reports_for_plan(plan_id)
 
 
 def _plan(store, plan_id: str) -> PlanOfCare:  # noqa: ANN001
-    with store.db.read() as session:
-        plan = session.get(PlanOfCare, plan_id)
-        if plan is None:
-            raise NotFound(f"No plan of care with id {plan_id}; it may have been removed.")
-        return plan
+    return store.progress.plan(plan_id)
 
 
 def suggest_period(store, plan_id: str, today: dt.date) -> tuple[dt.date, dt.date]:  # noqa: ANN001
@@ -129,21 +111,11 @@ def load_report_input(store, plan_id: str, period_start: dt.date, period_end: dt
     chart = store.patients.chart(plan.patient_id)
     patient = chart.patient
     goals = chart.goals_by_plan.get(plan_id, [])
-    with store.db.read() as session:
-        rows = list(session.exec(
-            select(SessionParticipant, TherapySession)
-            .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
-            .where(SessionParticipant.patient_id == patient.id,
-                   TherapySession.date_of_service >= period_start, TherapySession.date_of_service <= period_end)
-            .order_by(col(TherapySession.date_of_service))
-        ))
-        signed = [(p, s) for p, s in rows if p.status == "signed"]
-        day_of = {p.id: s.date_of_service for p, s in signed}
-        trials = list(session.exec(
-            select(TrialRecord).where(col(TrialRecord.participant_id).in_(list(day_of)),
-                                      col(TrialRecord.voided_at).is_(None))
-            .order_by(col(TrialRecord.seq))
-        )) if day_of else []
+    period = store.progress.sessions_in_period(patient.id, period_start, period_end)
+    rows = period.sessions
+    signed = [(p, s) for p, s in rows if p.status == "signed"]
+    day_of = {p.id: s.date_of_service for p, s in signed}
+    trials = period.signed_trials
     by_goal_day: dict[str, dict[dt.date, list[Trial]]] = defaultdict(lambda: defaultdict(list))
     for record in trials:
         by_goal_day[record.goal_id][day_of[record.participant_id]].append(
@@ -277,19 +249,7 @@ def save_report(store, state: ReportState) -> ReportState:  # noqa: ANN001
     if state.report_id is None:
         record = store.patients.add_progress_report(plan_id=state.plan_id, **values)
         return replace(state, report_id=record.id)
-    repository = store.patients
-    with store.db.write() as session:
-        record = repository.require(session, ProgressReport, state.report_id)
-        if record.signed_at is not None:
-            raise LockedRecord("This progress report is signed and locked; write a new report for changes.")
-        changed = {key: value for key, value in values.items() if getattr(record, key) != value}
-        for key, value in changed.items():
-            setattr(record, key, value)
-        if changed:
-            session.add(record)
-            repository.audit(session, "update", "progressreport", record.id,
-                             {key: (len(value) if isinstance(value, str) else value.isoformat())
-                              for key, value in changed.items()})
+    store.progress.update_report(state.report_id, values)
     return state
 
 
@@ -301,19 +261,11 @@ def sign_report(store, state: ReportState, clinician_id: str, now: dt.datetime |
     if not source.assessment.strip():
         raise ValidationFailed([("Assessment", "write the assessment of progress before signing")])
     state = save_report(store, state)
-    repository = store.patients
     clinician = next((c for c in store.clinic.clinicians(include_inactive=True) if c.id == clinician_id), None)
     if clinician is None:
         raise ValidationFailed([("Signer", "add yourself as clinician in Settings (F5) first")])
     signed_at = now or utc_now()
-    with store.db.write() as session:
-        record = repository.require(session, ProgressReport, state.report_id)
-        if record.signed_at is not None:
-            raise LockedRecord("This progress report is already signed.")
-        record.signed_at = signed_at
-        record.signer_name = clinician.display_name
-        session.add(record)
-        repository.audit(session, "sign", "progressreport", record.id, {"signer": record.signer_name})
+    store.progress.sign_report(state.report_id, clinician.display_name, signed_at)
     signed = replace(source, signed_at=signed_at, signer_name=clinician.display_name)
     return ReportState(state.plan_id, state.report_id, compute_report(signed), state.backdate_reason)
 
@@ -349,18 +301,6 @@ def export_folder(store) -> Path:  # noqa: ANN001
 
 # -- caseload trends -----------------------------------------------------------------------------
 
-_TREND_SQL = """
-SELECT sp.patient_id, s.date_of_service,
-       SUM(CASE WHEN t.result = 'correct' THEN 1 ELSE 0 END), COUNT(*)
-FROM trialrecord t
-JOIN sessionparticipant sp ON sp.id = t.participant_id
-JOIN session s ON s.id = sp.session_id
-WHERE t.voided_at IS NULL AND s.date_of_service >= :since AND s.date_of_service <= :today
-GROUP BY sp.id
-ORDER BY sp.patient_id, s.date_of_service
-"""
-
-
 def iter_caseload_trends(store, today: dt.date, sessions: int = 8, days: int = 120) -> Iterator[tuple[str, str]]:  # noqa: ANN001
     """``(patient id, sparkline)`` of the overall accuracy of each patient's last ``sessions``
     sessions, streamed one patient at a time from one query."""
@@ -368,12 +308,10 @@ def iter_caseload_trends(store, today: dt.date, sessions: int = 8, days: int = 1
     from slpterm.reports.charts import sparkline
 
     since = today - dt.timedelta(days=days)
-    with store.db.read() as session:
-        rows = session.connection().execute(
-            text(_TREND_SQL), {"since": since.isoformat(), "today": today.isoformat()})
-        for patient_id, patient_rows in groupby(rows, key=itemgetter(0)):
-            values = [percent(correct or 0, total) or 0 for _pid, _day, correct, total in patient_rows]
-            yield patient_id, sparkline(values[-sessions:])
+    rows = store.progress.iter_session_accuracy(since, today)
+    for patient_id, patient_rows in groupby(rows, key=attrgetter("patient_id")):
+        values = [percent(row.correct, row.total) or 0 for row in patient_rows]
+        yield patient_id, sparkline(values[-sessions:])
 
 
 def caseload_trends(store, today: dt.date, sessions: int = 8, days: int = 120) -> dict[str, str]:  # noqa: ANN001
@@ -383,61 +321,37 @@ def caseload_trends(store, today: dt.date, sessions: int = 8, days: int = 120) -
 
 # -- school --------------------------------------------------------------------------------------
 
-_STUDENT_SQL = """
-SELECT p.id, p.last_name, p.first_name, p.external_id, p.school, p.grade,
-       i.minutes_required, i.period, i.kind, i.start_date, i.end_date
-FROM iepservice i JOIN patient p ON p.id = i.patient_id
-WHERE p.archived_at IS NULL
-ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE, i.kind
-"""
-
-_MINUTES_SQL = """
-SELECT sp.patient_id, s.date_of_service,
-       SUM((julianday(t.ended_at) - julianday(t.started_at)) * 1440.0)
-FROM sessionparticipant sp
-JOIN session s ON s.id = sp.session_id
-JOIN timesegment t ON t.session_id = s.id AND t.ended_at IS NOT NULL
-WHERE s.date_of_service >= :start AND s.date_of_service <= :end
-  AND sp.patient_id IN (SELECT patient_id FROM iepservice)
-GROUP BY sp.patient_id, s.date_of_service
-"""
-
-
-def _as_date(value: object) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value  # type: ignore[return-value]
-    return dt.date.fromisoformat(str(value)[:10])
-
-
 def school_minutes(store, month: dt.date, today: dt.date) -> list:  # noqa: ANN001
     """IEP minutes required vs delivered for every student with IEP services, for one month (two queries)."""
     from slpterm.clinical.due import default_rules
-    from slpterm.reports.school import IepRequirement, month_bounds, student_minutes, weeks_of_month
+    from slpterm.reports.school import (
+        IepRequirement,
+        month_bounds,
+        student_minutes,
+        weeks_of_month,
+    )
 
     start, end = month_bounds(month)
     weeks = weeks_of_month(month)
     if weeks:
         end = max(end, weeks[-1][1])
-    minutes: dict[str, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
-    with store.db.read() as session:
-        connection = session.connection()
-        students = connection.execute(text(_STUDENT_SQL)).all()
-        for patient_id, day, total in connection.execute(text(_MINUTES_SQL),
-                                                         {"start": start.isoformat(), "end": end.isoformat()}):
-            minutes[patient_id][_as_date(day)] += round(total or 0)
+    students = store.progress.student_services()
+    minutes = {patient_id: {day: round(total) for day, total in days.items()}
+               for patient_id, days in store.progress.student_minutes_by_day(start, end).items()}
     rules = default_rules()
     result = []
-    for (patient_id, last, first, external_id, school, grade, required, period, kind, s_start, s_end) in students:
+    for student in students:
         try:
-            requirement = IepRequirement(int(required), IepPeriod(period), IepServiceKind(kind),
-                                         _as_date(s_start), _as_date(s_end))
+            requirement = IepRequirement(int(student.minutes_required), IepPeriod(student.period),
+                                         IepServiceKind(student.kind), student.start, student.end)
         except ValueError:
             continue
+        school, grade = student.school, student.grade
         result.append(student_minutes(
-            patient_id=patient_id, name=f"{last}, {first}".strip(", "), external_id=external_id or "",
-            school=f"{school} gr {grade}".strip() if grade else (school or ""), requirement=requirement,
-            minutes_by_day=dict(minutes.get(patient_id, {})), month=month, today=today,
-            school_weekdays=rules.school_weekdays,
+            patient_id=student.patient_id, name=f"{student.last_name}, {student.first_name}".strip(", "),
+            external_id=student.external_id, school=f"{school} gr {grade}".strip() if grade else school,
+            requirement=requirement, minutes_by_day=dict(minutes.get(student.patient_id, {})), month=month,
+            today=today, school_weekdays=rules.school_weekdays,
         ))
     return result
 
@@ -449,30 +363,10 @@ def service_log_entries(store, date_from: dt.date, date_to: dt.date) -> tuple[li
     signature. Times are local clock times.
     """
     from slpterm.reports.school import ServiceLogEntry
-    from slpterm.store.models import GoalAddressed, IepService, Patient, Signature
 
-    with store.db.read() as session:
-        student_ids = set(session.exec(select(IepService.patient_id)))
-        rows = list(session.exec(
-            select(SessionParticipant, TherapySession)
-            .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
-            .where(TherapySession.date_of_service >= date_from, TherapySession.date_of_service <= date_to)
-        ))
-        rows = [(p, s) for p, s in rows if p.patient_id in student_ids]
-        participant_ids = [p.id for p, _ in rows]
-        session_ids = list({s.id for _, s in rows})
-        patients = {p.id: p for p in session.exec(select(Patient).where(col(Patient.id).in_(list(student_ids))))}
-        signatures = {sig.participant_id: sig for sig in session.exec(
-            select(Signature).where(col(Signature.participant_id).in_(participant_ids)))}
-        group_sizes: dict[str, int] = defaultdict(int)
-        for participant in session.exec(select(SessionParticipant).where(col(SessionParticipant.session_id).in_(session_ids))):
-            group_sizes[participant.session_id] += 1
-        addressed: dict[str, list[str]] = defaultdict(list)
-        goal_ids = set()
-        for row in session.exec(select(GoalAddressed).where(col(GoalAddressed.participant_id).in_(participant_ids))):
-            addressed[row.participant_id].append(row.goal_id)
-            goal_ids.add(row.goal_id)
-        goals = {g.id: g for g in session.exec(select(Goal).where(col(Goal.id).in_(list(goal_ids))))}
+    students = store.progress.student_sessions(date_from, date_to)
+    rows, patients, signatures = students.sessions, students.patients, students.signatures
+    group_sizes = students.group_sizes
     clinicians = {c.id: c for c in store.clinic.clinicians(include_inactive=True)}
     entries = []
     unsigned = 0
@@ -484,8 +378,7 @@ def service_log_entries(store, date_from: dt.date, date_to: dt.date) -> tuple[li
         patient = patients[participant.patient_id]
         detail = store.sessions.detail(participant.id)
         clinician = clinicians.get(therapy_session.clinician_id or "")
-        goal_texts = sorted((goals[g] for g in addressed.get(participant.id, []) if g in goals),
-                            key=lambda goal: goal.rank)
+        goal_texts = sorted(students.goals_addressed.get(participant.id, []), key=lambda goal: goal.rank)
         entries.append(ServiceLogEntry(
             student_name=f"{patient.last_name}, {patient.first_name}".strip(", "),
             student_id=patient.external_id,

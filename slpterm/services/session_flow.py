@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from slpterm.clinical.objective import GoalTrials, draft_objective
 from slpterm.clinical.tally import Trial, percent, tally, tally_by_cue
@@ -60,7 +61,7 @@ class SessionView:
     goal_lines: list[GoalLine]
     technique_choices: list[tuple[str, str]]
     techniques_checked: set[str]
-    note: "SoapNote"
+    note: SoapNote
     addenda_text: str
     areas: list[DisorderArea] = field(default_factory=list)
     last_cue_level: str | None = None
@@ -142,7 +143,7 @@ class SignCheck:
     questions: list[str] = field(default_factory=list)
 
     @property
-    def fixes(self) -> list["FixPlace"]:
+    def fixes(self) -> list[FixPlace]:
         """Where the findings are fixed (ctrl+f in the sign dialog)."""
         return fix_places(self.findings)
 

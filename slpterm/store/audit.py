@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from json.encoder import encode_basestring as _json_string
-from typing import Callable, Iterable, Iterator, Sequence
 
 from sqlmodel import Session, col, select
 
@@ -44,8 +44,8 @@ def _iso(at: datetime | str) -> str:
             return f"{at[:10]}T{at[11:19]}{'' if fraction == '.000000' else fraction}+00:00"
         at = datetime.fromisoformat(at)
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone.utc).isoformat()
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).isoformat()
 
 
 def seal_payload(seq: int, at: datetime | str, actor: str, action: str, entity: str, entity_id: str, detail: str,
@@ -54,7 +54,7 @@ def seal_payload(seq: int, at: datetime | str, actor: str, action: str, entity: 
     built from the C string escaper directly (half the time; verify seals every entry again)."""
     q = _json_string
     return (f"[{int(seq)},{q(_iso(at))},{q(actor)},{q(action)},{q(entity)},{q(entity_id)},{q(detail)},"
-            f"{q(prev_hash)}]").encode("utf-8")
+            f"{q(prev_hash)}]").encode()
 
 
 def seal(seq: int, at: datetime | str, actor: str, action: str, entity: str, entity_id: str, detail: str,
@@ -115,7 +115,7 @@ class Anchor:
         return {"seq": self.seq, "hash": self.hash, "key_id": self.key_id, "at": self.at, "reason": self.reason}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Anchor":
+    def from_dict(cls, data: dict) -> Anchor:
         return cls(int(data["seq"]), str(data["hash"]), str(data.get("key_id", "")), str(data.get("at", "")),
                    str(data.get("reason", "")))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from slpterm import paths
@@ -13,8 +13,19 @@ from slpterm.store import crypto, datafile
 from slpterm.store.anchors import AnchorBook
 from slpterm.store.audit import KEYED_PREFIX, Anchor, derive_audit_key, key_id
 from slpterm.store.clinic import IDENTITY_SETTING
-from slpterm.store.db import APPLICATION_ID, DATABASE_FILE_NAME, ENCRYPTED_MARKER_NAME, SCHEMA_VERSION, _inspect
-from slpterm.store.errors import CorruptDatabase, NotAnSlptermDatabase, SchemaTooNew, StoreError
+from slpterm.store.db import (
+    APPLICATION_ID,
+    DATABASE_FILE_NAME,
+    ENCRYPTED_MARKER_NAME,
+    SCHEMA_VERSION,
+    _inspect,
+)
+from slpterm.store.errors import (
+    CorruptDatabase,
+    NotAnSlptermDatabase,
+    SchemaTooNew,
+    StoreError,
+)
 from slpterm.store.folder_lock import folder_alone
 
 LAST_BACKUP_SETTING = "last_backup_at"
@@ -44,7 +55,7 @@ def backup_store(store, out: Path | None = None) -> Path:  # noqa: ANN001
         raise StoreError(f"The backup could not be written to {target}: {error.strerror or error}.") from error
     finally:
         partial.unlink(missing_ok=True)
-    store.clinic.set_setting(LAST_BACKUP_SETTING, datetime.now(timezone.utc).isoformat())
+    store.clinic.set_setting(LAST_BACKUP_SETTING, datetime.now(UTC).isoformat())
     store.security.record("backup", "datafile", target.name,
                           {"file": str(target), "encrypted": store.db.passphrase is not None})
     store.security.write_anchor("backup")
@@ -67,7 +78,7 @@ def backup_head(file: Path, passphrase: str | None) -> tuple[str, Anchor]:
     check_backup(Path(file), passphrase)
     identity, seq, hash_ = _trail_head(Path(file), passphrase)
     keyed = hash_.startswith(KEYED_PREFIX) and passphrase is not None
-    taken = datetime.fromtimestamp(Path(file).stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+    taken = datetime.fromtimestamp(Path(file).stat().st_mtime, UTC).isoformat(timespec="seconds")
     return identity, Anchor(seq, hash_, key_id(derive_audit_key(passphrase, identity)) if keyed else "", taken,
                             f"backup {Path(file).name}")
 
@@ -128,7 +139,7 @@ def backup_is_due(store, now: datetime | None = None) -> bool:  # noqa: ANN001
         taken = datetime.fromisoformat(last)
     except ValueError:
         return True
-    return (now or datetime.now(timezone.utc)) - taken > BACKUP_REMINDER_AFTER
+    return (now or datetime.now(UTC)) - taken > BACKUP_REMINDER_AFTER
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ ModelT = TypeVar("ModelT", bound=SQLModel)
 
 
 class Repository:
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     @property

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 from slpterm.store.base import Repository
 from slpterm.store.errors import ValidationFailed
-from slpterm.store.models import PlanOfCare, SessionBillingFacts, SessionParticipant, TherapySession, utc_now
+from slpterm.store.models import (
+    PlanOfCare,
+    SessionBillingFacts,
+    SessionParticipant,
+    TherapySession,
+    utc_now,
+)
 
 DISTINCT_MODIFIER_CHOICES = ("59", "XE", "XS", "XP", "XU")
 MAX_NOTE_LENGTH = 2000

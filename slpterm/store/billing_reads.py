@@ -17,8 +17,8 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import defaultdict, namedtuple
-from datetime import date, datetime, timezone
-from typing import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Boolean, Date, DateTime
 
@@ -43,7 +43,7 @@ def _to_utc(value: object) -> datetime | None:
     if isinstance(value, str):
         return datetime.fromisoformat(value + "+00:00")
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _to_bool(value: object) -> bool | None:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import csv
 import sys
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 Execute = Callable[[str, Sequence[Any]], Iterable[tuple]]
 

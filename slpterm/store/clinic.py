@@ -8,8 +8,14 @@ from decimal import Decimal
 from sqlmodel import col, select
 
 from slpterm.store.base import Repository
-from slpterm.store.models import AppSetting, Clinic, Clinician, FeeScheduleEntry, PayerPolicyOverride, utc_now
-
+from slpterm.store.models import (
+    AppSetting,
+    Clinic,
+    Clinician,
+    FeeScheduleEntry,
+    PayerPolicyOverride,
+    utc_now,
+)
 
 IDENTITY_SETTING = "data_file_identity"
 

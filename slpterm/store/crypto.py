@@ -11,7 +11,13 @@ from pathlib import Path
 
 from slpterm.paths import create_private_file, owner_only
 from slpterm.store import datafile
-from slpterm.store.datafile import _quote, apply_key, cipher_module, driver, encryption_available
+from slpterm.store.datafile import (
+    _quote,
+    apply_key,
+    cipher_module,
+    driver,
+    encryption_available,
+)
 
 __all__ = ["apply_key", "cipher_module", "connect", "copy", "driver", "encryption_available", "export_copy",
            "is_encrypted_file", "is_plain_sqlite_file"]

@@ -245,7 +245,7 @@ class _PlainAccess:
     def __init__(self, path: Path | str) -> None:
         self.key = _key(path)
 
-    def __enter__(self) -> "_PlainAccess":
+    def __enter__(self) -> _PlainAccess:
         _mutex.acquire()
         if self.key in _holders:
             _mutex.release()

@@ -11,17 +11,20 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from slpterm.paths import create_private_file, owner_only, private_folder, write_private
-from slpterm.store import crypto, datafile
-from slpterm.store import models  # noqa: F401  (registers the tables)
+from slpterm.store import (
+    crypto,
+    datafile,
+    models,  # noqa: F401  (registers the tables)
+)
 from slpterm.store.errors import (
     CorruptDatabase,
     DataDirectoryUnusable,

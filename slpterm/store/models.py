@@ -8,8 +8,7 @@ Money is stored as integer cents. Timestamps are UTC. Enumerated values are the 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
-from typing import Optional
+from datetime import UTC, date, datetime
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -24,12 +23,12 @@ class UtcDateTime(TypeDecorator):
 
     def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
         if value is not None and value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value
 
     def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -38,7 +37,7 @@ def new_id() -> str:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Clinic(SQLModel, table=True):
@@ -85,7 +84,7 @@ class Patient(SQLModel, table=True):
     external_id: str = Field(default="", index=True)
     first_name: str = ""
     last_name: str = Field(default="", index=True)
-    date_of_birth: Optional[date] = None
+    date_of_birth: date | None = None
     sex: str = "U"
     address_line1: str = ""
     address_line2: str = ""
@@ -97,7 +96,7 @@ class Patient(SQLModel, table=True):
     guardian_phone: str = ""
     school: str = ""
     grade: str = ""
-    archived_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
+    archived_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
@@ -118,9 +117,9 @@ class Coverage(SQLModel, table=True):
     subscriber_relationship: str = "self"
     subscriber_first_name: str = ""
     subscriber_last_name: str = ""
-    subscriber_date_of_birth: Optional[date] = None
-    effective_from: Optional[date] = None
-    effective_to: Optional[date] = None
+    subscriber_date_of_birth: date | None = None
+    effective_from: date | None = None
+    effective_to: date | None = None
 
 
 class Diagnosis(SQLModel, table=True):
@@ -129,7 +128,7 @@ class Diagnosis(SQLModel, table=True):
     code: str
     description: str = ""
     role: str = "treatment"
-    onset_date: Optional[date] = None
+    onset_date: date | None = None
     rank: int = 1
     active: bool = True
 
@@ -140,21 +139,21 @@ class PlanOfCare(SQLModel, table=True):
     start_date: date
     end_date: date
     frequency: str = ""  # as written, e.g. "2x/week"
-    duration_weeks: Optional[int] = None
+    duration_weeks: int | None = None
     certifying_physician_name: str = ""
     certifying_physician_npi: str = ""
-    certified_on: Optional[date] = None
+    certified_on: date | None = None
     status: str = "draft"
-    previous_plan_id: Optional[str] = Field(default=None, foreign_key="planofcare.id")
+    previous_plan_id: str | None = Field(default=None, foreign_key="planofcare.id")
     # True rehabilitative (modifier 97), False habilitative (96), None not stated; sessions default to it.
-    rehabilitative: Optional[bool] = None
+    rehabilitative: bool | None = None
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
 
 class Goal(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     plan_id: str = Field(foreign_key="planofcare.id", index=True)
-    parent_goal_id: Optional[str] = Field(default=None, foreign_key="goal.id")
+    parent_goal_id: str | None = Field(default=None, foreign_key="goal.id")
     term: str = "short"
     disorder_area: str = "language"
     text: str = ""
@@ -171,8 +170,8 @@ class IepService(SQLModel, table=True):
     minutes_required: int
     period: str = "week"
     kind: str = "direct"
-    start_date: Optional[date] = None
-    end_date: Optional[date] = None
+    start_date: date | None = None
+    end_date: date | None = None
 
 
 class TherapyYearAmount(SQLModel, table=True):
@@ -192,14 +191,14 @@ class TherapySession(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     date_of_service: date = Field(index=True)
     session_type: str = "individual_treatment"
-    evaluation_kind: Optional[str] = None
+    evaluation_kind: str | None = None
     setting: str = "office"
-    clinician_id: Optional[str] = Field(default=None, foreign_key="clinician.id")
-    started_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
-    stopped_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
-    heartbeat_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
+    clinician_id: str | None = Field(default=None, foreign_key="clinician.id")
+    started_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    stopped_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     manual_time: bool = False
-    aac_device: Optional[str] = None  # "sgd" or "non_sgd" for AAC treatment (selects 92609 or 92606)
+    aac_device: str | None = None  # "sgd" or "non_sgd" for AAC treatment (selects 92609 or 92606)
     group_rationale: str = ""
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
@@ -213,7 +212,7 @@ class SessionParticipant(SQLModel, table=True):
     patient_id: str = Field(foreign_key="patient.id", index=True)
     status: str = Field(default="draft", index=True)
     distinct_service_note: str = ""
-    rehabilitative: Optional[bool] = None
+    rehabilitative: bool | None = None
 
 
 class TimeSegment(SQLModel, table=True):
@@ -221,7 +220,7 @@ class TimeSegment(SQLModel, table=True):
     session_id: str = Field(foreign_key="session.id", index=True)
     disorder_area: str = "language"
     started_at: datetime = Field(sa_type=UtcDateTime)
-    ended_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class AreaMinutesCorrection(SQLModel, table=True):
@@ -255,7 +254,7 @@ class TrialRecord(SQLModel, table=True):
     result: str
     cue_level: str = "independent"
     recorded_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
-    voided_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
+    voided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class SoapNote(SQLModel, table=True):
@@ -271,7 +270,7 @@ class SoapNote(SQLModel, table=True):
 class Signature(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     participant_id: str = Field(foreign_key="sessionparticipant.id", unique=True)
-    clinician_id: Optional[str] = Field(default=None, foreign_key="clinician.id")
+    clinician_id: str | None = Field(default=None, foreign_key="clinician.id")
     signer_name: str
     credentials: str
     signed_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
@@ -281,7 +280,7 @@ class Signature(SQLModel, table=True):
 class Addendum(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     participant_id: str = Field(foreign_key="sessionparticipant.id", index=True)
-    author_clinician_id: Optional[str] = Field(default=None, foreign_key="clinician.id")
+    author_clinician_id: str | None = Field(default=None, foreign_key="clinician.id")
     author_name: str
     text: str
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
@@ -296,7 +295,7 @@ class ProgressReport(SQLModel, table=True):
     backdate_reason: str = ""  # why written_on is earlier than the day the report was entered
     assessment: str = ""
     plan_text: str = ""
-    signed_at: Optional[datetime] = Field(default=None, sa_type=UtcDateTime)
+    signed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     signer_name: str = ""
 
 
@@ -307,8 +306,8 @@ class SessionBillingFacts(SQLModel, table=True):
 
     participant_id: str = Field(foreign_key="sessionparticipant.id", primary_key=True)
     distinct_service_note: str = ""
-    distinct_modifier: Optional[str] = None  # 59, XE, XS, XP or XU; None: the payer's choice
-    rehabilitative: Optional[bool] = None  # None: from the plan of care
+    distinct_modifier: str | None = None  # 59, XE, XS, XP or XU; None: the payer's choice
+    rehabilitative: bool | None = None  # None: from the plan of care
     audio_only: bool = False
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
@@ -332,11 +331,11 @@ class ExportBatch(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     created_by: str = ""
     format: str
-    range_from: Optional[date] = None
-    range_to: Optional[date] = None
+    range_from: date | None = None
+    range_to: date | None = None
     file_names: str = ""  # newline separated
     checksum: str = ""
-    control_number: Optional[int] = None
+    control_number: int | None = None
 
 
 class ExportBatchItem(SQLModel, table=True):

@@ -1,15 +1,15 @@
 """Patients and their charts: coverage, diagnoses, plans of care, goals, IEP minutes.
 
-Every write is checked with the clinical validators (``slpterm.clinical.validation`` and
-``slpterm.clinical.icd10``), so a value a form would refuse is refused here too. The store
-checks the values it is given; which fields a form requires is the form's business (a record
-created from a script may leave the date of birth or the frequency empty).
+The store refuses values that do not fit its records: vocabulary it does not know, a patient with
+no name, a patient ID already in use, a coverage rank other than 1 or 2, IEP minutes out of range.
+The clinical rules (birth dates, phone numbers, member IDs, ICD-10-CM codes, plan lengths, goal
+targets) are checked before the write by ``slpterm.services.chart``, as the chart forms do.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, col, func, select
 
@@ -49,33 +49,6 @@ class PatientChart:
 _CARRIED_GOAL_STATUSES = ("active", "modified")
 # Medicare's longest certification; a recertification proposes a plan of this length.
 RECERTIFICATION_DAYS = 90
-
-
-def _given(value: object) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
-
-
-def _split_message(message: str) -> tuple[str, str]:
-    label, sep, rest = message.partition(": ")
-    return (label, rest) if sep else ("Value", message)
-
-
-def _refuse(problems, checked: dict[str, object], *, always: tuple[str, ...] = ()) -> None:  # noqa: ANN001
-    """Raise ValidationFailed for the blocking problems about fields that were given a value.
-
-    ``checked`` maps a validator's field key to the value the caller supplied; errors about a field
-    left empty are the form's concern (it decides what is required), except the ``always`` keys.
-    """
-    from slpterm.clinical.validation import Level
-
-    refused = [
-        _split_message(problem.message)
-        for problem in problems
-        if problem.level == Level.ERROR
-        and (problem.field in always or (problem.field in checked and _given(checked[problem.field])))
-    ]
-    if refused:
-        raise ValidationFailed(refused)
 
 
 def _enum_problems(values: dict[str, object], enums: dict[str, tuple[str, type]]) -> list[tuple[str, str]]:
@@ -129,86 +102,42 @@ def _iep_enums() -> dict[str, tuple[str, type]]:
 
 
 class PatientRepository(Repository):
-    def _today(self) -> date:
-        clock = getattr(self.store, "clock", None)
-        return clock.today() if clock is not None else date.today()
-
     # -- checks ---------------------------------------------------------------------------------
     def check_patient(self, record: Patient, changed: set[str]) -> None:
-        """Refuse a patient whose changed fields are invalid (no name, future birth date, bad phone)."""
-        from slpterm.clinical.validation import validate_patient
-
+        """Refuse a patient with no name or with vocabulary the store does not know."""
         if not (record.first_name.strip() or record.last_name.strip()):
             raise ValidationFailed([("Name", "enter the patient's first or last name")])
         _check_enums({key: getattr(record, key) for key in changed}, _patient_enums())
-        problems = validate_patient(
-            first_name=record.first_name or "-", last_name=record.last_name or "-",
-            date_of_birth=record.date_of_birth, today=self._today(), phone=record.phone,
-            guardian=record.guardian_name, school=record.school, grade=record.grade, sex=record.sex,
-        )
-        _refuse(problems, {key: getattr(record, key) for key in changed} | (
-            {"guardian": record.guardian_name} if "guardian_name" in changed else {}))
 
     def check_coverage(self, record: Coverage, changed: set[str]) -> None:
-        from slpterm.clinical.validation import validate_coverage
-
         _check_enums({key: getattr(record, key) for key in changed}, _coverage_enums())
         if record.rank not in (1, 2):
             raise ValidationFailed([("Rank", "use 1 for the primary coverage or 2 for the secondary")])
-        problems = validate_coverage(
-            payer_kind=record.payer_kind, member_id=record.member_id, payer_name=record.payer_name,
-            effective_from=record.effective_from, effective_to=record.effective_to,
-        )
-        _refuse(problems, {key: getattr(record, key) for key in changed})
 
     def check_diagnosis(self, record: Diagnosis) -> None:
-        """Refuse a malformed code or a category header that is not billable."""
-        from slpterm.clinical.icd10 import check_code, normalize_code
         from slpterm.domain.vocab import DiagnosisRole
 
         _check_enums({"role": record.role}, {"role": ("Role", DiagnosisRole)})
-        record.code = normalize_code(record.code or "")
-        if not record.code:
+        if not (record.code or "").strip():
             raise ValidationFailed([("Code", "enter an ICD-10-CM code, e.g. F80.0")])
-        result = check_code(record.code)
-        if not result.usable:
-            raise ValidationFailed([("Code", result.reason or f"{record.code} cannot be billed")])
-        if not record.description and result.description:
-            record.description = result.description
-        if record.onset_date is not None and record.onset_date > self._today():
-            raise ValidationFailed([("Onset date", f"{record.onset_date.isoformat()} is in the future; check the date")])
 
-    def _payer_kind(self, session: Session, patient_id: str) -> str | None:
+    @staticmethod
+    def _payer_kind(session: Session, patient_id: str) -> str | None:
         coverage = session.exec(
             select(Coverage).where(Coverage.patient_id == patient_id).order_by(col(Coverage.rank))
         ).first()
         return coverage.payer_kind if coverage is not None else None
 
-    def check_plan(self, record: PlanOfCare, changed: set[str], payer_kind: str | None) -> None:
-        from slpterm.clinical.validation import validate_plan
+    def primary_payer_kind(self, patient_id: str) -> str | None:
+        """The payer kind of the patient's lowest-ranked coverage (None without coverage)."""
+        with self.db.read() as session:
+            return self._payer_kind(session, patient_id)
 
+    def check_plan(self, record: PlanOfCare, changed: set[str]) -> None:
         _check_enums({key: getattr(record, key) for key in changed}, _plan_enums())
-        problems = validate_plan(
-            start=record.start_date, end=record.end_date, today=self._today(), payer_kind=payer_kind,
-            frequency=record.frequency, duration_weeks=record.duration_weeks,
-            certifying_npi=record.certifying_physician_npi, certified_on=record.certified_on,
-        )
-        aliases = {"start_date": "start", "end_date": "end", "certifying_physician_npi": "certifying_npi"}
-        checked = {aliases.get(key, key): getattr(record, key) for key in changed}
-        # The 90-day limit and the date order concern both dates whichever one changed.
-        if "start" in checked or "end" in checked:
-            checked["start"] = checked["end"] = True
-        _refuse(problems, checked)
 
     def check_goal(self, record: Goal, changed: set[str]) -> None:
-        from slpterm.clinical.validation import validate_goal
-
         _check_enums({key: getattr(record, key) for key in changed}, _goal_enums())
-        problems = validate_goal(text=record.text, target_accuracy=record.target_accuracy,
-                                 consecutive_sessions=record.criterion_sessions)
-        checked = {"text": True if "text" in changed else None,
-                   "target_accuracy": record.target_accuracy, "consecutive_sessions": record.criterion_sessions}
-        _refuse(problems, checked)
 
     def check_iep_service(self, record: IepService, changed: set[str]) -> None:
         _check_enums({key: getattr(record, key) for key in changed}, _iep_enums())
@@ -218,11 +147,11 @@ class PatientRepository(Repository):
             raise ValidationFailed([("End date", "is before the start date; correct one of them")])
 
     def _checked_update(self, model, record_id: str, changes: dict, check) -> object:  # noqa: ANN001
-        """Apply ``changes`` to a copy, run ``check(copy, changed_keys, session)``, then save."""
+        """Apply ``changes`` to a copy, run ``check(copy, changed_keys)``, then save."""
         with self.db.read() as session:
             current = self.require(session, model, record_id)
             candidate = model(**{**current.model_dump(), **changes})
-            check(candidate, set(changes), session)
+        check(candidate, set(changes))
         return self._update(model, record_id, changes)
 
     # -- patients ---------------------------------------------------------------------------
@@ -242,7 +171,7 @@ class PatientRepository(Repository):
         if "external_id" in fields:
             self._check_unique_external_id(str(fields["external_id"] or ""), patient_id)
         return self._checked_update(Patient, patient_id, {**fields, "updated_at": utc_now()},
-                                    lambda record, changed, _: self.check_patient(record, changed))
+                                    lambda record, changed: self.check_patient(record, changed))
 
     def find_by_external_id(self, external_id: str) -> Patient | None:
         """The patient with this patient/student ID (archived ones included), or None."""
@@ -333,7 +262,7 @@ class PatientRepository(Repository):
 
     def update_coverage(self, coverage_id: str, **fields: object) -> Coverage:
         return self._checked_update(Coverage, coverage_id, fields,
-                                    lambda record, changed, _: self.check_coverage(record, changed))
+                                    lambda record, changed: self.check_coverage(record, changed))
 
     def remove_coverage(self, coverage_id: str) -> None:
         with self.db.write() as session:
@@ -347,42 +276,23 @@ class PatientRepository(Repository):
         return self._insert(diagnosis)
 
     def update_diagnosis(self, diagnosis_id: str, **fields: object) -> Diagnosis:
-        with self.db.read() as session:
-            current = self.require(session, Diagnosis, diagnosis_id)
-            candidate = Diagnosis(**{**current.model_dump(), **fields})
-        if "code" in fields:
-            if "description" not in fields or not fields["description"]:
-                candidate.description = ""
-            self.check_diagnosis(candidate)
-            fields = {**fields, "code": candidate.code, "description": candidate.description}
-        else:
-            self.check_diagnosis(candidate)
-        return self._update(Diagnosis, diagnosis_id, fields)
+        return self._checked_update(Diagnosis, diagnosis_id, fields,
+                                    lambda record, changed: self.check_diagnosis(record))
 
     def add_plan(self, **fields: object) -> PlanOfCare:
         plan = PlanOfCare(**fields)
-        with self.db.read() as session:
-            payer_kind = self._payer_kind(session, plan.patient_id)
-        self.check_plan(plan, set(fields), payer_kind)
+        self.check_plan(plan, set(fields))
         return self._insert(plan)
 
     def update_plan(self, plan_id: str, **fields: object) -> PlanOfCare:
-        return self._checked_update(
-            PlanOfCare, plan_id, fields,
-            lambda record, changed, session: self.check_plan(record, changed, self._payer_kind(session, record.patient_id)),
-        )
+        return self._checked_update(PlanOfCare, plan_id, fields, self.check_plan)
 
-    def recertify_plan(self, plan_id: str, **fields: object) -> PlanOfCare:
-        """A new plan of care following ``plan_id``, with its active and modified goals carried over.
+    def recertification(self, plan_id: str, **fields: object) -> PlanOfCare:
+        """The plan of care (not saved) that ``recertify_plan(plan_id, **fields)`` would write."""
+        return self._recertification(self.get(PlanOfCare, plan_id), fields)
 
-        ``fields`` are the new plan's values (start_date and end_date at least); unset ones are
-        copied from the previous plan except the certification, which the new plan needs anew.
-        Short-term goals stay under their carried long-term goals.
-        """
-        with self.db.read() as session:
-            previous = self.require(session, PlanOfCare, plan_id)
-            payer_kind = self._payer_kind(session, previous.patient_id)
-            goals = list(session.exec(select(Goal).where(Goal.plan_id == plan_id).order_by(col(Goal.rank))))
+    @staticmethod
+    def _recertification(previous: PlanOfCare, fields: dict[str, object]) -> PlanOfCare:
         start = previous.end_date + timedelta(days=1)
         values = {
             "patient_id": previous.patient_id,
@@ -397,8 +307,20 @@ class PatientRepository(Repository):
             **fields,
             "previous_plan_id": previous.id,
         }
-        plan = PlanOfCare(**values)
-        self.check_plan(plan, set(fields) | {"start_date", "end_date"}, payer_kind)
+        return PlanOfCare(**values)
+
+    def recertify_plan(self, plan_id: str, **fields: object) -> PlanOfCare:
+        """A new plan of care following ``plan_id``, with its active and modified goals carried over.
+
+        ``fields`` are the new plan's values (start_date and end_date at least); unset ones are
+        copied from the previous plan except the certification, which the new plan needs anew.
+        Short-term goals stay under their carried long-term goals.
+        """
+        with self.db.read() as session:
+            previous = self.require(session, PlanOfCare, plan_id)
+            goals = list(session.exec(select(Goal).where(Goal.plan_id == plan_id).order_by(col(Goal.rank))))
+        plan = self._recertification(previous, fields)
+        self.check_plan(plan, set(fields) | {"start_date", "end_date"})
         with self.db.write() as session:
             session.add(plan)
             session.flush()
@@ -426,7 +348,7 @@ class PatientRepository(Repository):
 
     def update_goal(self, goal_id: str, **fields: object) -> Goal:
         return self._checked_update(Goal, goal_id, fields,
-                                    lambda record, changed, _: self.check_goal(record, changed))
+                                    lambda record, changed: self.check_goal(record, changed))
 
     def add_iep_service(self, **fields: object) -> IepService:
         service = IepService(**fields)
@@ -435,7 +357,7 @@ class PatientRepository(Repository):
 
     def update_iep_service(self, service_id: str, **fields: object) -> IepService:
         return self._checked_update(IepService, service_id, fields,
-                                    lambda record, changed, _: self.check_iep_service(record, changed))
+                                    lambda record, changed: self.check_iep_service(record, changed))
 
     def remove_iep_service(self, service_id: str) -> None:
         with self.db.write() as session:
@@ -469,8 +391,9 @@ class PatientRepository(Repository):
         """Create patients with their coverage and diagnoses in one transaction.
 
         Each entry is (patient fields, coverage fields or None, diagnosis fields). Every record is
-        checked first; if any is refused, ValidationFailed names it and nothing is written. An ID
-        already present is skipped and returned in the second list, never duplicated.
+        checked first (the clinical checks come before, in ``slpterm.services.chart.import_charts``);
+        if any is refused, ValidationFailed names it and nothing is written. An ID already present is
+        skipped and returned in the second list, never duplicated.
         """
         existing = self.external_ids()
         planned: list[tuple[Patient, Coverage | None, list[Diagnosis]]] = []
@@ -498,10 +421,10 @@ class PatientRepository(Repository):
                 existing.add(patient.external_id)
             planned.append((patient, coverage, diagnoses))
         with self.db.write() as session:
-            for patient, coverage, diagnoses in planned:
+            for patient, _coverage, _diagnoses in planned:
                 session.add(patient)
             session.flush()
-            for patient, coverage, diagnoses in planned:
+            for _patient, coverage, diagnoses in planned:
                 for record in ([coverage] if coverage is not None else []) + diagnoses:
                     session.add(record)
             session.flush()

@@ -7,10 +7,10 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
@@ -74,7 +74,7 @@ def _os_user() -> str:
 
 def record_failed_start(data_dir: Path, where: str) -> None:
     """Note a wrong passphrase at start-up at once, beside the data file (best effort)."""
-    line = json.dumps({"at": datetime.now(timezone.utc).isoformat(), "user": _os_user(), "where": where}) + "\n"
+    line = json.dumps({"at": datetime.now(UTC).isoformat(), "user": _os_user(), "where": where}) + "\n"
     try:
         with open_private(Path(data_dir) / FAILED_UNLOCKS_FILE_NAME, append=True) as handle:
             handle.write(line.encode("utf-8"))
@@ -234,8 +234,8 @@ class SecurityRepository(Repository):
             hint = f" {left} more tr{'y' if left == 1 else 'ies'} with the PIN." if stored_pin and left > 0 else ""
             return UnlockResult(False, "That is not the passphrase or PIN." + hint)
         if self.db.passphrase is not None:
-            return UnlockResult(False, f"Too many wrong attempts: the PIN no longer unlocks. Enter the passphrase "
-                                       f"of the data file.", pin_locked_out=True)
+            return UnlockResult(False, "Too many wrong attempts: the PIN no longer unlocks. Enter the passphrase "
+                                       "of the data file.", pin_locked_out=True)
         return UnlockResult(False, "Too many wrong attempts: the PIN no longer unlocks, and this data file has no "
                                    "passphrase. ctrl+q saves what you typed and quits.", pin_locked_out=True)
 

@@ -18,8 +18,8 @@ from slpterm.store.models import (
     Addendum,
     AreaMinutesCorrection,
     Clinician,
-    SessionBillingFacts,
     GoalAddressed,
+    SessionBillingFacts,
     SessionParticipant,
     Signature,
     SoapNote,
@@ -376,6 +376,20 @@ class SessionRepository(Repository):
                 query = query.where(TherapySession.date_of_service >= date_from)
             if date_to is not None:
                 query = query.where(TherapySession.date_of_service <= date_to)
+            return list(session.exec(query.order_by(col(TherapySession.date_of_service))))
+
+    def signed_participant_ids(self, date_from: date | None, date_to: date | None) -> list[str]:
+        """Ids of the signed participants with DOS in the range, in date order (as ``signed_between``)."""
+        query = (
+            select(SessionParticipant.id)
+            .join(TherapySession, col(TherapySession.id) == SessionParticipant.session_id)
+            .where(SessionParticipant.status == "signed")
+        )
+        if date_from is not None:
+            query = query.where(TherapySession.date_of_service >= date_from)
+        if date_to is not None:
+            query = query.where(TherapySession.date_of_service <= date_to)
+        with self.db.read() as session:
             return list(session.exec(query.order_by(col(TherapySession.date_of_service))))
 
     def for_patient(self, patient_id: str) -> list[tuple[SessionParticipant, TherapySession]]:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from slpterm.store.caseload import CaseloadRepository
-from slpterm.store.billing_facts import BillingFactsRepository
-from slpterm.store.billing_reads import BillingReadRepository
-from slpterm.store.clinic import ClinicRepository
-from slpterm.store.db import DATABASE_FILE_NAME, Database
-from slpterm.store.patients import PatientRepository
-from slpterm.store.sessions import SessionRepository
 from slpterm import paths
 from slpterm.store.audit import ChainBreak
+from slpterm.store.billing_facts import BillingFactsRepository
+from slpterm.store.billing_reads import BillingReadRepository
+from slpterm.store.caseload import CaseloadRepository
+from slpterm.store.clinic import ClinicRepository
+from slpterm.store.db import DATABASE_FILE_NAME, Database
+from slpterm.store.due_facts import DueFactsReader
 from slpterm.store.exports import ExportRepository
 from slpterm.store.folder_lock import DataFolderLock
+from slpterm.store.patients import PatientRepository
+from slpterm.store.progress import ProgressReadings
 from slpterm.store.security import SecurityRepository
+from slpterm.store.sessions import SessionRepository
 
 
 def default_actor() -> str:
@@ -48,6 +50,8 @@ class Store:
         self.security = SecurityRepository(self)
         self.billing_facts = BillingFactsRepository(self)
         self.billing_reads = BillingReadRepository(self)
+        self.due_facts = DueFactsReader(self)
+        self.progress = ProgressReadings(self)
         try:
             self.security.prepare_trail()
         except BaseException:

@@ -38,7 +38,7 @@ def _seed(data_dir: Path, today: date) -> None:
                       "certified" if rng.random() < 0.7 else "draft", now))
         if kind == "school":
             ieps.append((str(uuid.uuid4()), pid, 60, "week", "direct"))
-        for n in range(SESSIONS_PER_PATIENT):
+        for _ in range(SESSIONS_PER_PATIENT):
             day = today - timedelta(days=rng.randint(0, 150))
             sid, spid = str(uuid.uuid4()), str(uuid.uuid4())
             begin = datetime.combine(day, datetime.min.time()) + timedelta(hours=9)

@@ -1,4 +1,4 @@
-"""The store refuses what the chart forms refuse: one row per rule, on a real SQLite file."""
+"""Chart writes (slpterm.services.chart) refuse what the chart forms refuse: one row per rule, on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from slpterm.services import chart
 from slpterm.store.errors import ValidationFailed
 
 PAST = date(2016, 3, 14)
@@ -13,9 +14,9 @@ PAST = date(2016, 3, 14)
 
 @pytest.fixture
 def medicare_patient(store):
-    patient = store.patients.create(first_name="Wendell", last_name="Parrish", external_id="M-1",
+    patient = chart.create_patient(store, first_name="Wendell", last_name="Parrish", external_id="M-1",
                                     date_of_birth=date(1950, 5, 1))
-    store.patients.add_coverage(patient_id=patient.id, payer_kind="medicare", payer_name="Medicare Part B",
+    chart.add_coverage(store, patient_id=patient.id, payer_kind="medicare", payer_name="Medicare Part B",
                                 member_id="1EG4TE5MK73")
     return patient
 
@@ -32,26 +33,26 @@ def medicare_patient(store):
 ])
 def test_a_bad_patient_is_refused_naming_the_field(store, fields, field_label, words):
     with pytest.raises(ValidationFailed) as raised:
-        store.patients.create(**fields)
+        chart.create_patient(store, **fields)
     labels = [label for label, _ in raised.value.problems]
     assert field_label in labels
     assert words in str(raised.value)
 
 
 def test_a_good_patient_is_saved_and_a_later_bad_correction_is_refused(store):
-    patient = store.patients.create(first_name="Ada", last_name="Finch", date_of_birth=PAST, phone="(503) 555-0142",
+    patient = chart.create_patient(store, first_name="Ada", last_name="Finch", date_of_birth=PAST, phone="(503) 555-0142",
                                     school="Cedar Elementary", grade="3", guardian_name="Mara Finch")
     with pytest.raises(ValidationFailed, match="Date of birth"):
-        store.patients.update(patient.id, date_of_birth=date.today() + timedelta(days=1))
+        chart.update_patient(store, patient.id, date_of_birth=date.today() + timedelta(days=1))
     assert store.patients.chart(patient.id).patient.date_of_birth == PAST
-    store.patients.update(patient.id, phone="503-555-0199")
+    chart.update_patient(store, patient.id, phone="503-555-0199")
     assert store.patients.chart(patient.id).patient.phone == "503-555-0199"
 
 
 def test_a_patient_id_is_used_once(store):
-    store.patients.create(first_name="Ada", last_name="Finch", external_id="S-1")
+    chart.create_patient(store, first_name="Ada", last_name="Finch", external_id="S-1")
     with pytest.raises(ValidationFailed, match="S-1 is already the ID of Finch, Ada"):
-        store.patients.create(first_name="Bo", last_name="Lark", external_id="S-1")
+        chart.create_patient(store, first_name="Bo", last_name="Lark", external_id="S-1")
 
 
 @pytest.mark.parametrize(("fields", "words"), [
@@ -65,7 +66,7 @@ def test_a_patient_id_is_used_once(store):
 ])
 def test_bad_coverage_is_refused(store, patient, fields, words):
     with pytest.raises(ValidationFailed, match=words):
-        store.patients.add_coverage(patient_id=patient.id, **fields)
+        chart.add_coverage(store, patient_id=patient.id, **fields)
 
 
 @pytest.mark.parametrize(("code", "words"), [
@@ -77,7 +78,7 @@ def test_bad_coverage_is_refused(store, patient, fields, words):
 ])
 def test_unbillable_or_malformed_codes_are_refused_with_the_reason(store, patient, code, words):
     with pytest.raises(ValidationFailed, match=words):
-        store.patients.add_diagnosis(patient_id=patient.id, code=code)
+        chart.add_diagnosis(store, patient_id=patient.id, code=code)
 
 
 @pytest.mark.parametrize(("code", "stored", "description"), [
@@ -86,7 +87,7 @@ def test_unbillable_or_malformed_codes_are_refused_with_the_reason(store, patien
     ("Z99.89", "Z99.89", "Dependence on other enabling machines and devices"),  # outside the SLP list: the whole code set knows it
 ])
 def test_usable_codes_are_normalized_and_described(store, patient, code, stored, description):
-    diagnosis = store.patients.add_diagnosis(patient_id=patient.id, code=code, role="treatment")
+    diagnosis = chart.add_diagnosis(store, patient_id=patient.id, code=code, role="treatment")
     assert diagnosis.code == stored
     if description is not None:
         assert diagnosis.description == description
@@ -94,7 +95,7 @@ def test_usable_codes_are_normalized_and_described(store, patient, code, stored,
 
 def test_a_diagnosis_role_must_be_medical_or_treatment(store, patient):
     with pytest.raises(ValidationFailed, match="Role"):
-        store.patients.add_diagnosis(patient_id=patient.id, code="F80.0", role="primary")
+        chart.add_diagnosis(store, patient_id=patient.id, code="F80.0", role="primary")
 
 
 @pytest.mark.parametrize(("fields", "words"), [
@@ -110,11 +111,11 @@ def test_a_diagnosis_role_must_be_medical_or_treatment(store, patient):
 ])
 def test_a_bad_plan_of_care_is_refused(store, medicare_patient, fields, words):
     with pytest.raises(ValidationFailed, match=words):
-        store.patients.add_plan(patient_id=medicare_patient.id, **fields)
+        chart.add_plan(store, patient_id=medicare_patient.id, **fields)
 
 
 def test_a_long_plan_is_fine_for_a_payer_without_the_90_day_limit(store, patient):
-    plan = store.patients.add_plan(patient_id=patient.id, start_date=date(2026, 1, 1), end_date=date(2026, 6, 30),
+    plan = chart.add_plan(store, patient_id=patient.id, start_date=date(2026, 1, 1), end_date=date(2026, 6, 30),
                                    frequency="2x/week", duration_weeks=24)
     assert plan.end_date == date(2026, 6, 30)
 
@@ -129,9 +130,9 @@ def test_a_long_plan_is_fine_for_a_payer_without_the_90_day_limit(store, patient
     ({"text": "Name items", "status": "paused"}, "Status"),
 ])
 def test_a_bad_goal_is_refused(store, patient, fields, words):
-    plan = store.patients.add_plan(patient_id=patient.id, start_date=date(2026, 1, 1), end_date=date(2026, 3, 1))
+    plan = chart.add_plan(store, patient_id=patient.id, start_date=date(2026, 1, 1), end_date=date(2026, 3, 1))
     with pytest.raises(ValidationFailed, match=words):
-        store.patients.add_goal(plan_id=plan.id, **fields)
+        chart.add_goal(store, plan_id=plan.id, **fields)
 
 
 @pytest.mark.parametrize(("fields", "words"), [
@@ -146,33 +147,33 @@ def test_bad_iep_minutes_are_refused(store, patient, fields, words):
 
 
 def test_recertification_carries_active_goals_and_keeps_short_term_goals_under_their_long_term_goal(store, patient):
-    plan = store.patients.add_plan(patient_id=patient.id, start_date=date(2026, 1, 1), end_date=date(2026, 3, 31),
+    plan = chart.add_plan(store, patient_id=patient.id, start_date=date(2026, 1, 1), end_date=date(2026, 3, 31),
                                    frequency="2x/week", duration_weeks=12, certifying_physician_name="Dr. Lena Ortiz",
                                    certifying_physician_npi="1234567893", certified_on=date(2026, 1, 5),
                                    status="certified")
-    long_goal = store.patients.add_goal(plan_id=plan.id, term="long", text="Intelligible speech in conversation")
-    store.patients.add_goal(plan_id=plan.id, term="short", parent_goal_id=long_goal.id, rank=2,
+    long_goal = chart.add_goal(store, plan_id=plan.id, term="long", text="Intelligible speech in conversation")
+    chart.add_goal(store, plan_id=plan.id, term="short", parent_goal_id=long_goal.id, rank=2,
                             text="/r/ initial position, word level", baseline="40%")
-    store.patients.add_goal(plan_id=plan.id, term="short", parent_goal_id=long_goal.id, rank=3,
+    chart.add_goal(store, plan_id=plan.id, term="short", parent_goal_id=long_goal.id, rank=3,
                             text="/s/ blends, word level", status="met")
 
-    new_plan = store.patients.recertify_plan(plan.id)
+    new_plan = chart.recertify_plan(store, plan.id)
 
-    chart = store.patients.chart(patient.id)
+    saved = store.patients.chart(patient.id)
     assert new_plan.previous_plan_id == plan.id
     assert (new_plan.start_date, new_plan.end_date) == (date(2026, 4, 1), date(2026, 6, 29))
     assert new_plan.certified_on is None and new_plan.status == "draft"
     assert new_plan.certifying_physician_npi == "1234567893"
-    carried = chart.goals_by_plan[new_plan.id]
+    carried = saved.goals_by_plan[new_plan.id]
     assert [goal.text for goal in carried] == ["Intelligible speech in conversation", "/r/ initial position, word level"]
     new_long = next(goal for goal in carried if goal.term == "long")
     assert next(goal for goal in carried if goal.term == "short").parent_goal_id == new_long.id
-    assert len(chart.goals_by_plan[plan.id]) == 3
+    assert len(saved.goals_by_plan[plan.id]) == 3
 
 
 def test_a_recertification_for_medicare_is_checked_like_any_plan(store, medicare_patient):
-    plan = store.patients.add_plan(patient_id=medicare_patient.id, start_date=date(2026, 1, 1),
+    plan = chart.add_plan(store, patient_id=medicare_patient.id, start_date=date(2026, 1, 1),
                                    end_date=date(2026, 3, 31))
     with pytest.raises(ValidationFailed, match="at most 90 days"):
-        store.patients.recertify_plan(plan.id, start_date=date(2026, 4, 1), end_date=date(2026, 8, 1))
+        chart.recertify_plan(store, plan.id, start_date=date(2026, 4, 1), end_date=date(2026, 8, 1))
     assert len(store.patients.chart(medicare_patient.id).plans) == 1

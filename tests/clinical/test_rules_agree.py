@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from slpterm.clinical.episode import treatment_day_number
 from slpterm.demo import generate_demo, generate_synthetic
 from slpterm.services.billing import BillingService, BulkData, PatientFacts

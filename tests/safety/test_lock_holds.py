@@ -90,7 +90,7 @@ async def test_every_binding_and_palette_command_over_the_lock_leaves_it_locked(
             command.callback()
             await settle_app(app, pilot)
             still_locked(command.title)
-        for key, bindings in app._bindings.key_to_bindings.items():
+        for bindings in app._bindings.key_to_bindings.values():
             for binding in bindings:
                 assert not await app.run_action(binding.action, app), binding.action
                 still_locked(binding.action)

@@ -32,6 +32,7 @@ from slpterm.domain.vocab import (
     Sex,
     SubscriberRelationship,
 )
+from slpterm.services import chart
 
 NONE_CHOICE = "-"
 
@@ -305,8 +306,8 @@ class PatientForm(ChartForm):
             "school": values["school"], "grade": normalize_grade(values["grade"]) or values["grade"],
         }
         if self.patient_id is None:
-            return self.store.patients.create(**fields).id
-        return self.store.patients.update(self.patient_id, **fields).id
+            return chart.create_patient(self.store, **fields).id
+        return chart.update_patient(self.store, self.patient_id, **fields).id
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,8 +396,8 @@ class CoverageForm(ChartForm):
             "effective_to": _date_or_none(values["effective_to"], "Coverage end"),
         }
         if self.coverage_id is None:
-            return self.store.patients.add_coverage(patient_id=self.patient_id, **fields).id
-        return self.store.patients.update_coverage(self.coverage_id, **fields).id
+            return chart.add_coverage(self.store, patient_id=self.patient_id, **fields).id
+        return chart.update_coverage(self.store, self.coverage_id, **fields).id
 
 
 # ---------------------------------------------------------------------------------------------
@@ -520,8 +521,8 @@ class DiagnosisForm(ChartForm):
             "onset_date": _date_or_none(values["onset_date"], "Onset date"), "active": values["active"] == "yes",
         }
         if self.diagnosis_id is None:
-            return self.store.patients.add_diagnosis(patient_id=self.patient_id, rank=self.next_rank, **fields).id
-        return self.store.patients.update_diagnosis(self.diagnosis_id, **fields).id
+            return chart.add_diagnosis(self.store, patient_id=self.patient_id, rank=self.next_rank, **fields).id
+        return chart.update_diagnosis(self.store, self.diagnosis_id, **fields).id
 
 
 # ---------------------------------------------------------------------------------------------
@@ -599,10 +600,10 @@ class PlanForm(ChartForm):
             "certified_on": _date_or_none(values["certified_on"], "Certification date"), "status": values["status"],
         }
         if self.recertify_from is not None:
-            return self.store.patients.recertify_plan(self.recertify_from.id, **fields).id
+            return chart.recertify_plan(self.store, self.recertify_from.id, **fields).id
         if self.plan_id is None:
-            return self.store.patients.add_plan(patient_id=self.patient_id, **fields).id
-        return self.store.patients.update_plan(self.plan_id, **fields).id
+            return chart.add_plan(self.store, patient_id=self.patient_id, **fields).id
+        return chart.update_plan(self.store, self.plan_id, **fields).id
 
 
 # ---------------------------------------------------------------------------------------------
@@ -729,8 +730,8 @@ class GoalForm(ChartForm):
             "criterion_sessions": int(values["consecutive_sessions"]), "status": values["status"],
         }
         if self.goal_id is None:
-            return self.store.patients.add_goal(plan_id=self.plan_id, rank=self.next_rank, **fields).id
-        return self.store.patients.update_goal(self.goal_id, **fields).id
+            return chart.add_goal(self.store, plan_id=self.plan_id, rank=self.next_rank, **fields).id
+        return chart.update_goal(self.store, self.goal_id, **fields).id
 
 
 # ---------------------------------------------------------------------------------------------

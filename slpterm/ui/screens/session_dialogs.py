@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from slpterm.domain.vocab import DisorderArea
 from slpterm.ui.screens.new_session import DialogScroll
-from slpterm.services.session_flow import FixPlace, SignCheck, TimeEdit, TimerStatus
+from slpterm.services.session_flow import SignCheck, TimeEdit, TimerStatus
 
 
 class PhraseScreen(ModalScreen[str | None]):
