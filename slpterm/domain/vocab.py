@@ -146,13 +146,6 @@ class Sex(StrEnum):
     UNKNOWN = "U"
 
 
-class ExportFormat(StrEnum):
-    CSV = "csv"
-    JSON = "json"
-    FHIR = "fhir"
-    X12 = "x12"
-
-
 class Severity(StrEnum):
     """How much a finding or a due item matters: errors block, warnings explain."""
 
