@@ -15,8 +15,7 @@ import re
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from enum import Enum
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
