@@ -260,7 +260,8 @@ class PolicyField:
 def _rule(kind: str, label: str, help: str, *, choices: tuple[str, ...] = (), editable: bool = False,
           minimum: int = 0, none_means_blank: bool = False, default: Any = MISSING,
           default_factory: Any = MISSING) -> Any:
-    """A PayerPolicy field that rules files set (its declaration; a default makes it optional)."""
+    """A PayerPolicy field that rules files set (its declaration; a default makes it optional).
+    Labels fit the payer-rules screen's label column (26 characters)."""
     info = {"kind": kind, "label": label, "help": help, "choices": choices, "editable": editable,
             "minimum": minimum, "none_means_blank": none_means_blank,
             "required": default is MISSING and default_factory is MISSING}
@@ -288,23 +289,23 @@ class PayerPolicy:
                                      "The payer's minimum minutes for an untimed code (0: none).", editable=True)
     telehealth_modifier: str = _rule("choice", "Telehealth modifier", "The modifier on telehealth lines.",
                                      choices=("95", "GT", "none"), editable=True, none_means_blank=True)
-    hab_rehab_modifier_required: bool = _rule("bool", "Habilitative/rehabilitative modifier",
+    hab_rehab_modifier_required: bool = _rule("bool", "Hab/rehab modifier (96/97)",
                                               "Lines carry 96 (habilitative) or 97 (rehabilitative).", editable=True)
     kx_threshold_applies: bool = _rule("bool", "KX threshold applies",
                                        "The yearly therapy threshold and the KX modifier apply.", editable=True)
     requires_medical_diagnosis: bool = _rule("bool", "Medical diagnosis required",
                                              "A medical (not only a treatment) diagnosis is required.", editable=True)
     requires_plan_of_care: bool = _rule("bool", "Plan of care required", "Treatment needs a plan of care.")
-    requires_poc_certification: bool = _rule("bool", "Plan certification required",
+    requires_poc_certification: bool = _rule("bool", "Certified plan required",
                                              "30-day certification, 90-day recertification, certifying NPI.",
                                              editable=True)
-    progress_report_interval: int = _rule("int", "Progress report every (treatment days)",
+    progress_report_interval: int = _rule("int", "Progress report interval",
                                           "Treatment days between progress reports; 0 = no check.", editable=True)
     max_group_size: int = _rule("int", "Largest group", "The most patients a group session may bill.",
                                 editable=True, minimum=2)
     assistant_may_bill: bool = _rule("bool", "Assistants may bill", "An SLP assistant's sessions may be billed.")
     requires_member_id: bool = _rule("bool", "Member ID required", "Claims need the coverage's member ID.")
-    requires_start_stop_times: bool = _rule("bool", "Start and stop times required",
+    requires_start_stop_times: bool = _rule("bool", "Start/stop times required",
                                             "Notes need the session's start and stop times.")
     requires_claim_identifiers: bool = _rule("bool", "Claim identifiers required",
                                              "NPI / tax ID / address problems are errors (else warnings).")
@@ -313,7 +314,7 @@ class PayerPolicy:
         default_factory=dict)
     # The codes a policy-wide untimed_units = "fifteen_minute" applies to (other codes: per session).
     untimed_units_codes: frozenset[str] = _rule(
-        "codes", "Codes billed in 15-minute units", 'Required with untimed_units = "fifteen_minute": a unit '
+        "codes", "15-minute untimed codes", 'Required with untimed_units = "fifteen_minute": a unit '
         "policy applies only to the codes it names.", default=frozenset())
     audio_only_modifier: str = _rule("choice", "Audio-only modifier", "The modifier on audio-only telehealth lines.",
                                      choices=("93", "FQ", "95", "none"), none_means_blank=True, default="93")
@@ -329,7 +330,7 @@ class PayerPolicy:
     telehealth_covered_until: date | None = _rule("date", "Telehealth covered until",
                                                   "The last date telehealth is covered.", default=None)
     clinical_fellow_may_bill_from: date | None = _rule(
-        "date", "Clinical fellows may bill from", "Errors before this date, a warning from then on.", default=None)
+        "date", "Fellows may bill from", "A clinical fellow's claims: errors before this date, a warning from then on.", default=None)
     valid_from: date | None = None
     valid_to: date | None = None
     source: str = ""

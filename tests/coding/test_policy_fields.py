@@ -25,7 +25,7 @@ def test_every_policy_field_is_a_declared_payer_policy_field():
     declared = policy_fields()
     attributes = {f.name for f in dataclasses.fields(PayerPolicy)}
     assert set(declared) == attributes - {"payer_kind", "valid_from", "valid_to", "source", "payer_id"}
-    assert all(spec.label and spec.help for spec in declared.values())
+    assert all(spec.label and len(spec.label) <= 26 and spec.help for spec in declared.values())
     assert billing_settings.EDITABLE_POLICY_FIELDS == tuple(name for name, spec in declared.items() if spec.editable)
 
 
@@ -82,6 +82,6 @@ async def test_a_field_marked_editable_is_on_the_payer_rules_screen_for_free(tmp
         await pilot.pause()
         codes = screen.query_one("#policy-untimed_units_codes")
         assert codes.value == "92507"
-        assert "Codes billed in 15-minute units" in [str(label.render()) for label in screen.query("Label")]
+        assert "15-minute untimed codes" in [str(label.render()) for label in screen.query("Label")]
         codes.value = "92507, 92526"
         assert screen._values() == {"untimed_units_codes": ["92507", "92526"]}
