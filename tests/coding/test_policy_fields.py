@@ -18,7 +18,9 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules-format.md"
 def test_the_docs_table_is_the_declaration():
     text = DOCS.read_text(encoding="utf-8")
     table = re.search(r"<!-- policy-fields:start -->\n(.*?)<!-- policy-fields:end -->", text, re.S)
-    assert table is not None and table.group(1) == policy_fields_markdown()
+    assert table is not None and table.group(1) == policy_fields_markdown(), (
+        "docs/rules-format.md's policy-field table is out of date: put the text of "
+        "slpterm.coding.rulebook.policy_fields_markdown() between its policy-fields markers")
 
 
 def test_every_policy_field_is_a_declared_payer_policy_field():
