@@ -49,9 +49,11 @@ from datetime import date, datetime
 from pathlib import Path
 from collections.abc import Callable
 
+from slpterm.export.formats import format_ids
+
 MEASUREMENTS = ("startup", "memory", "filter", "tally", "patient", "coding", "export", "dbsize", "icd10", "audit")
 BIG_MEASUREMENTS = ("startup", "memory", "filter", "dbsize")
-EXPORT_FORMATS = ("csv", "json", "fhir", "x12", "superbill")
+EXPORT_FORMATS = format_ids()
 EXPORT_COUNT = 10_000
 LONG_HISTORY_SESSIONS = 500
 TMUX_SOCKET = "slpterm-bench"

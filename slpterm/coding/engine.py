@@ -302,7 +302,7 @@ def _items_from_session_type(session: _Session, view: CodeSetView) -> None:
         session.add(ERROR, "treatment-codes-not-installed", f"{pending.message} (code set '{view.codeset.id}' in force on {facts.date_of_service}).",
                     pending.install)
         return
-    if facts.session_type is SessionType.AAC_TREATMENT:
+    if facts.session_type.facts.aac_device:
         if facts.speech_generating_device is None:
             session.add(ERROR, "missing-aac-device-kind", "The AAC treatment does not say whether a speech-generating device was used.",
                         "Mark the session as SGD (92609) or non-SGD device (92606) treatment.")
@@ -797,7 +797,7 @@ def _scrub(session: _Session) -> None:
         session.add(ERROR, "stop-before-start", "The stop time is before the start time.", "Correct the start or stop time.")
     if policy is not None and policy.requires_start_stop_times and (facts.start_time is None or facts.stop_time is None):
         session.add(ERROR, "missing-start-stop-times", "This payer requires start and stop times in the session log.", "Enter the start and stop times.")
-    if facts.session_type is SessionType.GROUP_TREATMENT:
+    if facts.session_type.is_group:
         limit = policy.max_group_size if policy else 4
         if facts.group_size > limit:
             session.add(ERROR, "group-too-large", f"The group had {facts.group_size} patients; this payer allows at most {limit}.",

@@ -13,10 +13,9 @@ import csv
 import io
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from enum import Enum
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -233,68 +232,111 @@ class CodeSetView:
         return found
 
 
-POLICY_FIELDS: dict[str, Any] = {
-    "gn_required": bool,
-    "units_method": ("cms_total_time", "per_code"),
-    "untimed_units": ("per_session", "fifteen_minute"),
-    "untimed_units_by_code": dict,
-    "untimed_min_minutes": int,
-    "telehealth_modifier": ("95", "GT", "none"),
-    "telehealth_covered_until": date,
-    "hab_rehab_modifier_required": bool,
-    "kx_threshold_applies": bool,
-    "requires_medical_diagnosis": bool,
-    "requires_plan_of_care": bool,
-    "requires_poc_certification": bool,
-    "progress_report_interval": int,
-    "max_group_size": int,
-    "assistant_may_bill": bool,
-    "clinical_fellow_may_bill_from": date,
-    "requires_member_id": bool,
-    "requires_start_stop_times": bool,
-    "requires_claim_identifiers": bool,
-    "untimed_units_codes": "codes",
-    "audio_only_modifier": ("93", "FQ", "95", "none"),
-    "distinct_service_modifier": ("by_context", "59", "XE", "XS", "XP", "XU"),
-    "severity": "severities",
-}
-OPTIONAL_POLICY_FIELDS = ("untimed_units_by_code", "telehealth_covered_until", "clinical_fellow_may_bill_from",
-                          "untimed_units_codes", "audio_only_modifier", "distinct_service_modifier", "severity")
 SEVERITY_NAMES = ("error", "warning", "info")
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyField:
+    """One payer-policy field as declared on PayerPolicy: what the rules files, the settings screen
+    and docs/rules-format.md know of it.
+
+    kind: "bool", "int", "choice" (one of ``choices``), "date", "codes" (a list of codes),
+    "units_by_code" (code -> unit policy) or "severities" (finding code -> severity).
+    """
+
+    name: str
+    kind: str
+    label: str
+    help: str
+    choices: tuple[str, ...] = ()
+    required: bool = True
+    editable: bool = False  # offered on the payer-rules screen (the rest stay in rules files)
+    minimum: int = 0
+    none_means_blank: bool = False  # "none" is stored as "" (no modifier)
+
+    @property
+    def example(self) -> str:
+        return {"bool": "true or false", "int": f"a whole number such as {max(self.minimum, 8)}",
+                "date": "a date such as 2026-01-01", "codes": '["92507"]',
+                "units_by_code": '{ "92507" = "fifteen_minute" }',
+                "severities": '{ "group-too-large" = "error" }'}.get(self.kind) or " or ".join(
+                    f'"{choice}"' for choice in self.choices)
+
+
+def _rule(kind: str, label: str, help: str, *, choices: tuple[str, ...] = (), editable: bool = False,
+          minimum: int = 0, none_means_blank: bool = False, default: Any = MISSING,
+          default_factory: Any = MISSING) -> Any:
+    """A PayerPolicy field that rules files set (its declaration; a default makes it optional).
+    Labels fit the payer-rules screen's label column (26 characters)."""
+    info = {"kind": kind, "label": label, "help": help, "choices": choices, "editable": editable,
+            "minimum": minimum, "none_means_blank": none_means_blank,
+            "required": default is MISSING and default_factory is MISSING}
+    return field(default=default, default_factory=default_factory, metadata={"policy": info})
+
+
+@dataclass(frozen=True, slots=True)
 class PayerPolicy:
-    """How one kind of payer (or one payer, after overrides) wants SLP services billed."""
+    """How one kind of payer (or one payer, after overrides) wants SLP services billed.
+
+    The fields declared with ``_rule`` are the policy fields: a new one is one line here (its kind,
+    label and help), and the rules-file schema, the payer-rules screen (``editable=True``) and the
+    table in docs/rules-format.md follow from it.
+    """
 
     payer_kind: PayerKind
-    gn_required: bool
-    units_method: str
-    untimed_units: str
-    untimed_min_minutes: int
-    telehealth_modifier: str
-    hab_rehab_modifier_required: bool
-    kx_threshold_applies: bool
-    requires_medical_diagnosis: bool
-    requires_plan_of_care: bool
-    requires_poc_certification: bool
-    progress_report_interval: int
-    max_group_size: int
-    assistant_may_bill: bool
-    requires_member_id: bool
-    requires_start_stop_times: bool
-    requires_claim_identifiers: bool
-    untimed_units_by_code: Mapping[str, str] = field(default_factory=dict)
+    gn_required: bool = _rule("bool", "GN modifier required", "Every therapy line carries GN.", editable=True)
+    units_method: str = _rule("choice", "Timed units", "cms_total_time pools the 15-minute codes' minutes "
+                              "(the CMS 8-minute rule); per_code counts each code alone.",
+                              choices=("cms_total_time", "per_code"), editable=True)
+    untimed_units: str = _rule("choice", "Untimed units", "per_session: one unit; fifteen_minute: 8-22 minutes "
+                               "is 1 unit, ... for the codes in untimed_units_codes.",
+                               choices=("per_session", "fifteen_minute"), editable=True)
+    untimed_min_minutes: int = _rule("int", "Untimed minimum minutes",
+                                     "The payer's minimum minutes for an untimed code (0: none).", editable=True)
+    telehealth_modifier: str = _rule("choice", "Telehealth modifier", "The modifier on telehealth lines.",
+                                     choices=("95", "GT", "none"), editable=True, none_means_blank=True)
+    hab_rehab_modifier_required: bool = _rule("bool", "Hab/rehab modifier (96/97)",
+                                              "Lines carry 96 (habilitative) or 97 (rehabilitative).", editable=True)
+    kx_threshold_applies: bool = _rule("bool", "KX threshold applies",
+                                       "The yearly therapy threshold and the KX modifier apply.", editable=True)
+    requires_medical_diagnosis: bool = _rule("bool", "Medical diagnosis required",
+                                             "A medical (not only a treatment) diagnosis is required.", editable=True)
+    requires_plan_of_care: bool = _rule("bool", "Plan of care required", "Treatment needs a plan of care.")
+    requires_poc_certification: bool = _rule("bool", "Certified plan required",
+                                             "30-day certification, 90-day recertification, certifying NPI.",
+                                             editable=True)
+    progress_report_interval: int = _rule("int", "Progress report interval",
+                                          "Treatment days between progress reports; 0 = no check.", editable=True)
+    max_group_size: int = _rule("int", "Largest group", "The most patients a group session may bill.",
+                                editable=True, minimum=2)
+    assistant_may_bill: bool = _rule("bool", "Assistants may bill", "An SLP assistant's sessions may be billed.")
+    requires_member_id: bool = _rule("bool", "Member ID required", "Claims need the coverage's member ID.")
+    requires_start_stop_times: bool = _rule("bool", "Start/stop times required",
+                                            "Notes need the session's start and stop times.")
+    requires_claim_identifiers: bool = _rule("bool", "Claim identifiers required",
+                                             "NPI / tax ID / address problems are errors (else warnings).")
+    untimed_units_by_code: Mapping[str, str] = _rule(
+        "units_by_code", "Untimed units per code", "Per code: per_session or fifteen_minute.",
+        default_factory=dict)
     # The codes a policy-wide untimed_units = "fifteen_minute" applies to (other codes: per session).
-    untimed_units_codes: frozenset[str] = frozenset()
-    audio_only_modifier: str = "93"
+    untimed_units_codes: frozenset[str] = _rule(
+        "codes", "15-minute untimed codes", 'Required with untimed_units = "fifteen_minute": a unit '
+        "policy applies only to the codes it names.", default=frozenset(), editable=True)
+    audio_only_modifier: str = _rule("choice", "Audio-only modifier", "The modifier on audio-only telehealth lines.",
+                                     choices=("93", "FQ", "95", "none"), none_means_blank=True, default="93")
     # The modifier of a distinct service on an NCCI pair: by_context (XE for another session, XU
     # otherwise) or the one this payer wants.
-    distinct_service_modifier: str = "by_context"
+    distinct_service_modifier: str = _rule(
+        "choice", "Distinct-service modifier", "On an NCCI pair: by_context (XE for another session, else XU) "
+        "or the one this payer wants.", choices=("by_context", "59", "XE", "XS", "XP", "XU"), default="by_context")
     # Finding code -> severity: the shipped [severity] table, the policy's, then the payer's.
-    severity: Mapping[str, str] = field(default_factory=dict)
-    telehealth_covered_until: date | None = None
-    clinical_fellow_may_bill_from: date | None = None
+    severity: Mapping[str, str] = _rule("severities", "Severity per finding",
+                                        "Finding code -> error, warning or info for this payer.",
+                                        default_factory=dict)
+    telehealth_covered_until: date | None = _rule("date", "Telehealth covered until",
+                                                  "The last date telehealth is covered.", default=None)
+    clinical_fellow_may_bill_from: date | None = _rule(
+        "date", "Fellows may bill from", "A clinical fellow's claims: errors before this date, a warning from then on.", default=None)
     valid_from: date | None = None
     valid_to: date | None = None
     source: str = ""
@@ -310,6 +352,21 @@ class PayerPolicy:
 
     def severity_of(self, finding: str, default: str) -> str:
         return self.severity.get(finding, default)
+
+
+@lru_cache(maxsize=1)
+def policy_fields() -> dict[str, PolicyField]:
+    """The policy fields in declaration order, read from PayerPolicy."""
+    return {f.name: PolicyField(f.name, **f.metadata["policy"]) for f in fields(PayerPolicy) if "policy" in f.metadata}
+
+
+def policy_fields_markdown() -> str:
+    """The table of policy fields in docs/rules-format.md (a test keeps the page equal to it)."""
+    rows = ["| Field | Value | Required in a policy | Meaning |", "| --- | --- | --- | --- |"]
+    for spec in policy_fields().values():
+        rows.append(f"| `{spec.name}` | {spec.example.replace('|', '/')} | {'yes' if spec.required else 'no'} "
+                    f"| {spec.label}: {spec.help} |")
+    return "\n".join(rows) + "\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,11 +467,12 @@ class RulesFile:
 
 
 # ---------------------------------------------------------------------------------------------
-# Field checking
+# Parsers, one per file kind. The fields of every entry are checked by the schema in
+# rules_schema.py; what relates several fields, entries or files is checked here.
 
 
 class _Checker:
-    """Reads typed values out of TOML tables, recording problems instead of raising at once."""
+    """Collects the problems of one rules file; ``entry`` validates one table against the schema."""
 
     def __init__(self, file: str, problems: list[RuleProblem]):
         self.file = file
@@ -423,112 +481,20 @@ class _Checker:
     def problem(self, entry: str, message: str, fix: str) -> None:
         self.problems.append(RuleProblem(self.file, entry, message, fix))
 
-    def keys(self, table: Mapping[str, Any], allowed: Iterable[str], entry: str) -> None:
-        allowed = set(allowed)
-        for key in table:
-            if key not in allowed:
-                self.problem(entry, f"unknown key '{key}'", f"use one of: {', '.join(sorted(allowed))}")
+    def entry(self, model: Any, table: Any, entry: str) -> Any:
+        # pydantic is imported here, when a rules file is read, and not with this module.
+        from slpterm.coding.rules_schema import check_entry
 
-    def value(self, table: Mapping[str, Any], key: str, entry: str, kind: Any, required: bool = True, default: Any = None) -> Any:
-        if key not in table:
-            if required:
-                self.problem(entry, f"missing '{key}'", f"add {key} = {_example(kind)}")
-            return default
-        raw = table[key]
-        result = _convert(raw, kind)
-        if result is _INVALID:
-            self.problem(entry, f"'{key}' has the invalid value {raw!r}", f"write {key} = {_example(kind)}")
-            return default
-        return result
+        return check_entry(model, table, self.file, entry, self.problems)
 
-
-_INVALID = object()
-
-
-def _example(kind: Any) -> str:
-    if kind is bool:
-        return "true or false"
-    if kind is int:
-        return "a whole number such as 8"
-    if kind is str:
-        return '"text"'
-    if kind is date:
-        return "a date such as 2026-01-01"
-    if kind is Decimal:
-        return 'an amount in quotes such as "2480.00"'
-    if kind is dict:
-        return '{ "92507" = "fifteen_minute" }'
-    if isinstance(kind, tuple):
-        return " or ".join(f'"{k}"' for k in kind)
-    if isinstance(kind, type) and issubclass(kind, Enum):
-        return " or ".join(f'"{k.value}"' for k in kind)
-    if kind == "code":
-        return 'a five-character code such as "92507"'
-    if kind == "codes":
-        return '["medicare"]'
-    if kind == "severities":
-        return '{ "group-too-large" = "error" }'
-    if kind == "modifiers":
-        return '["52"]'
-    return "a value"
-
-
-
-def _convert(raw: Any, kind: Any) -> Any:
-    if kind is bool:
-        return raw if isinstance(raw, bool) else _INVALID
-    if kind is int:
-        return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0 else _INVALID
-    if kind is str:
-        return raw.strip() if isinstance(raw, str) and raw.strip() else _INVALID
-    if kind is date:
-        if isinstance(raw, date):
-            return raw
-        if isinstance(raw, str):
-            try:
-                return date.fromisoformat(raw.strip())
-            except ValueError:
-                return _INVALID
-        return _INVALID
-    if kind is Decimal:
-        if isinstance(raw, bool) or isinstance(raw, float):
-            return _INVALID
-        try:
-            value = Decimal(str(raw).strip())
-        except InvalidOperation:
-            return _INVALID
-        return value if value.is_finite() and value >= 0 else _INVALID
-    if kind is dict:
-        if not isinstance(raw, Mapping):
-            return _INVALID
-        out = {}
-        for key, val in raw.items():
-            if not CODE_PATTERN.match(str(key)) or val not in ("per_session", "fifteen_minute"):
-                return _INVALID
-            out[str(key)] = val
-        return out
-    if isinstance(kind, tuple):
-        return raw if raw in kind else _INVALID
-    if isinstance(kind, type) and issubclass(kind, Enum):
-        try:
-            return kind(raw)
-        except ValueError:
-            return _INVALID
-    if kind == "code":
-        return raw if isinstance(raw, str) and CODE_PATTERN.match(raw) else _INVALID
-    if kind == "codes":
-        if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
-            return frozenset(raw)
-        return _INVALID
-    if kind == "severities":
-        if isinstance(raw, Mapping) and all(isinstance(k, str) and v in SEVERITY_NAMES for k, v in raw.items()):
-            return {str(k): str(v) for k, v in raw.items()}
-        return _INVALID
-    if kind == "modifiers":
-        if isinstance(raw, list) and all(isinstance(x, str) and MODIFIER_PATTERN.match(x) for x in raw):
-            return tuple(raw)
-        return _INVALID
-    raise AssertionError(f"unknown field kind {kind!r}")
+    def tables(self, raw: Any, name: str) -> list[Any]:
+        """An array of tables ([[name]]); a problem when it is something else."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.problem("header", f"{name} must be an array of tables", f"write each entry as [[{name}]]")
+            return []
+        return raw
 
 
 def _check_range(ck: _Checker, entry: str, start: date | None, end: date | None) -> None:
@@ -536,116 +502,103 @@ def _check_range(ck: _Checker, entry: str, start: date | None, end: date | None)
         ck.problem(entry, f"valid_to {end} is before valid_from {start}", "swap or correct the dates")
 
 
-# ---------------------------------------------------------------------------------------------
-# Parsers, one per file kind
+def _named(label: str, index: int, table: Any, key: str, kind: type = str) -> str:
+    """The entry's name in problems: "code #3 (92507)"."""
+    name = table.get(key) if isinstance(table, Mapping) else None
+    return f"{label} #{index + 1}" + (f" ({name})" if isinstance(name, kind) and not isinstance(name, bool) else "")
 
 
-_CODE_KEYS = (
-    "code paraphrase kind timed unit_rule min_minutes unit_minutes max_units addon_to cms_fifteen_minute "
-    "area valid_from valid_to confidence unconfirmed_payers mue note source therapy addon_order"
-).split()
+def _parse_code(ck: _Checker, table: Any, index: int) -> CodeDef | None:
+    from slpterm.coding.rules_schema import CodeEntry
 
-
-def _parse_code(ck: _Checker, table: Mapping[str, Any], index: int) -> CodeDef | None:
-    entry = f"code #{index + 1}" + (f" ({table['code']})" if isinstance(table.get("code"), str) else "")
-    ck.keys(table, _CODE_KEYS, entry)
+    entry = _named("code", index, table, "code")
+    record = ck.entry(CodeEntry, table, entry)
+    if record is None:
+        return None
     before = len(ck.problems)
-    code = ck.value(table, "code", entry, "code")
-    paraphrase = ck.value(table, "paraphrase", entry, str)
-    kind = ck.value(table, "kind", entry, CODE_KINDS)
-    timed = ck.value(table, "timed", entry, bool)
-    unit_rule = ck.value(table, "unit_rule", entry, UNIT_RULES)
-    min_minutes = ck.value(table, "min_minutes", entry, int, required=False, default=0)
-    unit_minutes = ck.value(table, "unit_minutes", entry, int, required=False, default=0)
-    max_units = ck.value(table, "max_units", entry, int, required=False)
-    addon_to = ck.value(table, "addon_to", entry, "code", required=False)
-    pooled = ck.value(table, "cms_fifteen_minute", entry, bool, required=False, default=False)
-    area = ck.value(table, "area", entry, DisorderArea, required=False)
-    valid_from = ck.value(table, "valid_from", entry, date, required=False)
-    valid_to = ck.value(table, "valid_to", entry, date, required=False)
-    confidence = ck.value(table, "confidence", entry, CONFIDENCE, required=False, default="C")
-    unconfirmed = ck.value(table, "unconfirmed_payers", entry, "codes", required=False, default=frozenset())
-    mue = ck.value(table, "mue", entry, int, required=False)
-    therapy = ck.value(table, "therapy", entry, THERAPY_KINDS, required=False, default="always")
-    addon_order = ck.value(table, "addon_order", entry, int, required=False, default=0)
-    note = table.get("note", "") if isinstance(table.get("note", ""), str) else ""
-    _check_range(ck, entry, valid_from, valid_to)
-    if unit_rule is not None and timed is not None:
-        if timed != (unit_rule in TIMED_UNIT_RULES):
-            ck.problem(
-                entry,
-                f"timed = {str(timed).lower()} does not match unit_rule '{unit_rule}'",
-                "untimed codes use unit_rule = \"once_per_day\"; timed codes use first_unit, per_unit or addon",
-            )
-        if unit_rule in TIMED_UNIT_RULES and (not min_minutes or not unit_minutes):
-            ck.problem(entry, f"unit_rule '{unit_rule}' needs min_minutes and unit_minutes", "add both, e.g. min_minutes = 8 and unit_minutes = 15")
-        if unit_rule in TIMED_UNIT_RULES and min_minutes and unit_minutes and min_minutes > unit_minutes:
-            ck.problem(entry, "min_minutes is larger than unit_minutes", "min_minutes is the time that earns a unit; it cannot exceed the unit's length")
-        if unit_rule == "addon" and not addon_to:
-            ck.problem(entry, "an add-on code needs addon_to", 'add addon_to = "<primary code>"')
-        if unit_rule != "addon" and addon_to:
-            ck.problem(entry, "addon_to is only for unit_rule = \"addon\"", "remove addon_to or set unit_rule = \"addon\"")
-    for payer in unconfirmed or ():
+    _check_range(ck, entry, record.valid_from, record.valid_to)
+    timed, unit_rule = record.timed, record.unit_rule
+    if timed != (unit_rule in TIMED_UNIT_RULES):
+        ck.problem(entry, f"timed = {str(timed).lower()} does not match unit_rule '{unit_rule}'",
+                   "untimed codes use unit_rule = \"once_per_day\"; timed codes use first_unit, per_unit or addon")
+    if unit_rule in TIMED_UNIT_RULES and (not record.min_minutes or not record.unit_minutes):
+        ck.problem(entry, f"unit_rule '{unit_rule}' needs min_minutes and unit_minutes",
+                   "add both, e.g. min_minutes = 8 and unit_minutes = 15")
+    if unit_rule in TIMED_UNIT_RULES and record.min_minutes and record.unit_minutes \
+            and record.min_minutes > record.unit_minutes:
+        ck.problem(entry, "min_minutes is larger than unit_minutes",
+                   "min_minutes is the time that earns a unit; it cannot exceed the unit's length")
+    if unit_rule == "addon" and not record.addon_to:
+        ck.problem(entry, "an add-on code needs addon_to", 'add addon_to = "<primary code>"')
+    if unit_rule != "addon" and record.addon_to:
+        ck.problem(entry, "addon_to is only for unit_rule = \"addon\"", "remove addon_to or set unit_rule = \"addon\"")
+    for payer in sorted(record.unconfirmed_payers):
         if payer not in {k.value for k in PayerKind}:
-            ck.problem(entry, f"unconfirmed_payers names unknown payer kind '{payer}'", "use medicare, medicaid, commercial, school or self_pay")
+            ck.problem(entry, f"unconfirmed_payers names unknown payer kind '{payer}'",
+                       "use medicare, medicaid, commercial, school or self_pay")
     if len(ck.problems) > before:
         return None
-    if unit_rule == "first_unit" and max_units is None:
-        max_units = 1
+    max_units = 1 if unit_rule == "first_unit" and record.max_units is None else record.max_units
     return CodeDef(
-        code=code, paraphrase=paraphrase, kind=kind, timed=timed, unit_rule=unit_rule,
-        min_minutes=min_minutes, unit_minutes=unit_minutes, max_units=max_units, addon_to=addon_to,
-        cms_fifteen_minute=pooled, area=area, valid_from=valid_from, valid_to=valid_to,
-        confidence=confidence, unconfirmed_payers=unconfirmed, mue=mue, note=note,
-        therapy=therapy, addon_order=addon_order,
+        code=record.code, paraphrase=record.paraphrase, kind=record.kind, timed=timed, unit_rule=unit_rule,
+        min_minutes=record.min_minutes, unit_minutes=record.unit_minutes, max_units=max_units,
+        addon_to=record.addon_to, cms_fifteen_minute=record.cms_fifteen_minute, area=record.area,
+        valid_from=record.valid_from, valid_to=record.valid_to, confidence=record.confidence,
+        unconfirmed_payers=record.unconfirmed_payers, mue=record.mue,
+        note=record.note if isinstance(record.note, str) else "", therapy=record.therapy,
+        addon_order=record.addon_order,
     )
 
 
-def _parse_service(ck: _Checker, table: Mapping[str, Any], index: int) -> ServiceDef | None:
-    entry = f"service #{index + 1}" + (f" ({table['code']})" if isinstance(table.get("code"), str) else "")
-    ck.keys(table, ("code", "session_type", "evaluation_kind", "area", "device", "modifiers", "note"), entry)
+def _parse_service(ck: _Checker, table: Any, index: int) -> ServiceDef | None:
+    from slpterm.coding.rules_schema import ServiceEntry
+
+    entry = _named("service", index, table, "code")
+    record = ck.entry(ServiceEntry, table, entry)
+    if record is None:
+        return None
+    session_type, evaluation_kind = record.session_type, record.evaluation_kind
     before = len(ck.problems)
-    code = ck.value(table, "code", entry, "code")
-    session_type = ck.value(table, "session_type", entry, SessionType, required=False)
-    evaluation_kind = ck.value(table, "evaluation_kind", entry, EvaluationKind, required=False)
-    area = ck.value(table, "area", entry, DisorderArea, required=False)
-    device = ck.value(table, "device", entry, DEVICES, required=False)
-    modifiers = ck.value(table, "modifiers", entry, "modifiers", required=False, default=())
-    if session_type is None and evaluation_kind is None and len(ck.problems) == before:
-        ck.problem(entry, "a service needs session_type (treatment) or evaluation_kind (evaluation)", 'add session_type = "individual_treatment" or evaluation_kind = "fluency"')
+    if session_type is None and evaluation_kind is None:
+        ck.problem(entry, "a service needs session_type (treatment) or evaluation_kind (evaluation)",
+                   'add session_type = "individual_treatment" or evaluation_kind = "fluency"')
     if session_type is not None and evaluation_kind is not None:
-        ck.problem(entry, "give either session_type or evaluation_kind, not both", "evaluations are selected by evaluation_kind alone")
+        ck.problem(entry, "give either session_type or evaluation_kind, not both",
+                   "evaluations are selected by evaluation_kind alone")
     if session_type is not None and session_type.is_evaluation:
         ck.problem(entry, f"session_type '{session_type}' is an evaluation", "select evaluation codes with evaluation_kind")
     if len(ck.problems) > before:
         return None
-    return ServiceDef(code=code, session_type=session_type, evaluation_kind=evaluation_kind, area=area, device=device, modifiers=modifiers)
+    return ServiceDef(code=record.code, session_type=session_type, evaluation_kind=evaluation_kind, area=record.area,
+                      device=record.device, modifiers=record.modifiers)
 
 
 def _parse_codeset(ck: _Checker, data: Mapping[str, Any], path: str) -> CodeSet | None:
-    ck.keys(data, ("kind", "id", "name", "valid_from", "valid_to", "source", "inherits", "carries", "same_day_areas",
-                   "same_day_confidence", "code", "service", "refused", "pending", "unmapped"), "header")
+    from slpterm.coding.rules_schema import CodeSetHeader, PendingEntry, RefusedEntry, UnmappedEntry
+
     before = len(ck.problems)
-    cs_id = ck.value(data, "id", "header", str)
-    name = ck.value(data, "name", "header", str)
-    valid_from = ck.value(data, "valid_from", "header", date)
-    valid_to = ck.value(data, "valid_to", "header", date, required=False)
-    source = ck.value(data, "source", "header", str)
-    inherits = ck.value(data, "inherits", "header", str, required=False)
+    header = ck.entry(CodeSetHeader, data, "header")
+    inherits = header.inherits if header is not None else (
+        data.get("inherits") if isinstance(data.get("inherits"), str) else None)
     carries = _parse_carries(ck, data, inherits)
-    same_day = ck.value(data, "same_day_areas", "header", SAME_DAY_RULES, required=False)
-    same_day_confidence = ck.value(data, "same_day_confidence", "header", CONFIDENCE, required=False, default="C")
-    pending = _parse_pending(ck, data.get("pending", []))
-    unmapped = _parse_unmapped(ck, data.get("unmapped", []))
-    _check_range(ck, "header", valid_from, valid_to)
+    if header is not None:
+        _check_range(ck, "header", header.valid_from, header.valid_to)
+    pending = tuple(PendingService(r.session_type, r.message, r.install)
+                    for index, table in enumerate(ck.tables(data.get("pending"), "pending"))
+                    if (r := ck.entry(PendingEntry, table, f"pending #{index + 1}")) is not None)
+    unmapped = tuple(UnmappedArea(r.area, r.what, r.note if isinstance(r.note, str) else "")
+                     for index, table in enumerate(ck.tables(data.get("unmapped"), "unmapped"))
+                     if (r := ck.entry(UnmappedEntry, table, f"unmapped #{index + 1}")) is not None)
     raw_codes = data.get("code", [])
     raw_services = data.get("service", [])
     raw_refused = data.get("refused", [])
     if not isinstance(raw_codes, list) or not isinstance(raw_services, list) or not isinstance(raw_refused, list):
-        ck.problem("header", "code, service and refused must be arrays of tables", "write each entry as [[code]], [[service]] or [[refused]]")
+        ck.problem("header", "code, service and refused must be arrays of tables",
+                   "write each entry as [[code]], [[service]] or [[refused]]")
         return None
     if not raw_codes and not inherits:
-        ck.problem("header", "the code set has no [[code]] entries", "add the codes, or inherit another set with inherits = \"<id>\"")
+        ck.problem("header", "the code set has no [[code]] entries",
+                   "add the codes, or inherit another set with inherits = \"<id>\"")
     codes: dict[str, CodeDef] = {}
     for index, table in enumerate(raw_codes):
         parsed = _parse_code(ck, table, index)
@@ -654,31 +607,26 @@ def _parse_codeset(ck: _Checker, data: Mapping[str, Any], path: str) -> CodeSet 
         if parsed.code in codes:
             ck.problem(f"code #{index + 1} ({parsed.code})", "the code is listed twice", "keep one entry per code")
         codes[parsed.code] = parsed
-    services = []
-    for index, table in enumerate(raw_services):
-        service = _parse_service(ck, table, index)
-        if service is not None:
-            services.append(service)
+    services = [parsed for index, table in enumerate(raw_services)
+                if (parsed := _parse_service(ck, table, index)) is not None]
     refused: dict[str, RefusedCode] = {}
     for index, table in enumerate(raw_refused):
         entry = f"refused #{index + 1}"
-        ck.keys(table, ("code", "finding", "reason", "fix"), entry)
-        code = ck.value(table, "code", entry, "code")
-        finding = ck.value(table, "finding", entry, REFUSAL_FINDINGS, required=False, default="code-refused")
-        reason = ck.value(table, "reason", entry, str)
-        fix = ck.value(table, "fix", entry, str)
-        if code and reason and fix:
-            refused[code] = RefusedCode(code, finding, reason, fix)
-            if code in codes:
-                ck.problem(entry, f"{code} is both a billable code and a refused code", "remove it from one of the lists")
+        record = ck.entry(RefusedEntry, table, entry)
+        if record is not None:
+            refused[record.code] = RefusedCode(record.code, record.finding, record.reason, record.fix)
+            if record.code in codes:
+                ck.problem(entry, f"{record.code} is both a billable code and a refused code",
+                           "remove it from one of the lists")
     if not inherits:
         _check_codeset_links(ck, codes, services)
-    if len(ck.problems) > before:
+    if len(ck.problems) > before or header is None:
         return None
     return CodeSet(
-        id=cs_id, name=name, valid_from=valid_from, valid_to=valid_to, source=source, origin=path,
-        codes=codes, services=tuple(services), refused=refused, inherits=inherits, carries=carries,
-        same_day_areas=same_day, same_day_confidence=same_day_confidence, pending=pending, unmapped=unmapped,
+        id=header.id, name=header.name, valid_from=header.valid_from, valid_to=header.valid_to,
+        source=header.source, origin=path, codes=codes, services=tuple(services), refused=refused,
+        inherits=inherits, carries=carries, same_day_areas=header.same_day_areas,
+        same_day_confidence=header.same_day_confidence, pending=pending, unmapped=unmapped,
     )
 
 
@@ -700,32 +648,6 @@ def _parse_carries(ck: _Checker, data: Mapping[str, Any], inherits: str | None) 
     return frozenset(raw)
 
 
-def _parse_pending(ck: _Checker, raw: Any) -> tuple[PendingService, ...]:
-    out = []
-    for index, table in enumerate(raw if isinstance(raw, list) else []):
-        entry = f"pending #{index + 1}"
-        ck.keys(table, ("session_type", "message", "install"), entry)
-        session_type = ck.value(table, "session_type", entry, SessionType)
-        message = ck.value(table, "message", entry, str)
-        install = ck.value(table, "install", entry, str)
-        if None not in (session_type, message, install):
-            out.append(PendingService(session_type, message, install))
-    return tuple(out)
-
-
-def _parse_unmapped(ck: _Checker, raw: Any) -> tuple[UnmappedArea, ...]:
-    out = []
-    for index, table in enumerate(raw if isinstance(raw, list) else []):
-        entry = f"unmapped #{index + 1}"
-        ck.keys(table, ("area", "what", "note"), entry)
-        area = ck.value(table, "area", entry, DisorderArea)
-        what = ck.value(table, "what", entry, str)
-        note = table.get("note", "") if isinstance(table.get("note", ""), str) else ""
-        if area is not None and what is not None:
-            out.append(UnmappedArea(area, what, note))
-    return tuple(out)
-
-
 def _check_codeset_links(ck: _Checker, codes: Mapping[str, CodeDef], services: Iterable[ServiceDef]) -> None:
     for code in codes.values():
         if code.addon_to:
@@ -741,122 +663,108 @@ def _check_codeset_links(ck: _Checker, codes: Mapping[str, CodeDef], services: I
             ck.problem(f"service ({service.code})", f"{service.code} is an add-on code", "select the primary code; its add-on follows from the minutes")
 
 
-def _parse_policy_values(ck: _Checker, table: Mapping[str, Any], entry: str, required: bool) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, kind in POLICY_FIELDS.items():
-        needed = required and name not in OPTIONAL_POLICY_FIELDS
-        if name in table or needed:
-            value = ck.value(table, name, entry, kind, required=needed)
-            if value is not None:
-                values[name] = value
-    if values.get("telehealth_modifier") == "none":
-        values["telehealth_modifier"] = ""
-    if values.get("audio_only_modifier") == "none":
-        values["audio_only_modifier"] = ""
-    if values.get("untimed_units") == "fifteen_minute" and not values.get("untimed_units_codes") and (required or "untimed_units_codes" not in values):
+def _policy_values(ck: _Checker, record: Any, entry: str, *, whole_policy: bool) -> dict[str, Any] | None:
+    """The policy fields an entry gives, as PayerPolicy holds them; None when they do not fit together."""
+    specs = policy_fields()
+    values = {name: value for name, value in ((name, getattr(record, name)) for name in specs) if value is not None}
+    for name, value in values.items():
+        spec = specs[name]
+        if spec.none_means_blank and value == "none":
+            values[name] = ""
+    if values.get("untimed_units") == "fifteen_minute" and not values.get("untimed_units_codes") \
+            and (whole_policy or "untimed_units_codes" not in values):
         ck.problem(entry, 'untimed_units = "fifteen_minute" names no code; a unit policy applies only to the codes it names',
                    'add untimed_units_codes = ["92507"] (the codes the payer bills in 15-minute units), '
                    'or use untimed_units_by_code = { "92507" = "fifteen_minute" }')
-    if "max_group_size" in values and values["max_group_size"] < 2:
-        ck.problem(entry, "max_group_size must be at least 2", "set max_group_size = 4")
     return values
 
 
 def _parse_payers(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[PayerPolicy, ...], tuple[PayerOverride, ...], dict[str, str]]:
-    ck.keys(data, ("kind", "source", "policy", "override", "severity"), "header")
-    severities = ck.value(data, "severity", "header", "severities", required=False) or {}
-    ck.value(data, "source", "header", str)
+    from slpterm.coding.rules_schema import OverrideEntry, PayersHeader, PolicyEntry
+
+    header = ck.entry(PayersHeader, data, "header")
+    severities = (header.severity if header is not None else None) or {}
     policies: list[PayerPolicy] = []
     overrides: list[PayerOverride] = []
-    meta = ("payer_kind", "valid_from", "valid_to", "source", "note")
-    for index, table in enumerate(data.get("policy", [])):
-        entry = f"policy #{index + 1}" + (f" ({table.get('payer_kind')})" if isinstance(table.get("payer_kind"), str) else "")
-        ck.keys(table, (*meta, *POLICY_FIELDS), entry)
+    for index, table in enumerate(ck.tables(data.get("policy"), "policy")):
+        entry = _named("policy", index, table, "payer_kind")
         before = len(ck.problems)
-        kind = ck.value(table, "payer_kind", entry, PayerKind)
-        valid_from = ck.value(table, "valid_from", entry, date, required=False)
-        valid_to = ck.value(table, "valid_to", entry, date, required=False)
-        source = ck.value(table, "source", entry, str)
-        _check_range(ck, entry, valid_from, valid_to)
-        values = _parse_policy_values(ck, table, entry, required=True)
+        record = ck.entry(PolicyEntry, table, entry)
+        if record is None:
+            continue
+        _check_range(ck, entry, record.valid_from, record.valid_to)
+        values = _policy_values(ck, record, entry, whole_policy=True)
         if len(ck.problems) == before:
-            policies.append(PayerPolicy(payer_kind=kind, valid_from=valid_from, valid_to=valid_to, source=source, **values))
-    for index, table in enumerate(data.get("override", [])):
-        entry = f"override #{index + 1}" + (f" ({table.get('payer_id')})" if isinstance(table.get("payer_id"), str) else "")
-        ck.keys(table, ("payer_id", "valid_from", "valid_to", "source", "note", *POLICY_FIELDS), entry)
+            policies.append(PayerPolicy(payer_kind=record.payer_kind, valid_from=record.valid_from,
+                                        valid_to=record.valid_to, source=record.source, **values))
+    for index, table in enumerate(ck.tables(data.get("override"), "override")):
+        entry = _named("override", index, table, "payer_id")
         before = len(ck.problems)
-        payer_id = ck.value(table, "payer_id", entry, str)
-        valid_from = ck.value(table, "valid_from", entry, date, required=False)
-        valid_to = ck.value(table, "valid_to", entry, date, required=False)
-        source = ck.value(table, "source", entry, str)
-        _check_range(ck, entry, valid_from, valid_to)
-        values = _parse_policy_values(ck, table, entry, required=False)
+        record = ck.entry(OverrideEntry, table, entry)
+        if record is None:
+            continue
+        _check_range(ck, entry, record.valid_from, record.valid_to)
+        values = _policy_values(ck, record, entry, whole_policy=False)
         if len(ck.problems) == before:
-            overrides.append(PayerOverride(payer_id, values, source, valid_from, valid_to))
+            overrides.append(PayerOverride(record.payer_id, values, record.source, record.valid_from, record.valid_to))
     return tuple(policies), tuple(overrides), severities
 
 
 def _parse_kx(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[KxThreshold, ...], TargetedReview | None]:
-    ck.keys(data, ("kind", "source", "threshold", "targeted_review"), "header")
-    ck.value(data, "source", "header", str)
+    from slpterm.coding.rules_schema import KxHeader, TargetedReviewEntry, ThresholdEntry
+
+    ck.entry(KxHeader, data, "header")
     thresholds: list[KxThreshold] = []
     seen: set[int] = set()
-    for index, table in enumerate(data.get("threshold", [])):
-        entry = f"threshold #{index + 1}" + (f" ({table.get('year')})" if isinstance(table.get("year"), int) else "")
-        ck.keys(table, ("year", "amount", "provisional", "confidence", "source", "note"), entry)
-        year = ck.value(table, "year", entry, int)
-        provisional = ck.value(table, "provisional", entry, bool, required=False, default=False)
-        amount = ck.value(table, "amount", entry, Decimal, required=not provisional)
-        if provisional and amount is not None:
+    for index, table in enumerate(ck.tables(data.get("threshold"), "threshold")):
+        entry = _named("threshold", index, table, "year", int)
+        record = ck.entry(ThresholdEntry, table, entry)
+        if record is None:
+            continue
+        year = record.year
+        if record.amount is None and not record.provisional:
+            ck.problem(entry, "missing 'amount'", 'add amount = an amount in quotes such as "2480.00"')
+            continue
+        if record.provisional and record.amount is not None:
             ck.problem(entry, "a provisional year has no amount", "remove provisional = true now that the amount is known")
-        confidence = ck.value(table, "confidence", entry, CONFIDENCE)
-        source = ck.value(table, "source", entry, str)
-        if year is not None and not 2000 <= year <= 2100:
+            continue
+        if not 2000 <= year <= 2100:
             ck.problem(entry, f"year {year} is out of range", "write the calendar year, e.g. 2026")
             continue
         if year in seen:
             ck.problem(entry, f"year {year} is listed twice", "keep one threshold per year")
-        if None not in (year, confidence, source) and (amount is not None or provisional):
-            seen.add(year)
-            thresholds.append(KxThreshold(year, amount, confidence, source))
+        seen.add(year)
+        thresholds.append(KxThreshold(year, record.amount, record.confidence, record.source))
     review = None
-    table = data.get("targeted_review")
-    if table is not None:
-        entry = "targeted_review"
-        ck.keys(table, ("amount", "valid_from", "valid_to", "confidence", "source", "note"), entry)
-        amount = ck.value(table, "amount", entry, Decimal)
-        valid_from = ck.value(table, "valid_from", entry, date, required=False)
-        valid_to = ck.value(table, "valid_to", entry, date, required=False)
-        confidence = ck.value(table, "confidence", entry, CONFIDENCE)
-        source = ck.value(table, "source", entry, str)
-        _check_range(ck, entry, valid_from, valid_to)
-        if None not in (amount, confidence, source):
-            review = TargetedReview(amount, valid_from, valid_to, confidence, source)
+    if data.get("targeted_review") is not None:
+        record = ck.entry(TargetedReviewEntry, data["targeted_review"], "targeted_review")
+        if record is not None:
+            _check_range(ck, "targeted_review", record.valid_from, record.valid_to)
+            review = TargetedReview(record.amount, record.valid_from, record.valid_to, record.confidence, record.source)
     return tuple(thresholds), review
 
 
 def _parse_pos(ck: _Checker, data: Mapping[str, Any]) -> tuple[PosCode, ...]:
-    ck.keys(data, ("kind", "source", "pos"), "header")
-    ck.value(data, "source", "header", str)
+    from slpterm.coding.rules_schema import PosEntry, PosHeader
+
+    ck.entry(PosHeader, data, "header")
     out = []
-    for index, table in enumerate(data.get("pos", [])):
+    for index, table in enumerate(ck.tables(data.get("pos"), "pos")):
         entry = f"pos #{index + 1}"
-        ck.keys(table, ("setting", "code", "name", "valid_from", "valid_to", "note"), entry)
+        record = ck.entry(PosEntry, table, entry)
+        if record is None:
+            continue
         before = len(ck.problems)
-        setting = ck.value(table, "setting", entry, Setting)
-        code = ck.value(table, "code", entry, str)
-        name = ck.value(table, "name", entry, str)
-        valid_from = ck.value(table, "valid_from", entry, date, required=False)
-        valid_to = ck.value(table, "valid_to", entry, date, required=False)
-        _check_range(ck, entry, valid_from, valid_to)
-        if code is not None and not re.fullmatch(r"\d{2}", code):
-            ck.problem(entry, f"place of service '{code}' is not two digits", 'write it as in the CMS list, e.g. code = "11"')
+        _check_range(ck, entry, record.valid_from, record.valid_to)
         if len(ck.problems) == before:
-            out.append(PosCode(setting, code, name, valid_from, valid_to, str(table.get("note", ""))))
+            out.append(PosCode(record.setting, record.code, record.name, record.valid_from, record.valid_to,
+                               str(record.note)))
     return tuple(out)
 
 
 def _parse_fee_mapping(ck: _Checker, raw: Any, entry: str) -> dict[str, Decimal]:
+    from slpterm.coding.rules_schema import amount_or_none
+
     fees: dict[str, Decimal] = {}
     if not isinstance(raw, Mapping):
         ck.problem(entry, "fees must be a table of code = amount", 'write [fees] then "92507" = "120.00"')
@@ -865,8 +773,8 @@ def _parse_fee_mapping(ck: _Checker, raw: Any, entry: str) -> dict[str, Decimal]
         if not CODE_PATTERN.match(str(code)):
             ck.problem(f"{entry} {code}", f"'{code}' is not a procedure code", 'use the five-character code, e.g. "92507"')
             continue
-        value = _convert(amount, Decimal)
-        if value is _INVALID:
+        value = amount_or_none(amount)
+        if value is None:
             ck.problem(f"{entry} {code}", f"the charge {amount!r} is not a valid amount", 'write a non-negative amount in quotes, e.g. "120.00"')
             continue
         fees[str(code)] = value
@@ -874,9 +782,23 @@ def _parse_fee_mapping(ck: _Checker, raw: Any, entry: str) -> dict[str, Decimal]
 
 
 def _parse_fees(ck: _Checker, data: Mapping[str, Any]) -> dict[str, Decimal]:
-    ck.keys(data, ("kind", "source", "fees"), "header")
-    ck.value(data, "source", "header", str)
+    from slpterm.coding.rules_schema import FeesHeader
+
+    ck.entry(FeesHeader, data, "header")
     return _parse_fee_mapping(ck, data.get("fees", {}), "fees")
+
+
+def _csv_date(raw: str) -> date | None | object:
+    """A CSV cell's date: None when empty, _INVALID when it is not YYYY-MM-DD."""
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return _INVALID
+
+
+_INVALID = object()
 
 
 def _parse_ncci_text(ck: _Checker, text: str) -> tuple[NcciPair, ...]:
@@ -907,7 +829,7 @@ def _parse_ncci_text(ck: _Checker, text: str) -> tuple[NcciPair, ...]:
             ck.problem(entry, f"indicator '{indicator}' is not 0, 1, 9 or U", "use 0 (never together), 1 (with 59/X), 9 (not applicable) or U (unconfirmed)")
         dates = []
         for name, raw in (("valid_from", vf), ("valid_to", vt)):
-            value = _convert(raw, date) if raw else None
+            value = _csv_date(raw)
             if value is _INVALID:
                 ck.problem(entry, f"{name} '{raw}' is not a date", "write YYYY-MM-DD or leave valid_to empty")
                 value = None
@@ -939,7 +861,7 @@ def _parse_mue_text(ck: _Checker, text: str) -> tuple[MueLimit, ...]:
         if not CODE_PATTERN.match(code) or not units.isdigit():
             ck.problem(entry, f"'{code}' / '{units}' is not a code and a whole number of units", "write e.g. 92610,1,2,2026-01-01,,CMS MUE")
             continue
-        dates = [_convert(raw, date) if raw else None for raw in (vf, vt)]
+        dates = [_csv_date(raw) for raw in (vf, vt)]
         if _INVALID in dates:
             ck.problem(entry, "valid_from or valid_to is not a date", "write YYYY-MM-DD or leave valid_to empty")
             continue
@@ -1074,8 +996,10 @@ class RuleBook:
                     if not isinstance(values, Mapping):
                         ck.problem(entry, "the override is not a table of settings", "pass {field: value}")
                         continue
-                    ck.keys(values, POLICY_FIELDS, entry)
-                    parsed = _parse_policy_values(ck, values, entry, required=False)
+                    from slpterm.coding.rules_schema import SettingsOverride
+
+                    record = ck.entry(SettingsOverride, values, entry)
+                    parsed = _policy_values(ck, record, entry, whole_policy=False) if record is not None else {}
                     self.overrides.append(PayerOverride(str(payer_id), parsed, "app settings"))
         self._check_codesets(problems)
         if problems:

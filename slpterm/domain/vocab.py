@@ -6,6 +6,7 @@ never rename a value, only add new ones.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -46,8 +47,44 @@ class SessionType(StrEnum):
     COGNITIVE_TREATMENT = "cognitive_treatment"
 
     @property
+    def facts(self) -> SessionTypeFacts:
+        return SESSION_TYPES[self]
+
+    @property
     def is_evaluation(self) -> bool:
-        return self in (SessionType.EVALUATION, SessionType.RE_EVALUATION, SessionType.AAC_EVALUATION)
+        return SESSION_TYPES[self].evaluation
+
+    @property
+    def is_group(self) -> bool:
+        return SESSION_TYPES[self].group
+
+    @property
+    def label(self) -> str:
+        return SESSION_TYPES[self].label
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTypeFacts:
+    """What the app knows of a session type. The codes it bills are rules data (the code sets'
+    ``[[service]]`` entries select them by session type or evaluation kind), not facts here."""
+
+    label: str  # in the start and correction dialogs, in this order
+    evaluation: bool = False  # an evaluation: its code follows the evaluation kind
+    group: bool = False  # two or more patients
+    area: DisorderArea | None = None  # the disorder area the type itself implies (goals, notes)
+    aac_device: bool = False  # records whether a speech-generating device was used
+
+
+SESSION_TYPES: dict[SessionType, SessionTypeFacts] = {
+    SessionType.INDIVIDUAL_TREATMENT: SessionTypeFacts("Individual treatment"),
+    SessionType.GROUP_TREATMENT: SessionTypeFacts("Group treatment", group=True),
+    SessionType.EVALUATION: SessionTypeFacts("Evaluation", evaluation=True),
+    SessionType.RE_EVALUATION: SessionTypeFacts("Re-evaluation", evaluation=True),
+    SessionType.SWALLOWING_TREATMENT: SessionTypeFacts("Swallowing treatment", area=DisorderArea.SWALLOWING),
+    SessionType.AAC_EVALUATION: SessionTypeFacts("AAC evaluation", evaluation=True, area=DisorderArea.AAC),
+    SessionType.AAC_TREATMENT: SessionTypeFacts("AAC treatment", area=DisorderArea.AAC, aac_device=True),
+    SessionType.COGNITIVE_TREATMENT: SessionTypeFacts("Cognitive treatment", area=DisorderArea.COGNITION),
+}
 
 
 class EvaluationKind(StrEnum):
@@ -144,13 +181,6 @@ class Sex(StrEnum):
     FEMALE = "F"
     MALE = "M"
     UNKNOWN = "U"
-
-
-class ExportFormat(StrEnum):
-    CSV = "csv"
-    JSON = "json"
-    FHIR = "fhir"
-    X12 = "x12"
 
 
 class Severity(StrEnum):

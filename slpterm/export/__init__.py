@@ -16,8 +16,10 @@ Public API
     ``render_files(encounters, format, batch) -> list[tuple[str, bytes]]``
     ``write_files_atomically(out_dir, files) -> list[Path]``, ``checksum(files) -> str``,
     ``next_control_number(store) -> int``, ``describe_held(held) -> str``.
-``slpterm.export.common``: ``ExportFormat`` (csv, json, fhir, x12, superbill), ``BatchInfo``,
-    ``ExportError``.
+``slpterm.export.formats``: ``EXPORT_FORMATS``, the registry (one ``ExportFormatSpec`` per format:
+    id, label, CLI summary, renderer, file name, per batch or per patient); a new format is one entry
+    there. ``ExportFormat`` names the shipped ones (csv, json, fhir, x12, superbill).
+``slpterm.export.common``: ``BatchInfo``, ``ExportError``.
 Per format (pure, in memory): ``csv_export.render_csv``, ``json_export.render_json`` (schema
     "slpterm-encounters" v1, docs/export-json-schema.md), ``fhir.render_fhir`` / ``fhir.build_bundle``,
     ``x12.render_837p`` (+ ``x12.clinic_problems``, ``x12.encounter_problems``, ``x12.build_claims``),

@@ -19,22 +19,11 @@ from typing import Any
 
 from slpterm.domain.bulk import paused_gc
 from slpterm.domain.encounter import EncounterRecord
-from slpterm.export.common import (
-    BatchInfo,
-    ExportError,
-    ExportFormat,
-    patient_name,
-    sort_encounters,
-)
+from slpterm.export.common import BatchInfo, ExportError, patient_name, sort_encounters
+from slpterm.export.formats import EXPORT_FORMATS, ExportFormat, export_format
 from slpterm.paths import private_folder
 
 ANCHOR_FILE_NAME = "slpterm-batch-{label}.anchor.json"
-FILE_NAMES = {
-    ExportFormat.CSV: "slpterm-encounters-{label}.csv",
-    ExportFormat.JSON: "slpterm-encounters-{label}.json",
-    ExportFormat.FHIR: "slpterm-fhir-{label}.json",
-    ExportFormat.X12: "slpterm-837p-{label}.x12",
-}
 
 
 @dataclass(frozen=True)
@@ -74,7 +63,7 @@ def _combined_into_another(encounter: EncounterRecord) -> bool:
 class ExportOutcome:
     """What an export did. ``problems`` explains why nothing was written (empty on success)."""
 
-    format: ExportFormat
+    format: str
     files: list[Path] = field(default_factory=list)
     exported_ids: list[str] = field(default_factory=list)
     held: list[HeldBack] = field(default_factory=list)
@@ -91,7 +80,7 @@ class ExportOutcome:
         return bool(self.files) and not self.problems
 
 
-def hold_reasons(encounter: EncounterRecord, format: ExportFormat) -> list[Reason]:
+def hold_reasons(encounter: EncounterRecord, format: str) -> list[Reason]:
     """Why ``encounter`` cannot go into a ``format`` export (empty when it can)."""
     reasons: list[Reason] = []
     if encounter.signed_at is None:
@@ -100,7 +89,7 @@ def hold_reasons(encounter: EncounterRecord, format: ExportFormat) -> list[Reaso
     if not encounter.coding.lines and not encounter.coding.errors:
         reasons.append(Reason("The session has no billable claim lines.",
                               "Check the session type and the minutes recorded."))
-    if format is ExportFormat.X12:
+    if format == ExportFormat.X12:
         from slpterm.export.x12 import encounter_problems
 
         if encounter.coding.lines:
@@ -109,14 +98,14 @@ def hold_reasons(encounter: EncounterRecord, format: ExportFormat) -> list[Reaso
     return reasons
 
 
-def select_encounters(encounters: Iterable[EncounterRecord], format: ExportFormat | str, *,
+def select_encounters(encounters: Iterable[EncounterRecord], format: str, *,
                       include_exported: bool = False, exported_ids: Iterable[str] = ()) -> Selection:
     """Split encounters into ready, held back (with reasons) and already exported (skipped)."""
     with paused_gc():
-        return _select_encounters(encounters, ExportFormat(format), include_exported, exported_ids)
+        return _select_encounters(encounters, export_format(format), include_exported, exported_ids)
 
 
-def _select_encounters(encounters: Iterable[EncounterRecord], format: ExportFormat, include_exported: bool,
+def _select_encounters(encounters: Iterable[EncounterRecord], format: str, include_exported: bool,
                        exported_ids: Iterable[str]) -> Selection:
     exported = set(exported_ids)
     selection = Selection()
@@ -132,7 +121,7 @@ def _select_encounters(encounters: Iterable[EncounterRecord], format: ExportForm
             selection.already_exported.append(encounter)
         else:
             selection.ready.append(encounter)
-    if format is ExportFormat.X12 and selection.ready:
+    if format == ExportFormat.X12 and selection.ready:
         from slpterm.export.x12 import build_claims
 
         _, refused = build_claims(selection.ready)
@@ -152,48 +141,16 @@ def _select_encounters(encounters: Iterable[EncounterRecord], format: ExportForm
     return selection
 
 
-def render_files(encounters: Sequence[EncounterRecord], format: ExportFormat | str,
+def render_files(encounters: Sequence[EncounterRecord], format: str,
                  batch: BatchInfo) -> list[tuple[str, bytes]]:
     """The files of one export as (file name, content) pairs, rendered in memory."""
     with paused_gc():
-        return _render_files(encounters, ExportFormat(format), batch)
+        return _render_files(encounters, export_format(format), batch)
 
 
-def _render_files(encounters: Sequence[EncounterRecord], format: ExportFormat,
+def _render_files(encounters: Sequence[EncounterRecord], format: str,
                   batch: BatchInfo) -> list[tuple[str, bytes]]:
-    label = batch.label
-    if format is ExportFormat.CSV:
-        from slpterm.export.csv_export import render_csv
-
-        return [(FILE_NAMES[format].format(label=label), render_csv(encounters, batch))]
-    if format is ExportFormat.JSON:
-        from slpterm.export.json_export import render_json
-
-        return [(FILE_NAMES[format].format(label=label), render_json(encounters, batch))]
-    if format is ExportFormat.FHIR:
-        from slpterm.export.fhir import render_fhir
-
-        return [(FILE_NAMES[format].format(label=label), render_fhir(encounters, batch))]
-    if format is ExportFormat.X12:
-        from slpterm.export.x12 import render_837p
-
-        text, _ = render_837p(encounters, batch)
-        return [(FILE_NAMES[format].format(label=label), text.encode("ascii"))]
-    from slpterm.export.superbill import (
-        group_by_patient,
-        render_superbill,
-        superbill_file_stem,
-    )
-
-    files = []
-    used: set[str] = set()
-    for patient_id, patient_encounters in group_by_patient(encounters).items():
-        stem = superbill_file_stem(patient_encounters[0], batch)
-        if stem in used:
-            stem = f"{stem}-{patient_id[:8]}"
-        used.add(stem)
-        files.append((f"{stem}.md", render_superbill(patient_encounters, batch).encode("utf-8")))
-    return files
+    return EXPORT_FORMATS[format].files(encounters, batch)
 
 
 def checksum(files: Sequence[tuple[str, bytes]]) -> str:
@@ -269,7 +226,7 @@ def next_control_number(store: Any) -> int:
     return int(store.exports.next_control_number())
 
 
-def run_export(store: Any, encounters: Sequence[EncounterRecord], format: ExportFormat | str, out_dir: Path, *,
+def run_export(store: Any, encounters: Sequence[EncounterRecord], format: str, out_dir: Path, *,
                range_from: date | None = None, range_to: date | None = None, include_exported: bool = False,
                now: datetime | None = None, production: bool = True) -> ExportOutcome:
     """Export the ready encounters to ``out_dir`` and record the batch in ``store``.
@@ -279,11 +236,11 @@ def run_export(store: Any, encounters: Sequence[EncounterRecord], format: Export
     (in both cases no file is left and no batch is recorded).
     """
     with paused_gc():
-        return _run_export(store, encounters, ExportFormat(format), Path(out_dir), range_from=range_from,
+        return _run_export(store, encounters, export_format(format), Path(out_dir), range_from=range_from,
                            range_to=range_to, include_exported=include_exported, now=now, production=production)
 
 
-def _run_export(store: Any, encounters: Sequence[EncounterRecord], format: ExportFormat, out_dir: Path, *,
+def _run_export(store: Any, encounters: Sequence[EncounterRecord], format: str, out_dir: Path, *,
                 range_from: date | None, range_to: date | None, include_exported: bool, now: datetime | None,
                 production: bool) -> ExportOutcome:
     selection = select_encounters(encounters, format, include_exported=include_exported,
@@ -292,7 +249,7 @@ def _run_export(store: Any, encounters: Sequence[EncounterRecord], format: Expor
     if not selection.ready:
         outcome.problems.append(_nothing_to_export(encounters, selection))
         return outcome
-    if format is ExportFormat.X12:
+    if format == ExportFormat.X12:
         from slpterm.export.x12 import clinic_problems
 
         outcome.problems += clinic_problems(selection.ready[0].clinic)

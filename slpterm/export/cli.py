@@ -7,8 +7,6 @@ import argparse
 import sys
 from typing import Any
 
-FORMAT_CHOICES = ("csv", "json", "fhir", "x12", "superbill")
-
 
 def _date(text: str):  # noqa: ANN202
     from datetime import date
@@ -28,8 +26,9 @@ def add_export_parser(commands: Any) -> argparse.ArgumentParser:
                     "already in an earlier export are skipped unless --include-exported is given. "
                     "Exit status 1 when nothing could be exported.",
     )
-    parser.add_argument("--format", required=True, choices=FORMAT_CHOICES,
-                        help="csv, json, fhir (R4 Bundle), x12 (837P claim file) or superbill (one per patient)")
+    from slpterm.export.formats import format_help, format_ids
+
+    parser.add_argument("--format", required=True, choices=format_ids(), help=format_help())
     parser.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="first date of service")
     parser.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="last date of service")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the files (created if missing)")

@@ -6,32 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from slpterm.domain.encounter import EncounterRecord
+from slpterm.export.formats import ExportFormat  # noqa: F401  (re-exported: its home is formats.py)
 
 CENT = Decimal("0.01")
-
-
-class ExportFormat(StrEnum):
-    CSV = "csv"
-    JSON = "json"
-    FHIR = "fhir"
-    X12 = "x12"
-    SUPERBILL = "superbill"
-
-    @property
-    def label(self) -> str:
-        return FORMAT_LABELS[self]
-
-
-FORMAT_LABELS = {
-    ExportFormat.CSV: "CSV (one row per claim line)",
-    ExportFormat.JSON: "JSON (slpterm-encounters v1)",
-    ExportFormat.FHIR: "FHIR R4 Bundle",
-    ExportFormat.X12: "X12 837P claim file",
-    ExportFormat.SUPERBILL: "Superbill per patient (Markdown)",
-}
 
 
 class ExportError(Exception):

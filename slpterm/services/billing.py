@@ -45,10 +45,7 @@ from slpterm.store.sessions import ParticipantDetail, SessionTiming
 
 _E = TypeVar("_E")
 
-TREATMENT_TYPES = {
-    SessionType.INDIVIDUAL_TREATMENT, SessionType.GROUP_TREATMENT, SessionType.SWALLOWING_TREATMENT,
-    SessionType.AAC_TREATMENT, SessionType.COGNITIVE_TREATMENT,
-}
+TREATMENT_TYPES = {kind for kind in SessionType if not kind.is_evaluation}
 
 
 def rulebook_for(store, rules_dir: Path | None = None) -> RuleBook:  # noqa: ANN001

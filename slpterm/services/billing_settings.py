@@ -8,16 +8,18 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from slpterm.coding.rulebook import POLICY_FIELDS, RuleBookError, load_rulebook
+from slpterm.coding.rulebook import (
+    PolicyField,
+    RuleBookError,
+    load_rulebook,
+    policy_fields,
+)
 from slpterm.domain.vocab import PayerKind
 from slpterm.store.errors import ValidationFailed
 
-# The payer policy fields a clinic edits on screen (the rest stay in rules files).
-EDITABLE_POLICY_FIELDS = (
-    "gn_required", "units_method", "untimed_units", "untimed_units_codes", "untimed_min_minutes", "telehealth_modifier",
-    "hab_rehab_modifier_required", "kx_threshold_applies", "requires_medical_diagnosis",
-    "requires_poc_certification", "progress_report_interval", "max_group_size",
-)
+# The payer policy fields a clinic edits on screen (declared editable on PayerPolicy; the rest stay
+# in rules files).
+EDITABLE_POLICY_FIELDS = tuple(name for name, spec in policy_fields().items() if spec.editable)
 
 
 @dataclass(frozen=True)
@@ -89,15 +91,52 @@ def effective_policy(payer_kind: str, payer_id: str, today: date, overrides: dic
     return {name: getattr(policy, name) for name in EDITABLE_POLICY_FIELDS} if policy else {}
 
 
-def field_choices(name: str) -> tuple[str, ...] | type | str:
-    """The allowed values of a policy field: a tuple of strings, bool / int, or "codes" (a list of
-    procedure codes, see ``parse_codes``)."""
-    return POLICY_FIELDS[name]
+def policy_field(name: str) -> PolicyField:
+    """A policy field's declaration: its kind, label, help and choices."""
+    return policy_fields()[name]
 
 
-def codes_text(codes) -> str:  # noqa: ANN001
-    """A list of codes as the payer screen shows it: "92507, 92508"."""
-    return ", ".join(sorted(codes or ()))
+def field_choices(name: str) -> tuple[str, ...] | type:
+    """The allowed values of a policy field: a tuple of strings, or bool / int / str (typed text)."""
+    spec = policy_fields()[name]
+    return spec.choices if spec.kind == "choice" else {"bool": bool, "int": int}.get(spec.kind, str)
+
+
+def field_text(name: str, value: object) -> str:
+    """A policy value as the screen shows it ("none" for no modifier, codes separated by commas)."""
+    spec = policy_fields()[name]
+    if spec.kind == "bool":
+        return "true" if value else "false"
+    if spec.none_means_blank and value == "":
+        return "none"
+    if spec.kind == "codes":
+        return ", ".join(sorted(value or ()))  # type: ignore[call-overload]
+    if spec.kind == "date":
+        return value.isoformat() if value else ""  # type: ignore[attr-defined]
+    return "" if value is None else str(value)
+
+
+def field_value(name: str, text: str) -> object:
+    """What the screen's text for a policy field stores in the override (checked on saving)."""
+    spec = policy_fields()[name]
+    text = text.strip()
+    if spec.kind == "bool":
+        return text == "true"
+    if spec.kind == "int":
+        return int(text) if text.lstrip("-").isdigit() else text
+    if spec.kind == "codes":
+        return parse_codes(text, spec.label)
+    return text
+
+
+def override_values(current: dict, in_force: dict, texts: dict[str, str]) -> dict:
+    """The payer's overrides after the screen: the fields changed from the policy in force, plus
+    those it overrides already."""
+    values = dict(current)
+    for name, text in texts.items():
+        if field_text(name, in_force.get(name)) != text.strip() or name in current:
+            values[name] = field_value(name, text)
+    return values
 
 
 def parse_codes(text: str, field: str) -> list[str]:

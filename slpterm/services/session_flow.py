@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from slpterm.clinical.objective import GoalTrials, draft_objective
 from slpterm.clinical.tally import Trial, percent, tally, tally_by_cue
 from slpterm.domain.clock import Clock
-from slpterm.domain.vocab import CueLevel, DisorderArea, SessionType, TrialResult
+from slpterm.domain.vocab import SESSION_TYPES, CueLevel, DisorderArea, SessionType, TrialResult
 from slpterm.store.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -27,12 +27,7 @@ CUE_SHORT = {CueLevel.INDEPENDENT: "ind", CueLevel.MINIMAL: "min", CueLevel.MODE
 AREA_ORDER = [DisorderArea.LANGUAGE, DisorderArea.SPEECH_SOUND, DisorderArea.FLUENCY, DisorderArea.VOICE,
               DisorderArea.SWALLOWING, DisorderArea.COGNITION, DisorderArea.AAC, DisorderArea.HEARING,
               DisorderArea.AUDITORY_PROCESSING, DisorderArea.VOICE_PROSTHESIS]
-TYPE_AREAS = {
-    SessionType.SWALLOWING_TREATMENT: DisorderArea.SWALLOWING,
-    SessionType.COGNITIVE_TREATMENT: DisorderArea.COGNITION,
-    SessionType.AAC_TREATMENT: DisorderArea.AAC,
-    SessionType.AAC_EVALUATION: DisorderArea.AAC,
-}
+TYPE_AREAS = {kind: facts.area for kind, facts in SESSION_TYPES.items() if facts.area is not None}
 
 
 @dataclass(frozen=True)
@@ -292,7 +287,7 @@ class SessionFlow:
         _, participants = self.store.sessions.create(
             date_of_service=day, session_type=kind.value, setting=setting, patient_ids=patient_ids,
             clinician_id=clinician_id, evaluation_kind=evaluation_kind if kind.is_evaluation else None,
-            aac_device=aac_device if kind == SessionType.AAC_TREATMENT else None,
+            aac_device=aac_device if kind.facts.aac_device else None,
         )
         return [participant.id for participant in participants]
 
@@ -312,15 +307,15 @@ class SessionFlow:
             problems.append(("Date of service", f"{day.isoformat()} is in the future; sessions are documented on or "
                                                  "after the day they happen"))
         kind = SessionType(session_type)
-        if kind == SessionType.GROUP_TREATMENT and patient_count < 2:
+        if kind.is_group and patient_count < 2:
             problems.append(("Patients", "a group session needs 2 or more patients; add members with ctrl+g"))
-        if kind != SessionType.GROUP_TREATMENT and patient_count > 1:
+        if not kind.is_group and patient_count > 1:
             problems.append(("Type", "several patients make a group session; choose Group treatment"))
         if kind.is_evaluation and not evaluation_kind:
             problems.append(("Evaluation of", "choose what the evaluation assesses; it selects the code"))
         if not clinician_id:
             problems.append(("Clinician", "add yourself as clinician in Settings (F5) first"))
-        if kind == SessionType.AAC_TREATMENT and aac_device not in ("sgd", "non_sgd"):
+        if kind.facts.aac_device and aac_device not in ("sgd", "non_sgd"):
             problems.append(("AAC device", "say whether the device is speech-generating; it selects 92609 or 92606"))
         if problems:
             raise ValidationFailed(problems)
@@ -354,7 +349,7 @@ class SessionFlow:
         kind = SessionType(facts.session_type)
         changes = {"session_type": kind.value, "setting": facts.setting, "date_of_service": day,
                    "evaluation_kind": facts.evaluation_kind if kind.is_evaluation else None,
-                   "aac_device": facts.aac_device if kind == SessionType.AAC_TREATMENT else None}
+                   "aac_device": facts.aac_device if kind.facts.aac_device else None}
         changed = {key: value for key, value in changes.items() if getattr(therapy_session, key) != value}
         left = self.store.sessions.correct_session(
             therapy_session.id, changes=changed, add_patient_ids=list(correction.add_patient_ids),

@@ -71,44 +71,27 @@ class PayerPolicyScreen(ModalScreen["bool | None"]):
             with VerticalScroll(id="policy-fields"):
                 with Grid(classes="form-grid"):
                     for name in service.EDITABLE_POLICY_FIELDS:
-                        yield Label(name.replace("_", " "), classes="field-label")
+                        spec = service.policy_field(name)
+                        yield Label(spec.label, classes="field-label")
                         kind = service.field_choices(name)
-                        value = self.in_force.get(name)
+                        value = service.field_text(name, self.in_force.get(name))
                         if kind is bool:
-                            yield Select([("yes", "true"), ("no", "false")], value="true" if value else "false",
+                            yield Select([("yes", "true"), ("no", "false")], value=value,
                                          allow_blank=False, compact=True, id=f"policy-{name}")
                         elif isinstance(kind, tuple):
-                            yield Select([(choice, choice) for choice in kind], value=str(value),
+                            yield Select([(choice, choice) for choice in kind], value=value,
                                          allow_blank=False, compact=True, id=f"policy-{name}")
-                        elif kind == "codes":
-                            yield Input(service.codes_text(value), compact=True, id=f"policy-{name}",
-                                        placeholder="codes a 15-minute unit policy applies to, e.g. 92507")
                         else:
-                            yield Input(str(value), compact=True, id=f"policy-{name}")
+                            yield Input(value, compact=True, id=f"policy-{name}")
             yield Static("", id="policy-problems", classes="problems", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Save (ctrl+s)", id="policy-save", variant="primary")
                 yield Button("Back to the shipped policy", id="policy-reset")
 
     def _values(self) -> dict:
-        values = dict(self.row.overrides)
-        for name in service.EDITABLE_POLICY_FIELDS:
-            widget = self.query_one(f"#policy-{name}")
-            text = str(widget.value).strip()
-            kind = service.field_choices(name)
-            in_force = self.in_force.get(name)
-            if kind is bool:
-                chosen: object = text == "true"
-            elif kind is int:
-                chosen = int(text) if text.lstrip("-").isdigit() else text
-            elif kind == "codes":
-                chosen = service.parse_codes(text, name.replace("_", " ").capitalize())
-                in_force = sorted(in_force or ())
-            else:
-                chosen = text
-            if chosen != in_force or name in self.row.overrides:
-                values[name] = chosen
-        return values
+        texts = {name: str(self.query_one(f"#policy-{name}").value)  # type: ignore[attr-defined]
+                 for name in service.EDITABLE_POLICY_FIELDS}
+        return service.override_values(self.row.overrides, self.in_force, texts)
 
     def action_save(self) -> None:
         try:
@@ -166,7 +149,7 @@ class BillingSettingsScreen(Screen):
              row.paraphrase) for row in fees])
         self.query_one("#payers", VirtualTable).set_rows([
             (row.payer_id, row.payer_name, row.payer_kind,
-             ", ".join(f"{key}={service.codes_text(value) if isinstance(value, list) else value}"
+             ", ".join(f"{key}={', '.join(sorted(value)) if isinstance(value, list) else value}"
                        for key, value in sorted(row.overrides.items())) or "shipped policy")
             for row in payers])
 

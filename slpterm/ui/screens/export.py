@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Select, Static
 
 from slpterm.services.session_flow import FINDING_FIXES, fix_hint, fix_places
+from slpterm.export.formats import format_options
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 FOLDER_SETTING = "export_folder"
@@ -31,13 +32,6 @@ BATCH_COLUMNS = [
     Column("Range", 23),
     Column("By", 20),
     Column("Files", 0),
-]
-FORMAT_OPTIONS = [
-    ("CSV (one row per claim line)", "csv"),
-    ("JSON (slpterm-encounters v1)", "json"),
-    ("FHIR R4 Bundle", "fhir"),
-    ("X12 837P claim file", "x12"),
-    ("Superbill per patient (Markdown)", "superbill"),
 ]
 
 
@@ -107,7 +101,7 @@ class ExportScreen(Screen):
                 yield Label("To")
                 yield Input(placeholder="YYYY-MM-DD", id="export-to", compact=True)
                 yield Label("Format")
-                yield Select(FORMAT_OPTIONS, value="csv", allow_blank=False, id="export-format", compact=True)
+                yield Select(format_options(), value="csv", allow_blank=False, id="export-format", compact=True)
             yield Checkbox("Include already exported", id="export-include", compact=True)
             with Horizontal(id="export-target"):
                 yield Label("Folder")

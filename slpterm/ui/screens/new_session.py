@@ -15,18 +15,9 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from slpterm.ui.screens.billing_facts import BillingFactsFields, BillingFactsInput
-from slpterm.domain.vocab import EvaluationKind, SessionType, Setting
+from slpterm.domain.vocab import SESSION_TYPES, EvaluationKind, SessionType, Setting
 
-SESSION_TYPE_LABELS = {
-    SessionType.INDIVIDUAL_TREATMENT: "Individual treatment",
-    SessionType.GROUP_TREATMENT: "Group treatment",
-    SessionType.EVALUATION: "Evaluation",
-    SessionType.RE_EVALUATION: "Re-evaluation",
-    SessionType.SWALLOWING_TREATMENT: "Swallowing treatment",
-    SessionType.AAC_EVALUATION: "AAC evaluation",
-    SessionType.AAC_TREATMENT: "AAC treatment",
-    SessionType.COGNITIVE_TREATMENT: "Cognitive treatment",
-}
+SESSION_TYPE_LABELS = {kind: facts.label for kind, facts in SESSION_TYPES.items()}
 SETTING_LABELS = {
     Setting.OFFICE: "Office",
     Setting.SCHOOL: "School",
