@@ -17,6 +17,7 @@ from slpterm.domain.vocab import CueLevel, DisorderArea, SessionType, TrialResul
 from slpterm.store.errors import ValidationFailed
 
 if TYPE_CHECKING:
+    from slpterm.store.billing_facts import BillingFacts
     from slpterm.store.models import SoapNote
 
 
@@ -145,6 +146,18 @@ class SignCheck:
         return any(finding.code in BILLING_FACT_FINDINGS for finding in self.findings)
 
 
+@dataclass(frozen=True)
+class StartChoices:
+    """What the start dialog (F3) offers: ``(id, name)`` of the patient in view, ``(participant id,
+    label)`` of unsigned drafts, ``(name, id)`` of clinicians, and the defaults."""
+
+    patients: list[tuple[str, str]]
+    drafts: list[tuple[str, str]]
+    clinicians: list[tuple[str, str]]
+    default_type: str = "individual_treatment"
+    default_setting: str = "office"
+
+
 # Findings whose fix is to record a billing fact (the billing-facts dialog, ctrl+f, records them).
 BILLING_FACT_FINDINGS = frozenset({"ncci-needs-distinct-service", "missing-hab-rehab", "audio-only-not-telehealth"})
 
@@ -265,6 +278,67 @@ class SessionFlow:
         except Exception:  # noqa: BLE001 - a hint in a dialog; the claim lines say it again
             return ""
         return f"{pos.code} {pos.name}" if pos is not None else ""
+
+    # -- point of care: every key is stored the moment it is pressed ---------------------------------
+    def record_trial(self, participant_id: str, goal_id: str, result: str, cue_level: str) -> None:
+        """One tally on a goal (correct, incorrect or no response, at a cue level), stored at once."""
+        self.store.sessions.record_trial(participant_id, goal_id, result, cue_level, now=self.clock.now())
+
+    def undo_last_trial(self, participant_id: str, goal_id: str | None = None) -> bool:
+        """Void the last trial (on ``goal_id`` when given); False when there was none."""
+        return self.store.sessions.undo_last_trial(participant_id, goal_id) is not None
+
+    def toggle_goal(self, participant_id: str, goal_id: str) -> bool:
+        """Mark the goal worked on (or not); returns whether it now is."""
+        return self.store.sessions.toggle_goal(participant_id, goal_id)
+
+    def toggle_technique(self, participant_id: str, technique_id: str) -> bool:
+        return self.store.sessions.toggle_technique(participant_id, technique_id)
+
+    def save_note(self, participant_id: str, **sections: str) -> None:
+        """Store SOAP sections (``subjective``, ``objective``, ``assessment``, ``plan``) of an unsigned note."""
+        self.store.sessions.save_note(participant_id, **sections)
+
+    def heartbeat(self, session_id: str) -> None:
+        """The running timer is still watched (a gap without one is time the laptop slept)."""
+        self.store.sessions.heartbeat(session_id, self.clock.now())
+
+    # -- billing facts ------------------------------------------------------------------------------
+    def billing_facts(self, participant_id: str) -> BillingFacts:
+        """The billing facts in force for the participant (the plan's default included)."""
+        return self.store.billing_facts.facts(participant_id)
+
+    def record_billing_facts(self, participant_id: str, **facts: object) -> None:
+        """Store the participant's billing facts (keyword arguments of ``BillingFactsInput.as_record_arguments``)."""
+        self.store.billing_facts.record(participant_id, **facts)
+
+    def record_billing_facts_for_session(self, participant_id: str, **facts: object) -> None:
+        """The same billing facts for every patient of ``participant_id``'s session."""
+        session_id = self.store.sessions.detail(participant_id).session.id
+        for participant in self.store.sessions.participants(session_id):
+            self.store.billing_facts.record(participant.id, **facts)
+
+    # -- what the start dialog offers -------------------------------------------------------------------
+    def start_choices(self, patient_id: str | None) -> StartChoices:
+        """The patient in view (when active), the unsigned drafts to resume, the clinicians, and the
+        type and setting of the patient's last session as defaults."""
+        unsigned = self.store.sessions.unsigned_drafts()
+        wanted = ([patient_id] if patient_id else []) + [participant.patient_id for participant, _ in unsigned]
+        rows = self.store.caseload.details(wanted)
+        names = {row.patient_id: row.name for row in rows.values() if not row.archived}
+        chosen = [(patient_id, names[patient_id])] if patient_id in names else []
+        drafts = []
+        for participant, therapy_session in unsigned:
+            name = names.get(participant.patient_id, "archived patient")
+            drafts.append((participant.id, f"{therapy_session.date_of_service.isoformat()}  {name}  "
+                                           f"{therapy_session.session_type.replace('_', ' ')}"))
+        last = self.store.sessions.for_patient(patient_id) if chosen else []
+        return StartChoices(
+            patients=chosen, drafts=drafts,
+            clinicians=[(clinician.display_name, clinician.id) for clinician in self.store.clinic.clinicians()],
+            default_type=last[0][1].session_type if last else "individual_treatment",
+            default_setting=last[0][1].setting if last else "office",
+        )
 
     # -- the view ---------------------------------------------------------------------------------
     def _catalog(self):  # noqa: ANN202

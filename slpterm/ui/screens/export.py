@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,6 +15,9 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Sele
 
 from slpterm.services.session_flow import BILLING_FACT_FINDINGS
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
+
+if TYPE_CHECKING:
+    from slpterm.services.clinic import ClinicServices
 
 FOLDER_SETTING = "export_folder"
 SESSION_COLUMNS = [
@@ -55,13 +59,6 @@ def _parse_date(text: str, label: str) -> date | None:
         raise ValueError(f"{label} date {text!r} is not a date: write it as YYYY-MM-DD, or leave it empty.") from None
 
 
-def load_candidates(store, date_from: date | None, date_to: date | None, today: date):  # noqa: ANN001, ANN201
-    """Every signed encounter in the range, exported or not (the screen marks the exported ones)."""
-    from slpterm.services.encounters import load_encounters
-
-    return load_encounters(store, date_from=date_from, date_to=date_to, include_exported=True, today=today)
-
-
 class ExportScreen(Screen):
     """Empty dates mean everything signed; ctrl+r reloads, ctrl+e writes the files."""
 
@@ -89,8 +86,9 @@ class ExportScreen(Screen):
     #export-batches { height: 1fr; min-height: 3; max-height: 8; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, services: ClinicServices) -> None:
         super().__init__()
+        self.services = services
         self._encounters: list = []
         self._rows: list[tuple] = []  # (status, encounter, reasons)
         self._exported_ids: set[str] = set()
@@ -124,11 +122,9 @@ class ExportScreen(Screen):
 
     # -- loading ------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        store = self.app.store
-        if store is not None:
-            folder = store.clinic.get_setting(FOLDER_SETTING)
-            if folder:
-                self.query_one("#export-folder", Input).value = folder
+        folder = self.services.clinic.setting(FOLDER_SETTING)
+        if folder:
+            self.query_one("#export-folder", Input).value = folder
         self.action_reload()
 
     def _date_range(self) -> tuple[date | None, date | None] | None:
@@ -155,13 +151,12 @@ class ExportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="export-load")
     def _load(self, date_from: date | None, date_to: date | None) -> None:
-        store = self.app.store
-        if store is None:
-            return
-        batches = store.exports.batches()
-        exported = store.exports.exported_participant_ids()
+        exports = self.services.exports
+        batches = exports.batches()
+        exported = exports.exported_participant_ids()
         try:
-            encounters = load_candidates(store, date_from, date_to, self.app.clock.today())
+            # every signed encounter in the range, exported or not (the screen marks the exported ones)
+            encounters = exports.encounters(date_from, date_to, include_exported=True)
         except ImportError:
             encounters = None
         except Exception as error:  # noqa: BLE001 - shown to the user instead of closing the app
@@ -286,13 +281,12 @@ class ExportScreen(Screen):
     @work(thread=True, exclusive=True, group="export-run")
     def _run_export(self, encounters: list, format: str, folder: Path, date_from: date | None,
                     date_to: date | None, include_exported: bool) -> None:
-        from slpterm.export.batch import describe_held, run_export
+        from slpterm.export.batch import describe_held
         from slpterm.export.common import ExportError
 
-        store = self.app.store
         try:
-            outcome = run_export(store, encounters, format, folder, range_from=date_from, range_to=date_to,
-                                 include_exported=include_exported, now=self.app.clock.now().astimezone())
+            outcome = self.services.exports.run(encounters, format, folder, date_from=date_from, date_to=date_to,
+                                                include_exported=include_exported)
         except ExportError as error:
             self.app.call_from_thread(self._show_result, str(error), True)
             return
@@ -300,7 +294,7 @@ class ExportScreen(Screen):
             self.app.call_from_thread(self._show_result, f"The export failed: {error}. Nothing was recorded.", True)
             return
         if outcome.ok:
-            store.clinic.set_setting(FOLDER_SETTING, str(folder))
+            self.services.clinic.set_setting(FOLDER_SETTING, str(folder))
             lines = [f"Batch {outcome.control_number:06d}: wrote {len(outcome.exported_ids)} session(s) to "
                      + ", ".join(str(path) for path in outcome.files)]
             if outcome.held:
@@ -334,7 +328,8 @@ class ExportScreen(Screen):
         if not 0 <= index < len(self._rows) or self._rows[index][0] != "held":
             self.notify("Highlight a HELD claim to record its billing facts.")
             return
-        record_billing_facts(self, self.app.store, self._rows[index][1].participant_id, self.action_reload)
+        record_billing_facts(self, self.services.session_flow(), self._rows[index][1].participant_id,
+                             self.action_reload)
 
     def action_back(self) -> None:
         self.app.pop_screen()
