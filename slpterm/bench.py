@@ -502,7 +502,7 @@ async def _measure_tally(data_dir: Path, presses: int) -> tuple[list[float], int
                 break
         if participant_id is None:
             raise RuntimeError("no patient with plan-of-care goals among the first 200")
-        app.push_screen(SessionScreen(participant_id))
+        app.push_screen(SessionScreen(app.services, participant_id))
         await _settle(app, pilot)
         tally = app.screen.query_one("#goals")
         tally.focus()
