@@ -538,7 +538,7 @@ async def _measure_patient(data_dir: Path, patient_id: str, repeats: int) -> tup
     async with app.run_test(size=SCREEN_SIZE) as pilot:
         await _settle(app, pilot)
         for _ in range(repeats):
-            screen = PatientScreen(patient_id)
+            screen = PatientScreen(app.services, patient_id)
             started = time.perf_counter()
             app.push_screen(screen)
             await _wait(pilot, lambda: screen.chart is not None)
