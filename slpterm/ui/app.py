@@ -102,7 +102,59 @@ class SlpTermApp(App):
         return CaseloadScreen()
 
     def on_mount(self) -> None:
+        self._apply_preferences()
         self.call_after_refresh(self._first_frame_painted)
+
+    # -- the user's keymap and theme (slpterm.preferences) ---------------------------------------------
+    def _apply_preferences(self) -> None:
+        from slpterm.preferences import read_keymap, remembered_theme
+
+        theme = remembered_theme()
+        if theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        reading = read_keymap()
+        self._keymap_reading = reading
+        if reading.keymap:
+            self.set_keymap(reading.keymap)
+        if reading.problems:
+            self._keymap_problems(reading.problems)
+
+    def _theme_changed(self, theme) -> None:  # noqa: ANN001 - textual.theme.Theme
+        from slpterm.preferences import remember_theme
+
+        try:
+            remember_theme(theme.name)
+        except OSError as error:
+            self.notify(f"The theme could not be remembered for next time: {error}", severity="warning")
+
+    def _check_keymap_ids(self) -> None:
+        """After the first frame: every binding id in the keymap file must name a binding."""
+        reading = getattr(self, "_keymap_reading", None)
+        if reading is None or not reading.keymap:
+            return
+        from slpterm.preferences import unknown_binding_problems
+        from slpterm.ui.keymap import binding_ids
+
+        problems = unknown_binding_problems(reading.keymap, binding_ids())
+        if problems:
+            self._keymap_problems(problems)
+
+    def _keymap_problems(self, problems: list[str]) -> None:
+        path = self._keymap_reading.path
+        self.notify("\n".join(f"• {problem}" for problem in problems) + f"\n(in {path}; the other keys apply)",
+                    title="Keymap", severity="error", timeout=30, markup=False)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node) -> None:  # noqa: ANN001
+        """A remapped key took the key of another binding: say which lost its key, once."""
+        lost = sorted(binding.id or binding.action for binding in clashed_bindings)
+        reported = self.__dict__.setdefault("_clashes_reported", set())
+        if tuple(lost) in reported:
+            return
+        reported.add(tuple(lost))
+        self.notify(f"The keymap gives the key of {', '.join(lost)} to another binding, so it has no key now; "
+                    "give it a key of its own in the keymap file.", title="Keymap", severity="warning",
+                    timeout=20, markup=False)
 
     def _first_frame_painted(self) -> None:
         if self._owns_process:
@@ -234,6 +286,7 @@ class SlpTermApp(App):
         pending, self._pending_actions = self._pending_actions, []
         for action in pending:
             action()
+        self._check_keymap_ids()
 
     def _note_other_app(self, services: ClinicServices) -> None:
         if self.demo:
