@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from slpterm.domain.clock import Clock
 
 if TYPE_CHECKING:
-    from slpterm.export.batch import ExportOutcome
+    from slpterm.export.batch import ExportOutcome, Selection
     from slpterm.services.billing_settings import FeeRow, PayerRow
     from slpterm.services.caseload import CaseloadService
     from slpterm.services.charts import ChartService
@@ -191,6 +191,14 @@ class Exports:
 
         return load_encounters(self._store, date_from=date_from, date_to=date_to, include_exported=include_exported,
                                today=self._clock.today())
+
+    def scrub(self, encounters: list[EncounterRecord], format: str, *, include_exported: bool = False) -> Selection:
+        """Split ``encounters`` into ready, held back (each with its reasons and fixes) and already
+        exported, for ``format``: what an export of them would write."""
+        from slpterm.export.batch import select_encounters
+
+        return select_encounters(encounters, format, include_exported=include_exported,
+                                 exported_ids=self.exported_participant_ids())
 
     def run(self, encounters: list[EncounterRecord], format: str, folder: Path, *, date_from: dt.date | None = None,
             date_to: dt.date | None = None, include_exported: bool = False) -> ExportOutcome:

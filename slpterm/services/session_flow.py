@@ -17,6 +17,7 @@ from slpterm.domain.vocab import CueLevel, DisorderArea, SessionType, TrialResul
 from slpterm.store.errors import ValidationFailed
 
 if TYPE_CHECKING:
+    from slpterm.coding.model import CodingResult
     from slpterm.store.billing_facts import BillingFacts
     from slpterm.store.models import SoapNote
 
@@ -298,6 +299,10 @@ class SessionFlow:
     def save_note(self, participant_id: str, **sections: str) -> None:
         """Store SOAP sections (``subjective``, ``objective``, ``assessment``, ``plan``) of an unsigned note."""
         self.store.sessions.save_note(participant_id, **sections)
+
+    def session_id(self, participant_id: str) -> str:
+        """The session ``participant_id`` belongs to (a group session has several participants)."""
+        return self.store.sessions.detail(participant_id).session.id
 
     def heartbeat(self, session_id: str) -> None:
         """The running timer is still watched (a gap without one is time the laptop slept)."""
@@ -609,11 +614,15 @@ class SessionFlow:
         return members[(members.index(participant_id) + 1) % len(members)]
 
     # -- coding -----------------------------------------------------------------------------------
-    def coding_result(self, participant_id: str):  # noqa: ANN201
+    def code(self, participant_id: str) -> CodingResult:
+        """The claim lines and findings of the participant's session as the engine codes it today."""
         from slpterm.services.billing import BillingService
 
+        return BillingService(self.store, self.clock.today()).code_participant(participant_id)
+
+    def coding_result(self, participant_id: str):  # noqa: ANN201
         try:
-            return BillingService(self.store, self.clock.today()).code_participant(participant_id)
+            return self.code(participant_id)
         except Exception:  # noqa: BLE001 - the panel must never take the screen down
             return None
 
