@@ -1,8 +1,8 @@
 """The services of one open data file, built once by :func:`build_services`.
 
-Screens, the command line and :mod:`slpterm.api` are handed these; none of them reaches the
-store itself. Each service module is imported when its service is built (once the data file is
-open, after the first frame), so importing this module costs nothing at start-up.
+Screens and :mod:`slpterm.api` are handed these; none of them reaches the store itself. The
+modules doing the work (due items, progress, coding, export) are imported on a service's first
+call, so building the services when the data file opens costs next to nothing.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slpterm.domain.clock import Clock
+from slpterm.services.caseload import CaseloadService
+from slpterm.services.charts import ChartService
+from slpterm.services.security import SecurityService
 
 if TYPE_CHECKING:
     from slpterm.export.batch import ExportOutcome, Selection
     from slpterm.services.billing_settings import FeeRow, PayerRow
-    from slpterm.services.caseload import CaseloadService
-    from slpterm.services.charts import ChartService
     from slpterm.services.encounters import EncounterRecord
     from slpterm.services.progress import ReportState
-    from slpterm.services.security import SecurityService
     from slpterm.services.session_flow import SessionFlow
     from slpterm.store.models import Clinic, Clinician, ExportBatch
     from slpterm.store.store import Store
@@ -213,10 +213,6 @@ class ClinicServices:
     """Everything screens and scripts may do with one open data file."""
 
     def __init__(self, store: Store, clock: Clock) -> None:
-        from slpterm.services.caseload import CaseloadService
-        from slpterm.services.charts import ChartService
-        from slpterm.services.security import SecurityService
-
         self._store = store
         self.clock = clock
         self.caseload: CaseloadService = CaseloadService(store, clock)

@@ -99,7 +99,8 @@ class SlpTermApp(App):
     # -- start-up ---------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
         # The caseload is the bottom of the stack, so it is composed into the very first frame.
-        return CaseloadScreen()
+        preview, self.caseload_preview = self.caseload_preview, None  # only the first caseload uses it
+        return CaseloadScreen(preview)
 
     def on_mount(self) -> None:
         self._apply_preferences()

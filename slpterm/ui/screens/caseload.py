@@ -22,6 +22,7 @@ from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
     from slpterm.services.clinic import ClinicServices
+    from slpterm.store.caseload import CaseloadPreviewReader
 
 PREVIEW_WAIT_SECONDS = 0.2
 DETAILS_AHEAD = 60  # rows read beyond the visible ones, so scrolling reads seldom
@@ -66,8 +67,9 @@ class CaseloadScreen(Screen):
         Binding("pagedown", "move(20)", "Page down", show=False, id="caseload.page_down"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, preview: CaseloadPreviewReader | None = None) -> None:
         super().__init__()
+        self._preview = preview  # read while the app was starting (slpterm.cli), shown in the first frame
         self._index = None  # CaseloadIndex
         self._source = None  # reads rows' cells: a CaseloadFile until the store opens, then store.caseload
         self._details: dict = {}  # patient id -> CaseloadRow, for rows that were on screen
@@ -91,10 +93,9 @@ class CaseloadScreen(Screen):
 
     # -- loading ------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        reader = getattr(self.app, "caseload_preview", None)
+        reader, self._preview = self._preview, None
         if reader is None:
             return
-        self.app.caseload_preview = None  # only the first caseload of the process uses it
         # A short wait here puts the caseload in the very first frame instead of the next one.
         if reader.done() or reader.result(timeout=PREVIEW_WAIT_SECONDS) is not None:
             self._show_preview(reader.result())
