@@ -18,10 +18,21 @@ class CaseloadService:
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
         self._clock = clock
+        self._active: tuple[int, CaseloadIndex] | None = None  # the last complete index of active patients
 
     def index(self, *, include_archived: bool = False, previous: CaseloadIndex | None = None) -> CaseloadIndex:
         """Ids and search text of every patient (archived ones too when asked), for the filter."""
-        return self._store.caseload.index(include_archived=include_archived, previous=previous)
+        generation = self.generation()
+        index = self._store.caseload.index(include_archived=include_archived, previous=previous)
+        if index.complete and not include_archived:
+            self._active = (generation, index)
+        return index
+
+    def _current_index(self) -> CaseloadIndex:
+        """The last index read, unless the data file changed since (then it is read again)."""
+        if self._active is not None and self._active[0] == self.generation():
+            return self._active[1]
+        return self.index()
 
     def details(self, patient_ids: Sequence[str]) -> dict[str, CaseloadRow]:
         """The cells of the rows of ``patient_ids`` (those that exist)."""
@@ -52,7 +63,7 @@ class CaseloadService:
         """``(id, name)`` of up to ``limit`` active patients matching ``text`` as the caseload filter
         does; ``index`` is a complete index already read, else one is read."""
         if index is None or not index.complete:
-            index = self.index()
+            index = self._current_index()
         found = []
         for position in index.filter(text):
             patient_id = index.ids[position]
