@@ -19,6 +19,7 @@ from textual.screen import Screen
 from slpterm.domain.clock import Clock
 from slpterm.domain.text import without_control_characters
 from slpterm.store.caseload import CaseloadPreviewReader
+from slpterm.ui import screens
 from slpterm.ui.screens.caseload import CaseloadScreen
 from slpterm.ui.roles import HoldsUnsavedText, ShowsAPatient, WritesProgressReports
 from slpterm.ui.screens.message import MessageScreen
@@ -219,8 +220,6 @@ class SlpTermApp(App):
             source.close()  # not composed yet; the store's index follows
 
     def _ask_new_clinic(self) -> None:
-        from slpterm.ui.screens.new_clinic import NewClinicScreen
-
         def answered(create: bool | None) -> None:
             if not create:
                 self.exit(return_code=1, message=f"No clinic was created in {self._prepare_store.database.parent}.")
@@ -228,14 +227,12 @@ class SlpTermApp(App):
             self._ask_before_creating = False
             self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False)
 
-        self.push_screen(NewClinicScreen(self._prepare_store.database.parent), answered)
+        self.push_screen(screens.NewClinicScreen(self._prepare_store.database.parent), answered)
 
     def _store_failed(self, message: str) -> None:
         self.push_screen(MessageScreen("slpterm cannot open its data", message, quit_on_close=True))
 
     def _ask_passphrase(self, message: str) -> None:
-        from slpterm.ui.screens.security import UnlockScreen
-
         def attempt(passphrase: str) -> str | None:
             from slpterm.store import StoreError
 
@@ -247,7 +244,7 @@ class SlpTermApp(App):
             return None
 
         self._awaiting_passphrase = True
-        self.push_screen(UnlockScreen(message, attempt))
+        self.push_screen(screens.UnlockScreen(message, attempt))
 
     @property
     def store(self) -> Store | None:
@@ -279,9 +276,7 @@ class SlpTermApp(App):
         if caseload is not None:
             caseload.store_opened(services)
         if not services.clinic.is_set_up():
-            from slpterm.ui.screens.settings import FirstRunScreen
-
-            self.push_screen(FirstRunScreen(services))
+            self.push_screen(screens.FirstRunScreen(services))
         elif not self.demo:
             self._offer_backup()
         pending, self._pending_actions = self._pending_actions, []
@@ -373,13 +368,11 @@ class SlpTermApp(App):
     def action_lock(self) -> None:
         if self.services is None or self._locked:
             return
-        from slpterm.ui.screens.security import LockScreen
-
         self._locked = True
         self.clear_notifications()
         self._titles_while_unlocked = (self.title, self.sub_title)
         self.title, self.sub_title = self.TITLE, LOCKED_SUB_TITLE
-        self.push_screen(LockScreen(self.services.security))
+        self.push_screen(screens.LockScreen(self.services.security))
         from slpterm.store.errors import StoreError
 
         try:
@@ -390,10 +383,8 @@ class SlpTermApp(App):
 
     def _keep_locked(self) -> None:
         """The lock screen is the top screen for as long as the app is locked, whatever happened."""
-        from slpterm.ui.screens.security import LockScreen
-
-        if not any(isinstance(screen, LockScreen) for screen in self.screen_stack):
-            self.push_screen(LockScreen(self.services.security))
+        if not any(isinstance(screen, screens.LockScreen) for screen in self.screen_stack):
+            self.push_screen(screens.LockScreen(self.services.security))
 
     def mark_unlocked(self) -> None:
         self._locked = False
@@ -470,34 +461,22 @@ class SlpTermApp(App):
         self.panic(Text(crash_line(write_crash_report(self._crash) if self._crash is not None else None)))
 
     def action_billing_settings(self) -> None:
-        from slpterm.ui.screens.billing_settings import BillingSettingsScreen
-
-        self._show(BillingSettingsScreen, lambda: BillingSettingsScreen(self.services))
+        self._show(screens.BillingSettingsScreen, lambda: screens.BillingSettingsScreen(self.services))
 
     def action_rules(self) -> None:
-        from slpterm.ui.screens.rules import RulesScreen
-
-        self._show(RulesScreen, lambda: RulesScreen(self.services))
+        self._show(screens.RulesScreen, lambda: screens.RulesScreen(self.services))
 
     def action_school(self) -> None:
-        from slpterm.ui.screens.school import SchoolScreen
-
-        self._show(SchoolScreen, lambda: SchoolScreen(self.services))
+        self._show(screens.SchoolScreen, lambda: screens.SchoolScreen(self.services))
 
     def action_walkthrough(self) -> None:
-        from slpterm.ui.screens.help import WalkthroughScreen
-
-        self.push_screen(WalkthroughScreen())
+        self.push_screen(screens.WalkthroughScreen())
 
     def action_security(self) -> None:
-        from slpterm.ui.screens.security import SecurityScreen
-
-        self._show(SecurityScreen, lambda: SecurityScreen(self.services))
+        self._show(screens.SecurityScreen, lambda: screens.SecurityScreen(self.services))
 
     def action_audit(self) -> None:
-        from slpterm.ui.screens.security import AuditScreen
-
-        self._show(AuditScreen, lambda: AuditScreen(self.services))
+        self._show(screens.AuditScreen, lambda: screens.AuditScreen(self.services))
 
     def action_backup(self) -> None:
         if self.services is None:
@@ -548,16 +527,12 @@ class SlpTermApp(App):
 
     def action_session(self) -> None:
         """Start a session for the patient in view, or resume an unsigned draft."""
-        from slpterm.ui.screens.session import SessionScreen
-
-        if isinstance(self.screen, SessionScreen):
+        if isinstance(self.screen, screens.SessionScreen):
             return
         services = self.services
         if services is None:
             self.when_ready(self.action_session)
             return
-        from slpterm.ui.screens.new_session import NewSessionScreen, SessionRequest
-
         patient_id = self.screen.patient_in_view if isinstance(self.screen, ShowsAPatient) else None
         flow = services.session_flow()
         choices = flow.start_choices(patient_id)
@@ -565,7 +540,7 @@ class SlpTermApp(App):
             self.notify("Choose a patient on the caseload first (F2), then press F3.", severity="warning")
             return
 
-        def start(request: SessionRequest) -> str:
+        def start(request: screens.SessionRequest) -> str:
             participants = flow.start(
                 patient_ids=request.patient_ids, session_type=request.session_type, setting=request.setting,
                 date_text=request.date_of_service_text, clinician_id=request.clinician_id,
@@ -575,9 +550,9 @@ class SlpTermApp(App):
 
         def opened(participant_id: str | None) -> None:
             if participant_id:
-                self.push_screen(SessionScreen(services, participant_id))
+                self.push_screen(screens.SessionScreen(services, participant_id))
 
-        self.push_screen(NewSessionScreen(
+        self.push_screen(screens.NewSessionScreen(
             flow, start=start, patients=choices.patients, find_patients=self._caseload_screen().find_patients,
             drafts=choices.drafts, clinicians=choices.clinicians, today=self.clock.today(),
             default_type=choices.default_type, default_setting=choices.default_setting,
@@ -585,20 +560,14 @@ class SlpTermApp(App):
         ), opened)
 
     def action_export(self) -> None:
-        from slpterm.ui.screens.export import ExportScreen
-
-        self._show(ExportScreen, lambda: ExportScreen(self.services))
+        self._show(screens.ExportScreen, lambda: screens.ExportScreen(self.services))
 
     def action_settings(self) -> None:
-        from slpterm.ui.screens.settings import SettingsScreen
-
-        self._show(SettingsScreen, lambda: SettingsScreen(self.services))
+        self._show(screens.SettingsScreen, lambda: screens.SettingsScreen(self.services))
 
     def action_help(self) -> None:
-        from slpterm.ui.screens.help import HelpScreen
-
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.screen))
+        if not isinstance(self.screen, screens.HelpScreen):
+            self.push_screen(screens.HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         if self.is_locked:

@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
+from slpterm.ui import screens
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
@@ -266,9 +267,7 @@ class CaseloadScreen(Screen):
         patient_id = self._index.ids[position]
         row = self._row(position)
         name = row.name if row is not None else ""
-        from slpterm.ui.screens.patient import PatientScreen
-
-        self.app.when_ready(lambda: self.app.push_screen(PatientScreen(self.services, patient_id, name)))
+        self.app.when_ready(lambda: self.app.push_screen(screens.PatientScreen(self.services, patient_id, name)))
 
     def _cursor_position(self) -> int:
         """The index position of the row under the cursor (there must be shown rows)."""
@@ -294,31 +293,23 @@ class CaseloadScreen(Screen):
         if self.services is None:
             self.app.when_ready(self.action_new_patient)
             return
-        from slpterm.ui.screens.chart_forms import PatientForm
-
-        self.app.push_screen(PatientForm().handed(self.services.charts), self._patient_created)
+        self.app.push_screen(screens.PatientForm().handed(self.services.charts), self._patient_created)
 
     def _patient_created(self, patient_id: str | None) -> None:
         if patient_id:
-            from slpterm.ui.screens.patient import PatientScreen
-
-            self.app.push_screen(PatientScreen(self.services, patient_id))
+            self.app.push_screen(screens.PatientScreen(self.services, patient_id))
 
     def action_import_patients(self) -> None:
         if self.services is None:
             self.app.when_ready(self.action_import_patients)
             return
-        from slpterm.ui.screens.chart_import import ImportScreen
-
-        self.app.push_screen(ImportScreen(self.services.charts))
+        self.app.push_screen(screens.ImportScreen(self.services.charts))
 
     def action_school(self) -> None:
         if self.services is None:
             self.app.when_ready(self.action_school)
             return
-        from slpterm.ui.screens.school import SchoolScreen
-
-        self.app.push_screen(SchoolScreen(self.services))
+        self.app.push_screen(screens.SchoolScreen(self.services))
 
     def action_move(self, delta: int) -> None:
         self.table.move_cursor(delta)
