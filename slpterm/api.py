@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from slpterm.domain.encounter import EncounterRecord
     from slpterm.export.batch import ExportOutcome, Selection
     from slpterm.services.clinic import ClinicServices
-    from slpterm.services.session_flow import SessionCorrection, SessionView, SignCheck, TimerStatus
+    from slpterm.services.session_flow import SessionCorrection, SessionFacts, SessionView, SignCheck, TimerStatus
     from slpterm.store.patients import PatientChart
 
 __all__ = [
@@ -243,7 +243,7 @@ class Clinic:
         participant id to go on with."""
         return self._services.session_flow().correct(participant_id, correction)
 
-    def session_facts(self, participant_id: str):  # noqa: ANN201 - SessionFacts
+    def session_facts(self, participant_id: str) -> SessionFacts:
         """The facts of an unsigned session as the correction starts from them."""
         return self._services.session_flow().facts(participant_id)
 
