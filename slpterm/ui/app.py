@@ -461,22 +461,22 @@ class SlpTermApp(App):
         self.panic(Text(crash_line(write_crash_report(self._crash) if self._crash is not None else None)))
 
     def action_billing_settings(self) -> None:
-        self._show(screens.BillingSettingsScreen, lambda: screens.BillingSettingsScreen(self.services))
+        self._show(screens.BillingSettingsScreen)
 
     def action_rules(self) -> None:
-        self._show(screens.RulesScreen, lambda: screens.RulesScreen(self.services))
+        self._show(screens.RulesScreen)
 
     def action_school(self) -> None:
-        self._show(screens.SchoolScreen, lambda: screens.SchoolScreen(self.services))
+        self._show(screens.SchoolScreen)
 
     def action_walkthrough(self) -> None:
         self.push_screen(screens.WalkthroughScreen())
 
     def action_security(self) -> None:
-        self._show(screens.SecurityScreen, lambda: screens.SecurityScreen(self.services))
+        self._show(screens.SecurityScreen)
 
     def action_audit(self) -> None:
-        self._show(screens.AuditScreen, lambda: screens.AuditScreen(self.services))
+        self._show(screens.AuditScreen)
 
     def action_backup(self) -> None:
         if self.services is None:
@@ -510,10 +510,16 @@ class SlpTermApp(App):
         else:
             self._pending_actions.append(action)
 
-    def _show(self, screen_type: type[Screen], factory: Callable[[], Screen]) -> None:
-        if isinstance(self.screen, screen_type):
+    def _show(self, screen_type: Callable[[ClinicServices], Screen]) -> None:
+        """Push ``screen_type`` (handed the services) unless it is on top; waits for the data file."""
+        if isinstance(self.screen, screen_type):  # type: ignore[arg-type]  # a Screen class
             return
-        self.when_ready(lambda: None if isinstance(self.screen, screen_type) else self.push_screen(factory()))
+
+        def show() -> None:
+            if self.services is not None and not isinstance(self.screen, screen_type):  # type: ignore[arg-type]
+                self.push_screen(screen_type(self.services))
+
+        self.when_ready(show)
 
     def _on_caseload(self, action: Callable[[CaseloadScreen], object]) -> None:
         self.action_caseload()
@@ -560,10 +566,10 @@ class SlpTermApp(App):
         ), opened)
 
     def action_export(self) -> None:
-        self._show(screens.ExportScreen, lambda: screens.ExportScreen(self.services))
+        self._show(screens.ExportScreen)
 
     def action_settings(self) -> None:
-        self._show(screens.SettingsScreen, lambda: screens.SettingsScreen(self.services))
+        self._show(screens.SettingsScreen)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, screens.HelpScreen):
