@@ -504,7 +504,7 @@ async def _measure_tally(data_dir: Path, presses: int) -> tuple[list[float], int
                 break
         if participant_id is None:
             raise RuntimeError("no patient with plan-of-care goals among the first 200")
-        app.push_screen(SessionScreen(participant_id))
+        app.push_screen(SessionScreen(app.services, participant_id))
         await _settle(app, pilot)
         tally = app.screen.query_one("#goals")
         tally.focus()
@@ -540,7 +540,7 @@ async def _measure_patient(data_dir: Path, patient_id: str, repeats: int) -> tup
     async with app.run_test(size=SCREEN_SIZE) as pilot:
         await _settle(app, pilot)
         for _ in range(repeats):
-            screen = PatientScreen(patient_id)
+            screen = PatientScreen(app.services, patient_id)
             started = time.perf_counter()
             app.push_screen(screen)
             await _wait(pilot, lambda screen=screen: screen.chart is not None)

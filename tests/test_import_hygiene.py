@@ -10,7 +10,7 @@ import slpterm
 
 HEADLESS_PACKAGES = ("slpterm.domain", "slpterm.store", "slpterm.coding", "slpterm.clinical", "slpterm.demo",
                      "slpterm.services", "slpterm.reports",
-                     "slpterm.export")
+                     "slpterm.export", "slpterm.api", "slpterm.preferences")
 
 
 def _headless_modules() -> list[str]:

@@ -19,6 +19,8 @@ from slpterm.domain.vocab import SESSION_TYPES, CueLevel, DisorderArea, SessionT
 from slpterm.store.errors import ValidationFailed
 
 if TYPE_CHECKING:
+    from slpterm.coding.model import CodingResult
+    from slpterm.store.billing_facts import BillingFacts
     from slpterm.store.models import SoapNote
 
 
@@ -265,6 +267,17 @@ def fix_target(store, participant_id: str, place: FixPlace) -> FixTarget:  # noq
         diagnosis_codes=tuple(d.code for d in chart.diagnoses if d.active),
         next_diagnosis_rank=max((d.rank for d in chart.diagnoses), default=0) + 1,
         next_coverage_rank=len(chart.coverages) + 1, date_of_service=detail.session.date_of_service)
+@dataclass(frozen=True)
+class StartChoices:
+    """What the start dialog (F3) offers: ``(id, name)`` of the patient in view, ``(participant id,
+    label)`` of unsigned drafts, ``(name, id)`` of clinicians, and the defaults."""
+
+    patients: list[tuple[str, str]]
+    drafts: list[tuple[str, str]]
+    clinicians: list[tuple[str, str]]
+    default_type: str = "individual_treatment"
+    default_setting: str = "office"
+
 
 
 def _trial(record) -> Trial:  # noqa: ANN001
@@ -383,6 +396,75 @@ class SessionFlow:
         except Exception:  # noqa: BLE001 - a hint in a dialog; the claim lines say it again
             return ""
         return f"{pos.code} {pos.name}" if pos is not None else ""
+
+    # -- point of care: every key is stored the moment it is pressed ---------------------------------
+    def record_trial(self, participant_id: str, goal_id: str, result: str, cue_level: str) -> None:
+        """One tally on a goal (correct, incorrect or no response, at a cue level), stored at once."""
+        self.store.sessions.record_trial(participant_id, goal_id, result, cue_level, now=self.clock.now())
+
+    def undo_last_trial(self, participant_id: str, goal_id: str | None = None) -> bool:
+        """Void the last trial (on ``goal_id`` when given); False when there was none."""
+        return self.store.sessions.undo_last_trial(participant_id, goal_id) is not None
+
+    def toggle_goal(self, participant_id: str, goal_id: str) -> bool:
+        """Mark the goal worked on (or not); returns whether it now is."""
+        return self.store.sessions.toggle_goal(participant_id, goal_id)
+
+    def toggle_technique(self, participant_id: str, technique_id: str) -> bool:
+        return self.store.sessions.toggle_technique(participant_id, technique_id)
+
+    def save_note(self, participant_id: str, **sections: str) -> None:
+        """Store SOAP sections (``subjective``, ``objective``, ``assessment``, ``plan``) of an unsigned note."""
+        self.store.sessions.save_note(participant_id, **sections)
+
+    def session_id(self, participant_id: str) -> str:
+        """The session ``participant_id`` belongs to (a group session has several participants)."""
+        return self.store.sessions.detail(participant_id).session.id
+
+    def heartbeat(self, session_id: str) -> None:
+        """The running timer is still watched (a gap without one is time the laptop slept)."""
+        self.store.sessions.heartbeat(session_id, self.clock.now())
+
+    # -- billing facts ------------------------------------------------------------------------------
+    def fix_target(self, participant_id: str, place: FixPlace) -> FixTarget:
+        """The records the form that fixes ``place`` edits for the participant."""
+        return fix_target(self.store, participant_id, place)
+
+    def billing_facts(self, participant_id: str) -> BillingFacts:
+        """The billing facts in force for the participant (the plan's default included)."""
+        return self.store.billing_facts.facts(participant_id)
+
+    def record_billing_facts(self, participant_id: str, **facts: object) -> None:
+        """Store the participant's billing facts (keyword arguments of ``BillingFactsInput.as_record_arguments``)."""
+        self.store.billing_facts.record(participant_id, **facts)
+
+    def record_billing_facts_for_session(self, participant_id: str, **facts: object) -> None:
+        """The same billing facts for every patient of ``participant_id``'s session."""
+        session_id = self.store.sessions.detail(participant_id).session.id
+        for participant in self.store.sessions.participants(session_id):
+            self.store.billing_facts.record(participant.id, **facts)
+
+    # -- what the start dialog offers -------------------------------------------------------------------
+    def start_choices(self, patient_id: str | None) -> StartChoices:
+        """The patient in view (when active), the unsigned drafts to resume, the clinicians, and the
+        type and setting of the patient's last session as defaults."""
+        unsigned = self.store.sessions.unsigned_drafts()
+        wanted = ([patient_id] if patient_id else []) + [participant.patient_id for participant, _ in unsigned]
+        rows = self.store.caseload.details(wanted)
+        names = {row.patient_id: row.name for row in rows.values() if not row.archived}
+        chosen = [(patient_id, names[patient_id])] if patient_id in names else []
+        drafts = []
+        for participant, therapy_session in unsigned:
+            name = names.get(participant.patient_id, "archived patient")
+            drafts.append((participant.id, f"{therapy_session.date_of_service.isoformat()}  {name}  "
+                                           f"{therapy_session.session_type.replace('_', ' ')}"))
+        last = self.store.sessions.for_patient(patient_id) if chosen else []
+        return StartChoices(
+            patients=chosen, drafts=drafts,
+            clinicians=[(clinician.display_name, clinician.id) for clinician in self.store.clinic.clinicians()],
+            default_type=last[0][1].session_type if last else "individual_treatment",
+            default_setting=last[0][1].setting if last else "office",
+        )
 
     # -- the view ---------------------------------------------------------------------------------
     def _catalog(self):  # noqa: ANN202
@@ -653,11 +735,15 @@ class SessionFlow:
         return members[(members.index(participant_id) + 1) % len(members)]
 
     # -- coding -----------------------------------------------------------------------------------
-    def coding_result(self, participant_id: str):  # noqa: ANN201
+    def code(self, participant_id: str) -> CodingResult:
+        """The claim lines and findings of the participant's session as the engine codes it today."""
         from slpterm.services.billing import BillingService
 
+        return BillingService(self.store, self.clock.today()).code_participant(participant_id)
+
+    def coding_result(self, participant_id: str):  # noqa: ANN201
         try:
-            return BillingService(self.store, self.clock.today()).code_participant(participant_id)
+            return self.code(participant_id)
         except Exception:  # noqa: BLE001 - the panel must never take the screen down
             return None
 

@@ -6,7 +6,7 @@ import gc
 import sys
 import threading
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from rich.segment import Segment
 from textual import work
@@ -19,9 +19,15 @@ from textual.screen import Screen
 from slpterm.domain.clock import Clock
 from slpterm.domain.text import without_control_characters
 from slpterm.store.caseload import CaseloadPreviewReader
+from slpterm.ui import screens
 from slpterm.ui.screens.caseload import CaseloadScreen
+from slpterm.ui.roles import HoldsUnsavedText, ShowsAPatient, WritesProgressReports
 from slpterm.ui.screens.message import MessageScreen
 from slpterm.ui.typeahead import TypeAhead
+
+if TYPE_CHECKING:
+    from slpterm.services.clinic import ClinicServices
+    from slpterm.store.store import Store
 
 # The other screens are imported when first shown, so the first frame comes sooner.
 
@@ -75,7 +81,9 @@ class SlpTermApp(App):
         self._open_with_passphrase = open_with_passphrase
         self.clock = clock or Clock()
         self.demo = demo
-        self.store = None
+        self._store: Store | None = None
+        # Built once the data file is open; screens are handed these (never the store).
+        self.services: ClinicServices | None = None
         self._last_input = self.clock.now()
         self._locked = False
         self._awaiting_passphrase = False
@@ -92,10 +100,63 @@ class SlpTermApp(App):
     # -- start-up ---------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
         # The caseload is the bottom of the stack, so it is composed into the very first frame.
-        return CaseloadScreen()
+        preview, self.caseload_preview = self.caseload_preview, None  # only the first caseload uses it
+        return CaseloadScreen(preview)
 
     def on_mount(self) -> None:
+        self._apply_preferences()
         self.call_after_refresh(self._first_frame_painted)
+
+    # -- the user's keymap and theme (slpterm.preferences) ---------------------------------------------
+    def _apply_preferences(self) -> None:
+        from slpterm.preferences import read_keymap, remembered_theme
+
+        theme = remembered_theme()
+        if theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        reading = read_keymap()
+        self._keymap_reading = reading
+        if reading.keymap:
+            self.set_keymap(reading.keymap)
+        if reading.problems:
+            self._keymap_problems(reading.problems)
+
+    def _theme_changed(self, theme) -> None:  # noqa: ANN001 - textual.theme.Theme
+        from slpterm.preferences import remember_theme
+
+        try:
+            remember_theme(theme.name)
+        except OSError as error:
+            self.notify(f"The theme could not be remembered for next time: {error}", severity="warning")
+
+    def _check_keymap_ids(self) -> None:
+        """After the first frame: every binding id in the keymap file must name a binding."""
+        reading = getattr(self, "_keymap_reading", None)
+        if reading is None or not reading.keymap:
+            return
+        from slpterm.preferences import unknown_binding_problems
+        from slpterm.ui.keymap import binding_ids
+
+        problems = unknown_binding_problems(reading.keymap, binding_ids())
+        if problems:
+            self._keymap_problems(problems)
+
+    def _keymap_problems(self, problems: list[str]) -> None:
+        path = self._keymap_reading.path
+        self.notify("\n".join(f"• {problem}" for problem in problems) + f"\n(in {path}; the other keys apply)",
+                    title="Keymap", severity="error", timeout=30, markup=False)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node) -> None:  # noqa: ANN001
+        """A remapped key took the key of another binding: say which lost its key, once."""
+        lost = sorted(binding.id or binding.action for binding in clashed_bindings)
+        reported = self.__dict__.setdefault("_clashes_reported", set())
+        if tuple(lost) in reported:
+            return
+        reported.add(tuple(lost))
+        self.notify(f"The keymap gives the key of {', '.join(lost)} to another binding, so it has no key now; "
+                    "give it a key of its own in the keymap file.", title="Keymap", severity="warning",
+                    timeout=20, markup=False)
 
     def _first_frame_painted(self) -> None:
         if self._owns_process:
@@ -150,7 +211,7 @@ class SlpTermApp(App):
         from textual.css.query import NoMatches
 
         caseload = self._caseload_screen()
-        if caseload is None or self.store is not None:
+        if caseload is None or self.services is not None:
             source.close()
             return
         try:
@@ -159,8 +220,6 @@ class SlpTermApp(App):
             source.close()  # not composed yet; the store's index follows
 
     def _ask_new_clinic(self) -> None:
-        from slpterm.ui.screens.new_clinic import NewClinicScreen
-
         def answered(create: bool | None) -> None:
             if not create:
                 self.exit(return_code=1, message=f"No clinic was created in {self._prepare_store.database.parent}.")
@@ -168,14 +227,12 @@ class SlpTermApp(App):
             self._ask_before_creating = False
             self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False)
 
-        self.push_screen(NewClinicScreen(self._prepare_store.database.parent), answered)
+        self.push_screen(screens.NewClinicScreen(self._prepare_store.database.parent), answered)
 
     def _store_failed(self, message: str) -> None:
         self.push_screen(MessageScreen("slpterm cannot open its data", message, quit_on_close=True))
 
     def _ask_passphrase(self, message: str) -> None:
-        from slpterm.ui.screens.security import UnlockScreen
-
         def attempt(passphrase: str) -> str | None:
             from slpterm.store import StoreError
 
@@ -187,50 +244,52 @@ class SlpTermApp(App):
             return None
 
         self._awaiting_passphrase = True
-        self.push_screen(UnlockScreen(message, attempt))
+        self.push_screen(screens.UnlockScreen(message, attempt))
 
-    def _store_ready(self, store) -> None:  # noqa: ANN001
+    @property
+    def store(self) -> Store | None:
+        """The open data file's store, for tests and ``slpterm.bench``; screens use :attr:`services`."""
+        return self._store
+
+    def _store_ready(self, store: Store) -> None:
+        from slpterm.services.clinic import build_services
         from slpterm.store.errors import StoreError
 
-        self.store = store
+        services = build_services(store, self.clock)
+        self._store, self.services = store, services
         self._awaiting_passphrase = False
         if self._owns_process:
             self._freeze_long_lived_objects()
-        clinicians = store.clinic.clinicians()
-        if clinicians:
-            store.actor = clinicians[0].display_name
+        services.clinic.act_as_first_clinician()
         try:
-            store.security.collect_start_failures()
-            store.security.record("open", "app", "", {"data_file": str(store.path)})
-            tampered = store.security.check_last_anchor()
+            tampered = services.security.opened()
             if tampered:
                 self.notify(tampered, title="Audit trail", severity="error", timeout=30)
         except StoreError as error:
             self.notify(str(error), severity="error", timeout=10)
         self._release_notifications()
-        self._note_other_app(store)
+        self._note_other_app(services)
         self.refresh_security_banner()
         self._last_input = self.clock.now()
         self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
         caseload = self._caseload_screen()
         if caseload is not None:
-            caseload.store_opened()
-        if not store.clinic.is_set_up():
-            from slpterm.ui.screens.settings import FirstRunScreen
-
-            self.push_screen(FirstRunScreen())
+            caseload.store_opened(services)
+        if not services.clinic.is_set_up():
+            self.push_screen(screens.FirstRunScreen(services))
         elif not self.demo:
             self._offer_backup()
         pending, self._pending_actions = self._pending_actions, []
         for action in pending:
             action()
+        self._check_keymap_ids()
 
-    def _note_other_app(self, store) -> None:  # noqa: ANN001
+    def _note_other_app(self, services: ClinicServices) -> None:
         if self.demo:
             return
         from slpterm.store.folder_lock import AppPresence
 
-        self._presence = AppPresence(store.data_dir)
+        self._presence = AppPresence(services.security.data_dir)
         if not self._presence.first:
             self.notify("Another slpterm app is already open on this data. Both can work safely: every change is "
                         "saved at once and the other sees it when it reads again. Avoid editing the same note in "
@@ -239,9 +298,8 @@ class SlpTermApp(App):
     async def action_quit(self) -> None:
         """Store any note text still waiting for its autosave, then quit."""
         for screen in self.screen_stack:
-            save_note = getattr(screen, "save_note", None)
-            if save_note is not None and self.store is not None:
-                save_note()
+            if isinstance(screen, HoldsUnsavedText) and self.services is not None:
+                screen.save_note()
         self.exit()
 
     @staticmethod
@@ -256,18 +314,17 @@ class SlpTermApp(App):
         gc.freeze()
 
     def _offer_backup(self) -> None:
-        from slpterm.store.backup import backup_is_due
-
-        if backup_is_due(self.store, self.clock.now()):
-            protection = ("the copy is encrypted with your passphrase, like your data" if self.store.security.encrypted
+        security = self.services.security
+        if security.backup_is_due():
+            protection = ("the copy is encrypted with your passphrase, like your data" if security.encrypted
                           else "like your data, the copy is not encrypted until you set a passphrase (F12)")
             self.notify("The last backup is more than a week old (or there is none). Press ctrl+b to back up now; "
                         f"{protection}.", title="Backup", timeout=15)
 
     def refresh_security_banner(self) -> None:
-        if self.demo or self.store is None:
+        if self.demo or self.services is None:
             return
-        banner = "" if self.store.security.encrypted else "⚠ data not encrypted: set a passphrase (F12)"
+        banner = "" if self.services.security.encrypted else "⚠ data not encrypted: set a passphrase (F12)"
         if self._titles_while_unlocked is not None:
             self._titles_while_unlocked = (self._titles_while_unlocked[0], banner)
         else:
@@ -287,7 +344,7 @@ class SlpTermApp(App):
     def _may_deliver(self, event) -> bool:  # noqa: ANN001
         """Until the data file is open the caseload takes only typing into its filter; any other key
         waits for the store (F3, Enter and the like need it), and so do the keys typed after it."""
-        if self.store is not None or not isinstance(self.screen, CaseloadScreen):
+        if self.services is not None or not isinstance(self.screen, CaseloadScreen):
             return True
         from textual import events
         from textual.widgets import Input
@@ -296,7 +353,7 @@ class SlpTermApp(App):
                 and (event.is_printable or event.key in FILTER_EDITING_KEYS))
 
     def check_idle_lock(self) -> None:
-        if self.store is None:
+        if self.services is None:
             return
         if self._locked:
             self._keep_locked()
@@ -305,33 +362,29 @@ class SlpTermApp(App):
         if (now - self._last_anchor_at).total_seconds() >= ANCHOR_EVERY_SECONDS:
             self._anchor("running")
         idle = (now - self._last_input).total_seconds()
-        if idle >= self.store.security.idle_minutes() * 60:
+        if idle >= self.services.security.idle_minutes() * 60:
             self.action_lock()
 
     def action_lock(self) -> None:
-        if self.store is None or self._locked:
+        if self.services is None or self._locked:
             return
-        from slpterm.ui.screens.security import LockScreen
-
         self._locked = True
         self.clear_notifications()
         self._titles_while_unlocked = (self.title, self.sub_title)
         self.title, self.sub_title = self.TITLE, LOCKED_SUB_TITLE
-        self.push_screen(LockScreen())
+        self.push_screen(screens.LockScreen(self.services.security))
         from slpterm.store.errors import StoreError
 
         try:
-            self.store.security.record("lock", "app", "")
+            self.services.security.record("lock", "app", "")
         except StoreError as error:
             self.notify(str(error), severity="error", timeout=10)  # held until unlocked
         self._anchor("lock")
 
     def _keep_locked(self) -> None:
         """The lock screen is the top screen for as long as the app is locked, whatever happened."""
-        from slpterm.ui.screens.security import LockScreen
-
-        if not any(isinstance(screen, LockScreen) for screen in self.screen_stack):
-            self.push_screen(LockScreen())
+        if not any(isinstance(screen, screens.LockScreen) for screen in self.screen_stack):
+            self.push_screen(screens.LockScreen(self.services.security))
 
     def mark_unlocked(self) -> None:
         self._locked = False
@@ -369,8 +422,7 @@ class SlpTermApp(App):
         """Save what screens hold unsaved (their own save paths); False when something could not be saved."""
         saved = True
         for screen in self.screen_stack:
-            save = getattr(screen, "save_note", None)
-            if callable(save) and save() is False:
+            if isinstance(screen, HoldsUnsavedText) and screen.save_note() is False:
                 saved = False
         return saved
 
@@ -384,11 +436,11 @@ class SlpTermApp(App):
 
     def _anchor(self, reason: str) -> None:
         """Write the audit trail's head outside the data file, in a thread."""
-        if self.store is None:
+        if self.services is None:
             return
         self._last_anchor_at = self.clock.now()
-        store = self.store
-        self.run_worker(lambda: store.security.write_anchor(reason), thread=True, group="anchor", exit_on_error=False)
+        security = self.services.security
+        self.run_worker(lambda: security.write_anchor(reason), thread=True, group="anchor", exit_on_error=False)
 
     def get_line_filters(self):  # noqa: ANN201
         # Whatever a widget shows, control characters from the data never reach the terminal.
@@ -409,51 +461,39 @@ class SlpTermApp(App):
         self.panic(Text(crash_line(write_crash_report(self._crash) if self._crash is not None else None)))
 
     def action_billing_settings(self) -> None:
-        from slpterm.ui.screens.billing_settings import BillingSettingsScreen
-
-        self._show(BillingSettingsScreen, BillingSettingsScreen)
+        self._show(screens.BillingSettingsScreen)
 
     def action_rules(self) -> None:
-        from slpterm.ui.screens.rules import RulesScreen
-
-        self._show(RulesScreen, RulesScreen)
+        self._show(screens.RulesScreen)
 
     def action_school(self) -> None:
-        from slpterm.ui.screens.school import SchoolScreen
-
-        self._show(SchoolScreen, SchoolScreen)
+        self._show(screens.SchoolScreen)
 
     def action_walkthrough(self) -> None:
-        from slpterm.ui.screens.help import WalkthroughScreen
-
-        self.push_screen(WalkthroughScreen())
+        self.push_screen(screens.WalkthroughScreen())
 
     def action_security(self) -> None:
-        from slpterm.ui.screens.security import SecurityScreen
-
-        self._show(SecurityScreen, SecurityScreen)
+        self._show(screens.SecurityScreen)
 
     def action_audit(self) -> None:
-        from slpterm.ui.screens.security import AuditScreen
-
-        self._show(AuditScreen, AuditScreen)
+        self._show(screens.AuditScreen)
 
     def action_backup(self) -> None:
-        if self.store is None:
+        if self.services is None:
             return
         self._backup()
 
     @work(thread=True, exclusive=True, group="backup")
     def _backup(self) -> None:
-        from slpterm.store.backup import backup_store
         from slpterm.store.errors import StoreError
 
+        security = self.services.security
         try:
-            target = backup_store(self.store)
+            target = security.backup()
         except StoreError as error:
             self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
             return
-        protection = "encrypted" if self.store.security.encrypted else "not encrypted: the data file has no passphrase"
+        protection = "encrypted" if security.encrypted else "not encrypted: the data file has no passphrase"
         self.call_from_thread(self.notify, f"Backup written to {target} ({protection})", timeout=8)
 
     def _caseload_screen(self) -> CaseloadScreen | None:
@@ -465,21 +505,27 @@ class SlpTermApp(App):
     # -- navigation ---------------------------------------------------------------------------
     def when_ready(self, action: Callable[[], object]) -> None:
         """Run ``action`` now, or as soon as the data file is open (the caseload can show earlier)."""
-        if self.store is not None:
+        if self.services is not None:
             action()
         else:
             self._pending_actions.append(action)
 
-    def _show(self, screen_type: type[Screen], factory: Callable[[], Screen]) -> None:
-        if isinstance(self.screen, screen_type):
+    def _show(self, screen_type: Callable[[ClinicServices], Screen]) -> None:
+        """Push ``screen_type`` (handed the services) unless it is on top; waits for the data file."""
+        if isinstance(self.screen, screen_type):  # type: ignore[arg-type]  # a Screen class
             return
-        self.when_ready(lambda: None if isinstance(self.screen, screen_type) else self.push_screen(factory()))
 
-    def _on_caseload(self, action: str) -> None:
+        def show() -> None:
+            if self.services is not None and not isinstance(self.screen, screen_type):  # type: ignore[arg-type]
+                self.push_screen(screen_type(self.services))
+
+        self.when_ready(show)
+
+    def _on_caseload(self, action: Callable[[CaseloadScreen], object]) -> None:
         self.action_caseload()
         caseload = self._caseload_screen()
-        if caseload is not None and self.store is not None:
-            getattr(caseload, action)()
+        if caseload is not None and self.services is not None:
+            action(caseload)
 
     def action_caseload(self) -> None:
         while len(self.screen_stack) > 1 and not isinstance(self.screen, CaseloadScreen):
@@ -487,37 +533,20 @@ class SlpTermApp(App):
 
     def action_session(self) -> None:
         """Start a session for the patient in view, or resume an unsigned draft."""
-        from slpterm.ui.screens.session import SessionScreen
-
-        if isinstance(self.screen, SessionScreen):
+        if isinstance(self.screen, screens.SessionScreen):
             return
-        if self.store is None:
+        services = self.services
+        if services is None:
             self.when_ready(self.action_session)
             return
-        from slpterm.services.session_flow import SessionFlow
-        from slpterm.ui.screens.new_session import NewSessionScreen, SessionRequest
-
-        store = self.store
-        patient_id = getattr(self.screen, "selected_patient_id", None) or getattr(self.screen, "patient_id", None)
-        unsigned = store.sessions.unsigned_drafts()
-        wanted = ([patient_id] if patient_id else []) + [participant.patient_id for participant, _ in unsigned]
-        rows = store.caseload.details(wanted)
-        names = {row.patient_id: row.name for row in rows.values() if not row.archived}
-        chosen = [(patient_id, names[patient_id])] if patient_id in names else []
-        drafts = []
-        for participant, therapy_session in unsigned:
-            name = names.get(participant.patient_id, "archived patient")
-            drafts.append((participant.id, f"{therapy_session.date_of_service.isoformat()}  {name}  "
-                                           f"{therapy_session.session_type.replace('_', ' ')}"))
-        if not chosen and not drafts:
+        patient_id = self.screen.patient_in_view if isinstance(self.screen, ShowsAPatient) else None
+        flow = services.session_flow()
+        choices = flow.start_choices(patient_id)
+        if not choices.patients and not choices.drafts:
             self.notify("Choose a patient on the caseload first (F2), then press F3.", severity="warning")
             return
-        last = store.sessions.for_patient(patient_id) if chosen else []
-        default_type = last[0][1].session_type if last else "individual_treatment"
-        default_setting = last[0][1].setting if last else "office"
-        flow = SessionFlow(store, self.clock)
 
-        def start(request: SessionRequest) -> str:
+        def start(request: screens.SessionRequest) -> str:
             participants = flow.start(
                 patient_ids=request.patient_ids, session_type=request.session_type, setting=request.setting,
                 date_text=request.date_of_service_text, clinician_id=request.clinician_id,
@@ -527,31 +556,24 @@ class SlpTermApp(App):
 
         def opened(participant_id: str | None) -> None:
             if participant_id:
-                self.push_screen(SessionScreen(participant_id))
+                self.push_screen(screens.SessionScreen(services, participant_id))
 
-        self.push_screen(NewSessionScreen(
-            start=start, patients=chosen, find_patients=self._caseload_screen().find_patients, drafts=drafts,
-            clinicians=[(c.display_name, c.id) for c in store.clinic.clinicians()], today=self.clock.today(),
-            default_type=default_type if chosen else "individual_treatment",
-            default_setting=default_setting if chosen else "office",
+        self.push_screen(screens.NewSessionScreen(
+            flow, start=start, patients=choices.patients, find_patients=self._caseload_screen().find_patients,
+            drafts=choices.drafts, clinicians=choices.clinicians, today=self.clock.today(),
+            default_type=choices.default_type, default_setting=choices.default_setting,
             discard_draft=lambda participant_id: flow.discard(participant_id, "draft discarded by the clinician"),
         ), opened)
 
     def action_export(self) -> None:
-        from slpterm.ui.screens.export import ExportScreen
-
-        self._show(ExportScreen, ExportScreen)
+        self._show(screens.ExportScreen)
 
     def action_settings(self) -> None:
-        from slpterm.ui.screens.settings import SettingsScreen
-
-        self._show(SettingsScreen, SettingsScreen)
+        self._show(screens.SettingsScreen)
 
     def action_help(self) -> None:
-        from slpterm.ui.screens.help import HelpScreen
-
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.screen))
+        if not isinstance(self.screen, screens.HelpScreen):
+            self.push_screen(screens.HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         if self.is_locked:
@@ -569,16 +591,16 @@ class SlpTermApp(App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Caseload", "Go to the caseload (F2)", self.action_caseload)
         yield SystemCommand("New patient", "Create a patient chart (ctrl+n on the caseload)",
-                            lambda: self._on_caseload("action_new_patient"))
+                            lambda: self._on_caseload(CaseloadScreen.action_new_patient))
         yield SystemCommand("Import patients", "Check and import a CSV patient list (ctrl+o on the caseload)",
-                            lambda: self._on_caseload("action_import_patients"))
+                            lambda: self._on_caseload(CaseloadScreen.action_import_patients))
         yield SystemCommand("Session", "Open the session screen (F3)", self.action_session)
         yield SystemCommand("Export", "Export coded encounters (F4)", self.action_export)
         yield SystemCommand("School minutes", "IEP minutes required vs delivered; service log (F6 on the caseload)",
                             self.action_school)
         yield SystemCommand("First-session walkthrough", "Step by step from opening slpterm to a signed note",
                             self.action_walkthrough)
-        if hasattr(screen, "action_progress_report"):
+        if isinstance(screen, WritesProgressReports):
             yield SystemCommand("Progress report", "Write or open this patient's progress report (w)",
                                 screen.action_progress_report)
         yield SystemCommand("Settings", "Clinic, clinicians and billing settings (F5)", self.action_settings)
@@ -595,9 +617,8 @@ class SlpTermApp(App):
         yield SystemCommand("Audit trail", "Who did what and when; verify the hash chain", self.action_audit)
 
     def on_unmount(self) -> None:
-        if self.store is not None:
-            self.store.security.write_anchor("close")
-            self.store.close()
+        if self.services is not None:
+            self.services.close()
         if self._presence is not None:
             self._presence.close()
 

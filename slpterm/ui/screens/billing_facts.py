@@ -6,6 +6,7 @@ screen, in the sign dialog, and for a held claim on the export screen)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from slpterm.store.billing_facts import DISTINCT_MODIFIER_CHOICES, BillingFacts
+
+if TYPE_CHECKING:
+    from slpterm.services.session_flow import SessionFlow
 
 _PAYER_CHOICE = "payer"
 _REHAB_CHOICES = [("From the plan of care", "plan"), ("Rehabilitative (97)", "rehab"), ("Habilitative (96)", "hab")]
@@ -105,17 +109,17 @@ class BillingFactsScreen(ModalScreen[BillingFactsInput | None]):
         self.dismiss(None)
 
 
-def record_billing_facts(screen, store, participant_id: str, done=None) -> None:  # noqa: ANN001
+def record_billing_facts(screen, flow: SessionFlow, participant_id: str, done=None) -> None:  # noqa: ANN001
     """Open the dialog for ``participant_id`` from ``screen`` and store what is saved; ``done`` runs after."""
     from slpterm.store.errors import ValidationFailed
 
-    facts = store.billing_facts.facts(participant_id)
+    facts = flow.billing_facts(participant_id)
 
     def saved(value: BillingFactsInput | None) -> None:
         if value is None:
             return
         try:
-            store.billing_facts.record(participant_id, **value.as_record_arguments())
+            flow.record_billing_facts(participant_id, **value.as_record_arguments())
         except ValidationFailed as error:
             screen.notify("; ".join(f"{field}: {fix}" for field, fix in error.problems), severity="error")
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +14,9 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 from slpterm.services import billing_settings as service
 from slpterm.store.errors import StoreError, ValidationFailed
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
+
+if TYPE_CHECKING:
+    from slpterm.services.clinic import BillingSettings, ClinicServices
 
 
 def _problem_text(error: Exception) -> str:
@@ -24,8 +29,9 @@ def _problem_text(error: Exception) -> str:
 class FeeScreen(ModalScreen["str | None"]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="fee.cancel")]
 
-    def __init__(self, row: service.FeeRow) -> None:
+    def __init__(self, settings: BillingSettings, row: service.FeeRow) -> None:
         super().__init__()
+        self.settings = settings
         self.row = row
 
     def compose(self) -> ComposeResult:
@@ -42,7 +48,7 @@ class FeeScreen(ModalScreen["str | None"]):
     @on(Input.Submitted)
     def _save(self, event: Input.Submitted) -> None:
         try:
-            service.save_fee(self.app.store, self.row.code, event.value)
+            self.settings.save_fee(self.row.code, event.value)
         except (ValidationFailed, StoreError) as error:
             self.query_one("#fee-problem", Static).update(_problem_text(error))
             return
@@ -58,8 +64,9 @@ class PayerPolicyScreen(ModalScreen["bool | None"]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="payer_policy.cancel"),
                 Binding("ctrl+s", "save", "Save", id="payer_policy.save")]
 
-    def __init__(self, row: service.PayerRow, in_force: dict) -> None:
+    def __init__(self, settings: BillingSettings, row: service.PayerRow, in_force: dict) -> None:
         super().__init__()
+        self.settings = settings
         self.row = row
         self.in_force = in_force
 
@@ -95,7 +102,7 @@ class PayerPolicyScreen(ModalScreen["bool | None"]):
 
     def action_save(self) -> None:
         try:
-            service.save_payer_override(self.app.store, self.row.payer_id, self._values())
+            self.settings.save_payer_override(self.row.payer_id, self._values())
         except (ValidationFailed, StoreError) as error:
             self.query_one("#policy-problems", Static).update(_problem_text(error))
             return
@@ -107,7 +114,7 @@ class PayerPolicyScreen(ModalScreen["bool | None"]):
 
     @on(Button.Pressed, "#policy-reset")
     def _reset(self) -> None:
-        service.save_payer_override(self.app.store, self.row.payer_id, {})
+        self.settings.save_payer_override(self.row.payer_id, {})
         self.dismiss(True)
 
     def action_cancel(self) -> None:
@@ -118,6 +125,10 @@ class BillingSettingsScreen(Screen):
     """Tab moves between the two lists; Enter edits the highlighted fee or payer."""
 
     BINDINGS = [Binding("escape", "back", "Back", id="billing_settings.back")]
+
+    def __init__(self, services: ClinicServices) -> None:
+        super().__init__()
+        self.settings = services.billing_settings
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -137,9 +148,8 @@ class BillingSettingsScreen(Screen):
 
     @work(thread=True, exclusive=True)
     def _load(self) -> None:
-        store = self.app.store
-        fees = service.fee_rows(store, self.app.clock.today())
-        payers = service.payer_rows(store)
+        fees = self.settings.fee_rows()
+        payers = self.settings.payer_rows()
         self.app.call_from_thread(self._show, fees, payers)
 
     def _show(self, fees: list, payers: list) -> None:
@@ -155,13 +165,14 @@ class BillingSettingsScreen(Screen):
 
     @on(VirtualTable.RowChosen, "#fees")
     def _edit_fee(self, event: VirtualTable.RowChosen) -> None:
-        self.app.push_screen(FeeScreen(self._fees[event.index]), lambda changed: changed and self._load())
+        self.app.push_screen(FeeScreen(self.settings, self._fees[event.index]),
+                             lambda changed: changed and self._load())
 
     @on(VirtualTable.RowChosen, "#payers")
     def _edit_payer(self, event: VirtualTable.RowChosen) -> None:
         row = self._payers[event.index]
-        in_force = service.effective_policy(row.payer_kind, row.payer_id, self.app.clock.today(), row.overrides)
-        self.app.push_screen(PayerPolicyScreen(row, in_force), lambda changed: changed and self._load())
+        in_force = self.settings.effective_policy(row.payer_kind, row.payer_id, row.overrides)
+        self.app.push_screen(PayerPolicyScreen(self.settings, row, in_force), lambda changed: changed and self._load())
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -9,7 +9,7 @@ filled in by the same worker. The cells of a row are read only when it scrolls i
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,7 +18,12 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
+from slpterm.ui import screens
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
+
+if TYPE_CHECKING:
+    from slpterm.services.clinic import ClinicServices
+    from slpterm.store.caseload import CaseloadPreviewReader
 
 PREVIEW_WAIT_SECONDS = 0.2
 DETAILS_AHEAD = 60  # rows read beyond the visible ones, so scrolling reads seldom
@@ -63,8 +68,9 @@ class CaseloadScreen(Screen):
         Binding("pagedown", "move(20)", "Page down", show=False, id="caseload.page_down"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, preview: CaseloadPreviewReader | None = None) -> None:
         super().__init__()
+        self._preview = preview  # read while the app was starting (slpterm.cli), shown in the first frame
         self._index = None  # CaseloadIndex
         self._source = None  # reads rows' cells: a CaseloadFile until the store opens, then store.caseload
         self._details: dict = {}  # patient id -> CaseloadRow, for rows that were on screen
@@ -72,6 +78,7 @@ class CaseloadScreen(Screen):
         self._shown_query: str | None = None
         self._loaded_generation = -1
         self._include_archived = False
+        self.services: ClinicServices | None = None  # handed over by the app once the data file is open
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -87,10 +94,9 @@ class CaseloadScreen(Screen):
 
     # -- loading ------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        reader = getattr(self.app, "caseload_preview", None)
+        reader, self._preview = self._preview, None
         if reader is None:
             return
-        self.app.caseload_preview = None  # only the first caseload of the process uses it
         # A short wait here puts the caseload in the very first frame instead of the next one.
         if reader.done() or reader.result(timeout=PREVIEW_WAIT_SECONDS) is not None:
             self._show_preview(reader.result())
@@ -120,40 +126,36 @@ class CaseloadScreen(Screen):
     def reload(self) -> None:
         self._load(read_index=True)
 
-    def store_opened(self) -> None:
-        """The store is open: read through it from now on. An index already read from this very
-        file is kept (reading it again would hold two at once); what is due and trends follow."""
-        store = self.app.store
+    def store_opened(self, services: ClinicServices) -> None:
+        """The data file is open: read through its services from now on. An index already read from
+        this very file is kept (reading it again would hold two at once); what is due and trends follow."""
+        self.services = services
         if self._index is not None and self._index.complete and self._source is not None and not self._include_archived:
-            self.show_index(self._index, store.caseload, self._details)
+            self.show_index(self._index, services.caseload, self._details)
             self._load(read_index=False)
         else:
             self.reload()
 
     @work(thread=True, exclusive=True, group="caseload-load")
     def _load(self, read_index: bool) -> None:
-        store = self.app.store
-        if store is None:
+        if self.services is None:
             return
-        self._loaded_generation = store.db.generation
+        caseload = self.services.caseload
+        self._loaded_generation = caseload.generation()
         index = self._index
         if read_index or index is None:
-            index = store.caseload.index(include_archived=self._include_archived, previous=index)
-            self.app.call_from_thread(self.show_index, index, store.caseload)
-        today = self.app.clock.today()
+            index = caseload.index(include_archived=self._include_archived, previous=index)
+            self.app.call_from_thread(self.show_index, index, caseload)
+        today = self.services.clock.today()
         positions = index.positions()
         try:
-            from slpterm.services.due import iter_due_summaries
-
-            index.fill(iter_due_summaries(store, today), index.needs, positions)
+            index.fill(caseload.due_summaries(today), index.needs, positions)
         except Exception as error:  # noqa: BLE001 - the caseload stays usable without the due column
             self.app.call_from_thread(self.notify, f"What is due could not be computed: {error}", severity="warning")
             return
         self.app.call_from_thread(self._refresh_cells, index)
         try:
-            from slpterm.services.progress import iter_caseload_trends
-
-            index.fill(iter_caseload_trends(store, today), index.trends, positions)
+            index.fill(caseload.trends(today), index.trends, positions)
         except Exception:  # noqa: BLE001 - the trend column is a convenience; the caseload stays usable
             return
         self.app.call_from_thread(self._refresh_cells, index)
@@ -265,13 +267,16 @@ class CaseloadScreen(Screen):
         patient_id = self._index.ids[position]
         row = self._row(position)
         name = row.name if row is not None else ""
-        from slpterm.ui.screens.patient import PatientScreen
-
-        self.app.when_ready(lambda: self.app.push_screen(PatientScreen(patient_id, name)))
+        self.app.when_ready(lambda: self.app.push_screen(screens.PatientScreen(self.services, patient_id, name)))
 
     def _cursor_position(self) -> int:
         """The index position of the row under the cursor (there must be shown rows)."""
         return self._shown[min(self.table.cursor, len(self._shown) - 1)]
+
+    @property
+    def patient_in_view(self) -> str | None:
+        """The highlighted patient (F3 starts a session for them)."""
+        return self.selected_patient_id
 
     @property
     def selected_patient_id(self) -> str | None:
@@ -281,50 +286,30 @@ class CaseloadScreen(Screen):
 
     def find_patients(self, text: str, leave_out: set[str], limit: int = 8) -> list[tuple[str, str]]:
         """``(id, name)`` of up to ``limit`` active patients matching ``text`` as the filter does
-        (for choosing group members); needs the store to be open."""
-        store = self.app.store
-        index = self._index
-        if index is None or not index.complete:
-            index = store.caseload.index()
-        found = []
-        for position in index.filter(text):
-            patient_id = index.ids[position]
-            if patient_id not in leave_out and not index.archived[position]:
-                found.append(patient_id)
-                if len(found) == limit:
-                    break
-        rows = store.caseload.details(found)
-        return [(patient_id, rows[patient_id].name) for patient_id in found if patient_id in rows]
+        (for choosing group members); needs the data file to be open."""
+        return self.services.caseload.find_patients(text, leave_out, limit, index=self._index)
 
     def action_new_patient(self) -> None:
-        if self.app.store is None:
+        if self.services is None:
             self.app.when_ready(self.action_new_patient)
             return
-        from slpterm.ui.screens.chart_forms import PatientForm
-
-        self.app.push_screen(PatientForm(), self._patient_created)
+        self.app.push_screen(screens.PatientForm().handed(self.services.charts), self._patient_created)
 
     def _patient_created(self, patient_id: str | None) -> None:
         if patient_id:
-            from slpterm.ui.screens.patient import PatientScreen
-
-            self.app.push_screen(PatientScreen(patient_id))
+            self.app.push_screen(screens.PatientScreen(self.services, patient_id))
 
     def action_import_patients(self) -> None:
-        if self.app.store is None:
+        if self.services is None:
             self.app.when_ready(self.action_import_patients)
             return
-        from slpterm.ui.screens.chart_import import ImportScreen
-
-        self.app.push_screen(ImportScreen())
+        self.app.push_screen(screens.ImportScreen(self.services.charts))
 
     def action_school(self) -> None:
-        if self.app.store is None:
+        if self.services is None:
             self.app.when_ready(self.action_school)
             return
-        from slpterm.ui.screens.school import SchoolScreen
-
-        self.app.push_screen(SchoolScreen())
+        self.app.push_screen(screens.SchoolScreen(self.services))
 
     def action_move(self, delta: int) -> None:
         self.table.move_cursor(delta)
@@ -337,7 +322,6 @@ class CaseloadScreen(Screen):
         self.reload()
 
     def on_screen_resume(self) -> None:
-        store = self.app.store
-        if store is not None and store.db.generation != self._loaded_generation:
+        if self.services is not None and self.services.caseload.generation() != self._loaded_generation:
             self.reload()
         self.query_one("#filter", Input).focus()

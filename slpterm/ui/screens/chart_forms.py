@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +20,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, Select, Static
 from rich.text import Text
 from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from slpterm.services.charts import ChartService
 
 from slpterm.domain.vocab import (
     DiagnosisRole,
@@ -32,7 +36,6 @@ from slpterm.domain.vocab import (
     Sex,
     SubscriberRelationship,
 )
-from slpterm.services import chart
 
 NONE_CHOICE = "-"
 
@@ -91,6 +94,8 @@ class ChartForm(Screen[str | None]):
     form_title = "Form"
     intro = ""
     FIELDS: list[FieldSpec] = []
+    charts: ChartService | None = None  # handed over by the screen that opens the form
+    patient_id: str | None = None
 
     def __init__(self, initial: dict[str, str] | None = None) -> None:
         super().__init__()
@@ -229,14 +234,18 @@ class ChartForm(Screen[str | None]):
         close_unless_kept(self, dirty=dirty, what=f"what you typed in {self.form_title}",
                           close=lambda: self.dismiss(None))
 
+    def handed(self, charts: ChartService) -> ChartForm:
+        """This form, writing through ``charts`` (the screen that opens it hands it over)."""
+        self.charts = charts
+        return self
+
     @property
-    def store(self):  # noqa: ANN201
-        return self.app.store
+    def patient_in_view(self) -> str | None:
+        return self.patient_id
 
     @property
     def today(self) -> dt.date:
-        clock = getattr(self.app, "clock", None)
-        return clock.today() if clock is not None else dt.date.today()
+        return self.charts.today() if self.charts is not None else dt.date.today()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,8 +315,8 @@ class PatientForm(ChartForm):
             "school": values["school"], "grade": normalize_grade(values["grade"]) or values["grade"],
         }
         if self.patient_id is None:
-            return chart.create_patient(self.store, **fields).id
-        return chart.update_patient(self.store, self.patient_id, **fields).id
+            return self.charts.create_patient(**fields)
+        return self.charts.update_patient(self.patient_id, **fields)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,8 +405,8 @@ class CoverageForm(ChartForm):
             "effective_to": _date_or_none(values["effective_to"], "Coverage end"),
         }
         if self.coverage_id is None:
-            return chart.add_coverage(self.store, patient_id=self.patient_id, **fields).id
-        return chart.update_coverage(self.store, self.coverage_id, **fields).id
+            return self.charts.add_coverage(self.patient_id, **fields)
+        return self.charts.update_coverage(self.coverage_id, **fields)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -521,8 +530,8 @@ class DiagnosisForm(ChartForm):
             "onset_date": _date_or_none(values["onset_date"], "Onset date"), "active": values["active"] == "yes",
         }
         if self.diagnosis_id is None:
-            return chart.add_diagnosis(self.store, patient_id=self.patient_id, rank=self.next_rank, **fields).id
-        return chart.update_diagnosis(self.store, self.diagnosis_id, **fields).id
+            return self.charts.add_diagnosis(self.patient_id, rank=self.next_rank, **fields)
+        return self.charts.update_diagnosis(self.diagnosis_id, **fields)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -600,10 +609,10 @@ class PlanForm(ChartForm):
             "certified_on": _date_or_none(values["certified_on"], "Certification date"), "status": values["status"],
         }
         if self.recertify_from is not None:
-            return chart.recertify_plan(self.store, self.recertify_from.id, **fields).id
+            return self.charts.recertify_plan(self.recertify_from.id, **fields)
         if self.plan_id is None:
-            return chart.add_plan(self.store, patient_id=self.patient_id, **fields).id
-        return chart.update_plan(self.store, self.plan_id, **fields).id
+            return self.charts.add_plan(self.patient_id, **fields)
+        return self.charts.update_plan(self.plan_id, **fields)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -730,8 +739,8 @@ class GoalForm(ChartForm):
             "criterion_sessions": int(values["consecutive_sessions"]), "status": values["status"],
         }
         if self.goal_id is None:
-            return chart.add_goal(self.store, plan_id=self.plan_id, rank=self.next_rank, **fields).id
-        return chart.update_goal(self.store, self.goal_id, **fields).id
+            return self.charts.add_goal(self.plan_id, rank=self.next_rank, **fields)
+        return self.charts.update_goal(self.goal_id, **fields)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -783,8 +792,8 @@ class IepForm(ChartForm):
             "end_date": _date_or_none(values["end_date"], "IEP end"),
         }
         if self.service_id is None:
-            return self.store.patients.add_iep_service(patient_id=self.patient_id, **fields).id
-        return self.store.patients.update_iep_service(self.service_id, **fields).id
+            return self.charts.add_iep_service(self.patient_id, **fields)
+        return self.charts.update_iep_service(self.service_id, **fields)
 
 
 class ConfirmScreen(ModalScreen[bool]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -10,6 +11,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
+
+if TYPE_CHECKING:
+    from slpterm.services.charts import ChartService
 
 
 class ImportScreen(Screen):
@@ -21,8 +25,9 @@ class ImportScreen(Screen):
         Binding("escape", "back", "Back", id="import.back"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, charts: ChartService) -> None:
         super().__init__()
+        self.charts = charts
         self.result = None
         self._checked_path: Path | None = None
 
@@ -53,11 +58,11 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="import")
     def _check(self, path: Path) -> None:
-        from slpterm.services.patient_import import dry_run, report_lines
+        from slpterm.services.patient_import import report_lines
         from slpterm.store.errors import StoreError
 
         try:
-            result = dry_run(self.app.store, path, self.app.clock.today())
+            result = self.charts.check_import(path)
         except (StoreError, OSError) as error:
             self.app.call_from_thread(self._report, f"The file cannot be checked: {error}")
             return
@@ -89,11 +94,10 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="import")
     def _commit(self, result) -> None:  # noqa: ANN001
-        from slpterm.services.patient_import import commit_import
         from slpterm.store.errors import StoreError
 
         try:
-            report = commit_import(self.app.store, result)
+            report = self.charts.commit_import(result)
         except StoreError as error:
             self.app.call_from_thread(self._report, f"Nothing was imported: {error}")
             return

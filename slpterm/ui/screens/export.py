@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,6 +16,9 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Sele
 from slpterm.services.session_flow import FINDING_FIXES, fix_hint, fix_places
 from slpterm.export.formats import format_options
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
+
+if TYPE_CHECKING:
+    from slpterm.services.clinic import ClinicServices
 
 FOLDER_SETTING = "export_folder"
 SESSION_COLUMNS = [
@@ -49,13 +53,6 @@ def _parse_date(text: str, label: str) -> date | None:
         raise ValueError(f"{label} date {text!r} is not a date: write it as YYYY-MM-DD, or leave it empty.") from None
 
 
-def load_candidates(store, date_from: date | None, date_to: date | None, today: date):  # noqa: ANN001, ANN201
-    """Every signed encounter in the range, exported or not (the screen marks the exported ones)."""
-    from slpterm.services.encounters import load_encounters
-
-    return load_encounters(store, date_from=date_from, date_to=date_to, include_exported=True, today=today)
-
-
 class ExportScreen(Screen):
     """Empty dates mean everything signed; ctrl+r reloads, ctrl+e writes the files."""
 
@@ -83,8 +80,9 @@ class ExportScreen(Screen):
     #export-batches { height: 1fr; min-height: 3; max-height: 8; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, services: ClinicServices) -> None:
         super().__init__()
+        self.services = services
         self._encounters: list = []
         self._rows: list[tuple] = []  # (status, encounter, reasons)
         self._exported_ids: set[str] = set()
@@ -118,11 +116,9 @@ class ExportScreen(Screen):
 
     # -- loading ------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        store = self.app.store
-        if store is not None:
-            folder = store.clinic.get_setting(FOLDER_SETTING)
-            if folder:
-                self.query_one("#export-folder", Input).value = folder
+        folder = self.services.clinic.setting(FOLDER_SETTING)
+        if folder:
+            self.query_one("#export-folder", Input).value = folder
         self.action_reload()
 
     def _date_range(self) -> tuple[date | None, date | None] | None:
@@ -149,13 +145,12 @@ class ExportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="export-load")
     def _load(self, date_from: date | None, date_to: date | None) -> None:
-        store = self.app.store
-        if store is None:
-            return
-        batches = store.exports.batches()
-        exported = store.exports.exported_participant_ids()
+        exports = self.services.exports
+        batches = exports.batches()
+        exported = exports.exported_participant_ids()
         try:
-            encounters = load_candidates(store, date_from, date_to, self.app.clock.today())
+            # every signed encounter in the range, exported or not (the screen marks the exported ones)
+            encounters = exports.encounters(date_from, date_to, include_exported=True)
         except ImportError:
             encounters = None
         except Exception as error:  # noqa: BLE001 - shown to the user instead of closing the app
@@ -287,13 +282,12 @@ class ExportScreen(Screen):
     @work(thread=True, exclusive=True, group="export-run")
     def _run_export(self, encounters: list, format: str, folder: Path, date_from: date | None,
                     date_to: date | None, include_exported: bool) -> None:
-        from slpterm.export.batch import describe_held, run_export
+        from slpterm.export.batch import describe_held
         from slpterm.export.common import ExportError
 
-        store = self.app.store
         try:
-            outcome = run_export(store, encounters, format, folder, range_from=date_from, range_to=date_to,
-                                 include_exported=include_exported, now=self.app.clock.now().astimezone())
+            outcome = self.services.exports.run(encounters, format, folder, date_from=date_from, date_to=date_to,
+                                                include_exported=include_exported)
         except ExportError as error:
             self.app.call_from_thread(self._show_result, str(error), True)
             return
@@ -301,7 +295,7 @@ class ExportScreen(Screen):
             self.app.call_from_thread(self._show_result, f"The export failed: {error}. Nothing was recorded.", True)
             return
         if outcome.ok:
-            store.clinic.set_setting(FOLDER_SETTING, str(folder))
+            self.services.clinic.set_setting(FOLDER_SETTING, str(folder))
             lines = [f"Batch {outcome.control_number:06d}: wrote {len(outcome.exported_ids)} session(s) to "
                      + ", ".join(str(path) for path in outcome.files)]
             if outcome.held:
@@ -338,7 +332,8 @@ class ExportScreen(Screen):
             return
         participant_id = self._rows[index][1].participant_id
         choose_fix(self, fix_places(self._shown_findings(index), signed=True),
-                   lambda place: open_fix(self, self.app.store, participant_id, place, self.action_reload))
+                   lambda place: open_fix(self, self.services, self.services.session_flow(), participant_id, place,
+                                            self.action_reload))
 
     def on_screen_resume(self) -> None:
         from slpterm.ui.screens.finding_fixes import back_on

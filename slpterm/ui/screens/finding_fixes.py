@@ -4,7 +4,7 @@ from with a digit. Which finding is fixed where is data: ``slpterm.services.sess
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,7 +14,13 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from slpterm.services.session_flow import FIX_LABELS, FixPlace, fix_target
+from slpterm.services.session_flow import FIX_LABELS, FixPlace
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from slpterm.services.clinic import ClinicServices
+    from slpterm.services.session_flow import FixTarget, SessionFlow
 
 
 class FixChooserScreen(ModalScreen[FixPlace | None]):
@@ -58,11 +64,38 @@ def choose_fix(screen: Screen, places: list[FixPlace], chosen: Callable[[FixPlac
     screen.app.push_screen(FixChooserScreen(places), lambda place: chosen(place) if place else None)
 
 
-def fix_screen(store, participant_id: str, place: FixPlace, today) -> Screen | str:  # noqa: ANN001
+def fix_screen(services: ClinicServices, flow: SessionFlow, participant_id: str, place: FixPlace) -> Screen | str:
     """The screen that records what ``place`` stands for, or a sentence saying why there is none."""
+    target = flow.fix_target(participant_id, place)
+    plan = target.plan
+    form = _chart_form(place, target, services.clock.today())
+    if form is not None:
+        return form.handed(services.charts)
+    if place is FixPlace.CHART:
+        from slpterm.ui.screens.patient import PatientScreen
+
+        return PatientScreen(services, target.patient_id)
+    if place is FixPlace.PROGRESS_REPORT:
+        if plan is None:
+            return "A progress report belongs to a plan of care; write the plan first."
+        from slpterm.ui.screens.progress_report import ProgressReportScreen
+
+        return ProgressReportScreen(services.reports, plan.id, visit_date=target.date_of_service)
+    if place in (FixPlace.CLINIC, FixPlace.CLINICIAN):
+        from slpterm.ui.screens.settings import SettingsScreen
+
+        return SettingsScreen(services, focus="clinic_npi" if place is FixPlace.CLINIC else "clinician_npi")
+    if place is FixPlace.FEES:
+        from slpterm.ui.screens.billing_settings import BillingSettingsScreen
+
+        return BillingSettingsScreen(services)
+    return f"{FIX_LABELS[place].capitalize()} is recorded on the session screen."
+
+
+def _chart_form(place: FixPlace, target: FixTarget, today: date):  # noqa: ANN202
+    """The chart form that records ``place``, or None when another screen does."""
     from slpterm.ui.screens import chart_forms as forms
 
-    target = fix_target(store, participant_id, place)
     plan = target.plan
     if place is FixPlace.COVERAGE:
         if target.coverage is not None:
@@ -71,10 +104,6 @@ def fix_screen(store, participant_id: str, place: FixPlace, today) -> Screen | s
     if place is FixPlace.NEW_DIAGNOSIS:
         return forms.DiagnosisForm(target.patient_id, other_codes=list(target.diagnosis_codes),
                                    next_rank=target.next_diagnosis_rank)
-    if place is FixPlace.CHART:
-        from slpterm.ui.screens.patient import PatientScreen
-
-        return PatientScreen(target.patient_id)
     if place is FixPlace.PLAN:
         if plan is not None:
             return forms.PlanForm(target.patient_id, plan, payer_kind=target.payer_kind)
@@ -85,25 +114,11 @@ def fix_screen(store, participant_id: str, place: FixPlace, today) -> Screen | s
             return forms.PlanForm(target.patient_id, payer_kind=target.payer_kind,
                                   today=target.date_of_service or today)
         return forms.PlanForm(target.patient_id, payer_kind=target.payer_kind, recertify_from=plan)
-    if place is FixPlace.PROGRESS_REPORT:
-        if plan is None:
-            return "A progress report belongs to a plan of care; write the plan first."
-        from slpterm.ui.screens.progress_report import ProgressReportScreen
-
-        return ProgressReportScreen(plan.id, visit_date=target.date_of_service)
-    if place in (FixPlace.CLINIC, FixPlace.CLINICIAN):
-        from slpterm.ui.screens.settings import SettingsScreen
-
-        return SettingsScreen(focus="clinic_npi" if place is FixPlace.CLINIC else "clinician_npi")
-    if place is FixPlace.FEES:
-        from slpterm.ui.screens.billing_settings import BillingSettingsScreen
-
-        return BillingSettingsScreen()
-    return f"{FIX_LABELS[place].capitalize()} is recorded on the session screen."
+    return None
 
 
-def open_fix(screen: Screen, store, participant_id: str, place: FixPlace, checked_again: Callable[[], None],  # noqa: ANN001
-             local: dict[FixPlace, Callable[[], None]] | None = None) -> None:
+def open_fix(screen: Screen, services: ClinicServices, flow: SessionFlow, participant_id: str, place: FixPlace,
+             checked_again: Callable[[], None], local: dict[FixPlace, Callable[[], None]] | None = None) -> None:
     """Open where ``place`` is recorded for ``participant_id``; ``checked_again`` runs when the user is
     back on ``screen`` (the form saved or was left), so the findings are checked again.
 
@@ -114,9 +129,9 @@ def open_fix(screen: Screen, store, participant_id: str, place: FixPlace, checke
     if place is FixPlace.BILLING_FACTS:
         from slpterm.ui.screens.billing_facts import record_billing_facts
 
-        record_billing_facts(screen, store, participant_id, checked_again)
+        record_billing_facts(screen, flow, participant_id, checked_again)
         return
-    opened = fix_screen(store, participant_id, place, screen.app.clock.today())
+    opened = fix_screen(services, flow, participant_id, place)
     if isinstance(opened, str):
         screen.notify(opened, severity="warning")
         return

@@ -112,8 +112,14 @@ def editor_bindings() -> list[Binding]:
 
 def key_sections(app) -> list[tuple[str, list[tuple[str, str]]]]:  # noqa: ANN001
     """(section title, [(key, description)]) for the app and each screen."""
+    keymap = app._keymap  # the user's keymap file (slpterm.preferences), as Textual applies it
+
+    def shown(binding: Binding) -> Binding:
+        remapped = keymap.get(binding.id) if binding.id else None
+        return binding.with_key(remapped.split(",")[0]) if remapped else binding
+
     def rows(bindings: list[Binding]) -> list[tuple[str, str]]:
-        return [(app.get_key_display(binding), binding.description) for binding in bindings]
+        return [(app.get_key_display(shown(binding)), binding.description) for binding in bindings]
 
     sections = [("Everywhere", rows(_bindings(type(app))) + [("ctrl+p", "Command palette")])]
     sections.extend((title, rows(_bindings(owner))) for title, owner in _screens())

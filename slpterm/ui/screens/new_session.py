@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +16,10 @@ from textual.widgets.option_list import Option
 
 from slpterm.ui.screens.billing_facts import BillingFactsFields, BillingFactsInput
 from slpterm.domain.vocab import SESSION_TYPES, EvaluationKind, SessionType, Setting
+
+if TYPE_CHECKING:
+    from slpterm.services.session_flow import SessionFlow
+
 
 SESSION_TYPE_LABELS = {kind: facts.label for kind, facts in SESSION_TYPES.items()}
 SETTING_LABELS = {
@@ -70,12 +74,13 @@ class NewSessionScreen(ModalScreen["str | None"]):
         Binding("ctrl+x", "discard_draft", "Discard the draft", id="new_session.discard_draft", priority=True),
     ]
 
-    def __init__(self, *, start: Callable[[SessionRequest], str], patients: list[tuple[str, str]],
+    def __init__(self, flow: SessionFlow, *, start: Callable[[SessionRequest], str], patients: list[tuple[str, str]],
                  find_patients: Callable[[str, set[str]], list[tuple[str, str]]],
                  drafts: list[tuple[str, str]], clinicians: list[tuple[str, str]], today: date,
                  default_type: str, default_setting: str,
                  discard_draft: Callable[[str], None] | None = None) -> None:
         super().__init__()
+        self.flow = flow  # records the start dialog's billing facts
         self._discard_draft = discard_draft  # removes an unsigned draft (audited); raises StoreError
         self._start = start  # creates the session, returns the participant to open; raises ValidationFailed
         self.patients = list(patients)  # (id, name) chosen
@@ -180,11 +185,8 @@ class NewSessionScreen(ModalScreen["str | None"]):
             return
         from slpterm.store.errors import ValidationFailed
 
-        store = self.app.store
-        session_id = store.sessions.detail(participant_id).session.id
         try:
-            for participant in store.sessions.participants(session_id):
-                store.billing_facts.record(participant.id, **facts.as_record_arguments())
+            self.flow.record_billing_facts_for_session(participant_id, **facts.as_record_arguments())
         except ValidationFailed as error:
             self.notify("Billing facts not recorded: " + "; ".join(f"{f}: {m}" for f, m in error.problems)
                         + " (ctrl+f in the session records them).", severity="warning")

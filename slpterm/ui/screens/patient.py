@@ -5,6 +5,8 @@ key adds each kind of record (the chart has no text field, so plain letters are 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +17,10 @@ from rich.text import Text
 from textual.widgets.option_list import Option
 
 from slpterm.domain.vocab import GoalTerm, PlanStatus
+
+if TYPE_CHECKING:
+    from slpterm.services.clinic import ClinicServices
+    from slpterm.ui.screens.chart_forms import ChartForm
 
 
 def _date(value) -> str:  # noqa: ANN001
@@ -160,8 +166,10 @@ class PatientScreen(Screen):
         Binding("delete", "delete_patient", "Delete patient", show=False, id="patient.delete"),
     ]
 
-    def __init__(self, patient_id: str, name: str = "") -> None:
+    def __init__(self, services: ClinicServices, patient_id: str, name: str = "") -> None:
         super().__init__()
+        self.services = services
+        self.charts = services.charts
         self.patient_id = patient_id
         self.chart = None
         self.due: list = []
@@ -185,7 +193,7 @@ class PatientScreen(Screen):
         from slpterm.store.errors import StoreError
 
         try:
-            self.app.store.security.record("view", "patient", self.patient_id)
+            self.charts.record_view(self.patient_id)
         except StoreError:
             pass  # reading a chart never fails because the audit could not be written
 
@@ -193,6 +201,10 @@ class PatientScreen(Screen):
     def reload(self) -> None:
         self._chart_pending = True
         self._load()
+
+    @property
+    def patient_in_view(self) -> str | None:
+        return self.patient_id
 
     @property
     def holds_keys(self) -> bool:
@@ -203,18 +215,16 @@ class PatientScreen(Screen):
     def _load(self) -> None:
         from slpterm.store.errors import StoreError
 
-        store = self.app.store
+        charts = self.charts
         try:
-            chart = store.patients.chart(self.patient_id)
-            sessions = store.sessions.for_patient(self.patient_id)
+            chart = charts.chart(self.patient_id)
+            sessions = charts.sessions(self.patient_id)
         except StoreError as error:
             self.app.call_from_thread(self._failed, str(error))
             return
         self.app.call_from_thread(self._loaded, chart, sessions, None)  # the chart first, what is due next
         try:
-            from slpterm.services.due import patient_due
-
-            due = patient_due(store, self.patient_id, self.app.clock.today())
+            due = charts.due(self.patient_id)
         except Exception as error:  # noqa: BLE001 - the chart stays usable if the rules cannot be read
             due = []
             self.app.call_from_thread(self.notify, f"What is due could not be computed: {error}", severity="warning")
@@ -263,8 +273,8 @@ class PatientScreen(Screen):
         return kind, record_id
 
     # -- helpers -----------------------------------------------------------------------------------
-    def _open(self, form) -> None:  # noqa: ANN001
-        self.app.push_screen(form, self._form_closed)
+    def _open(self, form: ChartForm) -> None:
+        self.app.push_screen(form.handed(self.charts), self._form_closed)
 
     def _form_closed(self, record_id: str | None) -> None:
         if record_id:
@@ -346,7 +356,7 @@ class PatientScreen(Screen):
             if record_id:
                 from slpterm.ui.screens.session import SessionScreen
 
-                self.app.push_screen(SessionScreen(record_id))
+                self.app.push_screen(SessionScreen(self.services, record_id))
             else:
                 self.notify("F3 starts a new session for this patient.")
 
@@ -374,7 +384,7 @@ class PatientScreen(Screen):
         if self._ready():
             from slpterm.ui.screens.chart_forms import PlanForm
 
-            self._open(PlanForm(self.patient_id, payer_kind=self._payer_kind(), today=self.app.clock.today()))
+            self._open(PlanForm(self.patient_id, payer_kind=self._payer_kind(), today=self.charts.today()))
 
     def action_add_goal(self) -> None:
         if not self._ready():
@@ -425,7 +435,7 @@ class PatientScreen(Screen):
             self._archive(False)
             return
         open_plans = [plan for plan in self.chart.plans if plan.status in (PlanStatus.DRAFT, PlanStatus.CERTIFIED)
-                      and plan.end_date >= self.app.clock.today()]
+                      and plan.end_date >= self.charts.today()]
         question = (f"Archive {patient.display_name}? The chart is kept (nothing is deleted) and hidden from the "
                     "caseload; ctrl+r on the caseload shows archived patients.")
         if open_plans:
@@ -439,9 +449,9 @@ class PatientScreen(Screen):
 
         try:
             if archive:
-                self.app.store.patients.archive(self.patient_id)
+                self.charts.archive(self.patient_id)
             else:
-                self.app.store.patients.unarchive(self.patient_id)
+                self.charts.unarchive(self.patient_id)
         except StoreError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
@@ -462,7 +472,7 @@ class PatientScreen(Screen):
         from slpterm.store.errors import StoreError
 
         try:
-            self.app.store.patients.delete(self.patient_id)
+            self.charts.delete(self.patient_id)
         except StoreError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error", timeout=10)
             return
@@ -479,7 +489,7 @@ class PatientScreen(Screen):
             return
         from slpterm.ui.screens.progress_report import ProgressReportScreen
 
-        self.app.push_screen(ProgressReportScreen(plan.id), lambda _: self.reload())
+        self.app.push_screen(ProgressReportScreen(self.services.reports, plan.id), lambda _: self.reload())
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -8,6 +8,7 @@ shown locked.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,6 +18,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, Static, TextArea
 
 from slpterm.ui.widgets.progress_chart import ProgressChart
+
+if TYPE_CHECKING:
+    from slpterm.services.clinic import Reports
 
 AUTOSAVE_SECONDS = 0.8
 
@@ -109,10 +113,12 @@ class ProgressReportScreen(Screen):
         Binding("escape", "back", "Back", id="report.back"),
     ]
 
-    def __init__(self, plan_id: str, report_id: str | None = None, *, visit_date: dt.date | None = None) -> None:
+    def __init__(self, reports: Reports, plan_id: str, report_id: str | None = None, *,
+                 visit_date: dt.date | None = None) -> None:
         """``visit_date``: the report is for that visit (opened from its finding) and is offered
         dated that day."""
         super().__init__()
+        self.reports = reports
         self.plan_id = plan_id
         self._report_id = report_id
         self._visit_date = visit_date
@@ -145,15 +151,13 @@ class ProgressReportScreen(Screen):
     # -- loading -------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="report-load")
     def _load(self, period: tuple[dt.date, dt.date] | None = None) -> None:
-        from slpterm.services import progress
         from slpterm.store.errors import StoreError
 
-        store = self.app.store
         try:
             if period is not None and self.state is not None and not self.state.signed:
-                state = progress.recompute(store, self.state, period_start=period[0], period_end=period[1])
+                state = self.reports.recompute(self.state, period_start=period[0], period_end=period[1])
             else:
-                state = progress.open_report(store, self.plan_id, self.app.clock.today(), self._report_id)
+                state = self.reports.open(self.plan_id, self._report_id)
         except StoreError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
@@ -224,10 +228,8 @@ class ProgressReportScreen(Screen):
                 self.query_one("#report-plan", TextArea).text)
 
     def _with_text(self):  # noqa: ANN202
-        from slpterm.services.progress import recompute
-
         assessment, plan_text = self._texts()
-        return recompute(self.app.store, self.state, assessment=assessment, plan_text=plan_text)
+        return self.reports.recompute(self.state, assessment=assessment, plan_text=plan_text)
 
     def _typed_date(self) -> tuple[str, str]:
         return (self.query_one("#report-written-on", Input).value.strip(),
@@ -236,7 +238,6 @@ class ProgressReportScreen(Screen):
     def _dated(self, state):  # noqa: ANN001, ANN202
         """``state`` dated as the date fields say (raises ValidationFailed naming the field). A report
         dated before its period ends covers the period up to that day."""
-        from slpterm.services.progress import date_written, recompute
         from slpterm.store.errors import ValidationFailed
 
         text, reason = self._typed_date()
@@ -249,8 +250,8 @@ class ProgressReportScreen(Screen):
             raise ValidationFailed([("Written on", f"{text!r} is not a date; write it as YYYY-MM-DD, "
                                                    "e.g. 2026-10-05")]) from None
         if source.period_start <= written_on < source.period_end:
-            state = recompute(self.app.store, state, period_end=written_on)
-        return date_written(state, written_on, reason, self.app.clock.today())
+            state = self.reports.recompute(state, period_end=written_on)
+        return self.reports.date_written(state, written_on, reason)
 
     def _current(self, *, quiet: bool = False):  # noqa: ANN202
         """The report as typed: its text, and its date when the date fields hold together. A date
@@ -286,11 +287,10 @@ class ProgressReportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="report-save")
     def _save(self, state, announce: bool = True) -> None:  # noqa: ANN001
-        from slpterm.services.progress import save_report
         from slpterm.store.errors import StoreError
 
         try:
-            saved = save_report(self.app.store, state)
+            saved = self.reports.save(state)
         except StoreError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
@@ -348,7 +348,7 @@ class ProgressReportScreen(Screen):
         if not state.data.source.assessment.strip():
             self.notify("Write the assessment of progress first (ctrl+d drafts it).", severity="warning")
             return
-        clinicians = self.app.store.clinic.clinicians()
+        clinicians = self.reports.clinicians()
         if not clinicians:
             self.notify("Add yourself as clinician in Settings (F5) first.", severity="warning")
             return
@@ -363,11 +363,10 @@ class ProgressReportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="report-save")
     def _sign(self, state, clinician_id: str) -> None:  # noqa: ANN001
-        from slpterm.services.progress import sign_report
         from slpterm.store.errors import StoreError
 
         try:
-            signed = sign_report(self.app.store, state, clinician_id, now=self.app.clock.now())
+            signed = self.reports.sign(state, clinician_id)
         except StoreError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
@@ -380,10 +379,8 @@ class ProgressReportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="report-export")
     def _export(self, state) -> None:  # noqa: ANN001
-        from slpterm.services.progress import export_folder, export_report
-
         try:
-            markdown_path, pdf_path = export_report(state, export_folder(self.app.store))
+            markdown_path, pdf_path = self.reports.export(state)
         except OSError as error:
             self.app.call_from_thread(self.notify, f"The report could not be written: {error}", severity="error")
             return
@@ -405,11 +402,10 @@ class ProgressReportScreen(Screen):
             typed = (source.assessment, source.plan_text, source.written_on, state.backdate_reason) != (
                 before.assessment, before.plan_text, before.written_on, self.state.backdate_reason)
             if state.report_id is not None or typed:
-                from slpterm.services.progress import save_report
                 from slpterm.store.errors import StoreError
 
                 try:
-                    save_report(self.app.store, state)
+                    self.reports.save(state)
                 except StoreError as error:
                     self.notify(str(error), severity="error")
                     return

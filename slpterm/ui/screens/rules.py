@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,6 +12,9 @@ from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static
+
+if TYPE_CHECKING:
+    from slpterm.services.clinic import ClinicServices
 
 FIELDS = [
     ("rvu", "PFS relative value CSV", "e.g. ~/Downloads/RVU27A/PPRRVU2027_JAN.csv"),
@@ -66,8 +70,9 @@ class RulesScreen(Screen):
         Binding("escape", "back", "Back", id="rules.back"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, services: ClinicServices) -> None:
         super().__init__()
+        self.services = services
         self._plan = None
 
     def _rules_dir(self) -> Path:
@@ -94,7 +99,7 @@ class RulesScreen(Screen):
         self.query_one("#rules-rvu", Input).focus()
 
     def _show_overview(self) -> None:
-        self.query_one("#rules-overview", Static).update(rules_overview(self._rules_dir(), self.app.clock.today()))
+        self.query_one("#rules-overview", Static).update(rules_overview(self._rules_dir(), self.services.clock.today()))
 
     def _paths(self) -> dict:
         values = {name: self.query_one(f"#rules-{name}", Input).value.strip() for name, _, _ in FIELDS}
@@ -134,13 +139,12 @@ class RulesScreen(Screen):
         if self._plan is None:
             self.notify("Check the files first (ctrl+r); only a plan without problems can be installed.", severity="warning")
             return
-        store = self.app.store
         try:
-            entry = apply_install(self._plan, self._rules_dir(), actor=store.actor)
+            entry = apply_install(self._plan, self._rules_dir(), actor=self.services.clinic.actor)
         except (InstallError, OSError) as error:
             self.query_one("#rules-plan", Static).update(f"Not installed: {error}")
             return
-        record_install(store.security.record, entry)
+        record_install(self.services.security.record, entry)
         self._plan = None
         self.query_one("#rules-plan", Static).update("Installed: " + ", ".join(entry["files"]))
         self._show_overview()
@@ -153,7 +157,7 @@ class RulesScreen(Screen):
         if entry is None:
             self.notify("Nothing to roll back.", severity="warning")
             return
-        record_rollback(self.app.store.security.record, entry)
+        record_rollback(self.services.security.record, entry)
         self.query_one("#rules-plan", Static).update("Rolled back: " + ", ".join(entry["files"]))
         self._show_overview()
 

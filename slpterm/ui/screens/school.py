@@ -8,6 +8,7 @@ folder. Enter opens the student's chart. The screen has no text field, so plain 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,6 +18,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
+
+if TYPE_CHECKING:
+    from slpterm.services.clinic import ClinicServices
 
 WEEK_COLUMNS = 5
 COLUMNS = [
@@ -60,8 +64,10 @@ class SchoolScreen(Screen):
         Binding("escape", "back", "Back", id="school.back"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, services: ClinicServices) -> None:
         super().__init__()
+        self.services = services
+        self.reports = services.reports
         self.month: dt.date | None = None
         self.students: list = []
 
@@ -75,15 +81,13 @@ class SchoolScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = "School: IEP minutes"
-        self.month = self.app.clock.today().replace(day=1)
+        self.month = self.services.clock.today().replace(day=1)
         self.query_one("#school-table", VirtualTable).focus()
         self._load(self.month)
 
     @work(thread=True, exclusive=True, group="school-load")
     def _load(self, month: dt.date) -> None:
-        from slpterm.services.progress import school_minutes
-
-        students = school_minutes(self.app.store, month, self.app.clock.today())
+        students = self.reports.school_minutes(month)
         self.app.call_from_thread(self._loaded, month, students)
 
     def _loaded(self, month: dt.date, students: list) -> None:
@@ -119,7 +123,7 @@ class SchoolScreen(Screen):
             from slpterm.ui.screens.patient import PatientScreen
 
             student = self.students[event.index]
-            self.app.push_screen(PatientScreen(student.patient_id, student.name))
+            self.app.push_screen(PatientScreen(self.services, student.patient_id, student.name))
 
     def action_service_log(self) -> None:
         if self.month is not None:
@@ -128,12 +132,11 @@ class SchoolScreen(Screen):
     @work(thread=True, exclusive=True, group="school-log")
     def _write_log(self, month: dt.date) -> None:
         from slpterm.reports.school import month_bounds
-        from slpterm.services.progress import export_folder, write_service_log
 
         start, end = month_bounds(month)
-        path = export_folder(self.app.store) / f"service-log-{month.strftime('%Y-%m')}.csv"
+        path = self.reports.export_folder() / f"service-log-{month.strftime('%Y-%m')}.csv"
         try:
-            written, unsigned = write_service_log(self.app.store, start, end, path)
+            written, unsigned = self.reports.write_service_log(start, end, path)
         except OSError as error:
             self.app.call_from_thread(self.notify, f"The service log could not be written: {error}", severity="error")
             return

@@ -17,6 +17,8 @@ from slpterm.store.errors import StoreError, ValidationFailed
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
+    from slpterm.services.clinic import ClinicServices
+    from slpterm.services.security import SecurityService
     from slpterm.store.security import UnlockResult
 
 
@@ -82,8 +84,12 @@ class LockScreen(ModalScreen[None]):
     LockScreen #textual-toastrack { display: none; }
     """
 
+    def __init__(self, security: SecurityService) -> None:
+        super().__init__()
+        self.security = security
+
     def compose(self) -> ComposeResult:
-        security = self.app.store.security
+        security = self.security
         self._protected = security.can_verify_unlock()
         with Vertical(classes="dialog"):
             yield Static("slpterm is locked", classes="section-title")
@@ -102,7 +108,7 @@ class LockScreen(ModalScreen[None]):
             yield Static("ctrl+q: save what you typed and quit", classes="chart-form-note")
 
     def _placeholder(self) -> str:
-        return "passphrase" if self.app.store.security.pin_locked_out else "passphrase or PIN"
+        return "passphrase" if self.security.pin_locked_out else "passphrase or PIN"
 
     def on_mount(self) -> None:
         (self.query_one("#lock-secret") if self._protected else self.query_one("#lock-continue")).focus()
@@ -121,7 +127,7 @@ class LockScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="unlock")
     def _attempt(self, secret: str) -> None:
-        result = self.app.store.security.unlock(secret)
+        result = self.security.unlock(secret)
         if not result.ok:
             time.sleep(FAILED_UNLOCK_PAUSE_SECONDS)
         self.app.call_from_thread(self._result, result)
@@ -140,7 +146,7 @@ class LockScreen(ModalScreen[None]):
 
     @on(Button.Pressed, "#lock-continue")
     def _continue(self) -> None:
-        self.app.store.security.record("unlock", "app", "", {"with": "nothing (no PIN or passphrase set)"})
+        self.security.record("unlock", "app", "", {"with": "nothing (no PIN or passphrase set)"})
         self.dismiss()
         self.app.mark_unlocked()
 
@@ -181,6 +187,10 @@ class SecurityScreen(Screen):
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="security.save"),
                 Binding("escape", "back", "Back", id="security.back")]
 
+    def __init__(self, services: ClinicServices) -> None:
+        super().__init__()
+        self.security = services.security
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="security-form"):
@@ -206,23 +216,20 @@ class SecurityScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        security = self.app.store.security
+        security = self.security
         self.query_one("#idle-minutes", Input).value = str(security.idle_minutes())
         self._show_status()
         self.query_one("#current-secret" if self._needs_current() else "#passphrase", Input).focus()
 
     def _needs_current(self) -> bool:
-        security = self.app.store.security
+        security = self.security
         return security.encrypted or security.has_pin()
 
     def _show_status(self) -> None:
-        security = self.app.store.security
-        from slpterm.store.backup import plaintext_backups
-        from slpterm.store.crypto import encryption_available
-
+        security = self.security
         if security.encrypted:
             status = "The data file is encrypted (SQLCipher). Changing the passphrase re-encrypts it."
-        elif encryption_available():
+        elif security.encryption_available():
             status = "⚠ The data file is NOT encrypted. Set a passphrase to encrypt it at rest."
         else:
             status = ("⚠ The data file is NOT encrypted, and this machine cannot encrypt it: install the "
@@ -230,7 +237,7 @@ class SecurityScreen(Screen):
         status += f"  Lock PIN: {'set' if security.has_pin() else 'not set'}."
         if security.has_pin() and not security.encrypted:
             status += " Without a passphrase the PIN only covers the screen: the file stays readable."
-        self._plain_backups = plaintext_backups(self.app.store) if security.encrypted else []
+        self._plain_backups = security.plaintext_backups() if security.encrypted else []
         if self._plain_backups:
             status += (f"\n⚠ {len(self._plain_backups)} backup(s) made before encryption are not encrypted: "
                        "encrypt or delete them (Unencrypted backups…).")
@@ -246,7 +253,7 @@ class SecurityScreen(Screen):
         self.query_one("#security-problems", Static).update("\n".join(f"• {line}" for line in lines))
 
     def action_save(self) -> None:
-        security = self.app.store.security
+        security = self.security
         current = self.query_one("#current-secret", Input).value
         passphrase = self.query_one("#passphrase", Input).value
         again = self.query_one("#passphrase-again", Input).value
@@ -311,13 +318,10 @@ class SecurityScreen(Screen):
                                                      ("keep", "Keep them as they are (Esc)")]), answer)
 
     def _treat_plain_backups(self, backups: list[Path], choice: str) -> None:
-        from slpterm.store.backup import delete_backup, encrypt_backup
-
-        store = self.app.store
         failed = []
         for path in backups:
             try:
-                (encrypt_backup if choice == "encrypt" else delete_backup)(store, path)
+                (self.security.encrypt_backup if choice == "encrypt" else self.security.delete_backup)(path)
             except StoreError as error:
                 failed.append(str(error))
         self._show_status()
@@ -328,11 +332,11 @@ class SecurityScreen(Screen):
 
     @on(Button.Pressed, "#decrypt")
     def _decrypt(self) -> None:
-        if not self.app.store.security.encrypted:
+        if not self.security.encrypted:
             self.notify("The data file is not encrypted.")
             return
         current = self.query_one("#current-secret", Input).value
-        if not self.app.store.security.is_passphrase(current):
+        if not self.security.is_passphrase(current):
             self._problems(["Current passphrase: type the data file's passphrase to remove the encryption"])
             self.query_one("#current-secret", Input).focus()
             return
@@ -340,7 +344,7 @@ class SecurityScreen(Screen):
         def answer(yes: bool | None) -> None:
             if yes:
                 try:
-                    self.app.store.security.set_passphrase(None, current=current)
+                    self.security.set_passphrase(None, current=current)
                 except StoreError as error:
                     self._problems([str(error)])
                     return
@@ -393,6 +397,10 @@ class AuditScreen(Screen):
                 Binding("pageup", "move(-20)", "Page up", show=False, id="audit.page_up"),
                 Binding("pagedown", "move(20)", "Page down", show=False, id="audit.page_down")]
 
+    def __init__(self, services: ClinicServices) -> None:
+        super().__init__()
+        self.security = services.security
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="Filter: who, action, record or detail", id="audit-filter")
@@ -402,7 +410,7 @@ class AuditScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.store.security.record("view", "audit", "")
+        self.security.record("view", "audit", "")
         self._load("")
         self.query_one(Input).focus()
 
@@ -412,7 +420,7 @@ class AuditScreen(Screen):
 
     @work(thread=True, exclusive=True)
     def _load(self, text: str) -> None:
-        entries = self.app.store.security.audit_entries(text, limit=5000)
+        entries = self.security.audit_entries(text, limit=5000)
         rows = [(str(e.seq), e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
                  f"{e.entity} {e.entity_id[:8]}".strip(), e.detail.replace("\n", " ")) for e in entries]
         self.app.call_from_thread(self._show, rows)
@@ -430,7 +438,7 @@ class AuditScreen(Screen):
 
     @work(thread=True, exclusive=True, group="audit-verify")
     def _verify(self) -> None:
-        report = self.app.store.security.verify()
+        report = self.security.verify()
         self.app.call_from_thread(self._verified, report)
 
     def _verified(self, report) -> None:  # noqa: ANN001

@@ -9,6 +9,7 @@ note loses focus, another screen covers this one or the app quits. A section's t
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -21,6 +22,10 @@ from textual.widgets.selection_list import Selection
 
 from slpterm.store.errors import StoreError
 from slpterm.ui.widgets.goal_tally import GoalTally
+
+if TYPE_CHECKING:
+    from slpterm.services.clinic import ClinicServices
+    from slpterm.services.session_flow import SessionFlow
 
 NOTE_SECTIONS = (("subjective", "S  Subjective"), ("objective", "O  Objective"),
                  ("assessment", "A  Assessment"), ("plan", "P  Plan"))
@@ -55,15 +60,16 @@ class SessionScreen(Screen):
         Binding("escape", "back", "Caseload", id="session.back"),
     ]
 
-    def __init__(self, participant_id: str) -> None:
+    def __init__(self, services: ClinicServices, participant_id: str) -> None:
         super().__init__()
+        self.services = services
+        self.flow: SessionFlow = services.session_flow()
         self.participant_id = participant_id
         self.view = None
         self._pending_note: dict[str, str] = {}
         self._autosave: Timer | None = None
         self._unsaved_since: float | None = None
         self._last_heartbeat = None
-        self._flow = None
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -95,14 +101,6 @@ class SessionScreen(Screen):
             self._tick()
         self.set_interval(1, self._tick)
         self.set_focus(self.query_one("#goals", GoalTally))
-
-    @property
-    def flow(self):  # noqa: ANN201
-        if self._flow is None:
-            from slpterm.services.session_flow import SessionFlow
-
-            self._flow = SessionFlow(self.app.store, self.app.clock)
-        return self._flow
 
     def reload(self) -> None:
         self.view = self.flow.view(self.participant_id)
@@ -139,10 +137,10 @@ class SessionScreen(Screen):
         status = self.flow.timer_status(self.view.session_id)
         self.query_one("#session-timer", Static).update(status.text)
         if status.running:
-            now = self.app.clock.now()
+            now = self.services.clock.now()
             if self._last_heartbeat is None or (now - self._last_heartbeat).total_seconds() >= HEARTBEAT_SECONDS:
                 self._last_heartbeat = now
-                self._guard(lambda: self.app.store.sessions.heartbeat(self.view.session_id, now))
+                self._guard(lambda: self.flow.heartbeat(self.view.session_id))
 
     def _guard(self, action) -> bool:  # noqa: ANN001
         """Run a store call; show a plain message instead of a traceback when it is refused."""
@@ -194,27 +192,26 @@ class SessionScreen(Screen):
             if result is not None and self._guard(lambda: self.flow.apply_time_edit(self.view.session_id, result)):
                 self.reload()
 
-        self.app.push_screen(TimeEditScreen(status, self.app.clock.today()), done)
+        self.app.push_screen(TimeEditScreen(status, self.services.clock.today()), done)
 
     # -- goals and techniques ------------------------------------------------------------------------
     @on(GoalTally.Trial)
     def _trial(self, event: GoalTally.Trial) -> None:
-        if self._guard(lambda: self.app.store.sessions.record_trial(
-                self.participant_id, event.goal_id, event.result, event.cue_level, now=self.app.clock.now())):
+        if self._guard(lambda: self.flow.record_trial(self.participant_id, event.goal_id, event.result,
+                                                      event.cue_level)):
             self._refresh_goals()
 
     @on(GoalTally.Undo)
     def _undo(self, event: GoalTally.Undo) -> None:
         undone = []
-        if self._guard(lambda: undone.append(self.app.store.sessions.undo_last_trial(self.participant_id,
-                                                                                     event.goal_id))):
-            if undone and undone[0] is None:
+        if self._guard(lambda: undone.append(self.flow.undo_last_trial(self.participant_id, event.goal_id))):
+            if undone and not undone[0]:
                 self.notify("No trial to undo on this goal.")
             self._refresh_goals()
 
     @on(GoalTally.ToggleAddressed)
     def _toggle_goal(self, event: GoalTally.ToggleAddressed) -> None:
-        if self._guard(lambda: self.app.store.sessions.toggle_goal(self.participant_id, event.goal_id)):
+        if self._guard(lambda: self.flow.toggle_goal(self.participant_id, event.goal_id)):
             self._refresh_goals()
 
     def _refresh_goals(self) -> None:
@@ -225,7 +222,7 @@ class SessionScreen(Screen):
     @on(SelectionList.SelectionToggled, "#techniques")
     def _technique_toggled(self, event: SelectionList.SelectionToggled) -> None:
         technique_id = str(event.selection.value)
-        if not self._guard(lambda: self.app.store.sessions.toggle_technique(self.participant_id, technique_id)):
+        if not self._guard(lambda: self.flow.toggle_technique(self.participant_id, technique_id)):
             self.reload()
             return
         self.refresh_coding()
@@ -263,7 +260,7 @@ class SessionScreen(Screen):
             self._autosave.stop()
             self._autosave = None
         pending = dict(self._pending_note)
-        if self._guard(lambda: self.app.store.sessions.save_note(self.participant_id, **pending)):
+        if self._guard(lambda: self.flow.save_note(self.participant_id, **pending)):
             for name, text in pending.items():
                 if self._pending_note.get(name) == text:
                     del self._pending_note[name]
@@ -365,7 +362,7 @@ class SessionScreen(Screen):
             if then_sign:
                 self.action_sign()
 
-        open_fix(self, self.flow.store, self.participant_id, place, checked_again,
+        open_fix(self, self.services, self.flow, self.participant_id, place, checked_again,
                  local={FixPlace.TIMES: self.action_edit_time, FixPlace.SESSION_FACTS: self.action_correct_session})
 
     def on_screen_resume(self) -> None:
@@ -412,8 +409,8 @@ class SessionScreen(Screen):
         facts = self.flow.facts(self.participant_id)
         groups = [FactsGroup(facts, self._place_of_service),
                   TimesGroup(self.flow.timer_status(self.view.session_id)),
-                  ParticipantsGroup(facts, self.app.screen_stack[0].find_patients),
-                  BillingFactsGroup(self.flow.store.billing_facts.facts(self.participant_id))]
+                  ParticipantsGroup(facts, self._find_patients),
+                  BillingFactsGroup(self.flow.billing_facts(self.participant_id))]
 
         def done(outcome) -> None:  # noqa: ANN001
             if outcome is None:
@@ -429,13 +426,16 @@ class SessionScreen(Screen):
         self.app.push_screen(CorrectSessionScreen(groups, lambda correction: self.flow.correct(
             self.participant_id, correction)), done)
 
+    def _find_patients(self, text: str, leave_out: set[str], limit: int = 8) -> list[tuple[str, str]]:
+        return self.services.caseload.find_patients(text, leave_out, limit)
+
     def _place_of_service(self, setting: str, date_text: str) -> str:
         from datetime import date
 
         try:
             day = date.fromisoformat(date_text)
         except ValueError:
-            day = self.app.clock.today()
+            day = self.services.clock.today()
         return self.flow.place_of_service(setting, day)
 
     def _ask_discard(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +12,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from slpterm.domain.clinic_setup import CREDENTIAL_CHOICES, ClinicSetup, role_for_credentials, setup_problems
+
+if TYPE_CHECKING:
+    from slpterm.services.clinic import ClinicServices
 
 FIELDS = [
     ("clinic_name", "Clinic name"),
@@ -45,8 +50,10 @@ class SettingsScreen(Screen):
     intro = ("Clinic and clinician. The NPIs and tax ID go on every claim; they are checked as you save. "
              "The claims IDs come from your clearinghouse and are needed for X12 837P files.")
 
-    def __init__(self, focus: str = "clinic_name") -> None:
+    def __init__(self, services: ClinicServices, focus: str = "clinic_name") -> None:
         super().__init__()
+        self.services = services
+        self.clinic = services.clinic
         self._first_focus = focus  # e.g. "clinic_npi" when opened to fix a finding about it
 
     def compose(self) -> ComposeResult:
@@ -74,9 +81,8 @@ class SettingsScreen(Screen):
         self.query_one(f"#{self._first_focus}", Input).focus()
 
     def _fill(self) -> None:
-        store = self.app.store
-        clinic = store.clinic.get_clinic()
-        clinicians = store.clinic.clinicians()
+        clinic = self.clinic.clinic()
+        clinicians = self.clinic.clinicians()
         values: dict[str, str] = {}
         if clinic is not None:
             values.update(clinic_name=clinic.name, clinic_npi=clinic.npi, tax_id=clinic.tax_id, state=clinic.state,
@@ -106,8 +112,7 @@ class SettingsScreen(Screen):
             return
         problem_view.update("")
         problem_view.remove_class("has-problems")
-        store = self.app.store
-        store.clinic.save_clinic(
+        self.clinic.save_clinic(
             name=setup.clinic_name.strip(), npi=setup.clinic_npi.strip(), tax_id=setup.tax_id.strip(),
             state=setup.state.strip().upper(),
             **{name: getattr(setup, name).strip() for name in CLINIC_FIELDS},
@@ -117,19 +122,19 @@ class SettingsScreen(Screen):
             credentials=setup.credentials, role=role_for_credentials(setup.credentials).value,
             npi=setup.clinician_npi.strip(),
         )
-        clinicians = store.clinic.clinicians()
+        clinicians = self.clinic.clinicians()
         if clinicians:
-            clinician = store.clinic.update_clinician(clinicians[0].id, **clinician_fields)
+            clinician = self.clinic.update_clinician(clinicians[0].id, **clinician_fields)
         else:
-            clinician = store.clinic.add_clinician(**clinician_fields)
-        store.actor = clinician.display_name
+            clinician = self.clinic.add_clinician(**clinician_fields)
+        self.clinic.actor = clinician.display_name
         self.notify("Saved.")
         self.saved()
 
     def action_billing(self) -> None:
         from slpterm.ui.screens.billing_settings import BillingSettingsScreen
 
-        self.app.push_screen(BillingSettingsScreen())
+        self.app.push_screen(BillingSettingsScreen(self.services))
 
     def action_rules(self) -> None:
         self.app.action_rules()
@@ -166,7 +171,7 @@ class FirstRunScreen(SettingsScreen):
         self.action_skip()
 
     def action_skip(self) -> None:
-        self.app.store.clinic.set_setting("setup_skipped", "yes")
+        self.clinic.skip_setup()
         self.app.pop_screen()
 
     def action_back(self) -> None:
