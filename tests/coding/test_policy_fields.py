@@ -79,7 +79,7 @@ async def test_a_field_marked_editable_is_on_the_payer_rules_screen_for_free(tmp
     app = build_app(tmp_path / "data")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        screen = PayerPolicyScreen(row, in_force)
+        screen = PayerPolicyScreen(app.services.billing_settings, row, in_force)
         await app.push_screen(screen)
         await pilot.pause()
         codes = screen.query_one("#policy-untimed_units_codes")

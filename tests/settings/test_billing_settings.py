@@ -97,7 +97,7 @@ async def test_a_payers_15_minute_codes_are_edited_checked_stored_and_shown(clin
         await settle_app(app, pilot)
         assert app.screen is dialog
         problems = str(dialog.query_one("#policy-problems").render())
-        assert "Untimed units codes" in problems and "92999 is not a code" in problems
+        assert "15-minute untimed codes" in problems and "92999 is not a code" in problems
         codes.value = ""
         await pilot.press("ctrl+s")
         await settle_app(app, pilot)

@@ -75,7 +75,7 @@ async def test_ctrl_f_in_the_sign_dialog_opens_where_the_finding_is_fixed(clinic
     app = build_app(clinic_dir, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle_app(app, pilot)
-        session = SessionScreen(participant_id)
+        session = SessionScreen(app.services, participant_id)
         app.push_screen(session)
         await settle_app(app, pilot)
         app.push_screen(SignScreen(check), session._sign_dialog_closed)
@@ -109,12 +109,12 @@ async def test_a_missing_member_id_is_recorded_from_where_it_is_shown_and_checke
     async with app.run_test(size=(120, 40)) as pilot:
         await settle_app(app, pilot)
         if where == "export screen":
-            screen = ExportScreen()
+            screen = ExportScreen(app.services)
             app.push_screen(screen)
             await settle_app(app, pilot)
             detail = lambda: str(screen.query_one("#export-detail").render())  # noqa: E731
         else:
-            screen = SessionScreen(participant_id)
+            screen = SessionScreen(app.services, participant_id)
             app.push_screen(screen)
             await settle_app(app, pilot)
             detail = lambda: str(screen.query_one("#session-coding").render())  # noqa: E731
@@ -163,7 +163,7 @@ async def test_an_overdue_progress_report_is_written_from_the_session_dated_at_t
     app = build_app(clinic_dir, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle_app(app, pilot)
-        session = SessionScreen(participant_id)
+        session = SessionScreen(app.services, participant_id)
         app.push_screen(session)
         await settle_app(app, pilot)
         assert "ctrl+f fixes: progress report" in str(session.query_one("#session-coding").render())
