@@ -336,9 +336,10 @@ class ExportScreen(Screen):
                                             self.action_reload))
 
     def on_screen_resume(self) -> None:
-        from slpterm.ui.screens.finding_fixes import back_on
+        if getattr(self, "_when_back", None) is not None:  # a form opened to fix a finding was left
+            from slpterm.ui.screens.finding_fixes import back_on
 
-        back_on(self)
+            back_on(self)
 
     def action_back(self) -> None:
         self.app.pop_screen()

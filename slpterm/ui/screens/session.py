@@ -366,9 +366,10 @@ class SessionScreen(Screen):
                  local={FixPlace.TIMES: self.action_edit_time, FixPlace.SESSION_FACTS: self.action_correct_session})
 
     def on_screen_resume(self) -> None:
-        from slpterm.ui.screens.finding_fixes import back_on
+        if getattr(self, "_when_back", None) is not None:  # a form opened to fix a finding was left
+            from slpterm.ui.screens.finding_fixes import back_on
 
-        back_on(self)
+            back_on(self)
 
     def action_addendum(self) -> None:
         from slpterm.ui.screens.session_dialogs import AddendumScreen
