@@ -45,11 +45,6 @@ from slpterm.store.sessions import ParticipantDetail, SessionTiming
 
 _E = TypeVar("_E")
 
-TREATMENT_TYPES = {
-    SessionType.INDIVIDUAL_TREATMENT, SessionType.GROUP_TREATMENT, SessionType.SWALLOWING_TREATMENT,
-    SessionType.AAC_TREATMENT, SessionType.COGNITIVE_TREATMENT,
-}
-
 
 def rulebook_for(store, rules_dir: Path | None = None) -> RuleBook:  # noqa: ANN001
     """The shipped rules, the clinic's rule files, then the fee schedule and payer overrides in settings."""
