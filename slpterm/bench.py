@@ -592,7 +592,7 @@ def measure_coding(bench: Bench, clinic: Clinic) -> None:
     bench.add(Result("coding + scrubbing every session", clinic.label, rates, unit="/s", target=">= 5,000 /s",
                      met=statistics.median(rates) >= 5000,
                      note=f"{count:,} session-participants, read + coded, drafts included"))
-    bench.add(Result("... per CPU-second (what a loaded machine does not change)", clinic.label, cpu_rates,
+    bench.add(Result("... per CPU-second (less swayed by a loaded machine)", clinic.label, cpu_rates,
                      unit="/s", note=f"{count:,} session-participants over the process's CPU time"))
 
 

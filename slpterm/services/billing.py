@@ -45,8 +45,6 @@ from slpterm.store.sessions import ParticipantDetail, SessionTiming
 
 _E = TypeVar("_E")
 
-TREATMENT_TYPES = {kind for kind in SessionType if not kind.is_evaluation}
-
 
 def rulebook_for(store, rules_dir: Path | None = None) -> RuleBook:  # noqa: ANN001
     """The shipped rules, the clinic's rule files, then the fee schedule and payer overrides in settings."""
