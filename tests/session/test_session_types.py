@@ -4,7 +4,7 @@ the start dialog, the session flow, billing and the coding engine read."""
 from __future__ import annotations
 
 from slpterm.domain.vocab import SESSION_TYPES, DisorderArea, SessionType
-from slpterm.services import billing, session_flow
+from slpterm.services import session_flow
 from slpterm.ui.screens import new_session
 
 
@@ -18,7 +18,6 @@ def test_every_session_type_has_its_facts():
 
 def test_the_readers_follow_the_registry():
     assert list(new_session.SESSION_TYPE_LABELS.items()) == [(kind, facts.label) for kind, facts in SESSION_TYPES.items()]
-    assert billing.TREATMENT_TYPES == {kind for kind, facts in SESSION_TYPES.items() if not facts.evaluation}
     assert session_flow.TYPE_AREAS == {
         SessionType.SWALLOWING_TREATMENT: DisorderArea.SWALLOWING, SessionType.AAC_EVALUATION: DisorderArea.AAC,
         SessionType.AAC_TREATMENT: DisorderArea.AAC, SessionType.COGNITIVE_TREATMENT: DisorderArea.COGNITION}
