@@ -607,8 +607,8 @@ def _parse_codeset(ck: _Checker, data: Mapping[str, Any], path: str) -> CodeSet 
         if parsed.code in codes:
             ck.problem(f"code #{index + 1} ({parsed.code})", "the code is listed twice", "keep one entry per code")
         codes[parsed.code] = parsed
-    services = [parsed for index, table in enumerate(raw_services)
-                if (parsed := _parse_service(ck, table, index)) is not None]
+    services = [service for index, table in enumerate(raw_services)
+                if (service := _parse_service(ck, table, index)) is not None]
     refused: dict[str, RefusedCode] = {}
     for index, table in enumerate(raw_refused):
         entry = f"refused #{index + 1}"
@@ -694,7 +694,7 @@ def _parse_payers(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[PayerPol
             continue
         _check_range(ck, entry, record.valid_from, record.valid_to)
         values = _policy_values(ck, record, entry, whole_policy=True)
-        if len(ck.problems) == before:
+        if values is not None and len(ck.problems) == before:
             policies.append(PayerPolicy(payer_kind=record.payer_kind, valid_from=record.valid_from,
                                         valid_to=record.valid_to, source=record.source, **values))
     for index, table in enumerate(ck.tables(data.get("override"), "override")):
@@ -705,7 +705,7 @@ def _parse_payers(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[PayerPol
             continue
         _check_range(ck, entry, record.valid_from, record.valid_to)
         values = _policy_values(ck, record, entry, whole_policy=False)
-        if len(ck.problems) == before:
+        if values is not None and len(ck.problems) == before:
             overrides.append(PayerOverride(record.payer_id, values, record.source, record.valid_from, record.valid_to))
     return tuple(policies), tuple(overrides), severities
 
@@ -788,7 +788,11 @@ def _parse_fees(ck: _Checker, data: Mapping[str, Any]) -> dict[str, Decimal]:
     return _parse_fee_mapping(ck, data.get("fees", {}), "fees")
 
 
-def _csv_date(raw: str) -> date | None | object:
+# What _csv_date returns for a cell that is not a date (Any: it stands where a date would).
+_INVALID: Any = object()
+
+
+def _csv_date(raw: str) -> date | None:
     """A CSV cell's date: None when empty, _INVALID when it is not YYYY-MM-DD."""
     if not raw:
         return None
@@ -796,9 +800,6 @@ def _csv_date(raw: str) -> date | None | object:
         return date.fromisoformat(raw)
     except ValueError:
         return _INVALID
-
-
-_INVALID = object()
 
 
 def _parse_ncci_text(ck: _Checker, text: str) -> tuple[NcciPair, ...]:
@@ -827,7 +828,7 @@ def _parse_ncci_text(ck: _Checker, text: str) -> tuple[NcciPair, ...]:
             ck.problem(entry, "a pair needs two different codes", "correct column1 or column2")
         if indicator not in NCCI_INDICATORS:
             ck.problem(entry, f"indicator '{indicator}' is not 0, 1, 9 or U", "use 0 (never together), 1 (with 59/X), 9 (not applicable) or U (unconfirmed)")
-        dates = []
+        dates: list[date | None] = []
         for name, raw in (("valid_from", vf), ("valid_to", vt)):
             value = _csv_date(raw)
             if value is _INVALID:
@@ -1000,7 +1001,7 @@ class RuleBook:
 
                     record = ck.entry(SettingsOverride, values, entry)
                     parsed = _policy_values(ck, record, entry, whole_policy=False) if record is not None else {}
-                    self.overrides.append(PayerOverride(str(payer_id), parsed, "app settings"))
+                    self.overrides.append(PayerOverride(str(payer_id), parsed or {}, "app settings"))
         self._check_codesets(problems)
         if problems:
             raise RuleBookError(problems)
