@@ -1,14 +1,15 @@
 """Signed sessions as coded encounter records, ready for the exporters.
 
 ``load_encounters`` reads everything with a fixed number of batched queries (``BulkData``) and
-codes each patient-day once; ``encounter_record`` builds one record through the store API and
-gives the same record (it is the reference the bulk path is tested against).
+codes each patient-day once; ``encounter_chunks`` gives the same records a few days at a time, so
+an export of any size holds one chunk in memory; ``encounter_record`` builds one record through
+the store API and gives the same record (it is the reference the bulk path is tested against).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from slpterm.coding.model import CodingResult
 from slpterm.domain.encounter import (
@@ -162,3 +163,46 @@ def signed_participant_ids(store, date_from: date | None, date_to: date | None) 
         query = query.where(TherapySession.date_of_service <= date_to)
     with store.db.read() as session:
         return list(session.exec(query.order_by(col(TherapySession.date_of_service))))
+
+
+CHUNK_SESSIONS = 1000
+
+
+def encounter_chunks(store, *, date_from: date | None, date_to: date | None, today: date,  # noqa: ANN001
+                     chunk_sessions: int = CHUNK_SESSIONS) -> Iterator[list[EncounterRecord]]:
+    """The records ``load_encounters(..., include_exported=True)`` gives, in runs of whole days of
+    service (about ``chunk_sessions`` sessions each; a busier day makes a bigger run), in date order.
+    Every chunk is read and coded on its own: memory holds one chunk, whatever the range."""
+    billing = BillingService(store, today)
+    exported = store.exports.exported_participant_ids()
+    for days in _day_runs(store, date_from, date_to, chunk_sessions):
+        ids = signed_participant_ids(store, days[0], days[-1])
+        if ids:
+            yield encounter_records(billing, ids, exported)
+
+
+def _day_runs(store, date_from: date | None, date_to: date | None,  # noqa: ANN001
+              chunk_sessions: int) -> Iterator[list[date]]:
+    """Consecutive days of service with signed sessions, grouped into runs of about ``chunk_sessions``."""
+    where, params = ["sp.status = 'signed'"], []
+    if date_from is not None:
+        where.append("s.date_of_service >= ?")
+        params.append(date_from.isoformat())
+    if date_to is not None:
+        where.append("s.date_of_service <= ?")
+        params.append(date_to.isoformat())
+    with store.db.read() as session:
+        counts = session.connection().exec_driver_sql(
+            "SELECT s.date_of_service, COUNT(*) FROM sessionparticipant sp JOIN session s ON s.id = sp.session_id "
+            f"WHERE {' AND '.join(where)} GROUP BY s.date_of_service ORDER BY s.date_of_service",
+            tuple(params)).fetchall()
+    run: list[date] = []
+    size = 0
+    for day, count in counts:
+        run.append(date.fromisoformat(str(day)[:10]))
+        size += count
+        if size >= chunk_sessions:
+            yield run
+            run, size = [], 0
+    if run:
+        yield run
