@@ -183,8 +183,11 @@ def _count(database: Path, sql: str, params: tuple = ()) -> int:
         connection.close()
 
 
-def add_long_history_patient(data_dir: Path, sessions: int = LONG_HISTORY_SESSIONS, seed: int = 500) -> str:
-    """Chart one more patient with ``sessions`` signed past sessions (the demo builder writes them)."""
+def add_long_history_patient(data_dir: Path, sessions: int = LONG_HISTORY_SESSIONS, seed: int = 500,
+                             payer_kind: str = "commercial") -> str:
+    """Chart one more patient with ``sessions`` signed past sessions on weekdays up to yesterday
+    (the demo builder writes them); a Medicare patient's year-to-date amount counts every earlier
+    session of the year."""
     import random
     from datetime import timedelta
 
@@ -206,8 +209,8 @@ def add_long_history_patient(data_dir: Path, sessions: int = LONG_HISTORY_SESSIO
         start = days[0] - timedelta(days=14)
         profile_key = next(key for key, profile in content.PROFILES.items() if not profile.school_age)
         profile = content.PROFILES[profile_key]
-        patient = builder.add_patient(profile, "Longhistory", "Benchmark", external_id="BENCH-500", age=70,
-                                      payer_kind=PayerKind.COMMERCIAL, episode_start=start)
+        patient = builder.add_patient(profile, "Longhistory", f"Benchmark{sessions}", external_id=f"BENCH-{sessions}",
+                                      age=70, payer_kind=PayerKind(payer_kind), episode_start=start)
         plan_start = start
         while plan_start <= today:
             plan = builder.add_plan(patient, plan_start, days=90, certified_on=plan_start + timedelta(days=3),

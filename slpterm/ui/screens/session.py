@@ -64,6 +64,7 @@ class SessionScreen(Screen):
         self._unsaved_since: float | None = None
         self._last_heartbeat = None
         self._flow = None
+        self._chart_may_have_changed = True
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -130,7 +131,7 @@ class SessionScreen(Screen):
             area.read_only = view.signed
         self.query_one("#addenda", Static).update(view.addenda_text)
         self._tick()
-        self.refresh_coding()
+        self.refresh_coding(fresh=True)
 
     # -- timer ------------------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -449,12 +450,17 @@ class SessionScreen(Screen):
         self.app.push_screen(DiscardScreen("this unsigned note", question), answered)
 
     # -- coded lines ------------------------------------------------------------------------------------
-    def refresh_coding(self) -> None:
-        self._code()
+    def refresh_coding(self, fresh: bool = False) -> None:
+        """Re-code the session's day; ``fresh`` reads the chart and the year-to-date amount again."""
+        self._code(fresh or self._chart_may_have_changed)
+        self._chart_may_have_changed = False
+
+    def on_screen_resume(self) -> None:
+        self._chart_may_have_changed = True  # back from another screen: the chart may have been edited
 
     @work(thread=True, exclusive=True, group="session-coding")
-    def _code(self) -> None:
-        text = self.flow.coding_text(self.participant_id)
+    def _code(self, fresh: bool) -> None:
+        text = self.flow.panel_coding_text(self.participant_id, fresh=fresh)
         self.app.call_from_thread(self._show_coding, text)
 
     def _show_coding(self, text: str) -> None:

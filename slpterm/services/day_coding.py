@@ -1,0 +1,48 @@
+"""The coding of one open session, re-coded at the cost of its day, not of the patient's history.
+
+A tally, a technique or a stopped timer changes only the session's own day. What coding that day
+reads from the rest of the chart is read once, when the session opens: the chart, the history of
+sessions and the year-to-date therapy amount before the day (for Medicare's KX threshold: other
+providers' amount plus this clinic's earlier days of the year, each of them coded). Every change
+then re-codes the day alone with that amount; the year-to-date figure the KX finding shows is that
+amount plus the day's own claim, so it follows the day's change. The results equal
+``BillingService.code_participant`` as long as nothing outside the day changed; call
+:meth:`DayCoder.refresh` (or make a new one) when something may have (the screen came back from
+the chart, a correction).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from slpterm.coding.engine import code_patient_day
+from slpterm.coding.model import CodingResult
+from slpterm.services.billing import BillingService, PatientHistory, rulebook_for
+
+
+class DayCoder:
+    def __init__(self, store, participant_id: str, today: date) -> None:  # noqa: ANN001
+        self.store = store
+        self.participant_id = participant_id
+        self.today = today
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the chart, the history and the year-to-date amount before the day again."""
+        store = self.store
+        self.rulebook = rulebook_for(store)
+        detail = store.sessions.detail(self.participant_id)
+        self.patient_id = detail.participant.patient_id
+        self.day = detail.session.date_of_service
+        self.chart = store.patients.chart(self.patient_id)
+        self.history = PatientHistory(store.sessions.for_patient(self.patient_id))
+        billing = BillingService(store, self.today, rulebook=self.rulebook)
+        self.year_to_date_before: Decimal = billing._year_to_date(self.chart, self.history, self.day)
+
+    def code(self, now: datetime | None = None) -> CodingResult:
+        """The session's lines and findings now (a running timer counts up to ``now``)."""
+        billing = BillingService(self.store, self.today, rulebook=self.rulebook,
+                                 now=now or datetime.now(timezone.utc))
+        facts = billing._facts_for_patient_day(self.chart, self.history, self.day, self.year_to_date_before)
+        return code_patient_day(facts, self.rulebook)[self.participant_id]
