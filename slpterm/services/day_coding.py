@@ -18,7 +18,13 @@ from decimal import Decimal
 
 from slpterm.coding.engine import code_patient_day
 from slpterm.coding.model import CodingResult
-from slpterm.services.billing import BillingService, PatientHistory, rulebook_for
+from slpterm.services.billing import (
+    BillingService,
+    HistoryParticipant,
+    HistorySession,
+    PatientHistory,
+    rulebook_for,
+)
 
 
 class DayCoder:
@@ -36,13 +42,17 @@ class DayCoder:
         self.patient_id = detail.participant.patient_id
         self.day = detail.session.date_of_service
         self.chart = store.patients.chart(self.patient_id)
-        self.history = PatientHistory(store.sessions.for_patient(self.patient_id))
-        billing = BillingService(store, self.today, rulebook=self.rulebook)
-        self.year_to_date_before: Decimal = billing._year_to_date(self.chart, self.history, self.day)
+        # The light rows the bulk reader gives: reading attributes of 2,000 ORM rows on every
+        # tally would cost more than coding the day.
+        self.history = PatientHistory([
+            (HistoryParticipant(participant.id, participant.session_id, participant.patient_id),
+             HistorySession(therapy_session.id, therapy_session.date_of_service, therapy_session.session_type))
+            for participant, therapy_session in store.sessions.for_patient(self.patient_id)])
+        self.billing = BillingService(store, self.today, rulebook=self.rulebook)
+        self.year_to_date_before: Decimal = self.billing._year_to_date(self.chart, self.history, self.day)
 
     def code(self, now: datetime | None = None) -> CodingResult:
         """The session's lines and findings now (a running timer counts up to ``now``)."""
-        billing = BillingService(self.store, self.today, rulebook=self.rulebook,
-                                 now=now or datetime.now(timezone.utc))
-        facts = billing._facts_for_patient_day(self.chart, self.history, self.day, self.year_to_date_before)
+        self.billing.now = now or datetime.now(timezone.utc)
+        facts = self.billing._facts_for_patient_day(self.chart, self.history, self.day, self.year_to_date_before)
         return code_patient_day(facts, self.rulebook)[self.participant_id]
