@@ -13,7 +13,7 @@ the chart, a correction).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from slpterm.coding.engine import code_patient_day
@@ -49,7 +49,14 @@ class DayCoder:
              HistorySession(therapy_session.id, therapy_session.date_of_service, therapy_session.session_type))
             for participant, therapy_session in store.sessions.for_patient(self.patient_id)])
         self.billing = BillingService(store, self.today, rulebook=self.rulebook)
-        self.year_to_date_before: Decimal = self.billing._year_to_date(self.chart, self.history, self.day)
+        self.year_to_date_before: Decimal = self._year_to_date_before()
+
+    def _year_to_date_before(self) -> Decimal:
+        if self.day.timetuple().tm_yday == 1:  # no earlier day this year
+            return BillingService._other_providers(self.chart, self.day.year)
+        # The bulk reader codes the earlier days with a fixed number of queries.
+        day_before = self.day - timedelta(days=1)
+        return self.billing.years_to_date_through([self.patient_id], day_before)[self.patient_id]
 
     def code(self, now: datetime | None = None) -> CodingResult:
         """The session's lines and findings now (a running timer counts up to ``now``)."""
