@@ -20,9 +20,11 @@ Measurements (``--only`` takes these names):
 - ``tally``: the same for one trial key (``c``) on the session screen until the goal's count on
   screen went up; the trial is committed (``synchronous=FULL``) before the screen updates, and the
   bench checks it through a separate connection after each press.
-- ``patient``: opening the chart of a patient with 500 past sessions until it is filled in.
+- ``patient``: opening the chart of a patient with 500 past sessions, and of a Medicare patient with
+  2,000, until it is filled in (``tally`` also runs on that 2,000-session patient).
 - ``coding``: reading, coding and scrubbing every session of the clinic (sessions per second).
-- ``export``: loading and coding 10,000 signed encounters, then writing them in each format.
+- ``export``: ``slpterm export`` as a whole process of the first 10,000 signed encounters (by date
+  of service, whole days) in each format: wall and CPU time, peak memory (VmHWM).
 - ``dbsize``: the data file's size per 100,000 sessions.
 - ``icd10``: in a fresh process with slpterm's ICD-10-CM module imported, the first check of a
   diagnosis code outside the SLP list (the whole code set is read for that code's letter) and the
@@ -56,6 +58,9 @@ BIG_MEASUREMENTS = ("startup", "memory", "filter", "dbsize")
 EXPORT_FORMATS = format_ids()
 EXPORT_COUNT = 10_000
 LONG_HISTORY_SESSIONS = 500
+# Patients with a long history added to the clinic: sessions and payer (a Medicare patient's
+# year-to-date amount counts every earlier session of the year, so coding reads all of them).
+LONG_HISTORIES = ((500, "commercial"), (2000, "medicare"))
 TMUX_SOCKET = "slpterm-bench"
 SCREEN_SIZE = (120, 40)
 FLOOR_TEXT = "slpterm bench floor"
@@ -185,8 +190,11 @@ def _count(database: Path, sql: str, params: tuple = ()) -> int:
         connection.close()
 
 
-def add_long_history_patient(data_dir: Path, sessions: int = LONG_HISTORY_SESSIONS, seed: int = 500) -> str:
-    """Chart one more patient with ``sessions`` signed past sessions (the demo builder writes them)."""
+def add_long_history_patient(data_dir: Path, sessions: int = LONG_HISTORY_SESSIONS, seed: int = 500,
+                             payer_kind: str = "commercial") -> str:
+    """Chart one more patient with ``sessions`` signed past sessions on weekdays up to yesterday
+    (the demo builder writes them); a Medicare patient's year-to-date amount counts every earlier
+    session of the year."""
     import random
     from datetime import timedelta
 
@@ -208,8 +216,8 @@ def add_long_history_patient(data_dir: Path, sessions: int = LONG_HISTORY_SESSIO
         start = days[0] - timedelta(days=14)
         profile_key = next(key for key, profile in content.PROFILES.items() if not profile.school_age)
         profile = content.PROFILES[profile_key]
-        patient = builder.add_patient(profile, "Longhistory", "Benchmark", external_id="BENCH-500", age=70,
-                                      payer_kind=PayerKind.COMMERCIAL, episode_start=start)
+        patient = builder.add_patient(profile, "Longhistory", f"Benchmark{sessions}", external_id=f"BENCH-{sessions}",
+                                      age=70, payer_kind=PayerKind(payer_kind), episode_start=start)
         plan_start = start
         while plan_start <= today:
             plan = builder.add_plan(patient, plan_start, days=90, certified_on=plan_start + timedelta(days=3),
@@ -482,7 +490,7 @@ def measure_filter(bench: Bench, clinic: Clinic, target_ms: float) -> None:
     bench.add(Result("filter: the index's filter alone", clinic.label, pure))
 
 
-async def _measure_tally(data_dir: Path, presses: int) -> tuple[list[float], int]:
+async def _measure_tally(data_dir: Path, presses: int, patient_id: str | None = None) -> tuple[list[float], int]:
     from slpterm.services.session_flow import SessionFlow
     from slpterm.ui.app import build_app
     from slpterm.ui.screens.session import SessionScreen
@@ -495,8 +503,8 @@ async def _measure_tally(data_dir: Path, presses: int) -> tuple[list[float], int
         flow = SessionFlow(store, app.clock)
         clinician_id = store.clinic.clinicians()[0].id
         participant_id = None
-        for patient_id in store.caseload.index().ids[:200]:
-            candidate = flow.start(patient_ids=[patient_id], session_type="individual_treatment",
+        for candidate_patient in [patient_id] if patient_id else store.caseload.index().ids[:200]:
+            candidate = flow.start(patient_ids=[candidate_patient], session_type="individual_treatment",
                                    setting="office", date_text=app.clock.today().isoformat(),
                                    clinician_id=clinician_id, evaluation_kind=None)[0]
             if flow.view(candidate).goal_lines:
@@ -522,14 +530,19 @@ async def _measure_tally(data_dir: Path, presses: int) -> tuple[list[float], int
     return samples, presses
 
 
-def measure_tally(bench: Bench, clinic: Clinic, scratch: Path) -> None:
-    samples, presses = asyncio.run(_measure_tally(scratch, max(bench.repeats * 4, 10)))
-    bench.add(Result("tally keystroke -> count shown + committed", clinic.label, samples, target="< 30 ms",
-                     met=statistics.median(samples) * 1000 < 30,
-                     note=f"{presses} presses; checked on disk through another connection"))
+def measure_tally(bench: Bench, clinic: Clinic, scratch: Path, patient_id: str | None = None,
+                  sessions: int = 0) -> None:
+    samples, presses = asyncio.run(_measure_tally(scratch, max(bench.repeats * 4, 10), patient_id))
+    name = "tally keystroke -> count shown + committed"
+    if patient_id:
+        name += f", patient with {sessions} sessions"
+    bench.add(Result(name, clinic.label, samples, target="< 30 ms", met=statistics.median(samples) * 1000 < 30,
+                     note=f"{presses} presses; checked on disk through another connection; the coding panel "
+                          "re-codes the day in a worker meanwhile"))
 
 
-async def _measure_patient(data_dir: Path, patient_id: str, repeats: int) -> tuple[list[float], list[float]]:
+async def _measure_patient(data_dir: Path, patient_id: str, sessions: int,
+                           repeats: int) -> tuple[list[float], list[float]]:
     """Times until the chart's lines are shown, and until its "what is due" part is filled in too."""
     from slpterm.ui.app import build_app
     from slpterm.ui.screens.patient import PatientScreen
@@ -549,16 +562,16 @@ async def _measure_patient(data_dir: Path, patient_id: str, repeats: int) -> tup
             complete.append(time.perf_counter() - started)
             items = screen.query_one("#chart-items")
             headings = [str(items.get_option_at_index(index).prompt) for index in range(items.option_count)]
-            if f"Sessions ({LONG_HISTORY_SESSIONS})" not in headings:
-                raise RuntimeError(f"the chart does not list {LONG_HISTORY_SESSIONS} sessions: {headings[:40]}")
+            if f"Sessions ({sessions})" not in headings:
+                raise RuntimeError(f"the chart does not list {sessions} sessions: {headings[:40]}")
             app.pop_screen()
             await _settle(app, pilot)
     return shown, complete
 
 
-def measure_patient(bench: Bench, clinic: Clinic, scratch: Path, patient_id: str) -> None:
-    shown, complete = asyncio.run(_measure_patient(scratch, patient_id, bench.repeats))
-    bench.add(Result(f"open a patient with {LONG_HISTORY_SESSIONS} sessions", clinic.label, shown,
+def measure_patient(bench: Bench, clinic: Clinic, scratch: Path, patient_id: str, sessions: int) -> None:
+    shown, complete = asyncio.run(_measure_patient(scratch, patient_id, sessions, bench.repeats))
+    bench.add(Result(f"open a patient with {sessions} sessions", clinic.label, shown,
                      target="< 200 ms", met=statistics.median(shown) * 1000 < 200,
                      note="Pilot: push the chart until its lines are shown"))
     bench.add(Result("... and what is due filled in", clinic.label, complete,
@@ -633,45 +646,75 @@ def measure_icd10(bench: Bench) -> None:
                      note="synthetic mix, shipped rules: continuing codes billed, individual treatment held for the install"))
 
 
-def measure_export(bench: Bench, clinic: Clinic, scratch: Path) -> None:
-    from slpterm.export.batch import run_export
-    from slpterm.services.billing import BillingService
-    from slpterm.services.encounters import encounter_records, signed_participant_ids
-    from slpterm.store import open_store
+EXPORT_PROBE = """
+import contextlib, io, json, resource, sys, time
+started = time.perf_counter()
+from slpterm.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    status = main(["export", *sys.argv[1:]])
+elapsed = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_SELF)
+with open("/proc/self/status") as handle:
+    peak = next((int(line.split()[1]) / 1024 for line in handle if line.startswith("VmHWM")), None)
+batch = next((line for line in out.getvalue().splitlines() if line.startswith("Batch ")), "")
+print(json.dumps({"seconds": elapsed, "cpu": usage.ru_utime + usage.ru_stime, "status": status,
+                  "peak_mb": peak, "batch": batch}), file=sys.stderr)
+"""
 
-    store = open_store(scratch)
-    loads: list[float] = []
-    per_format: dict[str, list[float]] = {name: [] for name in EXPORT_FORMATS}
-    exported = 0
+
+def _export_last_day(database: Path, count: int) -> str | None:
+    """The date of service of the ``count``-th signed session (None when there are fewer)."""
+    from slpterm.store import datafile
+
+    connection = datafile.connect(database, read_only=True)
     try:
-        ids = signed_participant_ids(store, None, None)[:EXPORT_COUNT]
-        encounters = []
-        for _ in range(bench.heavy_repeats):
-            started = time.perf_counter()
-            billing = BillingService(store, date.today())
-            encounters = encounter_records(billing, ids, store.exports.exported_participant_ids())
-            loads.append(time.perf_counter() - started)
-        out = Path(tempfile.mkdtemp(prefix="export-", dir=scratch))
-        for run in range(bench.heavy_repeats):
-            for name in EXPORT_FORMATS:
-                started = time.perf_counter()
-                outcome = run_export(store, encounters, name, out / f"{name}-{run}", include_exported=True)
-                per_format[name].append(time.perf_counter() - started)
-                if name == "x12":
-                    exported = len(outcome.exported_ids)
-        shutil.rmtree(out, ignore_errors=True)
+        row = connection.execute(
+            "SELECT s.date_of_service FROM sessionparticipant sp JOIN session s ON s.id = sp.session_id "
+            "WHERE sp.status = 'signed' ORDER BY s.date_of_service LIMIT 1 OFFSET ?", (count - 1,)).fetchone()
     finally:
-        store.close()
-    count = len(ids)
-    bench.add(Result(f"export: load + code {count:,} encounters", clinic.label, loads, unit="s"))
-    for name in EXPORT_FORMATS:
-        samples = per_format[name]
-        if name == "x12":
-            totals = [load + write for load, write in zip(sorted(loads), sorted(samples))]
-            bench.add(Result("export 837P: load + code + write", clinic.label, totals, unit="s", target="< 5 s",
-                             met=statistics.median(totals) < 5,
-                             note=f"{exported:,} claims written, the rest held back by the scrubber"))
-        bench.add(Result(f"export {name}: select + render + write", clinic.label, samples, unit="s"))
+        connection.close()
+    return None if row is None else str(row[0])[:10]
+
+
+def measure_export(bench: Bench, clinic: Clinic, scratch: Path) -> None:
+    ensure_bytecode()
+    last_day = _export_last_day(scratch / clinic.database.name, EXPORT_COUNT)
+    range_arguments = ["--to", last_day] if last_day else []
+    sessions = _count(scratch / clinic.database.name,
+                      "SELECT count(*) FROM sessionparticipant sp JOIN session s ON s.id = sp.session_id "
+                      "WHERE sp.status = 'signed'" + (" AND s.date_of_service <= ?" if last_day else ""),
+                      (last_day,) if last_day else ())
+    out = Path(tempfile.mkdtemp(prefix="export-", dir=scratch))
+    environment = {**os.environ, "SLPTERM_CONFIG_DIR": str(out / "config")}
+    try:
+        for name in EXPORT_FORMATS:
+            seconds, cpu, peaks, batch = [], [], [], ""
+            for run in range(bench.heavy_repeats):
+                done = subprocess.run([sys.executable, "-c", EXPORT_PROBE, "--format", name, "--include-exported",
+                                       "--out", str(out / f"{name}-{run}"), "--data-dir", str(scratch),
+                                       *range_arguments], capture_output=True, text=True, env=environment)
+                answer = json.loads(done.stderr.strip().splitlines()[-1])
+                if answer["status"] != 0:
+                    raise RuntimeError(f"slpterm export --format {name} failed:\n{done.stderr}")
+                seconds.append(answer["seconds"])
+                cpu.append(answer["cpu"])
+                batch = answer["batch"]
+                if answer["peak_mb"] is not None:
+                    peaks.append(answer["peak_mb"])
+            label = "837P" if name == "x12" else name
+            written = batch.split(":", 1)[1].split(",", 1)[0].strip() if ":" in batch else "?"
+            is_837p = name == "x12"
+            bench.add(Result(f"export {label}: whole process", clinic.label, seconds, unit="s",
+                             target="< 2 s" if is_837p else "",
+                             met=statistics.median(seconds) < 2 if is_837p else None,
+                             note=f"{sessions:,} signed sessions read, coded and checked; {written} written; "
+                                  f"CPU {statistics.median(cpu):.2f} s"))
+            if peaks:
+                bench.add(Result("... its peak memory (RSS)", clinic.label, peaks, unit="MB",
+                                 target="< 100 MiB" if is_837p else "",
+                                 met=max(peaks) < 100 if is_837p else None, note="VmHWM of that process"))
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 AUDIT_BATCH = 20_000
@@ -798,6 +841,17 @@ def format_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def _histories(text: str) -> tuple[tuple[int, str], ...]:
+    histories = []
+    for part in text.split(","):
+        sessions, _, payer = part.strip().partition(":")
+        try:
+            histories.append((int(sessions), payer or "commercial"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{part!r}: write SESSIONS:PAYER, e.g. 2000:medicare") from None
+    return tuple(histories)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m slpterm.bench",
@@ -820,6 +874,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where the generated clinics are kept between runs (%(default)s)")
     parser.add_argument("--audit-entries", type=int, default=1_000_000,
                         help="length of the audit trail that audit verify is measured on (1000000)")
+    parser.add_argument("--long-histories", type=_histories, default=LONG_HISTORIES, metavar="N:PAYER,...",
+                        help="patients with a long history added for the chart and tally figures "
+                             "(500:commercial,2000:medicare)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every sample as JSON")
     return parser
 
@@ -857,9 +914,15 @@ def run(args: argparse.Namespace) -> list[Result]:
         try:
             if "tally" in chosen:
                 measure_tally(bench, main, scratch)
-            if "patient" in chosen:
-                patient_id = add_long_history_patient(scratch)
-                measure_patient(bench, main, scratch, patient_id)
+            if {"tally", "patient"} & set(chosen):
+                long_histories = [(sessions, add_long_history_patient(scratch, sessions, payer_kind=payer))
+                                  for sessions, payer in args.long_histories]
+                for sessions, patient_id in long_histories:
+                    if "patient" in chosen:
+                        measure_patient(bench, main, scratch, patient_id, sessions)
+                if "tally" in chosen and long_histories:
+                    sessions, patient_id = long_histories[-1]
+                    measure_tally(bench, main, scratch, patient_id, sessions)
             if "export" in chosen:
                 measure_export(bench, main, scratch)
         finally:

@@ -11,6 +11,10 @@ Public API
     include_exported=False, now=None, production=True) -> ExportOutcome``
         select, render, write atomically, record the batch. Raises ``ExportError`` when files cannot
         be written or recorded (then nothing is left behind).
+    ``export_signed(store, format, out_dir, *, range_from=None, range_to=None, include_exported=False,
+    now=None, production=True, today=None) -> ExportOutcome``
+        the same for the signed sessions in the range, read, coded and written a few days at a time
+        (``services.encounters.encounter_chunks``): the same files, memory for one run of days.
     ``select_encounters(encounters, format, *, include_exported=False, exported_ids=()) -> Selection``
         ``Selection.ready`` / ``.held`` (``HeldBack(encounter, reasons)``) / ``.already_exported``.
     ``render_files(encounters, format, batch) -> list[tuple[str, bytes]]``
@@ -23,6 +27,8 @@ Public API
 Per format (pure, in memory): ``csv_export.render_csv``, ``json_export.render_json`` (schema
     "slpterm-encounters" v1, docs/export-json-schema.md), ``fhir.render_fhir`` / ``fhir.build_bundle``,
     ``x12.render_837p`` (+ ``x12.clinic_problems``, ``x12.encounter_problems``, ``x12.build_claims``),
-    ``superbill.render_superbill``; each takes ``(encounters, batch: BatchInfo)``.
+    ``superbill.render_superbill``; each takes ``(encounters, batch: BatchInfo)``. ``CsvStream``,
+    ``JsonStream``, ``FhirStream`` and ``X12Stream`` write the same bytes in pieces (``add`` each run
+    of encounters in file order, then ``finish``).
 ``slpterm.export.cli``: ``add_export_parser(commands)``, ``run_export(args, store) -> int``.
 """

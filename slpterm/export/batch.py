@@ -1,9 +1,9 @@
 """One export run: choose the encounters, write the files safely, record the batch.
 
 Order of work, so that a failure never leaves a half-written file or a batch without its file:
-select (signed, no scrubber errors, not exported before unless asked) -> render every file in
-memory -> write each to a temporary name in the target folder, fsync, rename -> record the batch
-in the store -> if recording fails, remove the files again.
+select (signed, no scrubber errors, not exported before unless asked) -> render and write to a
+temporary name in the target folder, a run of days at a time (superbills: every file at the end)
+-> fsync, rename -> record the batch in the store -> if recording fails, remove the files again.
 """
 
 from __future__ import annotations
@@ -102,43 +102,83 @@ def select_encounters(encounters: Iterable[EncounterRecord], format: str, *,
                       include_exported: bool = False, exported_ids: Iterable[str] = ()) -> Selection:
     """Split encounters into ready, held back (with reasons) and already exported (skipped)."""
     with paused_gc():
-        return _select_encounters(encounters, export_format(format), include_exported, exported_ids)
+        picking = _Picking(export_format(format), include_exported, set(exported_ids), keep_ready=True)
+        picking.add(sort_encounters(encounters))
+        return picking.selection()
 
 
-def _select_encounters(encounters: Iterable[EncounterRecord], format: str, include_exported: bool,
-                       exported_ids: Iterable[str]) -> Selection:
-    exported = set(exported_ids)
-    selection = Selection()
-    riders: list[EncounterRecord] = []
-    for encounter in sort_encounters(encounters):
-        if encounter.signed_at is not None and _combined_into_another(encounter):
-            riders.append(encounter)
-            continue
-        reasons = hold_reasons(encounter, format)
-        if reasons:
-            selection.held.append(HeldBack(encounter, tuple(reasons)))
-        elif not include_exported and (encounter.exported_before or encounter.participant_id in exported):
-            selection.already_exported.append(encounter)
-        else:
-            selection.ready.append(encounter)
-    if format == ExportFormat.X12 and selection.ready:
-        from slpterm.export.x12 import build_claims
+class _Picking:
+    """The selection made a run of encounters at a time (runs in file order, each holding whole
+    patient-days): :meth:`add` returns the run's ready and combined encounters; the held back and
+    skipped ones are kept, in the order one selection over every encounter lists them."""
 
-        _, refused = build_claims(selection.ready)
-        refused_ids = {encounter.participant_id for encounter, _ in refused}
-        selection.ready = [e for e in selection.ready if e.participant_id not in refused_ids]
-        selection.held += [HeldBack(encounter, (Reason(reason),)) for encounter, reason in refused]
-    carriers = {(e.patient.id, e.date_of_service) for e in selection.ready}
-    for rider in riders:
-        if not include_exported and (rider.exported_before or rider.participant_id in exported):
-            selection.already_exported.append(rider)
-        elif (rider.patient.id, rider.date_of_service) in carriers:
-            selection.combined.append(rider)
-        else:
-            selection.held.append(HeldBack(rider, (Reason(
-                "Its minutes are billed on another session of the same day, which is not in this export.",
-                "Export that session (fix what holds it back first); this one goes with it."),)))
-    return selection
+    def __init__(self, format: str, include_exported: bool, exported: set[str],
+                 keep_ready: bool = False) -> None:
+        self.format = format
+        self.include_exported = include_exported
+        self.exported = exported
+        self.keep_ready = keep_ready
+        self.seen = 0
+        self.ready_count = 0
+        self.ready: list[EncounterRecord] = []
+        self.combined: list[EncounterRecord] = []
+        self.held: list[HeldBack] = []
+        self.refused: list[HeldBack] = []
+        self.riders_held: list[HeldBack] = []
+        self.skipped: list[EncounterRecord] = []
+        self.riders_skipped: list[EncounterRecord] = []
+
+    def _exported_before(self, encounter: EncounterRecord) -> bool:
+        return not self.include_exported and (encounter.exported_before or encounter.participant_id in self.exported)
+
+    def add(self, ordered: Sequence[EncounterRecord]) -> tuple[list[EncounterRecord], list[EncounterRecord]]:
+        self.seen += len(ordered)
+        ready: list[EncounterRecord] = []
+        riders: list[EncounterRecord] = []
+        for encounter in ordered:
+            if encounter.signed_at is not None and _combined_into_another(encounter):
+                riders.append(encounter)
+                continue
+            reasons = hold_reasons(encounter, self.format)
+            if reasons:
+                self.held.append(HeldBack(encounter, tuple(reasons)))
+            elif self._exported_before(encounter):
+                self.skipped.append(encounter)
+            else:
+                ready.append(encounter)
+        if self.format == ExportFormat.X12 and ready:
+            from slpterm.export.x12 import build_claims
+
+            _, refused = build_claims(ready)
+            refused_ids = {encounter.participant_id for encounter, _ in refused}
+            ready = [e for e in ready if e.participant_id not in refused_ids]
+            self.refused += [HeldBack(encounter, (Reason(reason),)) for encounter, reason in refused]
+        carriers = {(e.patient.id, e.date_of_service) for e in ready}
+        combined: list[EncounterRecord] = []
+        for rider in riders:
+            if self._exported_before(rider):
+                self.riders_skipped.append(rider)
+            elif (rider.patient.id, rider.date_of_service) in carriers:
+                combined.append(rider)
+            else:
+                self.riders_held.append(HeldBack(rider, (Reason(
+                    "Its minutes are billed on another session of the same day, which is not in this export.",
+                    "Export that session (fix what holds it back first); this one goes with it."),)))
+        self.ready_count += len(ready)
+        if self.keep_ready:
+            self.ready += ready
+            self.combined += combined
+        return ready, combined
+
+    def all_held(self) -> list[HeldBack]:
+        return self.held + self.refused + self.riders_held
+
+    def all_skipped(self) -> list[EncounterRecord]:
+        return self.skipped + self.riders_skipped
+
+    def selection(self) -> Selection:
+        return Selection(ready=self.ready, held=self.all_held(), already_exported=self.all_skipped(),
+                         combined=self.combined)
 
 
 def render_files(encounters: Sequence[EncounterRecord], format: str,
@@ -181,19 +221,8 @@ def write_files_atomically(out_dir: Path, files: Sequence[tuple[str, bytes]]) ->
     Raises ExportError naming the folder when it cannot be created or written, or when a file of
     the same name is already there (nothing is overwritten).
     """
-    folder = Path(out_dir).expanduser()
-    try:
-        private_folder(folder)
-    except OSError as error:
-        raise ExportError(f"The folder {folder} cannot be created: {error.strerror or error}. "
-                          "Choose a folder you can write to.") from error
-    if not folder.is_dir():
-        raise ExportError(f"{folder} is not a folder. Choose a folder for the export files.")
+    folder = _prepared_folder(out_dir, [name for name, _ in files])
     targets = [folder / name for name, _ in files]
-    existing = [target.name for target in targets if target.exists()]
-    if existing:
-        raise ExportError(f"{', '.join(existing)} already exists in {folder}; nothing was overwritten. "
-                          "Choose another folder or move the old file.")
     temporaries: list[Path] = []
     renamed: list[Path] = []
     try:
@@ -215,8 +244,7 @@ def write_files_atomically(out_dir: Path, files: Sequence[tuple[str, bytes]]) ->
             except OSError:
                 pass
         if isinstance(error, OSError):
-            raise ExportError(f"Could not write the export files to {folder}: {error.strerror or error}. "
-                              "No file was left behind and no batch was recorded.") from error
+            raise _write_error(folder, error) from error
         raise
     return targets
 
@@ -236,43 +264,182 @@ def run_export(store: Any, encounters: Sequence[EncounterRecord], format: str, o
     (in both cases no file is left and no batch is recorded).
     """
     with paused_gc():
-        return _run_export(store, encounters, export_format(format), Path(out_dir), range_from=range_from,
-                           range_to=range_to, include_exported=include_exported, now=now, production=production)
+        return _export_runs(store, [sort_encounters(encounters)], export_format(format), Path(out_dir),
+                            range_from=range_from, range_to=range_to, include_exported=include_exported, now=now,
+                            production=production)
 
 
-def _run_export(store: Any, encounters: Sequence[EncounterRecord], format: str, out_dir: Path, *,
-                range_from: date | None, range_to: date | None, include_exported: bool, now: datetime | None,
-                production: bool) -> ExportOutcome:
-    selection = select_encounters(encounters, format, include_exported=include_exported,
-                                  exported_ids=store.exports.exported_participant_ids())
-    outcome = ExportOutcome(format=format, held=selection.held, skipped_exported=selection.already_exported)
-    if not selection.ready:
-        outcome.problems.append(_nothing_to_export(encounters, selection))
-        return outcome
-    if format == ExportFormat.X12:
-        from slpterm.export.x12 import clinic_problems
+def export_signed(store: Any, format: str, out_dir: Path, *, range_from: date | None = None,
+                  range_to: date | None = None, include_exported: bool = False, now: datetime | None = None,
+                  production: bool = True, today: date | None = None,
+                  chunk_sessions: int | None = None) -> ExportOutcome:
+    """:func:`run_export` of the signed sessions with a date of service in the range, read, coded and
+    written a few days at a time: memory holds one run of days, not the batch. The files are the
+    same as ``run_export(store, load_encounters(...), ...)`` writes."""
+    from slpterm.services.encounters import encounter_chunks
 
-        outcome.problems += clinic_problems(selection.ready[0].clinic)
-        if outcome.problems:
-            return outcome
-        if len(_digits(selection.ready[0].clinic.postal_code)) != 9:
-            outcome.warnings.append("The clinic ZIP code has 5 digits; most payers want the 9-digit ZIP+4 for "
-                                    "the billing provider. Add it under Settings (F5).")
+    sizing = {} if chunk_sessions is None else {"chunk_sessions": chunk_sessions}
+    chunks = encounter_chunks(store, date_from=range_from, date_to=range_to, today=today or date.today(), **sizing)
+    with paused_gc():
+        return _export_runs(store, (sort_encounters(chunk) for chunk in chunks), export_format(format),
+                            Path(out_dir), range_from=range_from, range_to=range_to,
+                            include_exported=include_exported, now=now, production=production)
 
+
+def _stream_for(format: str, batch: BatchInfo):  # noqa: ANN202
+    """The format's writer of runs of encounters into one file, or None (one file per patient,
+    rendered at the end)."""
+    stream = EXPORT_FORMATS[format].stream
+    return stream(batch) if stream is not None else None
+
+
+class _PartFile:
+    """One export file written under a temporary name in its folder and hashed as it grows;
+    :meth:`commit` fsyncs and renames it, :meth:`discard` removes it."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.target = folder / name
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+        self.temporary = Path(temporary)
+        self.handle = os.fdopen(descriptor, "wb")
+        self.digest = hashlib.sha256()
+        self.committed = False
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self.handle.write(data)
+            self.digest.update(data)
+
+    def commit(self) -> Path:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+        os.replace(self.temporary, self.target)
+        self.committed = True
+        _fsync_directory(self.target.parent)
+        return self.target
+
+    def discard(self) -> None:
+        try:
+            self.handle.close()
+        except OSError:
+            pass
+        for path in (self.temporary, self.target) if self.committed else (self.temporary,):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
+def _prepared_folder(out_dir: Path, names: Sequence[str]) -> Path:
+    """The export folder, created if missing; ExportError when it cannot be, or when a file of one
+    of ``names`` is already there (nothing is overwritten)."""
+    folder = Path(out_dir).expanduser()
+    try:
+        private_folder(folder)
+    except OSError as error:
+        raise ExportError(f"The folder {folder} cannot be created: {error.strerror or error}. "
+                          "Choose a folder you can write to.") from error
+    if not folder.is_dir():
+        raise ExportError(f"{folder} is not a folder. Choose a folder for the export files.")
+    existing = [name for name in names if (folder / name).exists()]
+    if existing:
+        raise ExportError(f"{', '.join(existing)} already exists in {folder}; nothing was overwritten. "
+                          "Choose another folder or move the old file.")
+    return folder
+
+
+def _write_error(folder: Path, error: OSError) -> ExportError:
+    return ExportError(f"Could not write the export files to {folder}: {error.strerror or error}. "
+                       "No file was left behind and no batch was recorded.")
+
+
+def _billed_lines(encounters: Iterable[EncounterRecord]) -> list[dict]:
+    return [{"participant_id": encounter.participant_id, "patient_id": encounter.patient.id,
+             "date_of_service": line.date_of_service, "code": line.code, "modifiers": " ".join(line.modifiers),
+             "units": line.units, "charge_cents": int((line.charge * 100).to_integral_value())}
+            for encounter in encounters for line in encounter.coding.lines]
+
+
+def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: str, out_dir: Path, *,
+                 range_from: date | None, range_to: date | None, include_exported: bool, now: datetime | None,
+                 production: bool) -> ExportOutcome:
+    """Select, render and write runs of encounters (each in file order, holding whole patient-days)
+    as they come; the one file grows under a temporary name and is renamed once complete."""
+    # A format without a writer of runs (superbills) is rendered at the end from every ready encounter.
+    picking = _Picking(format, include_exported, store.exports.exported_participant_ids(),
+                       keep_ready=EXPORT_FORMATS[format].stream is None)
     created_at = (now or datetime.now().astimezone())
     planned = next_control_number(store)
     batch = BatchInfo(number=planned, created_at=created_at, range_from=range_from, range_to=range_to,
                       production=production)
-    files = render_files(selection.ready, format, batch)
-    written = write_files_atomically(Path(out_dir), files)
-    digest = checksum(files)
-    exported_ids = [encounter.participant_id for encounter in selection.ready + selection.combined]
+    stream = _stream_for(format, batch)
+    name = EXPORT_FORMATS[format].file_name.format(label=batch.label) if stream is not None else ""
+    clinic_refusal: list[str] = []
+    warnings: list[str] = []
+    part: _PartFile | None = None
+    folder = Path(out_dir).expanduser()
+    exported_ids: list[str] = []
+    combined_ids: list[str] = []
+    billed: list[dict] = []
+    billed_combined: list[dict] = []
     try:
-        billed = [{"participant_id": encounter.participant_id, "patient_id": encounter.patient.id,
-                   "date_of_service": line.date_of_service, "code": line.code, "modifiers": " ".join(line.modifiers),
-                   "units": line.units, "charge_cents": int((line.charge * 100).to_integral_value())}
-                  for encounter in selection.ready + selection.combined for line in encounter.coding.lines]
-        recorded = store.exports.record_batch(format=str(format), participant_ids=exported_ids, billed_lines=billed,
+        for run in runs:
+            ready, combined = picking.add(run)
+            if not ready:
+                continue
+            if picking.ready_count == len(ready) and format == ExportFormat.X12:  # the first ready run
+                from slpterm.export.x12 import clinic_problems
+
+                clinic_refusal = clinic_problems(ready[0].clinic)
+                if len(_digits(ready[0].clinic.postal_code)) != 9:
+                    warnings.append("The clinic ZIP code has 5 digits; most payers want the 9-digit ZIP+4 for "
+                                    "the billing provider. Add it under Settings (F5).")
+            if clinic_refusal:
+                continue
+            exported_ids += [encounter.participant_id for encounter in ready]
+            combined_ids += [encounter.participant_id for encounter in combined]
+            billed += _billed_lines(ready)
+            billed_combined += _billed_lines(combined)
+            if stream is None:
+                continue
+            if part is None:
+                folder = _prepared_folder(out_dir, [name])
+                try:
+                    part = _PartFile(folder, name)
+                except OSError as error:
+                    raise _write_error(folder, error) from error
+            try:
+                part.write(stream.add(ready))
+            except OSError as error:
+                raise _write_error(folder, error) from error
+        outcome = ExportOutcome(format=format, held=picking.all_held(), skipped_exported=picking.all_skipped())
+        if not picking.ready_count:
+            outcome.problems.append(_nothing_to_export(picking.seen, outcome))
+            return outcome
+        if clinic_refusal:
+            outcome.problems += clinic_refusal
+            return outcome
+        outcome.warnings += warnings
+        if part is not None:
+            try:
+                part.write(stream.finish())
+                written = [part.commit()]
+            except OSError as error:
+                raise _write_error(folder, error) from error
+            digest = part.digest.hexdigest()
+        else:
+            files = render_files(picking.ready, format, batch)
+            written = write_files_atomically(Path(out_dir), files)
+            digest = checksum(files)
+    except BaseException:
+        if part is not None:
+            part.discard()
+        raise
+    exported_ids += combined_ids
+    try:
+        recorded = store.exports.record_batch(format=str(format), participant_ids=exported_ids,
+                                              billed_lines=billed + billed_combined,
                                               file_names=[path.name for path in written], checksum=digest,
                                               range_from=range_from, range_to=range_to,
                                               control_number=planned)
@@ -313,14 +480,14 @@ def _digits(value: str) -> str:
     return "".join(char for char in value or "" if char.isdigit())
 
 
-def _nothing_to_export(encounters: Sequence[EncounterRecord], selection: Selection) -> str:
-    if not encounters:
+def _nothing_to_export(seen: int, outcome: ExportOutcome) -> str:
+    if not seen:
         return "No signed sessions in the chosen date range."
     parts = []
-    if selection.held:
-        parts.append(f"{len(selection.held)} held back by scrubber errors or missing data")
-    if selection.already_exported:
-        parts.append(f"{len(selection.already_exported)} already exported (re-export them with --include-exported)")
+    if outcome.held:
+        parts.append(f"{len(outcome.held)} held back by scrubber errors or missing data")
+    if outcome.skipped_exported:
+        parts.append(f"{len(outcome.skipped_exported)} already exported (re-export them with --include-exported)")
     return "Nothing to export: " + "; ".join(parts) + "."
 
 

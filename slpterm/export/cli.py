@@ -43,24 +43,16 @@ def run_export(args: argparse.Namespace, store: Any) -> int:
     from datetime import date
     from pathlib import Path
 
-    from slpterm.export.batch import describe_held
-    from slpterm.export.batch import run_export as export
+    from slpterm.export.batch import describe_held, export_signed
     from slpterm.export.common import ExportError
 
     if args.date_from and args.date_to and args.date_from > args.date_to:
         print("slpterm: --from is after --to.", file=sys.stderr)
         return 2
     try:
-        from slpterm.services.encounters import load_encounters
-    except ImportError:
-        print("slpterm: loading encounters is not available in this installation.", file=sys.stderr)
-        return 2
-    encounters = load_encounters(store, date_from=args.date_from, date_to=args.date_to, include_exported=True,
-                                 today=date.today())
-    try:
-        outcome = export(store, encounters, args.format, Path(args.out).expanduser(), range_from=args.date_from,
-                         range_to=args.date_to, include_exported=args.include_exported,
-                         production=not getattr(args, "test", False))
+        outcome = export_signed(store, args.format, Path(args.out).expanduser(), range_from=args.date_from,
+                                range_to=args.date_to, include_exported=args.include_exported,
+                                production=not getattr(args, "test", False), today=date.today())
     except ExportError as error:
         print(f"slpterm: {error}", file=sys.stderr)
         return 1

@@ -35,8 +35,12 @@ def neutralise(value: str) -> str:
 
 def csv_rows(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> list[list[str]]:
     """The data rows (header excluded), before formula neutralisation."""
+    return _rows(sort_encounters(encounters), batch)
+
+
+def _rows(ordered: Sequence[EncounterRecord], batch: BatchInfo) -> list[list[str]]:
     rows = []
-    for encounter in sort_encounters(encounters):
+    for encounter in ordered:
         patient = encounter.patient
         coverage = encounter.coverage
         clinician = encounter.clinician
@@ -57,11 +61,33 @@ def csv_rows(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> list[li
     return rows
 
 
+class CsvStream:
+    """The CSV file written in pieces: :meth:`add` each run of encounters in file order, then
+    :meth:`finish`. The pieces joined are :func:`render_csv`'s bytes for all of them."""
+
+    def __init__(self, batch: BatchInfo) -> None:
+        self.batch = batch
+        self.started = False
+
+    def _text(self, rows: Sequence[Sequence[str]]) -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        if not self.started:
+            writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow([neutralise(cell) for cell in row])
+        text = buffer.getvalue().encode("utf-8-sig" if not self.started else "utf-8")
+        self.started = True
+        return text
+
+    def add(self, encounters: Sequence[EncounterRecord]) -> bytes:
+        return self._text(_rows(encounters, self.batch)) if encounters else b""
+
+    def finish(self) -> bytes:
+        return b"" if self.started else self._text([])
+
+
 def render_csv(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> bytes:
     """The CSV file's bytes (UTF-8 with BOM, CRLF line ends, every cell quoted)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for row in csv_rows(encounters, batch):
-        writer.writerow([neutralise(cell) for cell in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    stream = CsvStream(batch)
+    return stream.add(sort_encounters(encounters)) + stream.finish()

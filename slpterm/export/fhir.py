@@ -23,7 +23,7 @@ from slpterm.export.common import (
     money,
     sort_encounters,
 )
-from slpterm.export.jsontext import dumps_indented
+from slpterm.export.jsontext import array_end, array_items, dumps_indented, split_around
 
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 CPT = "http://www.ama-assn.org/go/cpt"
@@ -81,24 +81,28 @@ def _address(line1: str, line2: str, city: str, state: str, postal_code: str) ->
 
 
 class _BundleBuilder:
+    """Entries added since :meth:`take`; an entry already added (in any earlier run) is not added again."""
+
     def __init__(self) -> None:
         self.entries: dict[str, dict[str, Any]] = {}
+        self.seen: set[str] = set()
 
     def __contains__(self, url: str) -> bool:
-        return url in self.entries
+        return url in self.seen
 
     def add(self, url: str, resource: dict[str, Any]) -> str:
-        if url not in self.entries:
+        if url not in self.seen:
+            self.seen.add(url)
             resource = {"resourceType": resource.pop("resourceType"), "id": url.rsplit(":", 1)[1], **resource}
             self.entries[url] = {"fullUrl": url, "resource": resource}
         return url
 
+    def take(self) -> list[dict[str, Any]]:
+        entries, self.entries = list(self.entries.values()), {}
+        return entries
 
-def build_bundle(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> dict[str, Any]:
-    """The Bundle as a dict; money values are marked and become JSON numbers in :func:`render_fhir`."""
-    builder = _BundleBuilder()
-    for encounter in sort_encounters(encounters):
-        _add_encounter(builder, encounter, batch)
+
+def _bundle(batch: BatchInfo, entries: list[Any]) -> dict[str, Any]:
     return {
         "resourceType": "Bundle",
         "id": str(uuid.uuid5(_NAMESPACE, f"batch:{batch.label}:{batch.created_at.isoformat()}")),
@@ -106,8 +110,16 @@ def build_bundle(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> dic
                        "value": _urn("batch", f"{batch.label}:{batch.created_at.isoformat()}")},
         "type": "collection",
         "timestamp": batch.created_at.isoformat(),
-        "entry": list(builder.entries.values()),
+        "entry": entries,
     }
+
+
+def build_bundle(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> dict[str, Any]:
+    """The Bundle as a dict; money values are marked and become JSON numbers in :func:`render_fhir`."""
+    builder = _BundleBuilder()
+    for encounter in sort_encounters(encounters):
+        _add_encounter(builder, encounter, batch)
+    return _bundle(batch, builder.take())
 
 
 def _add_encounter(builder: _BundleBuilder, encounter: EncounterRecord, batch: BatchInfo) -> None:
@@ -305,7 +317,40 @@ def _add_clinical(builder: _BundleBuilder, encounter: EncounterRecord, batch: Ba
         })
 
 
+_PLACEHOLDER = "slpterm-entries-go-here"
+_JSON_OPTIONS = {"strip_empty": True, "number_mark": _DECIMAL_MARK}
+
+
+class FhirStream:
+    """The Bundle file written in pieces: :meth:`add` each run of encounters in file order, then
+    :meth:`finish`. The pieces joined are :func:`render_fhir`'s bytes for all of them; only the
+    urls of the entries written so far are kept."""
+
+    def __init__(self, batch: BatchInfo) -> None:
+        self.batch = batch
+        self.builder = _BundleBuilder()
+        self.first = True
+
+    def add(self, encounters: Sequence[EncounterRecord]) -> bytes:
+        for encounter in encounters:
+            _add_encounter(self.builder, encounter, self.batch)
+        entries = self.builder.take()
+        if not entries:
+            return b""
+        text = ""
+        if self.first:
+            text = split_around(dumps_indented(_bundle(self.batch, [_PLACEHOLDER]), **_JSON_OPTIONS), _PLACEHOLDER)[0]
+        items, self.first = array_items(entries, 1, self.first, **_JSON_OPTIONS)
+        return (text + items).encode("utf-8")
+
+    def finish(self) -> bytes:
+        if self.first:  # no entry: the Bundle without its (empty) entry list
+            return (dumps_indented(_bundle(self.batch, []), **_JSON_OPTIONS) + "\n").encode("utf-8")
+        after = split_around(dumps_indented(_bundle(self.batch, [_PLACEHOLDER]), **_JSON_OPTIONS), _PLACEHOLDER)[1]
+        return (array_end(1, False) + after + "\n").encode("utf-8")
+
+
 def render_fhir(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> bytes:
     """The Bundle as JSON bytes; money keeps its two decimals as a JSON number (145.00)."""
-    text = dumps_indented(build_bundle(encounters, batch), strip_empty=True, number_mark=_DECIMAL_MARK)
-    return (text + "\n").encode("utf-8")
+    stream = FhirStream(batch)
+    return stream.add(sort_encounters(encounters)) + stream.finish()

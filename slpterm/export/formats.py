@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from slpterm.domain.encounter import EncounterRecord
@@ -39,6 +39,8 @@ class ExportFormatSpec:
 
     ``per_batch`` formats write one file named ``file_name`` (``{label}`` is the batch ID) with the
     bytes ``render`` returns; the others (one file per patient) get ``render``'s list of files.
+    ``stream`` (per-batch formats) makes the writer ``slpterm export`` feeds a run of days at a time;
+    the bytes it writes are those ``render`` returns for the whole batch.
     """
 
     id: str
@@ -47,6 +49,7 @@ class ExportFormatSpec:
     render: Callable[[Sequence[EncounterRecord], BatchInfo], bytes | list[ExportFile]]
     file_name: str = ""
     per_batch: bool = True
+    stream: Callable[[BatchInfo], Any] | None = None
 
     def files(self, encounters: Sequence[EncounterRecord], batch: BatchInfo) -> list[ExportFile]:
         """The files of one export as (file name, content) pairs."""
@@ -83,6 +86,30 @@ def _render_x12(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> byte
     return text.encode("ascii")
 
 
+def _csv_stream(batch: BatchInfo) -> Any:
+    from slpterm.export.csv_export import CsvStream
+
+    return CsvStream(batch)
+
+
+def _json_stream(batch: BatchInfo) -> Any:
+    from slpterm.export.json_export import JsonStream
+
+    return JsonStream(batch)
+
+
+def _fhir_stream(batch: BatchInfo) -> Any:
+    from slpterm.export.fhir import FhirStream
+
+    return FhirStream(batch)
+
+
+def _x12_stream(batch: BatchInfo) -> Any:
+    from slpterm.export.x12 import X12Stream
+
+    return X12Stream(batch)
+
+
 def _render_superbills(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> list[ExportFile]:
     from slpterm.export.superbill import (
         group_by_patient,
@@ -103,13 +130,13 @@ def _render_superbills(encounters: Sequence[EncounterRecord], batch: BatchInfo) 
 
 EXPORT_FORMATS: dict[str, ExportFormatSpec] = {spec.id: spec for spec in (
     ExportFormatSpec("csv", "CSV (one row per claim line)", "csv", _render_csv,
-                     file_name="slpterm-encounters-{label}.csv"),
+                     file_name="slpterm-encounters-{label}.csv", stream=_csv_stream),
     ExportFormatSpec("json", "JSON (slpterm-encounters v1)", "json", _render_json,
-                     file_name="slpterm-encounters-{label}.json"),
+                     file_name="slpterm-encounters-{label}.json", stream=_json_stream),
     ExportFormatSpec("fhir", "FHIR R4 Bundle", "fhir (R4 Bundle)", _render_fhir,
-                     file_name="slpterm-fhir-{label}.json"),
+                     file_name="slpterm-fhir-{label}.json", stream=_fhir_stream),
     ExportFormatSpec("x12", "X12 837P claim file", "x12 (837P claim file)", _render_x12,
-                     file_name="slpterm-837p-{label}.x12"),
+                     file_name="slpterm-837p-{label}.x12", stream=_x12_stream),
     ExportFormatSpec("superbill", "Superbill per patient (Markdown)", "superbill (one per patient)",
                      _render_superbills, per_batch=False),
 )}

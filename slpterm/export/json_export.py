@@ -6,9 +6,10 @@ Money is a string with two decimals ("145.00"); dates are ISO 8601; diagnosis co
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
-from slpterm.domain.encounter import EncounterRecord
+from slpterm.domain.encounter import ClinicInfo, EncounterRecord
 from slpterm.export.common import (
     BatchInfo,
     diagnosis_codes,
@@ -18,7 +19,7 @@ from slpterm.export.common import (
     money,
     sort_encounters,
 )
-from slpterm.export.jsontext import dumps_indented
+from slpterm.export.jsontext import array_end, array_items, dumps_indented, split_around
 
 SCHEMA_NAME = "slpterm-encounters"
 SCHEMA_VERSION = 1
@@ -98,7 +99,13 @@ def encounter_document(encounter: EncounterRecord) -> dict[str, Any]:
 def encounters_document(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> dict[str, Any]:
     """The whole batch as a JSON-ready dict."""
     ordered = sort_encounters(encounters)
-    clinic = ordered[0].clinic if ordered else None
+    document = _document(ordered[0].clinic if ordered else None, batch,
+                         sum((e.coding.total_charge for e in ordered), start=0))
+    document["encounters"] = [encounter_document(encounter) for encounter in ordered]
+    return document
+
+
+def _document(clinic: ClinicInfo | None, batch: BatchInfo, total_charge: Decimal | int) -> dict[str, Any]:
     return {
         "schema": SCHEMA_NAME,
         "version": SCHEMA_VERSION,
@@ -111,11 +118,46 @@ def encounters_document(encounters: Sequence[EncounterRecord], batch: BatchInfo)
             "address_line1": clinic.address_line1, "address_line2": clinic.address_line2, "city": clinic.city,
             "state": clinic.state, "postal_code": clinic.postal_code, "phone": clinic.phone,
         },
-        "encounters": [encounter_document(encounter) for encounter in ordered],
-        "total_charge": money(sum((e.coding.total_charge for e in ordered), start=0)),
+        "encounters": [_PLACEHOLDER],
+        "total_charge": money(total_charge),
     }
+
+
+_PLACEHOLDER = "slpterm-encounters-go-here"
+
+
+class JsonStream:
+    """The JSON file written in pieces: :meth:`add` each run of encounters in file order, then
+    :meth:`finish`. The pieces joined are :func:`render_json`'s bytes for all of them."""
+
+    def __init__(self, batch: BatchInfo) -> None:
+        self.batch = batch
+        self.clinic: ClinicInfo | None = None
+        self.total: Decimal | int = 0
+        self.first = True
+
+    def add(self, encounters: Sequence[EncounterRecord]) -> bytes:
+        if not encounters:
+            return b""
+        text = ""
+        if self.first:
+            self.clinic = encounters[0].clinic
+            text = split_around(dumps_indented(_document(self.clinic, self.batch, 0)), _PLACEHOLDER)[0]
+        for encounter in encounters:
+            self.total += encounter.coding.total_charge
+        items, self.first = array_items((encounter_document(e) for e in encounters), 1, self.first)
+        return (text + items).encode("utf-8")
+
+    def finish(self) -> bytes:
+        document = _document(self.clinic, self.batch, self.total)
+        if self.first:
+            document["encounters"] = []
+            return (dumps_indented(document) + "\n").encode("utf-8")
+        after = split_around(dumps_indented(document), _PLACEHOLDER)[1]
+        return (array_end(1, False) + after + "\n").encode("utf-8")
 
 
 def render_json(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> bytes:
     """The JSON file's bytes (UTF-8, indented, keys in a fixed order)."""
-    return (dumps_indented(encounters_document(encounters, batch)) + "\n").encode("utf-8")
+    stream = JsonStream(batch)
+    return stream.add(sort_encounters(encounters)) + stream.finish()

@@ -22,13 +22,14 @@ _EMPTY = (None, "", [], {})
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
-def dumps_indented(value: Any, *, strip_empty: bool = False, number_mark: str | None = None) -> str:
+def dumps_indented(value: Any, *, strip_empty: bool = False, number_mark: str | None = None, level: int = 0) -> str:
     """``value`` as JSON text indented by two spaces, non-ASCII characters kept.
 
     With ``strip_empty``, ``None``, ``""``, ``[]`` and ``{}`` are left out of objects and arrays,
     also where they become empty only once their own empty members are left out (tuples are
     written as they are). A string that is ``number_mark`` followed by a decimal number is written
     as that number. Raises TypeError for a value JSON cannot hold, as ``json.dumps`` does.
+    ``level`` indents the text as a value nested that deep (its first line is not indented).
     """
     parts: list[str] = []
     append = parts.append
@@ -173,11 +174,43 @@ def dumps_indented(value: Any, *, strip_empty: bool = False, number_mark: str | 
         return True
 
     if strip_empty:
-        if not stripped(value, 0):
-            plain({} if isinstance(value, dict) else [] if isinstance(value, list) else value, 0)
+        if not stripped(value, level):
+            plain({} if isinstance(value, dict) else [] if isinstance(value, list) else value, level)
     else:
-        plain(value, 0)
-    return "".join(parts)
+        plain(value, level)
+    text = "".join(parts)
+    # The nested writers refer to themselves; emptying their cells lets reference counting free
+    # them at once (an export holds the collector off while it writes thousands of entries).
+    plain = stripped = None  # type: ignore[assignment]
+    return text
+
+
+def split_around(text: str, placeholder: str) -> tuple[str, str]:
+    """The JSON ``text`` before and after the one array whose only element is the string
+    ``placeholder``: the before part ends with the array's key (``"entry": ``), the after part
+    starts after its closing bracket. A file writer puts the array's elements between them."""
+    quoted = _quote(placeholder)
+    at = text.index(quoted)
+    opening = text.rindex("[", 0, at)
+    closing = text.index("]", at + len(quoted))
+    return text[:opening], text[closing + 1:]
+
+
+def array_items(items: Any, level: int, first: bool, **options: Any) -> tuple[str, bool]:
+    """Elements of a JSON array nested ``level`` deep, as ``dumps_indented`` writes them, for
+    streaming: ``first`` says whether the array has no element yet. Returns the text and the new
+    ``first``. Close the array with :func:`array_end`."""
+    inner = "\n" + INDENT * (level + 1)
+    parts = []
+    for item in items:
+        parts.append(("[" if first else ",") + inner + dumps_indented(item, level=level + 1, **options))
+        first = False
+    return "".join(parts), first
+
+
+def array_end(level: int, first: bool) -> str:
+    """What closes an array begun with :func:`array_items` (``[]`` when it got no element)."""
+    return "[]" if first else "\n" + INDENT * level + "]"
 
 
 def _key(key: Any) -> str:

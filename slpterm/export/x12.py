@@ -257,39 +257,66 @@ def render_837p(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> tupl
     problems.extend(reason for _, reason in refused)
     if problems:
         raise ValueError("; ".join(problems))
+    interchange = Interchange(clinic, batch)
+    return interchange.header() + interchange.claims(claims) + interchange.trailer(), claims
 
-    control = f"{batch.number % 1_000_000_000:09d}"
-    stamp = batch.created_at
-    writer = _Writer()
-    submitter_id = clean_text(clinic.submitter_id, 15)
-    receiver_id = clean_text(clinic.receiver_id, 15)
-    writer.add("ISA", "00", " " * 10, "00", " " * 10, "ZZ", submitter_id.ljust(15), "ZZ", receiver_id.ljust(15),
-               stamp.strftime("%y%m%d"), stamp.strftime("%H%M"), REPETITION_SEPARATOR, "00501", control, "0",
-               "P" if batch.production else "T", COMPONENT_SEPARATOR)
-    writer.add("GS", "HC", submitter_id, receiver_id, stamp.strftime("%Y%m%d"), stamp.strftime("%H%M"),
-               str(batch.number % 1_000_000_000), "X", IMPLEMENTATION)
-    st_start = len(writer.segments)
-    writer.add("ST", "837", "0001", IMPLEMENTATION)
-    writer.add("BHT", "0019", "00", f"SLP{control}", stamp.strftime("%Y%m%d"), stamp.strftime("%H%M"), "CH")
-    writer.add("NM1", "41", "2", clean_text(clinic.name, 60), "", "", "", "", "46", submitter_id)
-    writer.add("PER", "IC", clean_text(clinic.submitter_contact, 60), "TE", digits(clinic.phone)[:10])
-    writer.add("NM1", "40", "2", clean_text(clinic.receiver_name, 60), "", "", "", "", "46", receiver_id)
 
-    writer.add("HL", "1", "", "20", "1")
-    writer.add("PRV", "BI", "PXC", clean_text(clinic.taxonomy_code or SLP_TAXONOMY, 10))
-    writer.add("NM1", "85", "2", clean_text(clinic.name, 60), "", "", "", "", "XX", clinic.npi.strip())
-    _address(writer, clinic.address_line1, clinic.address_line2, clinic.city, clinic.state, clinic.postal_code)
-    writer.add("REF", "EI", digits(clinic.tax_id))
+class Interchange:
+    """One 837P interchange written in pieces: :meth:`header`, :meth:`claims` for each run of claims
+    (in file order; a patient-day's encounters in one run), then :meth:`trailer`. The pieces joined
+    are the text :func:`render_837p` gives for all the claims at once."""
 
-    hl = 1
-    for claim in claims:
+    def __init__(self, clinic: ClinicInfo, batch: BatchInfo) -> None:
+        self.clinic = clinic
+        self.batch = batch
+        self.control = f"{batch.number % 1_000_000_000:09d}"
+        self.transaction_segments = 0  # ST through the last claim's segments
+        self.hl = 1
+
+    def _text(self, writer: _Writer) -> str:
+        return "".join(segment + SEGMENT_TERMINATOR + "\n" for segment in writer.segments)
+
+    def header(self) -> str:
+        clinic, batch, control = self.clinic, self.batch, self.control
+        stamp = batch.created_at
+        writer = _Writer()
+        submitter_id = clean_text(clinic.submitter_id, 15)
+        receiver_id = clean_text(clinic.receiver_id, 15)
+        writer.add("ISA", "00", " " * 10, "00", " " * 10, "ZZ", submitter_id.ljust(15), "ZZ", receiver_id.ljust(15),
+                   stamp.strftime("%y%m%d"), stamp.strftime("%H%M"), REPETITION_SEPARATOR, "00501", control, "0",
+                   "P" if batch.production else "T", COMPONENT_SEPARATOR)
+        writer.add("GS", "HC", submitter_id, receiver_id, stamp.strftime("%Y%m%d"), stamp.strftime("%H%M"),
+                   str(batch.number % 1_000_000_000), "X", IMPLEMENTATION)
+        st_start = len(writer.segments)
+        writer.add("ST", "837", "0001", IMPLEMENTATION)
+        writer.add("BHT", "0019", "00", f"SLP{control}", stamp.strftime("%Y%m%d"), stamp.strftime("%H%M"), "CH")
+        writer.add("NM1", "41", "2", clean_text(clinic.name, 60), "", "", "", "", "46", submitter_id)
+        writer.add("PER", "IC", clean_text(clinic.submitter_contact, 60), "TE", digits(clinic.phone)[:10])
+        writer.add("NM1", "40", "2", clean_text(clinic.receiver_name, 60), "", "", "", "", "46", receiver_id)
+
+        writer.add("HL", "1", "", "20", "1")
+        writer.add("PRV", "BI", "PXC", clean_text(clinic.taxonomy_code or SLP_TAXONOMY, 10))
+        writer.add("NM1", "85", "2", clean_text(clinic.name, 60), "", "", "", "", "XX", clinic.npi.strip())
+        _address(writer, clinic.address_line1, clinic.address_line2, clinic.city, clinic.state, clinic.postal_code)
+        writer.add("REF", "EI", digits(clinic.tax_id))
+        self.transaction_segments += len(writer.segments) - st_start
+        return self._text(writer)
+
+    def claims(self, claims: Sequence[Claim]) -> str:
+        writer = _Writer()
+        for claim in claims:
+            self._claim(writer, claim)
+        self.transaction_segments += len(writer.segments)
+        return self._text(writer)
+
+    def _claim(self, writer: _Writer, claim: Claim) -> None:
         first = claim.first
         coverage = first.coverage
         patient = first.patient
         assert coverage is not None
         is_self = coverage.subscriber_relationship == "self"
-        hl += 1
-        subscriber_hl = hl
+        self.hl += 1
+        subscriber_hl = self.hl
         writer.add("HL", str(subscriber_hl), "1", "22", "0" if is_self else "1")
         writer.add("SBR", "P", "18" if is_self else "", clean_text(coverage.group_number, 50), "", "", "", "", "",
                    CLAIM_FILING_CODES.get(coverage.payer_kind, "CI"))
@@ -307,8 +334,8 @@ def render_837p(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> tupl
         writer.add("NM1", "PR", "2", clean_text(coverage.payer_name, 60) or clean_text(coverage.payer_id, 60), "",
                    "", "", "", "PI", clean_text(coverage.payer_id, 80))
         if not is_self:
-            hl += 1
-            writer.add("HL", str(hl), str(subscriber_hl), "23", "0")
+            self.hl += 1
+            writer.add("HL", str(self.hl), str(subscriber_hl), "23", "0")
             writer.add("PAT", RELATIONSHIP_CODES.get(coverage.subscriber_relationship, "G8"))
             writer.add("NM1", "QC", "1", clean_text(patient.last_name, 60), clean_text(patient.first_name, 35))
             _address(writer, patient.address_line1, patient.address_line2, patient.city, patient.state,
@@ -343,12 +370,13 @@ def render_837p(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> tupl
                 other = _clinician_for_npi(claim, line.rendering_npi)
                 writer.add("NM1", "82", "1", clean_text(other[0], 60), clean_text(other[1], 35), "", "", "", "XX",
                            line.rendering_npi.strip())
-    segment_count = len(writer.segments) - st_start + 1
-    writer.add("SE", str(segment_count), "0001")
-    writer.add("GE", "1", str(batch.number % 1_000_000_000))
-    writer.add("IEA", "1", control)
-    text = "".join(segment + SEGMENT_TERMINATOR + "\n" for segment in writer.segments)
-    return text, claims
+
+    def trailer(self) -> str:
+        writer = _Writer()
+        writer.add("SE", str(self.transaction_segments + 1), "0001")
+        writer.add("GE", "1", str(self.batch.number % 1_000_000_000))
+        writer.add("IEA", "1", self.control)
+        return self._text(writer)
 
 
 def _clinician_for_npi(claim: Claim, npi: str) -> tuple[str, str]:
@@ -364,3 +392,30 @@ def claim_account_number(claim: Claim) -> str:
     if not base:
         base = re.sub(r"[^A-Z0-9]", "", claim.first.patient.id.upper())[:8]
     return f"{base[:11]}-{claim.date_of_service.strftime('%y%m%d')}"
+
+
+class X12Stream:
+    """The 837P file written in pieces: :meth:`add` each run of encounters in file order (a
+    patient-day's encounters in one run, every one claimable), then :meth:`finish`. The pieces
+    joined are :func:`render_837p`'s text for all of them."""
+
+    def __init__(self, batch: BatchInfo) -> None:
+        self.batch = batch
+        self.interchange: Interchange | None = None
+
+    def add(self, encounters: Sequence[EncounterRecord]) -> bytes:
+        if not encounters:
+            return b""
+        text = ""
+        if self.interchange is None:
+            self.interchange = Interchange(encounters[0].clinic, self.batch)
+            text = self.interchange.header()
+        claims, refused = build_claims(encounters)
+        if refused:
+            raise ValueError("; ".join(reason for _, reason in refused))
+        return (text + self.interchange.claims(claims)).encode("ascii")
+
+    def finish(self) -> bytes:
+        if self.interchange is None:
+            raise ValueError("no encounters to claim")
+        return self.interchange.trailer().encode("ascii")

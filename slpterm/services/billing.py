@@ -323,23 +323,25 @@ class BillingService:
                   data.histories.get(patient_id, PatientHistory([])).rows
                   if therapy_session.date_of_service.year == day.year and therapy_session.date_of_service <= day]
         data.load_details(needed)
-        out: dict[str, Decimal] = {}
-        for patient_id in wanted:
-            chart, history = data.charts.get(patient_id), data.histories.get(patient_id)
-            if chart is None or history is None:
-                continue
-            total = self._other_providers(chart, day.year)
-            if self._counts_own_charges(chart):
-                patient = PatientFacts(chart, history)
-                by_day: dict[date, list[str]] = defaultdict(list)
-                for participant, therapy_session in history.rows:
-                    if therapy_session.date_of_service.year == day.year and therapy_session.date_of_service <= day:
-                        by_day[therapy_session.date_of_service].append(participant.id)
-                for ids in by_day.values():
-                    facts = [self.facts(data.details[i], patient) for i in ids if i in data.details]
-                    total += day_amount(code_patient_day(facts, self.rulebook), data.billed.get(patient_id, {}))
-            out[patient_id] = total
-        return out
+        return {patient_id: self.amount_through(data, patient_id, day)
+                for patient_id in wanted if patient_id in data.charts and patient_id in data.histories}
+
+    def amount_through(self, data: BulkData, patient_id: str, day: date) -> Decimal:
+        """The patient's year-to-date therapy amount through ``day`` from ``data``, which holds the
+        details of the patient's sessions of that year up to ``day``."""
+        chart, history = data.charts[patient_id], data.histories[patient_id]
+        total = self._other_providers(chart, day.year)
+        if not self._counts_own_charges(chart):
+            return total
+        patient = PatientFacts(chart, history)
+        by_day: dict[date, list[str]] = defaultdict(list)
+        for participant, therapy_session in history.rows:
+            if therapy_session.date_of_service.year == day.year and therapy_session.date_of_service <= day:
+                by_day[therapy_session.date_of_service].append(participant.id)
+        for ids in by_day.values():
+            facts = [self.facts(data.details[i], patient) for i in ids if i in data.details]
+            total += day_amount(code_patient_day(facts, self.rulebook), data.billed.get(patient_id, {}))
+        return total
 
     def code_participant(self, participant_id: str) -> CodingResult:
         """The coded lines and findings for one patient in one session (same-day sessions included)."""

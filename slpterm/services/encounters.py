@@ -1,13 +1,14 @@
 """Signed sessions as coded encounter records, ready for the exporters.
 
 ``load_encounters`` reads everything with a fixed number of batched queries (``BulkData``) and
-codes each patient-day once; ``encounter_record`` builds one record through the store API and
-gives the same record (it is the reference the bulk path is tested against).
+codes each patient-day once; ``encounter_chunks`` gives the same records a few days at a time, so
+an export of any size holds one chunk in memory; ``encounter_record`` builds one record through
+the store API and gives the same record (it is the reference the bulk path is tested against).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 
 from slpterm.domain.bulk import paused_gc
@@ -153,3 +154,35 @@ def load_encounters(store, *, date_from: date | None, date_to: date | None, incl
 def signed_participant_ids(store, date_from: date | None, date_to: date | None) -> list[str]:  # noqa: ANN001
     """Ids of the signed participants with DOS in the range, in date order (as ``signed_between``)."""
     return store.sessions.signed_participant_ids(date_from, date_to)
+
+
+CHUNK_SESSIONS = 1000
+
+
+def encounter_chunks(store, *, date_from: date | None, date_to: date | None, today: date,  # noqa: ANN001
+                     chunk_sessions: int = CHUNK_SESSIONS) -> Iterator[list[EncounterRecord]]:
+    """The records ``load_encounters(..., include_exported=True)`` gives, in runs of whole days of
+    service (about ``chunk_sessions`` sessions each; a busier day makes a bigger run), in date order.
+    Every chunk is read and coded on its own: memory holds one chunk, whatever the range."""
+    billing = BillingService(store, today)
+    exported = store.exports.exported_participant_ids()
+    for days in _day_runs(store, date_from, date_to, chunk_sessions):
+        ids = signed_participant_ids(store, days[0], days[-1])
+        if ids:
+            yield encounter_records(billing, ids, exported)
+
+
+def _day_runs(store, date_from: date | None, date_to: date | None,  # noqa: ANN001
+              chunk_sessions: int) -> Iterator[list[date]]:
+    """Consecutive days of service with signed sessions, grouped into runs of about ``chunk_sessions``."""
+    counts = store.sessions.signed_counts_by_day(date_from, date_to)
+    run: list[date] = []
+    size = 0
+    for day, count in counts:
+        run.append(day)
+        size += count
+        if size >= chunk_sessions:
+            yield run
+            run, size = [], 0
+    if run:
+        yield run

@@ -289,6 +289,7 @@ class SessionFlow:
         self.store = store
         self.clock = clock
         self._techniques = None
+        self._day_coders: dict = {}
 
     # -- starting ---------------------------------------------------------------------------------
     def start(self, *, patient_ids: list[str], session_type: str, setting: str, date_text: str,
@@ -746,6 +747,25 @@ class SessionFlow:
             return self.code(participant_id)
         except Exception:  # noqa: BLE001 - the panel must never take the screen down
             return None
+
+    def panel_coding_text(self, participant_id: str, *, fresh: bool = False, signed: bool | None = None) -> str:
+        """:meth:`coding_text` for the open session's panel at the cost of its day: the chart,
+        history and year-to-date amount are read when the session opens and again with ``fresh``
+        (see ``DayCoder``); each tally re-codes only the day."""
+        from slpterm.services.day_coding import DayCoder
+
+        try:
+            today = self.clock.today()
+            coder = self._day_coders.get(participant_id)
+            if coder is None or coder.today != today:
+                coder = self._day_coders[participant_id] = DayCoder(self.store, participant_id, today)
+            elif fresh:
+                coder.refresh()
+            result = coder.code()
+        except Exception as error:  # noqa: BLE001 - the panel must never take the screen down
+            self._day_coders.pop(participant_id, None)
+            return f"Coding is unavailable: {error}"
+        return self.coding_text(participant_id, result, signed=signed)
 
     def coding_text(self, participant_id: str, result=None, signed: bool | None = None) -> str:  # noqa: ANN001
         """The claim lines and findings as the coding panel shows them; ``signed`` (read when not

@@ -392,6 +392,21 @@ class SessionRepository(Repository):
         with self.db.read() as session:
             return list(session.exec(query.order_by(col(TherapySession.date_of_service))))
 
+    def signed_counts_by_day(self, date_from: date | None, date_to: date | None) -> list[tuple[date, int]]:
+        """``(date of service, signed participants)`` for each day in the range that has any, in date order."""
+        query = (
+            select(TherapySession.date_of_service, func.count())
+            .join(SessionParticipant, col(SessionParticipant.session_id) == TherapySession.id)
+            .where(SessionParticipant.status == "signed")
+        )
+        if date_from is not None:
+            query = query.where(TherapySession.date_of_service >= date_from)
+        if date_to is not None:
+            query = query.where(TherapySession.date_of_service <= date_to)
+        query = query.group_by(TherapySession.date_of_service).order_by(TherapySession.date_of_service)
+        with self.db.read() as session:
+            return [(day, count) for day, count in session.exec(query)]
+
     def for_patient(self, patient_id: str) -> list[tuple[SessionParticipant, TherapySession]]:
         with self.db.read() as session:
             return list(session.exec(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import types
+from datetime import date
 
 import pytest
 
@@ -25,13 +26,14 @@ def loaded(monkeypatch):
     calls = []
     encounters: list = []
 
-    def load_encounters(store, *, date_from, date_to, include_exported, today):
-        calls.append({"date_from": date_from, "date_to": date_to, "include_exported": include_exported})
-        return [e for e in encounters if (date_from is None or e.date_of_service >= date_from)
-                and (date_to is None or e.date_of_service <= date_to)]
+    def encounter_chunks(store, *, date_from, date_to, today, chunk_sessions=1000):
+        calls.append({"date_from": date_from, "date_to": date_to})
+        chunk = [e for e in encounters if (date_from is None or e.date_of_service >= date_from)
+                 and (date_to is None or e.date_of_service <= date_to)]
+        return [chunk] if chunk else []
 
     module = types.ModuleType("slpterm.services.encounters")
-    module.load_encounters = load_encounters
+    module.encounter_chunks = encounter_chunks
     monkeypatch.setitem(sys.modules, "slpterm.services.encounters", module)
     return encounters, calls
 
@@ -46,7 +48,7 @@ def test_cli_writes_an_837p_file_and_then_reports_nothing_new(store, tmp_path, l
     assert "Wrote" in out and "Batch 000001: 2 session(s)" in out
     (written,) = (tmp_path / "claims").glob("*.x12")
     assert pyx12_errors(written.read_text()) == []
-    assert calls[0]["include_exported"] is True  # the CLI lists already-exported sessions itself
+    assert calls[0] == {"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)}
 
     assert run_export(args, store) == 1
     captured = capsys.readouterr()

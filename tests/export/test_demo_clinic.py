@@ -63,3 +63,47 @@ def test_the_demo_clinic_exports_cleanly(tmp_path, demo_clinic, format):
         assert again.exported_ids == [] and len(again.skipped_exported) == len(outcome.exported_ids)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("format", ["x12", "fhir", "json", "csv", "superbill"])
+def test_a_streamed_export_writes_the_same_files_as_one_in_memory(tmp_path, demo_clinic, format):
+    """Read, coded and written a few days at a time, the files are byte for byte those of the
+    whole batch in memory, and the store records the same batch."""
+    import shutil
+    from datetime import datetime, timezone
+
+    from slpterm.export.batch import export_signed
+    from slpterm.services.encounters import load_encounters
+    from slpterm.store import open_store
+
+    now = datetime(2026, 11, 30, 9, 30, tzinfo=timezone.utc)
+    outcomes, contents, billed = [], [], []
+    for name in ("whole", "streamed"):
+        shutil.copytree(demo_clinic, tmp_path / name)
+        store = open_store(tmp_path / name)
+        try:
+            if name == "whole":
+                encounters = load_encounters(store, date_from=None, date_to=None, include_exported=True,
+                                             today=date.today())
+                outcome = run_export(store, encounters, format, tmp_path / f"out-{name}", now=now)
+            else:
+                outcome = export_signed(store, format, tmp_path / f"out-{name}", now=now, today=date.today(),
+                                        chunk_sessions=3)
+            assert outcome.ok, outcome.problems
+            outcomes.append(outcome)
+            contents.append({path.name: path.read_bytes() for path in outcome.files})
+            billed.append(sorted((line.participant_id, line.code, line.units, line.charge_cents)
+                                 for participant_id in outcome.exported_ids
+                                 for line in store.exports.billed_lines(participant_id)))
+        finally:
+            store.close()
+    whole, streamed = outcomes
+    assert contents[0] == contents[1] and contents[0]
+    assert streamed.checksum == whole.checksum
+    assert streamed.exported_ids == whole.exported_ids
+    assert [held.encounter.participant_id for held in streamed.held] == [held.encounter.participant_id
+                                                                         for held in whole.held]
+    assert [str(reason) for held in streamed.held for reason in held.reasons] == [
+        str(reason) for held in whole.held for reason in held.reasons]
+    assert streamed.warnings == whole.warnings
+    assert billed[0] == billed[1] and billed[0]

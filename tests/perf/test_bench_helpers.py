@@ -48,7 +48,8 @@ def test_every_measurement_runs_on_a_tiny_clinic(tmp_path, capsys, monkeypatch):
     if shutil.which("tmux"):
         measurements += ",startup,memory"
     args = build_parser().parse_args(["--patients", "30", "--sessions", "150", "--repeats", "1", "--heavy-repeats", "1",
-                                      "--audit-entries", "3000", "--only", measurements, "--data-root", str(tmp_path)])
+                                      "--audit-entries", "3000", "--long-histories", "40:commercial,60:medicare",
+                                      "--only", measurements, "--data-root", str(tmp_path)])
     switch_interval = sys.getswitchinterval()
     try:
         results = run(args)
@@ -58,8 +59,10 @@ def test_every_measurement_runs_on_a_tiny_clinic(tmp_path, capsys, monkeypatch):
         sys.setswitchinterval(switch_interval)
     names = {result.name for result in results}
     for expected in ("filter keystroke -> rows shown", "tally keystroke -> count shown + committed",
-                     "open a patient with 500 sessions", "coding + scrubbing every session",
-                     "export 837P: load + code + write", "database size per 100,000 sessions",
+                     "tally keystroke -> count shown + committed, patient with 60 sessions",
+                     "open a patient with 40 sessions", "open a patient with 60 sessions",
+                     "coding + scrubbing every session", "export 837P: whole process",
+                     "database size per 100,000 sessions",
                      "audit verify: chain, seals, anchors and signatures"):
         assert expected in names
     if "startup" in measurements:

@@ -70,6 +70,7 @@ class SessionScreen(Screen):
         self._autosave: Timer | None = None
         self._unsaved_since: float | None = None
         self._last_heartbeat = None
+        self._chart_may_have_changed = True
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -128,7 +129,7 @@ class SessionScreen(Screen):
             area.read_only = view.signed
         self.query_one("#addenda", Static).update(view.addenda_text)
         self._tick()
-        self.refresh_coding()
+        self.refresh_coding(fresh=True)
 
     # -- timer ------------------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -366,6 +367,7 @@ class SessionScreen(Screen):
                  local={FixPlace.TIMES: self.action_edit_time, FixPlace.SESSION_FACTS: self.action_correct_session})
 
     def on_screen_resume(self) -> None:
+        self._chart_may_have_changed = True  # back from another screen: the chart may have been edited
         if getattr(self, "_when_back", None) is not None:  # a form opened to fix a finding was left
             from slpterm.ui.screens.finding_fixes import back_on
 
@@ -465,12 +467,14 @@ class SessionScreen(Screen):
         self.app.push_screen(DiscardScreen("this unsigned note", question), answered)
 
     # -- coded lines ------------------------------------------------------------------------------------
-    def refresh_coding(self) -> None:
-        self._code()
+    def refresh_coding(self, fresh: bool = False) -> None:
+        """Re-code the session's day; ``fresh`` reads the chart and the year-to-date amount again."""
+        self._code(fresh or self._chart_may_have_changed)
+        self._chart_may_have_changed = False
 
     @work(thread=True, exclusive=True, group="session-coding")
-    def _code(self) -> None:
-        text = self.flow.coding_text(self.participant_id, signed=getattr(self.view, "signed", None))
+    def _code(self, fresh: bool) -> None:
+        text = self.flow.panel_coding_text(self.participant_id, fresh=fresh, signed=getattr(self.view, "signed", None))
         self.app.call_from_thread(self._show_coding, text)
 
     def _show_coding(self, text: str) -> None:
