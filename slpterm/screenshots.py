@@ -80,8 +80,16 @@ async def chart(app, pilot) -> None:  # noqa: ANN001
 
 
 async def progress_report(app, pilot) -> None:  # noqa: ANN001
+    from textual.widgets import TextArea
+
     await chart(app, pilot)
     await pilot.press("w")
+    await settle(app, pilot)
+    # The report is read in a thread and then focuses its first text: take the picture after that.
+    for _ in range(50):
+        if isinstance(app.focused, TextArea):
+            break
+        await pilot.pause(0.05)
     await settle(app, pilot)
 
 

@@ -119,7 +119,7 @@ class Reports:
         self._store = store
         self._clock = clock
 
-    def open(self, plan_id: str, report_id: str | None = None) -> ReportState:
+    def report(self, plan_id: str, report_id: str | None = None) -> ReportState:
         """The plan's report ``report_id``, else its draft, else a new draft for the due period."""
         from slpterm.services.progress import open_report
 

@@ -157,7 +157,7 @@ class ProgressReportScreen(Screen):
             if period is not None and self.state is not None and not self.state.signed:
                 state = self.reports.recompute(self.state, period_start=period[0], period_end=period[1])
             else:
-                state = self.reports.open(self.plan_id, self._report_id)
+                state = self.reports.report(self.plan_id, self._report_id)
         except StoreError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
