@@ -46,7 +46,8 @@ def test_a_killed_session_comes_back_with_its_tallies_and_note(terminal, clinic_
     term.wait_for("3/4")
     term.keys("F9")
     term.keys("Kept working after the fire drill.", pause=0.05)
-    time.sleep(1.5)  # autosave runs at most a second after a change
+    term.wait_for("fire drill.")
+    term.wait_gone("unsaved")  # the app says the text is stored: a kill now must not lose it
     os.kill(term.pid(), signal.SIGKILL)
     time.sleep(0.5)
 

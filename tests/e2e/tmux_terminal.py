@@ -41,6 +41,15 @@ class Terminal:
             time.sleep(0.2)
         raise AssertionError(f"{text!r} did not appear; the screen shows:\n{self.screen()}")
 
+    def wait_gone(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text not in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} did not go away; the screen shows:\n{self.screen()}")
+
     def wait_quiet(self, quiet: float = 0.3, timeout: float = 20) -> str:
         """Wait until the screen's text has not changed for ``quiet`` seconds: the app has handled
         the keys sent so far (each one it handles changes what is shown)."""
