@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from slpterm.domain.vocab import DisorderArea, EvaluationKind, PayerKind, SessionType, Setting
 
@@ -684,30 +684,29 @@ def _parse_payers(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[PayerPol
 
     header = ck.entry(PayersHeader, data, "header")
     severities = (header.severity if header is not None else None) or {}
-    policies: list[PayerPolicy] = []
-    overrides: list[PayerOverride] = []
-    for index, table in enumerate(ck.tables(data.get("policy"), "policy")):
-        entry = _named("policy", index, table, "payer_kind")
-        before = len(ck.problems)
-        record = ck.entry(PolicyEntry, table, entry)
-        if record is None:
-            continue
-        _check_range(ck, entry, record.valid_from, record.valid_to)
-        values = _policy_values(ck, record, entry, whole_policy=True)
-        if values is not None and len(ck.problems) == before:
-            policies.append(PayerPolicy(payer_kind=record.payer_kind, valid_from=record.valid_from,
-                                        valid_to=record.valid_to, source=record.source, **values))
-    for index, table in enumerate(ck.tables(data.get("override"), "override")):
-        entry = _named("override", index, table, "payer_id")
-        before = len(ck.problems)
-        record = ck.entry(OverrideEntry, table, entry)
-        if record is None:
-            continue
-        _check_range(ck, entry, record.valid_from, record.valid_to)
-        values = _policy_values(ck, record, entry, whole_policy=False)
-        if values is not None and len(ck.problems) == before:
-            overrides.append(PayerOverride(record.payer_id, values, record.source, record.valid_from, record.valid_to))
+    policies = [
+        PayerPolicy(payer_kind=record.payer_kind, valid_from=record.valid_from, valid_to=record.valid_to,
+                    source=record.source, **values)
+        for record, values in _policy_entries(ck, data, "policy", "payer_kind", PolicyEntry, whole_policy=True)]
+    overrides = [
+        PayerOverride(record.payer_id, values, record.source, record.valid_from, record.valid_to)
+        for record, values in _policy_entries(ck, data, "override", "payer_id", OverrideEntry, whole_policy=False)]
     return tuple(policies), tuple(overrides), severities
+
+
+def _policy_entries(ck: _Checker, data: Mapping[str, Any], kind: str, name_key: str, schema: Any,
+                    *, whole_policy: bool) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The ``[[policy]]`` or ``[[override]]`` tables that pass every check, with their policy values."""
+    for index, table in enumerate(ck.tables(data.get(kind), kind)):
+        entry = _named(kind, index, table, name_key)
+        before = len(ck.problems)
+        record = ck.entry(schema, table, entry)
+        if record is None:
+            continue
+        _check_range(ck, entry, record.valid_from, record.valid_to)
+        values = _policy_values(ck, record, entry, whole_policy=whole_policy)
+        if values is not None and len(ck.problems) == before:
+            yield record, values
 
 
 def _parse_kx(ck: _Checker, data: Mapping[str, Any]) -> tuple[tuple[KxThreshold, ...], TargetedReview | None]:
