@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from slpterm.store.billing_facts import BillingFacts
     from slpterm.clinical.catalogs import TechniqueCatalog
     from slpterm.domain.claim import Finding
+    from slpterm.services.day_coding import DayCoder
     from slpterm.store.models import SoapNote, TrialRecord
     from slpterm.store.sessions import ParticipantDetail
     from slpterm.store.store import Store
@@ -303,7 +304,7 @@ class SessionFlow:
         self.store = store
         self.clock = clock
         self._techniques: TechniqueCatalog | None = None
-        self._day_coders: dict[str, Any] = {}
+        self._day_coders: dict[str, DayCoder] = {}
 
     # -- starting ---------------------------------------------------------------------------------
     def start(self, *, patient_ids: list[str], session_type: str, setting: str, date_text: str,
