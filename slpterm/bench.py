@@ -444,10 +444,9 @@ _KEY_NAMES = {" ": "space", "-": "minus", ".": "full_stop", "'": "apostrophe", "
 
 
 async def _measure_filter(data_dir: Path, repeats: int) -> tuple[list[float], list[float], list[float], int]:
-    from textual.widgets import DataTable
-
     from slpterm.store import open_store
     from slpterm.ui.app import build_app
+    from slpterm.ui.widgets.virtual_table import VirtualTable
 
     store = open_store(data_dir)
     try:
@@ -463,7 +462,7 @@ async def _measure_filter(data_dir: Path, repeats: int) -> tuple[list[float], li
     async with app.run_test(size=SCREEN_SIZE) as pilot:
         await _settle(app, pilot)
         screen = app.screen
-        table = screen.query_one("#patients", DataTable)
+        table = screen.query_one("#patients", VirtualTable)
         await _wait(pilot, lambda: table.row_count == len(index))
         for _ in range(repeats):
             for word in words:
