@@ -370,7 +370,7 @@ async def _settle(app, pilot) -> None:  # noqa: ANN001
             return
 
 
-async def _wait(pilot, condition: Callable[[], bool], timeout: float = 30) -> None:  # noqa: ANN001
+async def _wait(pilot, condition: Callable[..., bool], timeout: float = 30) -> None:  # noqa: ANN001
     deadline = time.perf_counter() + timeout
     while not condition():
         if time.perf_counter() > deadline:
@@ -390,7 +390,7 @@ def _send_key(app, key: str) -> None:  # noqa: ANN001
     app._driver.send_message(event)
 
 
-async def _keystroke(app, pilot, key: str, done: Callable[[], bool]) -> float:  # noqa: ANN001
+async def _keystroke(app, pilot, key: str, done: Callable[..., bool]) -> float:  # noqa: ANN001
     """Seconds from the key event to ``done()`` holding, including the screen update that follows
     (``pilot.pause(0)`` drains every widget's queue, then refreshes the screen)."""
     started = time.perf_counter()
@@ -446,6 +446,7 @@ _KEY_NAMES = {" ": "space", "-": "minus", ".": "full_stop", "'": "apostrophe", "
 async def _measure_filter(data_dir: Path, repeats: int) -> tuple[list[float], list[float], list[float], int]:
     from slpterm.store import open_store
     from slpterm.ui.app import build_app
+    from slpterm.ui.widgets.virtual_table import VirtualTable
 
     store = open_store(data_dir)
     try:
@@ -461,7 +462,7 @@ async def _measure_filter(data_dir: Path, repeats: int) -> tuple[list[float], li
     async with app.run_test(size=SCREEN_SIZE) as pilot:
         await _settle(app, pilot)
         screen = app.screen
-        table = screen.query_one("#patients")
+        table = screen.query_one("#patients", VirtualTable)
         await _wait(pilot, lambda: table.row_count == len(index))
         for _ in range(repeats):
             for word in words:
@@ -494,12 +495,14 @@ async def _measure_tally(data_dir: Path, presses: int, patient_id: str | None = 
     from slpterm.services.session_flow import SessionFlow
     from slpterm.ui.app import build_app
     from slpterm.ui.screens.session import SessionScreen
+    from slpterm.ui.widgets.goal_tally import GoalTally
 
     app = build_app(data_dir, owns_process=True)  # as the slpterm command runs it
     samples: list[float] = []
     async with app.run_test(size=SCREEN_SIZE) as pilot:
         await _settle(app, pilot)
-        store = app.store
+        store, services = app.store, app.services
+        assert store is not None and services is not None, "the demo clinic is open"
         flow = SessionFlow(store, app.clock)
         clinician_id = store.clinic.clinicians()[0].id
         participant_id = None
@@ -512,9 +515,9 @@ async def _measure_tally(data_dir: Path, presses: int, patient_id: str | None = 
                 break
         if participant_id is None:
             raise RuntimeError("no patient with plan-of-care goals among the first 200")
-        app.push_screen(SessionScreen(app.services, participant_id))
+        app.push_screen(SessionScreen(services, participant_id))
         await _settle(app, pilot)
-        tally = app.screen.query_one("#goals")
+        tally = app.screen.query_one("#goals", GoalTally)
         tally.focus()
         await _settle(app, pilot)
         for _ in range(presses):
@@ -544,6 +547,8 @@ def measure_tally(bench: Bench, clinic: Clinic, scratch: Path, patient_id: str |
 async def _measure_patient(data_dir: Path, patient_id: str, sessions: int,
                            repeats: int) -> tuple[list[float], list[float]]:
     """Times until the chart's lines are shown, and until its "what is due" part is filled in too."""
+    from textual.widgets import OptionList
+
     from slpterm.ui.app import build_app
     from slpterm.ui.screens.patient import PatientScreen
 
@@ -552,15 +557,17 @@ async def _measure_patient(data_dir: Path, patient_id: str, sessions: int,
     complete: list[float] = []
     async with app.run_test(size=SCREEN_SIZE) as pilot:
         await _settle(app, pilot)
+        services = app.services
+        assert services is not None, "the demo clinic is open"
         for _ in range(repeats):
-            screen = PatientScreen(app.services, patient_id)
+            screen = PatientScreen(services, patient_id)
             started = time.perf_counter()
             app.push_screen(screen)
             await _wait(pilot, lambda screen=screen: screen.chart is not None)
             shown.append(time.perf_counter() - started)
             await _wait(pilot, lambda screen=screen: screen.chart is not None and screen.due is not None)
             complete.append(time.perf_counter() - started)
-            items = screen.query_one("#chart-items")
+            items = screen.query_one("#chart-items", OptionList)
             headings = [str(items.get_option_at_index(index).prompt) for index in range(items.option_count)]
             if f"Sessions ({sessions})" not in headings:
                 raise RuntimeError(f"the chart does not list {sessions} sessions: {headings[:40]}")

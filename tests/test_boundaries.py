@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import grimp
@@ -32,10 +33,31 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _mypy_config() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+
+
 def test_mypy_finds_nothing_in_the_checked_packages(tmp_path):
     result = _run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy")])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success" in result.stdout
+    # Every module of the package was checked.
+    modules = list((ROOT / "slpterm").rglob("*.py"))
+    assert f"no issues found in {len(modules)} source files" in result.stdout, result.stdout
+
+
+def test_mypy_covers_the_package_with_strict_typing_on_the_lower_floors():
+    config = _mypy_config()
+    assert config["files"] == ["slpterm"] and "exclude" not in config
+    # Only screens may still have their errors set aside, each named (never a whole package).
+    set_aside = {module for override in config["overrides"] if override.get("ignore_errors")
+                 for module in override["module"]}
+    assert all(module.startswith("slpterm.ui.") and not module.endswith("*") for module in set_aside), set_aside
+    strict = [override for override in config["overrides"] if override.get("disallow_untyped_defs")]
+    strict_modules = {module for override in strict for module in override["module"]}
+    for package in ("domain", "store", "services"):
+        assert {f"slpterm.{package}", f"slpterm.{package}.*"} <= strict_modules, package
+    assert all(override.get("disallow_any_generics") and override.get("warn_return_any") for override in strict)
 
 
 def test_imports_inside_functions_are_part_of_the_graph_the_contracts_check():

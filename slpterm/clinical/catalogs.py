@@ -148,7 +148,7 @@ def _check_template(path: Path, entry: str, text: str, allowed: frozenset[str] |
 def _enum(path: Path, entry: str, table: dict[str, Any], key: str, enum: type[StrEnum]) -> Any:
     value = table.get(key)
     try:
-        return enum(value)
+        return enum(str(value))
     except ValueError:
         choices = ", ".join(member.value for member in enum)  # type: ignore[attr-defined]
         raise ClinicalDataError(path, f"{key} = {value!r} is unknown; use one of {choices}", entry) from None

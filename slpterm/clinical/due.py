@@ -133,7 +133,7 @@ def load_documentation_rules(path: Path | None = None, *, clinic_dir: Path | Non
     progress, plan, kx, iep = (sections[n] for n in ("progress_report", "plan_of_care", "kx", "iep"))
     mode_text = progress.get("mode")
     try:
-        mode = ProgressReportMode(mode_text)
+        mode = ProgressReportMode(str(mode_text))
     except ValueError:
         raise ClinicalDataError(
             path, f"mode = {mode_text!r} is unknown; use 'treatment_days' or 'calendar_days'", "[progress_report]"

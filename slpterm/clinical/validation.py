@@ -70,10 +70,10 @@ def parse_date(text: str, field: str) -> dt.date:
         year, month, day = (int(part) for part in iso.groups())
         hint = "use YYYY-MM-DD"
     elif us:
-        month, day, year_text = us.groups()
+        month_text, day_text, year_text = us.groups()
         if len(year_text) == 2:
-            raise DateInputError(f"{field}: write the year with 4 digits, e.g. {int(month):02d}/{int(day):02d}/20{year_text}")
-        year, month, day = int(year_text), int(month), int(day)
+            raise DateInputError(f"{field}: write the year with 4 digits, e.g. {int(month_text):02d}/{int(day_text):02d}/20{year_text}")
+        year, month, day = int(year_text), int(month_text), int(day_text)
         hint = "use MM/DD/YYYY or YYYY-MM-DD"
     else:
         raise DateInputError(f"{field}: {value!r} is not a date; use YYYY-MM-DD or MM/DD/YYYY")

@@ -62,6 +62,7 @@ from slpterm.store.models import (
     TherapyYearAmount,
     TimeSegment,
     TrialRecord,
+    table_name,
 )
 from slpterm.store.sessions import SessionRepository
 
@@ -121,15 +122,15 @@ def _static_defaults(model: type[SQLModel]) -> dict[str, Any]:
     }
 
 
-_DEFAULTS = {model.__tablename__: _static_defaults(model) for model in TABLE_ORDER}
-_NAMES = {model: model.__tablename__ for model in TABLE_ORDER}
+_DEFAULTS = {table_name(model): _static_defaults(model) for model in TABLE_ORDER}
+_NAMES = {model: table_name(model) for model in TABLE_ORDER}
 
 
 class Rows:
     """Rows waiting to be inserted, one list of dicts per table."""
 
     def __init__(self) -> None:
-        self.tables: dict[str, list[dict[str, Any]]] = {model.__tablename__: [] for model in TABLE_ORDER}
+        self.tables: dict[str, list[dict[str, Any]]] = {table_name(model): [] for model in TABLE_ORDER}
 
     def add(self, model: type[SQLModel], **values: Any) -> dict[str, Any]:
         name = _NAMES[model]

@@ -13,6 +13,7 @@ import time as clock
 from datetime import date, time, timedelta
 from pathlib import Path
 from collections.abc import Iterator
+from typing import TypedDict
 
 from slpterm.demo import content
 from slpterm.demo.builder import Appointment, ClinicBuilder, ClinicianInfo, PatientState
@@ -41,6 +42,11 @@ def _weekdays(start: date, end: date, weekdays: set[int]) -> Iterator[date]:
         if day.weekday() in weekdays:
             yield day
         day += timedelta(days=1)
+
+
+class _DemoFacts(TypedDict):
+    clinic_id: str
+    clinicians: int
 
 
 class _DemoClinic:
@@ -78,7 +84,7 @@ class _DemoClinic:
         return made
 
     # -- the clinic -----------------------------------------------------------------------------
-    def build(self) -> dict[str, object]:
+    def build(self) -> _DemoFacts:
         b, today, yesterday = self.b, self.today, self.yesterday
         clinic_id = b.add_clinic(CLINIC_NAME)
         harriet = b.add_clinician("Harriet", "Quillfeather", "MS, CCC-SLP", ClinicianRole.SLP.value)
@@ -256,4 +262,4 @@ def generate_demo(data_dir: Path, *, today: date | None = None, seed: int = 2026
     except BaseException:
         store.close()
         raise
-    return finish(store, builder, started, clinicians=int(facts["clinicians"]))  # type: ignore[arg-type]
+    return finish(store, builder, started, clinicians=facts["clinicians"])

@@ -233,8 +233,8 @@ def write_files_atomically(out_dir: Path, files: Sequence[tuple[str, bytes]]) ->
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        for temporary, target in zip(temporaries, targets):
-            os.replace(temporary, target)
+        for part, target in zip(temporaries, targets):
+            os.replace(part, target)
             renamed.append(target)
         _fsync_directory(folder)
     except BaseException as error:

@@ -33,7 +33,7 @@ class BatchInfo:
         return f"{self.number:06d}"
 
 
-def money(amount: Decimal) -> str:
+def money(amount: Decimal | int) -> str:
     """Money as text with two decimals: Decimal('145') -> '145.00'."""
     return str(Decimal(amount).quantize(CENT))
 

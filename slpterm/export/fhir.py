@@ -318,7 +318,7 @@ def _add_clinical(builder: _BundleBuilder, encounter: EncounterRecord, batch: Ba
 
 
 _PLACEHOLDER = "slpterm-entries-go-here"
-_JSON_OPTIONS = {"strip_empty": True, "number_mark": _DECIMAL_MARK}
+_JSON_OPTIONS: dict[str, Any] = {"strip_empty": True, "number_mark": _DECIMAL_MARK}
 
 
 class FhirStream:

@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - every CPython has it
     from json.encoder import py_encode_basestring as _quote
 
 INDENT = "  "
-_EMPTY = (None, "", [], {})
+_EMPTY: tuple[object, ...] = (None, "", [], {})
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 

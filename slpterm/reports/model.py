@@ -134,7 +134,7 @@ class GoalProgress:
     def criterion_text(self) -> str:
         goal = self.goal
         rule = f"{goal.target_accuracy}% over {goal.criterion_sessions} consecutive sessions"
-        if self.criterion_met:
+        if self.met_on is not None:
             return f"met on {self.met_on.isoformat()} ({rule})"
         return f"not met ({rule})"
 

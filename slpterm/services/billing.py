@@ -17,8 +17,9 @@ from collections import defaultdict
 from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
-from typing import Iterable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Iterable, Sequence, TypeVar
 
 from slpterm.clinical import timer
 from slpterm.clinical.episode import episode_visits, first_treatment_day, treatment_day_number
@@ -37,16 +38,19 @@ from slpterm.coding.rulebook import RuleBook, load_rulebook
 from slpterm.domain.bulk import paused_gc
 from slpterm.domain.vocab import ClinicianRole, DiagnosisRole, DisorderArea, EvaluationKind, PayerKind, PlanStatus, SessionType, Setting
 from slpterm.store.billing_facts import effective_billing_facts
-from slpterm.store.billing_reads import BillingRead
+from slpterm.store.billing_reads import BillingRead, HistoryRow
 from slpterm.store.errors import NotFound
 from slpterm.store.models import Clinic, Clinician, PlanOfCare
 from slpterm.store.patients import PatientChart
 from slpterm.store.sessions import ParticipantDetail, SessionTiming
 
-_E = TypeVar("_E")
+if TYPE_CHECKING:
+    from slpterm.store.store import Store
+
+_E = TypeVar("_E", bound=Enum)
 
 
-def rulebook_for(store, rules_dir: Path | None = None) -> RuleBook:  # noqa: ANN001
+def rulebook_for(store: Store, rules_dir: Path | None = None) -> RuleBook:
     """The shipped rules, the clinic's rule files, then the fee schedule and payer overrides in settings."""
     if rules_dir is None:
         from slpterm.paths import clinic_rules_dir
@@ -103,15 +107,15 @@ def _frequency_per_week(text: str) -> int | None:
 
 def _member(kind: type[_E], value: object) -> _E:
     """``kind(value)`` by a dictionary look-up (the enum call costs more than the rest of a fact)."""
-    member = kind._value2member_map_.get(value)  # type: ignore[attr-defined]
-    return member if member is not None else kind(value)
+    member = kind._value2member_map_.get(value)
+    return member if isinstance(member, kind) else kind(value)
 
 
 class PatientHistory:
     """The patient's sessions as (participant, session) rows, for counting visits and days; the
     questions are answered from the session dates sorted once (bisect), not by scanning the rows."""
 
-    def __init__(self, rows: list) -> None:
+    def __init__(self, rows: list[HistoryRow]) -> None:
         self.rows = rows
         self._visit_dates: list[date] | None = None
         self._session_dates: list[date] | None = None
@@ -275,7 +279,7 @@ class BillingService:
     instance so that every session it codes sees the same clock.
     """
 
-    def __init__(self, store, today: date, rulebook: RuleBook | None = None,  # noqa: ANN001
+    def __init__(self, store: Store, today: date, rulebook: RuleBook | None = None,
                  now: datetime | None = None) -> None:
         self.store = store
         self.today = today
@@ -427,7 +431,7 @@ class BulkData:
     :meth:`load_details` reads more when needed.
     """
 
-    def __init__(self, store, patient_ids: Sequence[str] | None,  # noqa: ANN001
+    def __init__(self, store: Store, patient_ids: Sequence[str] | None,
                  participant_ids: Sequence[str] | None = None) -> None:
         self.store = store
         self._prepared_for: set[str] = set(participant_ids or ())
@@ -451,14 +455,14 @@ class BulkData:
             self.histories = {patient_id: PatientHistory(rows) for patient_id, rows in read.history.items()}
 
     @classmethod
-    def for_participants(cls, store, participant_ids: Sequence[str]) -> "BulkData":  # noqa: ANN001
+    def for_participants(cls, store: Store, participant_ids: Sequence[str]) -> "BulkData":
         """The data for coding ``participant_ids`` (unknown ids are simply absent): their patients'
         charts and histories, and the details of every participant their coding reads."""
         wanted = list(participant_ids)
         return cls(store, store.billing_reads.patients_of_participants(wanted), wanted)
 
     @classmethod
-    def whole_clinic(cls, store) -> "BulkData":  # noqa: ANN001
+    def whole_clinic(cls, store: Store) -> "BulkData":
         """The data for every patient, archived ones included, with every participant's details."""
         return cls(store, None)
 

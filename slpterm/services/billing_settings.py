@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from slpterm.coding.rulebook import (
     PolicyField,
@@ -16,6 +17,9 @@ from slpterm.coding.rulebook import (
 )
 from slpterm.domain.vocab import PayerKind
 from slpterm.store.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from slpterm.store.store import Store
 
 # The payer policy fields a clinic edits on screen (declared editable on PayerPolicy; the rest stay
 # in rules files).
@@ -35,10 +39,10 @@ class PayerRow:
     payer_id: str
     payer_name: str
     payer_kind: str
-    overrides: dict
+    overrides: dict[str, Any]
 
 
-def fee_rows(store, today: date) -> list[FeeRow]:  # noqa: ANN001
+def fee_rows(store: Store, today: date) -> list[FeeRow]:
     """Every code of the code set in force today with the charge the claims will carry."""
     clinic_fees = store.clinic.fee_schedule()
     shipped = load_rulebook()
@@ -67,13 +71,13 @@ def parse_charge(text: str) -> Decimal:
     return charge.quantize(Decimal("0.01"))
 
 
-def save_fee(store, code: str, text: str) -> Decimal:  # noqa: ANN001
+def save_fee(store: Store, code: str, text: str) -> Decimal:
     charge = parse_charge(text)
     store.clinic.set_fee(code.strip().upper(), charge)
     return charge
 
 
-def payer_rows(store) -> list[PayerRow]:  # noqa: ANN001
+def payer_rows(store: Store) -> list[PayerRow]:
     overrides = {payer_id: json.loads(text or "{}") for payer_id, text in store.clinic.payer_overrides().items()}
     rows = {
         payer_id: PayerRow(payer_id, name, kind, overrides.get(payer_id, {}))
@@ -84,7 +88,7 @@ def payer_rows(store) -> list[PayerRow]:  # noqa: ANN001
     return sorted(rows.values(), key=lambda row: (row.payer_name.lower(), row.payer_id))
 
 
-def effective_policy(payer_kind: str, payer_id: str, today: date, overrides: dict | None = None) -> dict:
+def effective_policy(payer_kind: str, payer_id: str, today: date, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The policy values in force for a payer: the shipped policy of its kind plus the overrides."""
     rulebook = load_rulebook(payer_overrides={payer_id: overrides} if overrides else None)
     policy = rulebook.policy_for(PayerKind(payer_kind or "commercial"), payer_id, today)
@@ -129,7 +133,7 @@ def field_value(name: str, text: str) -> object:
     return text
 
 
-def override_values(current: dict, in_force: dict, texts: dict[str, str]) -> dict:
+def override_values(current: dict[str, Any], in_force: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
     """The payer's overrides after the screen: the fields changed from the policy in force, plus
     those it overrides already."""
     values = dict(current)
@@ -152,7 +156,7 @@ def parse_codes(text: str, field: str) -> list[str]:
     return codes
 
 
-def save_payer_override(store, payer_id: str, values: dict) -> None:  # noqa: ANN001
+def save_payer_override(store: Store, payer_id: str, values: dict[str, Any]) -> None:
     """Store the payer's corrections after checking them with the rules loader."""
     if not payer_id.strip():
         raise ValidationFailed([("Payer ID", "overrides are kept per payer ID; add the payer ID in the coverage")])

@@ -221,7 +221,7 @@ def update_goal(store: Store, goal_id: str, **fields: Any) -> Goal:
     return store.patients.update_goal(goal_id, **fields)
 
 
-def import_charts(store: Store, charts: list[tuple[dict, dict | None, list[dict]]]) -> tuple[list[Patient], list[str]]:
+def import_charts(store: Store, charts: list[tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]]) -> tuple[list[Patient], list[str]]:
     """Create patients with their coverage and diagnoses in one transaction.
 
     Each entry is (patient fields, coverage fields or None, diagnosis fields). Every record is
@@ -231,7 +231,7 @@ def import_charts(store: Store, charts: list[tuple[dict, dict | None, list[dict]
     from slpterm.store.models import Coverage, Diagnosis, Patient
 
     existing = store.patients.external_ids()
-    checked: list[tuple[dict, dict | None, list[dict]]] = []
+    checked: list[tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]] = []
     for patient_fields, coverage_fields, diagnosis_fields in charts:
         patient = Patient(**patient_fields)
         if patient.external_id and patient.external_id in existing:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slpterm.domain.clock import Clock
 from slpterm.services.caseload import CaseloadService
@@ -18,9 +18,10 @@ from slpterm.services.charts import ChartService
 from slpterm.services.security import SecurityService
 
 if TYPE_CHECKING:
+    from slpterm.domain.encounter import EncounterRecord
     from slpterm.export.batch import ExportOutcome, Selection
+    from slpterm.reports.school import StudentMinutes
     from slpterm.services.billing_settings import FeeRow, PayerRow
-    from slpterm.services.encounters import EncounterRecord
     from slpterm.services.progress import ReportState
     from slpterm.services.session_flow import SessionFlow
     from slpterm.store.models import Clinic, Clinician, ExportBatch
@@ -100,12 +101,12 @@ class BillingSettings:
 
         return save_fee(self._store, code, text)
 
-    def save_payer_override(self, payer_id: str, values: dict) -> None:
+    def save_payer_override(self, payer_id: str, values: dict[str, Any]) -> None:
         from slpterm.services.billing_settings import save_payer_override
 
         save_payer_override(self._store, payer_id, values)
 
-    def effective_policy(self, payer_kind: str, payer_id: str, overrides: dict | None = None) -> dict:
+    def effective_policy(self, payer_kind: str, payer_id: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The policy values in force today for a payer (shipped policy plus ``overrides``)."""
         from slpterm.services.billing_settings import effective_policy
 
@@ -165,7 +166,7 @@ class Reports:
 
         return export_folder(self._store)
 
-    def school_minutes(self, month: dt.date) -> list:
+    def school_minutes(self, month: dt.date) -> list[StudentMinutes]:
         """IEP minutes required vs delivered for every student, for the month starting ``month``."""
         from slpterm.services.progress import school_minutes
 

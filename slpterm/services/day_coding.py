@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from slpterm.coding.engine import code_patient_day
 from slpterm.domain.claim import CodingResult
@@ -25,9 +26,12 @@ from slpterm.services.billing import (
     rulebook_for,
 )
 
+if TYPE_CHECKING:
+    from slpterm.store.store import Store
+
 
 class DayCoder:
-    def __init__(self, store, participant_id: str, today: date) -> None:  # noqa: ANN001
+    def __init__(self, store: Store, participant_id: str, today: date) -> None:
         self.store = store
         self.participant_id = participant_id
         self.today = today

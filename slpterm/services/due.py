@@ -56,6 +56,7 @@ from slpterm.store.due_facts import DueIepService, DuePlan
 if TYPE_CHECKING:
     from slpterm.coding.rulebook import PayerPolicy, RuleBook
     from slpterm.services.billing import BillingService
+    from slpterm.store.store import Store
 
 PROGRESS_MODE_SETTING = "progress_report_mode"
 TYPICAL_VISIT_CODE = "92507"
@@ -89,7 +90,7 @@ class DueContext:
         return threshold.amount if threshold is not None else None
 
 
-def due_context(store) -> DueContext:  # noqa: ANN001
+def due_context(store: Store) -> DueContext:
     """Documentation rules (shipped, the clinic's file, the progress-report mode setting) and rulebook."""
     rules = default_rules()
     rulebook = None
@@ -121,7 +122,7 @@ def due_context(store) -> DueContext:  # noqa: ANN001
     return DueContext(rules=rules, rulebook=rulebook, typical_visit_charge=charge)
 
 
-def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: ANN001
+def gather_facts(store: Store, today: dt.date, patient_id: str | None = None,
                  context: DueContext | None = None,
                  id_range: tuple[str, str | None] | None = None) -> dict[str, PatientDueFacts]:
     """Due facts for every active patient (or the one given, or those whose id is in ``id_range``,
@@ -186,7 +187,7 @@ def gather_facts(store, today: dt.date, patient_id: str | None = None,  # noqa: 
     return facts
 
 
-def _year_to_date(store, context: DueContext, patient_id: str, today: dt.date, visits: int,  # noqa: ANN001
+def _year_to_date(store: Store, context: DueContext, patient_id: str, today: dt.date, visits: int,
                   other: Decimal) -> Decimal:
     """The year-to-date therapy amount by the one rule (slpterm.services.billing.day_amount): billed
     charges of exported sessions, coded charges of the others, other providers' amount."""
@@ -204,7 +205,7 @@ def _year_to_date(store, context: DueContext, patient_id: str, today: dt.date, v
         return other
 
 
-def _prefetch_years_to_date(store, context: DueContext, today: dt.date, patient_ids: list[str]) -> None:  # noqa: ANN001
+def _prefetch_years_to_date(store: Store, context: DueContext, today: dt.date, patient_ids: list[str]) -> None:
     """The caseload's year-to-date amounts in one batched read (the same rule as one patient's)."""
     from slpterm.services.billing import BillingService
 
@@ -265,7 +266,7 @@ def _iep_facts(rows: list[DueIepService], minutes: tuple[float, float]) -> list[
     return facts
 
 
-def patient_due(store, patient_id: str, today: dt.date, context: DueContext | None = None) -> list[DueItem]:  # noqa: ANN001
+def patient_due(store: Store, patient_id: str, today: dt.date, context: DueContext | None = None) -> list[DueItem]:
     """Everything due for one patient, most urgent first (for the chart)."""
     context = context or due_context(store)
     facts = gather_facts(store, today, patient_id, context).get(patient_id)
@@ -275,7 +276,7 @@ def patient_due(store, patient_id: str, today: dt.date, context: DueContext | No
 CHUNK_PATIENTS = 5000
 
 
-def iter_caseload_due(store, today: dt.date, context: DueContext | None = None) -> Iterator[tuple[str, list[DueItem]]]:  # noqa: ANN001
+def iter_caseload_due(store: Store, today: dt.date, context: DueContext | None = None) -> Iterator[tuple[str, list[DueItem]]]:
     """``(patient id, due items)`` of every active patient that has any.
 
     Patients are taken a few thousand at a time, so a very large caseload never holds every
@@ -290,18 +291,18 @@ def iter_caseload_due(store, today: dt.date, context: DueContext | None = None) 
                 yield pid, items
 
 
-def caseload_due(store, today: dt.date, context: DueContext | None = None) -> dict[str, list[DueItem]]:  # noqa: ANN001
+def caseload_due(store: Store, today: dt.date, context: DueContext | None = None) -> dict[str, list[DueItem]]:
     """Due items of every active patient that has any, keyed by patient id."""
     return dict(iter_caseload_due(store, today, context))
 
 
-def iter_due_summaries(store, today: dt.date, max_length: int = 24) -> Iterator[tuple[str, str]]:  # noqa: ANN001
+def iter_due_summaries(store: Store, today: dt.date, max_length: int = 24) -> Iterator[tuple[str, str]]:
     """One short "Needs" cell per patient with something due, e.g. ``"PR due · POC 5d"``."""
     for pid, items in iter_caseload_due(store, today):
         yield pid, summarize(items, max_length)
 
 
-def caseload_due_summaries(store, today: dt.date, max_length: int = 24) -> dict[str, str]:  # noqa: ANN001
+def caseload_due_summaries(store: Store, today: dt.date, max_length: int = 24) -> dict[str, str]:
     """The "Needs" cells of every patient with something due, keyed by patient id."""
     return dict(iter_due_summaries(store, today, max_length))
 

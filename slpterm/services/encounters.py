@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
 from slpterm.domain.bulk import paused_gc
 from slpterm.domain.claim import CodingResult
@@ -31,8 +32,12 @@ from slpterm.services.billing import (
 from slpterm.store.patients import PatientChart
 from slpterm.store.sessions import ParticipantDetail
 
+if TYPE_CHECKING:
+    from slpterm.store.models import Clinic
+    from slpterm.store.store import Store
 
-def _clinic_info(clinic) -> ClinicInfo:  # noqa: ANN001
+
+def _clinic_info(clinic: Clinic | None) -> ClinicInfo:
     fields = ("name", "npi", "tax_id", "taxonomy_code", "address_line1", "address_line2", "city", "state",
               "postal_code", "phone", "submitter_id", "submitter_contact", "receiver_id", "receiver_name")
     return ClinicInfo(**{name: (getattr(clinic, name) if clinic else "") or "" for name in fields})
@@ -141,7 +146,7 @@ def _encounter_records(billing: BillingService, participant_ids: list[str], expo
     return records
 
 
-def load_encounters(store, *, date_from: date | None, date_to: date | None, include_exported: bool,  # noqa: ANN001
+def load_encounters(store: Store, *, date_from: date | None, date_to: date | None, include_exported: bool,
                     today: date) -> list[EncounterRecord]:
     """Signed encounters with DOS in the range, coded; already exported ones only when asked for."""
     billing = BillingService(store, today)
@@ -151,7 +156,7 @@ def load_encounters(store, *, date_from: date | None, date_to: date | None, incl
     return encounter_records(billing, wanted, exported)
 
 
-def signed_participant_ids(store, date_from: date | None, date_to: date | None) -> list[str]:  # noqa: ANN001
+def signed_participant_ids(store: Store, date_from: date | None, date_to: date | None) -> list[str]:
     """Ids of the signed participants with DOS in the range, in date order (as ``signed_between``)."""
     return store.sessions.signed_participant_ids(date_from, date_to)
 
@@ -159,7 +164,7 @@ def signed_participant_ids(store, date_from: date | None, date_to: date | None) 
 CHUNK_SESSIONS = 1000
 
 
-def encounter_chunks(store, *, date_from: date | None, date_to: date | None, today: date,  # noqa: ANN001
+def encounter_chunks(store: Store, *, date_from: date | None, date_to: date | None, today: date,
                      chunk_sessions: int = CHUNK_SESSIONS) -> Iterator[list[EncounterRecord]]:
     """The records ``load_encounters(..., include_exported=True)`` gives, in runs of whole days of
     service (about ``chunk_sessions`` sessions each; a busier day makes a bigger run), in date order.
@@ -172,7 +177,7 @@ def encounter_chunks(store, *, date_from: date | None, date_to: date | None, tod
             yield encounter_records(billing, ids, exported)
 
 
-def _day_runs(store, date_from: date | None, date_to: date | None,  # noqa: ANN001
+def _day_runs(store: Store, date_from: date | None, date_to: date | None,
               chunk_sessions: int) -> Iterator[list[date]]:
     """Consecutive days of service with signed sessions, grouped into runs of about ``chunk_sessions``."""
     counts = store.sessions.signed_counts_by_day(date_from, date_to)

@@ -16,9 +16,12 @@ import datetime as dt
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from slpterm.clinical.patient_import import COLUMNS, REQUIRED_COLUMNS, ImportedPatient, ImportResult, read_patient_csv
+
+if TYPE_CHECKING:
+    from slpterm.store.store import Store
 
 
 @dataclass
@@ -27,12 +30,12 @@ class CommitReport:
     skipped_ids: list[str] = field(default_factory=list)
 
 
-def dry_run(store, path: Path, today: dt.date) -> ImportResult:  # noqa: ANN001
+def dry_run(store: Store, path: Path, today: dt.date) -> ImportResult:
     """Read and check every row of ``path``; nothing is written."""
     return read_patient_csv(Path(path), today=today, existing_ids=store.patients.external_ids())
 
 
-def _chart_fields(patient: ImportedPatient) -> tuple[dict, dict | None, list[dict]]:
+def _chart_fields(patient: ImportedPatient) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]:
     patient_fields = {
         "external_id": patient.external_id, "first_name": patient.first_name, "last_name": patient.last_name,
         "date_of_birth": patient.date_of_birth, "sex": str(patient.sex), "phone": patient.phone,
@@ -54,7 +57,7 @@ def _chart_fields(patient: ImportedPatient) -> tuple[dict, dict | None, list[dic
     return patient_fields, coverage, diagnoses
 
 
-def commit_import(store, result: ImportResult) -> CommitReport:  # noqa: ANN001
+def commit_import(store: Store, result: ImportResult) -> CommitReport:
     """Write the good rows of a dry run (one transaction); IDs present by now are skipped."""
     from slpterm.services import chart
 
@@ -83,7 +86,7 @@ def column_help() -> str:
     return ", ".join(f"{column}{' (required)' if column in REQUIRED_COLUMNS else ''}" for column in COLUMNS)
 
 
-def add_import_parser(subparsers) -> argparse.ArgumentParser:  # noqa: ANN001
+def add_import_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add ``import-patients FILE [--commit]`` to the CLI's subparsers."""
     parser = subparsers.add_parser(
         "import-patients",
@@ -97,7 +100,7 @@ def add_import_parser(subparsers) -> argparse.ArgumentParser:  # noqa: ANN001
     return parser
 
 
-def run_import(args: argparse.Namespace, store, *, today: dt.date | None = None,  # noqa: ANN001
+def run_import(args: argparse.Namespace, store: Store, *, today: dt.date | None = None,
                out: TextIO | None = None) -> int:
     """Run ``import-patients``: 0 when every row is good, 1 when some rows were refused, 2 when the
     file cannot be used."""

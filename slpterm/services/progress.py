@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slpterm.clinical.tally import Trial
 from slpterm.domain.text import file_name_part
@@ -43,6 +44,11 @@ from slpterm.reports.model import (
 from slpterm.store.errors import LockedRecord, NotFound, ValidationFailed
 from slpterm.store.models import PlanOfCare, ProgressReport, utc_now
 
+if TYPE_CHECKING:
+    from slpterm.reports.school import ServiceLogEntry, StudentMinutes
+    from slpterm.store.sessions import ParticipantDetail
+    from slpterm.store.store import Store
+
 GRADING_PERIODS_SETTING = "iep_grading_periods"
 
 
@@ -60,7 +66,7 @@ class ReportState:
         return self.data.signed
 
 
-def grading_periods(store) -> list[tuple[dt.date, dt.date]]:  # noqa: ANN001
+def grading_periods(store: Store) -> list[tuple[dt.date, dt.date]]:
     """The school grading periods from settings; malformed lines are skipped."""
     periods = []
     for line in store.clinic.get_setting(GRADING_PERIODS_SETTING).splitlines():
@@ -73,15 +79,15 @@ def grading_periods(store) -> list[tuple[dt.date, dt.date]]:  # noqa: ANN001
     return sorted(periods)
 
 
-def reports_for_plan(store, plan_id: str) -> list[ProgressReport]:  # noqa: ANN001
+def reports_for_plan(store: Store, plan_id: str) -> list[ProgressReport]:
     return store.progress.reports_for_plan(plan_id)
 
 
-def _plan(store, plan_id: str) -> PlanOfCare:  # noqa: ANN001
+def _plan(store: Store, plan_id: str) -> PlanOfCare:
     return store.progress.plan(plan_id)
 
 
-def suggest_period(store, plan_id: str, today: dt.date) -> tuple[dt.date, dt.date]:  # noqa: ANN001
+def suggest_period(store: Store, plan_id: str, today: dt.date) -> tuple[dt.date, dt.date]:
     plan = _plan(store, plan_id)
     end = min(today, plan.end_date)
     chart = store.patients.chart(plan.patient_id)
@@ -96,14 +102,14 @@ def suggest_period(store, plan_id: str, today: dt.date) -> tuple[dt.date, dt.dat
     return min(start, end), end
 
 
-def _minutes(detail) -> int:  # noqa: ANN001
+def _minutes(detail: ParticipantDetail) -> int:
     from slpterm.services.billing import minutes_by_area
 
     ended = max((s.ended_at for s in detail.segments if s.ended_at), default=None)
     return sum(minutes_by_area(detail, ended).values()) if ended or detail.corrections else 0
 
 
-def load_report_input(store, plan_id: str, period_start: dt.date, period_end: dt.date,  # noqa: ANN001
+def load_report_input(store: Store, plan_id: str, period_start: dt.date, period_end: dt.date,
                       written_on: dt.date, *, assessment: str = "", plan_text: str = "",
                       signed_at: dt.datetime | None = None, signer_name: str = "") -> ReportInput:
     """Gather the plan's goals and the patient's signed sessions in the period."""
@@ -161,14 +167,14 @@ def load_report_input(store, plan_id: str, period_start: dt.date, period_end: dt
     )
 
 
-def _state_of(store, record: ProgressReport) -> ReportState:  # noqa: ANN001
+def _state_of(store: Store, record: ProgressReport) -> ReportState:
     source = load_report_input(store, record.plan_id, record.period_start, record.period_end, record.written_on,
                                assessment=record.assessment, plan_text=record.plan_text,
                                signed_at=record.signed_at, signer_name=record.signer_name)
     return ReportState(record.plan_id, record.id, compute_report(source), record.backdate_reason)
 
 
-def open_report(store, plan_id: str, today: dt.date, report_id: str | None = None) -> ReportState:  # noqa: ANN001
+def open_report(store: Store, plan_id: str, today: dt.date, report_id: str | None = None) -> ReportState:
     """The report to show for a plan (see the module docstring for which one)."""
     reports = reports_for_plan(store, plan_id)
     if report_id is not None:
@@ -185,7 +191,7 @@ def open_report(store, plan_id: str, today: dt.date, report_id: str | None = Non
     return new_draft(store, plan_id, today)
 
 
-def new_draft(store, plan_id: str, today: dt.date, period: tuple[dt.date, dt.date] | None = None) -> ReportState:  # noqa: ANN001
+def new_draft(store: Store, plan_id: str, today: dt.date, period: tuple[dt.date, dt.date] | None = None) -> ReportState:
     """An unsaved report over ``period`` (or the suggested one) with assessment and plan drafted."""
     start, end = period or suggest_period(store, plan_id, today)
     source = load_report_input(store, plan_id, start, end, today)
@@ -194,7 +200,7 @@ def new_draft(store, plan_id: str, today: dt.date, period: tuple[dt.date, dt.dat
     return ReportState(plan_id, None, compute_report(drafted))
 
 
-def recompute(store, state: ReportState, *, period_start: dt.date | None = None,  # noqa: ANN001
+def recompute(store: Store, state: ReportState, *, period_start: dt.date | None = None,
               period_end: dt.date | None = None, assessment: str | None = None,
               plan_text: str | None = None) -> ReportState:
     """The same report with other dates or text (numbers recomputed when the dates change)."""
@@ -239,7 +245,7 @@ def _check_dates(start: dt.date, end: dt.date, written_on: dt.date) -> None:
         raise ValidationFailed(problems)
 
 
-def save_report(store, state: ReportState) -> ReportState:  # noqa: ANN001
+def save_report(store: Store, state: ReportState) -> ReportState:
     """Insert or update the draft; refuses a signed report (LockedRecord)."""
     source = state.data.source
     _check_dates(source.period_start, source.period_end, source.written_on)
@@ -253,7 +259,7 @@ def save_report(store, state: ReportState) -> ReportState:  # noqa: ANN001
     return state
 
 
-def sign_report(store, state: ReportState, clinician_id: str, now: dt.datetime | None = None) -> ReportState:  # noqa: ANN001
+def sign_report(store: Store, state: ReportState, clinician_id: str, now: dt.datetime | None = None) -> ReportState:
     """Save and sign: the report is locked from then on; signer name carries the credentials."""
     source = state.data.source
     if state.signed:
@@ -265,6 +271,7 @@ def sign_report(store, state: ReportState, clinician_id: str, now: dt.datetime |
     if clinician is None:
         raise ValidationFailed([("Signer", "add yourself as clinician in Settings (F5) first")])
     signed_at = now or utc_now()
+    assert state.report_id is not None  # saved just above
     store.progress.sign_report(state.report_id, clinician.display_name, signed_at)
     signed = replace(source, signed_at=signed_at, signer_name=clinician.display_name)
     return ReportState(state.plan_id, state.report_id, compute_report(signed), state.backdate_reason)
@@ -293,7 +300,7 @@ def export_report(state: ReportState, folder: Path) -> tuple[Path, Path]:
 EXPORT_FOLDER_SETTING = "export_folder"
 
 
-def export_folder(store) -> Path:  # noqa: ANN001
+def export_folder(store: Store) -> Path:
     """The export folder from settings (the export screen's), or ~/slpterm-exports."""
     configured = store.clinic.get_setting(EXPORT_FOLDER_SETTING)
     return Path(configured).expanduser() if configured else Path.home() / "slpterm-exports"
@@ -301,7 +308,7 @@ def export_folder(store) -> Path:  # noqa: ANN001
 
 # -- caseload trends -----------------------------------------------------------------------------
 
-def iter_caseload_trends(store, today: dt.date, sessions: int = 8, days: int = 120) -> Iterator[tuple[str, str]]:  # noqa: ANN001
+def iter_caseload_trends(store: Store, today: dt.date, sessions: int = 8, days: int = 120) -> Iterator[tuple[str, str]]:
     """``(patient id, sparkline)`` of the overall accuracy of each patient's last ``sessions``
     sessions, streamed one patient at a time from one query."""
     from slpterm.clinical.tally import percent
@@ -314,14 +321,14 @@ def iter_caseload_trends(store, today: dt.date, sessions: int = 8, days: int = 1
         yield patient_id, sparkline(values[-sessions:])
 
 
-def caseload_trends(store, today: dt.date, sessions: int = 8, days: int = 120) -> dict[str, str]:  # noqa: ANN001
+def caseload_trends(store: Store, today: dt.date, sessions: int = 8, days: int = 120) -> dict[str, str]:
     """A sparkline of the overall accuracy of each patient's last ``sessions`` sessions (one query)."""
     return dict(iter_caseload_trends(store, today, sessions, days))
 
 
 # -- school --------------------------------------------------------------------------------------
 
-def school_minutes(store, month: dt.date, today: dt.date) -> list:  # noqa: ANN001
+def school_minutes(store: Store, month: dt.date, today: dt.date) -> list[StudentMinutes]:
     """IEP minutes required vs delivered for every student with IEP services, for one month (two queries)."""
     from slpterm.clinical.due import default_rules
     from slpterm.reports.school import (
@@ -356,7 +363,7 @@ def school_minutes(store, month: dt.date, today: dt.date) -> list:  # noqa: ANN0
     return result
 
 
-def service_log_entries(store, date_from: dt.date, date_to: dt.date) -> tuple[list, int]:  # noqa: ANN001
+def service_log_entries(store: Store, date_from: dt.date, date_to: dt.date) -> tuple[list[ServiceLogEntry], int]:
     """Service log rows of the signed sessions of students (patients with IEP services) in the range.
 
     Returns (entries, unsigned) where ``unsigned`` counts student sessions left out for lack of a
@@ -396,7 +403,7 @@ def service_log_entries(store, date_from: dt.date, date_to: dt.date) -> tuple[li
     return entries, unsigned
 
 
-def write_service_log(store, date_from: dt.date, date_to: dt.date, path: Path) -> tuple[int, int]:  # noqa: ANN001
+def write_service_log(store: Store, date_from: dt.date, date_to: dt.date, path: Path) -> tuple[int, int]:
     """Write the service log CSV; returns (rows written, unsigned sessions left out)."""
     from slpterm.reports.school import service_log_csv
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from slpterm.store.store import Store
 
 
 def _date(text: str) -> dt.date:
@@ -14,7 +18,7 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
 
 
-def add_report_parsers(subparsers) -> None:  # noqa: ANN001
+def add_report_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = subparsers.add_parser(
         "report", help="write a patient's progress report as Markdown and PDF",
         description="Write the progress report of a patient's current plan of care as Markdown and PDF. "
@@ -35,7 +39,7 @@ def add_report_parsers(subparsers) -> None:  # noqa: ANN001
     log.add_argument("--out", required=True, metavar="FILE")
 
 
-def run_report(args: argparse.Namespace, store) -> int:  # noqa: ANN001
+def run_report(args: argparse.Namespace, store: Store) -> int:
     from slpterm.services.billing import plan_in_force
     from slpterm.services.progress import export_report, new_draft, open_report
 
@@ -68,7 +72,7 @@ def run_report(args: argparse.Namespace, store) -> int:  # noqa: ANN001
     return 0
 
 
-def run_service_log(args: argparse.Namespace, store) -> int:  # noqa: ANN001
+def run_service_log(args: argparse.Namespace, store: Store) -> int:
     from slpterm.services.progress import write_service_log
 
     if args.date_to < args.date_from:

@@ -7,7 +7,7 @@ The app's lifecycle (open, lock, unlock, close) and the security and audit scree
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from slpterm.domain.clock import Clock
@@ -62,7 +62,7 @@ class SecurityService:
         """Raise ValidationFailed unless ``current`` is the passphrase (or PIN) changing ``what`` needs."""
         self._store.security.require_current(current, what)
 
-    def set_passphrase(self, new_passphrase: str | None, *, current: str | None = None) -> dict:
+    def set_passphrase(self, new_passphrase: str | None, *, current: str | None = None) -> dict[str, Any]:
         """Encrypt with ``new_passphrase`` (None removes the encryption)."""
         return self._store.security.set_passphrase(new_passphrase, current=current)
 
@@ -89,7 +89,7 @@ class SecurityService:
         self._store.security.set_idle_minutes(minutes)
 
     # -- the audit trail ------------------------------------------------------------------------------
-    def record(self, action: str, entity: str, entity_id: str, detail: dict | str = "") -> None:
+    def record(self, action: str, entity: str, entity_id: str, detail: dict[str, Any] | str = "") -> None:
         self._store.security.record(action, entity, entity_id, detail)
 
     def audit_entries(self, text: str = "", limit: int = 5000) -> list[AuditEntry]:

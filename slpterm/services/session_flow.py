@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
-from collections.abc import Mapping
+from typing import Any, TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
 
 from slpterm.clinical.objective import GoalTrials, draft_objective
 from slpterm.clinical.tally import Trial, percent, tally, tally_by_cue
@@ -21,7 +21,12 @@ from slpterm.store.errors import ValidationFailed
 if TYPE_CHECKING:
     from slpterm.coding.model import CodingResult
     from slpterm.store.billing_facts import BillingFacts
-    from slpterm.store.models import SoapNote
+    from slpterm.clinical.catalogs import TechniqueCatalog
+    from slpterm.domain.claim import Finding
+    from slpterm.services.day_coding import DayCoder
+    from slpterm.store.models import SoapNote, TrialRecord
+    from slpterm.store.sessions import ParticipantDetail
+    from slpterm.store.store import Store
 
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -83,7 +88,10 @@ class TimerStatus:
         if not self.started:
             return f"⏱ {clock}  not started · ctrl+t starts the timer · ctrl+k enters times by hand"
         state = "● running" if self.running else ("■ stopped" if self.stopped else "‖ paused")
-        local = lambda moment: moment.astimezone().strftime("%H:%M") if moment else "—"  # noqa: E731
+
+        def local(moment: datetime | None) -> str:
+            return moment.astimezone().strftime("%H:%M") if moment else "—"
+
         areas = ", ".join(f"{area.replace('_', ' ')} {value}m" for area, value in self.minutes_by_area.items() if value)
         area = f" · area: {self.area.replace('_', ' ')} (F6 next)" if self.running and self.area else ""
         return f"⏱ {clock} {state}{area} · {local(self.started_at)}–{local(self.stopped_at)} · {areas or 'no minutes yet'}"
@@ -135,7 +143,7 @@ class SignCheck:
     problems: list[str]
     warnings: list[str]
     coding_text: str
-    findings: tuple = ()
+    findings: tuple[Finding, ...] = ()
     # What is allowed but looks like a slip (slpterm.clinical.note_check): asked before signing.
     questions: list[str] = field(default_factory=list)
 
@@ -222,7 +230,7 @@ BILLING_FACT_FINDINGS = frozenset(code for code, place in FINDING_FIXES.items() 
 UNSIGNED_ONLY_PLACES = frozenset({FixPlace.TIMES, FixPlace.SESSION_FACTS})
 
 
-def fix_places(findings, *, signed: bool = False) -> list[FixPlace]:  # noqa: ANN001
+def fix_places(findings: Iterable[Finding], *, signed: bool = False) -> list[FixPlace]:
     """Where the ``findings`` are fixed, in the order of the findings, each place once; the
     billing-facts dialog is always offered (a fact may be recorded before any finding asks)."""
     places = [FINDING_FIXES[finding.code] for finding in findings if finding.code in FINDING_FIXES]
@@ -230,7 +238,7 @@ def fix_places(findings, *, signed: bool = False) -> list[FixPlace]:  # noqa: AN
     return [place for place in dict.fromkeys(places) if not (signed and place in UNSIGNED_ONLY_PLACES)]
 
 
-def fix_hint(findings, *, signed: bool = False, key: str = "ctrl+f") -> str:  # noqa: ANN001
+def fix_hint(findings: Sequence[Finding], *, signed: bool = False, key: str = "ctrl+f") -> str:
     """The line that tells where the findings are fixed, e.g. "ctrl+f fixes: coverage · billing facts"."""
     places = fix_places(findings, signed=signed)
     if places == [FixPlace.BILLING_FACTS] and not any(f.code in BILLING_FACT_FINDINGS for f in findings):
@@ -254,7 +262,7 @@ class FixTarget:
     date_of_service: object | None = None
 
 
-def fix_target(store, participant_id: str, place: FixPlace) -> FixTarget:  # noqa: ANN001
+def fix_target(store: Store, participant_id: str, place: FixPlace) -> FixTarget:
     from slpterm.services.billing import plan_in_force
 
     detail = store.sessions.detail(participant_id)
@@ -280,16 +288,23 @@ class StartChoices:
 
 
 
-def _trial(record) -> Trial:  # noqa: ANN001
+def _written_note(detail: ParticipantDetail) -> SoapNote:
+    """The note of a detail read by ``SessionRepository.detail``, which always has one (empty when
+    nothing was written; only the bulk billing read leaves notes out)."""
+    assert detail.note is not None
+    return detail.note
+
+
+def _trial(record: TrialRecord) -> Trial:
     return Trial(TrialResult(record.result), CueLevel(record.cue_level))
 
 
 class SessionFlow:
-    def __init__(self, store, clock: Clock) -> None:  # noqa: ANN001
+    def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
-        self._techniques = None
-        self._day_coders: dict = {}
+        self._techniques: TechniqueCatalog | None = None
+        self._day_coders: dict[str, DayCoder] = {}
 
     # -- starting ---------------------------------------------------------------------------------
     def start(self, *, patient_ids: list[str], session_type: str, setting: str, date_text: str,
@@ -306,7 +321,7 @@ class SessionFlow:
         return [participant.id for participant in participants]
 
     def _check_facts(self, *, patient_count: int, session_type: str, date_text: str, clinician_id: str | None,
-                     evaluation_kind: str | None, aac_device: str | None):  # noqa: ANN202
+                     evaluation_kind: str | None, aac_device: str | None) -> date:
         """The date of service, once the facts of a session (new or corrected) hold together;
         raises ValidationFailed naming each field that does not."""
         from slpterm.clinical.validation import parse_date
@@ -333,6 +348,7 @@ class SessionFlow:
             problems.append(("AAC device", "say whether the device is speech-generating; it selects 92609 or 92606"))
         if problems:
             raise ValidationFailed(problems)
+        assert day is not None  # a date that does not parse is one of the problems
         return day
 
     # -- correcting and discarding an unsigned session ------------------------------------------------
@@ -361,7 +377,7 @@ class SessionFlow:
                                 clinician_id=therapy_session.clinician_id, evaluation_kind=facts.evaluation_kind,
                                 aac_device=facts.aac_device)
         kind = SessionType(facts.session_type)
-        changes = {"session_type": kind.value, "setting": facts.setting, "date_of_service": day,
+        changes: dict[str, object] = {"session_type": kind.value, "setting": facts.setting, "date_of_service": day,
                    "evaluation_kind": facts.evaluation_kind if kind.is_evaluation else None,
                    "aac_device": facts.aac_device if kind.facts.aac_device else None}
         changed = {key: value for key, value in changes.items() if getattr(therapy_session, key) != value}
@@ -375,7 +391,7 @@ class SessionFlow:
             self._record_billing_facts(participant_id, correction.billing_facts)
         return shown
 
-    def _record_billing_facts(self, participant_id: str, wanted: dict[str, object]) -> None:
+    def _record_billing_facts(self, participant_id: str, wanted: dict[str, Any]) -> None:
         current = self.store.billing_facts.facts(participant_id)
         as_recorded = {"distinct_service_note": current.distinct_service_note,
                        "distinct_modifier": current.distinct_modifier,
@@ -387,7 +403,7 @@ class SessionFlow:
     def discard(self, participant_id: str, reason: str = "") -> None:
         self.store.sessions.discard(participant_id, reason)
 
-    def place_of_service(self, setting: str, day) -> str:  # noqa: ANN001
+    def place_of_service(self, setting: str, day: date) -> str:
         """The place-of-service code and name a setting bills under on ``day`` ("" when none)."""
         from slpterm.domain.vocab import Setting
         from slpterm.services.billing import rulebook_for
@@ -435,11 +451,11 @@ class SessionFlow:
         """The billing facts in force for the participant (the plan's default included)."""
         return self.store.billing_facts.facts(participant_id)
 
-    def record_billing_facts(self, participant_id: str, **facts: object) -> None:
+    def record_billing_facts(self, participant_id: str, **facts: Any) -> None:
         """Store the participant's billing facts (keyword arguments of ``BillingFactsInput.as_record_arguments``)."""
         self.store.billing_facts.record(participant_id, **facts)
 
-    def record_billing_facts_for_session(self, participant_id: str, **facts: object) -> None:
+    def record_billing_facts_for_session(self, participant_id: str, **facts: Any) -> None:
         """The same billing facts for every patient of ``participant_id``'s session."""
         session_id = self.store.sessions.detail(participant_id).session.id
         for participant in self.store.sessions.participants(session_id):
@@ -453,13 +469,13 @@ class SessionFlow:
         wanted = ([patient_id] if patient_id else []) + [participant.patient_id for participant, _ in unsigned]
         rows = self.store.caseload.details(wanted)
         names = {row.patient_id: row.name for row in rows.values() if not row.archived}
-        chosen = [(patient_id, names[patient_id])] if patient_id in names else []
+        chosen = [(patient_id, names[patient_id])] if patient_id is not None and patient_id in names else []
         drafts = []
         for participant, therapy_session in unsigned:
             name = names.get(participant.patient_id, "archived patient")
             drafts.append((participant.id, f"{therapy_session.date_of_service.isoformat()}  {name}  "
                                            f"{therapy_session.session_type.replace('_', ' ')}"))
-        last = self.store.sessions.for_patient(patient_id) if chosen else []
+        last = self.store.sessions.for_patient(patient_id) if patient_id is not None and chosen else []
         return StartChoices(
             patients=chosen, drafts=drafts,
             clinicians=[(clinician.display_name, clinician.id) for clinician in self.store.clinic.clinicians()],
@@ -468,7 +484,7 @@ class SessionFlow:
         )
 
     # -- the view ---------------------------------------------------------------------------------
-    def _catalog(self):  # noqa: ANN202
+    def _catalog(self) -> TechniqueCatalog:
         """The techniques checklist, read once per flow (each tally redraws the view)."""
         if self._techniques is None:
             from slpterm.clinical.catalogs import load_techniques
@@ -531,7 +547,7 @@ class SessionFlow:
             participant_id=participant_id, session_id=therapy_session.id,
             title=f"{patient.last_name}, {patient.first_name}", banner=banner, signed=detail.signed,
             goal_lines=lines, technique_choices=choices, techniques_checked=set(detail.techniques),
-            note=detail.note, addenda_text=addenda, areas=areas,
+            note=_written_note(detail), addenda_text=addenda, areas=areas,
             last_cue_level=live[-1].cue_level if live else None,
         )
 
@@ -566,6 +582,7 @@ class SessionFlow:
         check = timer.close_stale_segment(clock_segments(detail), self.clock.now(), detail.session.heartbeat_at)
         if check.suspended is None:
             return None
+        assert detail.session.heartbeat_at is not None  # only a heartbeat makes a segment stale
         self.store.sessions.pause_timer(session_id, detail.session.heartbeat_at)
         return int(check.suspended.total_seconds() // 60)
 
@@ -691,7 +708,7 @@ class SessionFlow:
         treatment = not kind.is_evaluation
         if treatment and not detail.goal_ids:
             problems.append("No goal was addressed: tally trials on a goal or mark it worked on (F7, space).")
-        note = detail.note
+        note = _written_note(detail)
         if not (note.subjective.strip() or note.objective.strip() or note.assessment.strip() or note.plan.strip()):
             problems.append("The note is empty: write at least the Objective (ctrl+d drafts it).")
         for section in ("subjective", "objective", "assessment", "plan"):
@@ -708,7 +725,8 @@ class SessionFlow:
         questions = self._note_questions(participant_id, detail, status, treatment)
         return SignCheck(problems, [], self.coding_text(participant_id, result, signed=detail.signed), findings, questions)
 
-    def _note_questions(self, participant_id: str, detail, status, treatment: bool) -> list[str]:  # noqa: ANN001
+    def _note_questions(self, participant_id: str, detail: ParticipantDetail, status: TimerStatus,
+                        treatment: bool) -> list[str]:
         from slpterm.clinical.note_check import NOTE_SECTIONS, TalliedGoal, note_questions
 
         goals = [TalliedGoal(line.label, line.total, line.addressed) for line in self.view(participant_id).goal_lines]
@@ -719,8 +737,9 @@ class SessionFlow:
         check = self.sign_check(participant_id)
         if check.problems:
             raise ValidationFailed([("Signing", problem) for problem in check.problems])
-        detail = self.store.sessions.detail(participant_id)
-        self.store.sessions.sign(participant_id, detail.session.clinician_id, now=self.clock.now())
+        clinician_id = self.store.sessions.detail(participant_id).session.clinician_id
+        assert clinician_id is not None  # sign_check refuses a session without its clinician
+        self.store.sessions.sign(participant_id, clinician_id, now=self.clock.now())
 
     def add_addendum(self, participant_id: str, text: str) -> None:
         clinicians = self.store.clinic.clinicians()
@@ -742,7 +761,7 @@ class SessionFlow:
 
         return BillingService(self.store, self.clock.today()).code_participant(participant_id)
 
-    def coding_result(self, participant_id: str):  # noqa: ANN201
+    def coding_result(self, participant_id: str) -> CodingResult | None:
         try:
             return self.code(participant_id)
         except Exception:  # noqa: BLE001 - the panel must never take the screen down
@@ -767,7 +786,7 @@ class SessionFlow:
             return f"Coding is unavailable: {error}"
         return self.coding_text(participant_id, result, signed=signed)
 
-    def coding_text(self, participant_id: str, result=None, signed: bool | None = None) -> str:  # noqa: ANN001
+    def coding_text(self, participant_id: str, result: CodingResult | None = None, signed: bool | None = None) -> str:
         """The claim lines and findings as the coding panel shows them; ``signed`` (read when not
         given) leaves out the fixes a signed session cannot take."""
         from slpterm.services.billing import BillingService

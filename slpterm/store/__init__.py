@@ -5,6 +5,8 @@
 imported on first use, so importing the error types stays cheap for the first frame.
 """
 
+from typing import TYPE_CHECKING
+
 from slpterm.store.errors import (
     CorruptDatabase,
     DataDirectoryUnusable,
@@ -33,8 +35,11 @@ __all__ = [
     "open_store",
 ]
 
+if TYPE_CHECKING:
+    from slpterm.store.store import Store, open_store
 
-def __getattr__(name: str):  # noqa: ANN202
+
+def __getattr__(name: str) -> object:
     if name in ("Store", "open_store"):
         from slpterm.store import store
 

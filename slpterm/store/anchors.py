@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from slpterm.paths import open_private, private_folder
 from slpterm.store.audit import Anchor
@@ -35,7 +36,7 @@ def now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _write_json(path: Path, data: dict) -> None:
+def _write_json(path: Path, data: dict[str, Any]) -> None:
     """Replace ``path`` with ``data`` in one step, readable by its owner only."""
     private_folder(path.parent)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -56,7 +57,7 @@ class AnchorFile:
     identity: str
     data_file: str = ""
     anchors: list[Anchor] = field(default_factory=list)
-    superseded: list[dict] = field(default_factory=list)  # anchors set aside by a restore, with its time
+    superseded: list[dict[str, Any]] = field(default_factory=list)  # anchors set aside by a restore, with its time
 
 
 class AnchorBook:
@@ -135,7 +136,7 @@ class AnchorUnreadable(Exception):
 def others_at(folder: Path, data_file: Path, identity: str) -> list[str]:
     """Identities of other data files that were anchored at the same path (a file replaced wholesale
     has a new identity and so no anchor of its own)."""
-    found = []
+    found: list[str] = []
     try:
         candidates = sorted(Path(folder).glob("*.json"))
     except OSError:
@@ -150,12 +151,12 @@ def others_at(folder: Path, data_file: Path, identity: str) -> list[str]:
     return found
 
 
-def anchor_record(identity: str, anchor: Anchor, **extra: object) -> dict:
+def anchor_record(identity: str, anchor: Anchor, **extra: object) -> dict[str, Any]:
     """An anchor as written beside an export batch (no path or name: the folder may be sent on)."""
     return {"format": ANCHOR_FORMAT, "identity": identity, **anchor.as_dict(), **extra}
 
 
-def write_anchor_record(path: Path, record: dict) -> Path:
+def write_anchor_record(path: Path, record: dict[str, Any]) -> Path:
     _write_json(path, record)
     return path
 

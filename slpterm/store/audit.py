@@ -16,10 +16,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _json_string
+from typing import TYPE_CHECKING, Any, cast
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from slpterm.store.models import AuditEvent, utc_now
+
+if TYPE_CHECKING:
+    from slpterm.store.datafile import SqliteConnection
 
 KEYED_PREFIX = "hmac:"
 AUDIT_COLUMNS = "seq, at, actor, action, entity, entity_id, detail, prev_hash, hash"
@@ -71,7 +76,7 @@ def record_event(
     action: str,
     entity: str = "",
     entity_id: str = "",
-    detail: dict | str = "",
+    detail: dict[str, Any] | str = "",
     at: datetime | None = None,
     *,
     key: bytes | None = None,
@@ -111,11 +116,11 @@ class Anchor:
     at: str
     reason: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"seq": self.seq, "hash": self.hash, "key_id": self.key_id, "at": self.at, "reason": self.reason}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Anchor:
+    def from_dict(cls, data: dict[str, Any]) -> Anchor:
         return cls(int(data["seq"]), str(data["hash"]), str(data.get("key_id", "")), str(data.get("at", "")),
                    str(data.get("reason", "")))
 
@@ -144,13 +149,16 @@ class ChainReport:
             self.breaks.append(ChainBreak(seq, reason))
 
 
-Row = Sequence  # (seq, at, actor, action, entity, entity_id, detail, prev_hash, hash)
+Row = Sequence[Any]  # (seq, at, actor, action, entity, entity_id, detail, prev_hash, hash)
 
 
-def audit_rows(connection) -> Iterator[Row]:  # noqa: ANN001
+def audit_rows(connection: SqliteConnection | Connection) -> Iterator[Row]:
     """Every entry in order, read as plain rows without loading them all (a DB-API or SQLAlchemy connection)."""
-    execute = getattr(connection, "exec_driver_sql", None) or connection.execute
-    yield from execute(f"SELECT {AUDIT_COLUMNS} FROM auditevent ORDER BY seq")
+    query = f"SELECT {AUDIT_COLUMNS} FROM auditevent ORDER BY seq"
+    if isinstance(connection, Connection):
+        yield from connection.exec_driver_sql(query)
+    else:
+        yield from connection.execute(query)
 
 
 def walk_chain(rows: Iterable[Row], key: bytes | None, anchors: Sequence[Anchor] = (),
@@ -208,9 +216,12 @@ def walk_chain(rows: Iterable[Row], key: bytes | None, anchors: Sequence[Anchor]
     return report
 
 
-def dbapi_connection(session: Session):  # noqa: ANN201
+def dbapi_connection(session: Session) -> SqliteConnection:
     """The driver's own connection under a session: plain rows, read lazily, without per-row overhead."""
-    return session.connection().connection.dbapi_connection
+    connection = session.connection().connection.dbapi_connection
+    assert connection is not None, "a session in a transaction has its driver connection"
+    # SQLAlchemy types it as any DB-API connection; ours are sqlite3's (or SQLCipher's, alike).
+    return cast("SqliteConnection", connection)
 
 
 def verify_chain(session: Session, key: bytes | None = None, anchors: Sequence[Anchor] = (),
@@ -228,7 +239,7 @@ class ResealResult:
 RESEAL_BATCH = 2000
 
 
-def reseal_chain(connection, old_key: bytes | None, new_key: bytes | None,  # noqa: ANN001
+def reseal_chain(connection: SqliteConnection, old_key: bytes | None, new_key: bytes | None,
                  keep_seqs: Iterable[int] = ()) -> ResealResult:
     """Re-hash every entry under ``new_key`` on a DB-API ``connection`` inside the caller's
     transaction, after checking each under ``old_key``. What did not hold is returned, so that it

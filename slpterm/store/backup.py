@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slpterm import paths
 from slpterm.paths import owner_only, private_folder
@@ -28,6 +29,9 @@ from slpterm.store.errors import (
 )
 from slpterm.store.folder_lock import folder_alone
 
+if TYPE_CHECKING:
+    from slpterm.store.store import Store
+
 LAST_BACKUP_SETTING = "last_backup_at"
 BACKUP_REMINDER_AFTER = timedelta(days=7)
 
@@ -37,7 +41,7 @@ def default_backup_path(data_dir: Path, now: datetime | None = None) -> Path:
     return data_dir / "backups" / f"slpterm-backup-{stamp}.sqlite3"
 
 
-def backup_store(store, out: Path | None = None) -> Path:  # noqa: ANN001
+def backup_store(store: Store, out: Path | None = None) -> Path:
     """A consistent copy (SQLite online backup), encrypted with the same passphrase as the data."""
     target = Path(out) if out else default_backup_path(store.data_dir)
     if target.exists():
@@ -77,9 +81,10 @@ def backup_head(file: Path, passphrase: str | None) -> tuple[str, Anchor]:
     """A backup's identity and the head of its trail, as an anchor to check the live trail against."""
     check_backup(Path(file), passphrase)
     identity, seq, hash_ = _trail_head(Path(file), passphrase)
-    keyed = hash_.startswith(KEYED_PREFIX) and passphrase is not None
+    keyed = hash_.startswith(KEYED_PREFIX)
+    anchor_key = key_id(derive_audit_key(passphrase, identity)) if keyed and passphrase is not None else ""
     taken = datetime.fromtimestamp(Path(file).stat().st_mtime, UTC).isoformat(timespec="seconds")
-    return identity, Anchor(seq, hash_, key_id(derive_audit_key(passphrase, identity)) if keyed else "", taken,
+    return identity, Anchor(seq, hash_, anchor_key, taken,
                             f"backup {Path(file).name}")
 
 
@@ -91,7 +96,7 @@ def _unprotected_copies(data_dir: Path) -> list[Path]:
     return sorted(path for path in candidates if path.is_file() and not path.name.endswith((".partial", "-wal", "-shm")))
 
 
-def plaintext_backups(store) -> list[Path]:  # noqa: ANN001
+def plaintext_backups(store: Store) -> list[Path]:
     """Backups and kept copies in the data directory that are not encrypted (made before the data
     file was): they hold the same patient data, readable by anyone with the laptop."""
     found = []
@@ -104,7 +109,7 @@ def plaintext_backups(store) -> list[Path]:  # noqa: ANN001
     return found
 
 
-def encrypt_backup(store, path: Path) -> None:  # noqa: ANN001
+def encrypt_backup(store: Store, path: Path) -> None:
     """Encrypt a plain backup in place with the data file's passphrase (checked before it replaces the file)."""
     passphrase = store.db.passphrase
     if passphrase is None:
@@ -121,7 +126,7 @@ def encrypt_backup(store, path: Path) -> None:  # noqa: ANN001
     store.security.record("backup-encrypted", "datafile", path.name, {"file": str(path)})
 
 
-def delete_backup(store, path: Path) -> None:  # noqa: ANN001
+def delete_backup(store: Store, path: Path) -> None:
     try:
         path.unlink()
     except FileNotFoundError:
@@ -131,7 +136,7 @@ def delete_backup(store, path: Path) -> None:  # noqa: ANN001
     store.security.record("backup-deleted", "datafile", path.name, {"file": str(path)})
 
 
-def backup_is_due(store, now: datetime | None = None) -> bool:  # noqa: ANN001
+def backup_is_due(store: Store, now: datetime | None = None) -> bool:
     last = store.clinic.get_setting(LAST_BACKUP_SETTING)
     if not last:
         return True
@@ -183,9 +188,10 @@ def file_identity(file: Path, passphrase: str | None) -> str | None:
 def _current_identity(current: Path, passphrase: str | None) -> str | None:
     if not datafile.read_header(current).usable:
         return None
+    unreadable: tuple[type[BaseException], ...] = (StoreError, *datafile.database_errors())
     try:
         return file_identity(current, passphrase)
-    except (StoreError, *datafile.database_errors()):
+    except unreadable:
         return None  # unreadable here (another passphrase, damaged): nothing to compare with
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlmodel import Session, SQLModel
 
 from slpterm.store.audit import record_event
 from slpterm.store.errors import NotFound
+from slpterm.store.models import table_name
 
 if TYPE_CHECKING:
+    from slpterm.store.db import Database
     from slpterm.store.store import Store
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
@@ -20,10 +22,10 @@ class Repository:
         self.store = store
 
     @property
-    def db(self):  # noqa: ANN201
+    def db(self) -> Database:
         return self.store.db
 
-    def audit(self, session: Session, action: str, entity: str, entity_id: str, detail: dict | str = "") -> None:
+    def audit(self, session: Session, action: str, entity: str, entity_id: str, detail: dict[str, Any] | str = "") -> None:
         record_event(session, self.store.actor, action, entity, entity_id, detail, key=self.store.audit_key)
 
     @staticmethod
@@ -41,10 +43,11 @@ class Repository:
         with self.db.write() as session:
             session.add(record)
             session.flush()
-            self.audit(session, action, type(record).__tablename__, record.id, record.model_dump(mode="json"))
+            values = record.model_dump(mode="json")
+            self.audit(session, action, table_name(type(record)), values["id"], values)
         return record
 
-    def _update(self, model: type[ModelT], record_id: str, changes: dict) -> ModelT:
+    def _update(self, model: type[ModelT], record_id: str, changes: dict[str, Any]) -> ModelT:
         with self.db.write() as session:
             record = self.require(session, model, record_id)
             before = {key: getattr(record, key) for key in changes}
@@ -54,6 +57,6 @@ class Repository:
                 setattr(record, key, value)
             session.add(record)
             session.flush()
-            self.audit(session, "update", model.__tablename__, record_id,
+            self.audit(session, "update", table_name(model), record_id,
                        {"before": before, "after": changes})
         return record

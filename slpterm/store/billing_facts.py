@@ -7,6 +7,8 @@ completed after signing; every change is in the audit trail.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from slpterm.store.base import Repository
 from slpterm.store.errors import ValidationFailed
@@ -17,6 +19,9 @@ from slpterm.store.models import (
     TherapySession,
     utc_now,
 )
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 DISTINCT_MODIFIER_CHOICES = ("59", "XE", "XS", "XP", "XU")
 MAX_NOTE_LENGTH = 2000
@@ -96,7 +101,7 @@ class BillingFactsRepository(Repository):
         problems = check_billing_facts(distinct_service_note, modifier)
         if problems:
             raise ValidationFailed(problems)
-        values = {"distinct_service_note": distinct_service_note.strip(), "distinct_modifier": modifier,
+        values: dict[str, Any] = {"distinct_service_note": distinct_service_note.strip(), "distinct_modifier": modifier,
                   "rehabilitative": rehabilitative, "audio_only": bool(audio_only)}
         with self.db.write() as session:
             self.require(session, SessionParticipant, participant_id)
@@ -116,7 +121,7 @@ class BillingFactsRepository(Repository):
             return row
 
 
-def plan_rehabilitative(session, patient_id: str, day) -> bool | None:  # noqa: ANN001
+def plan_rehabilitative(session: Session, patient_id: str, day: date) -> bool | None:
     """The habilitative/rehabilitative answer of the plan in force on ``day`` (latest start first)."""
     from sqlmodel import col, select
 

@@ -19,20 +19,23 @@ import json
 from collections import defaultdict, namedtuple
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime
+from sqlalchemy import Boolean, Column, Date, DateTime
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
 from slpterm.domain.bulk import paused_gc
 from slpterm.store import models as store_models
 from slpterm.store.base import Repository
-from slpterm.store.models import UtcDateTime
+from slpterm.store.models import UtcDateTime, table_name
 from slpterm.store.patients import PatientChart
 from slpterm.store.sessions import ParticipantDetail
 
 
 def _to_date(value: object) -> date | None:
     if value is None or isinstance(value, date):
-        return value  # type: ignore[return-value]
+        return value
     return date.fromisoformat(str(value)[:10])
 
 
@@ -50,18 +53,19 @@ def _to_bool(value: object) -> bool | None:
     return None if value is None else bool(value)
 
 
-_RECORD_TYPES: dict[tuple[str, tuple[str, ...]], type] = {}
+# Built at run time from the columns read, so only their instances are typed (as Any).
+_RECORD_TYPES: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
-def _record_type(table_name: str, names: tuple[str, ...]) -> type:
+def _record_type(table_name: str, names: tuple[str, ...]) -> Any:
     """A light read-only row type with the attributes of a store model (the columns that were read)."""
     key = (table_name, names)
     if key not in _RECORD_TYPES:
-        _RECORD_TYPES[key] = namedtuple(f"{table_name.capitalize()}Row", names)  # type: ignore[misc]
+        _RECORD_TYPES[key] = namedtuple(f"{table_name.capitalize()}Row", names)
     return _RECORD_TYPES[key]
 
 
-def _converter(column):  # noqa: ANN001, ANN202
+def _converter(column: Column[Any]) -> Callable[[object], object] | None:
     if isinstance(column.type, Date):
         return _to_date
     if isinstance(column.type, (DateTime, UtcDateTime)):
@@ -71,10 +75,10 @@ def _converter(column):  # noqa: ANN001, ANN202
     return None
 
 
-def _read(connection, model, sql: str, params: dict, columns: Sequence[str] | None = None,  # noqa: ANN001
-          alias: str = "t") -> list:
+def _read(connection: Connection, model: type[SQLModel], sql: str, params: dict[str, Any],
+          columns: Sequence[str] | None = None, alias: str = "t") -> list[Any]:
     """Rows of ``model`` as light records; ``sql`` follows ``SELECT <columns> FROM <table> <alias>``."""
-    table = model.__table__
+    table = SQLModel.metadata.tables[table_name(model)]
     names = tuple(columns or table.columns.keys())
     converters = [(index, converter) for index, converter in
                   ((index, _converter(table.columns[name])) for index, name in enumerate(names))
@@ -103,7 +107,7 @@ _IN_LIST = "IN (SELECT value FROM json_each(:{name}))"
 # The history needs only when and what each session was; the rest is read for the sessions coded.
 HistoryParticipant = namedtuple("HistoryParticipant", ("id", "session_id", "patient_id"))
 HistorySession = namedtuple("HistorySession", ("id", "date_of_service", "session_type"))
-HistoryRow = tuple  # (HistoryParticipant, HistorySession)
+HistoryRow = tuple[Any, Any]  # (HistoryParticipant, HistorySession)
 
 
 class BillingRead:
@@ -126,7 +130,7 @@ class BillingRead:
         self._plan_patient: dict[str, str] = {}
         self._goal_ids: set[str] = set()
 
-    def filter(self, column: str, keyword: str = "WHERE") -> tuple[str, dict]:
+    def filter(self, column: str, keyword: str = "WHERE") -> tuple[str, dict[str, Any]]:
         """The SQL condition (and its parameters) that limits ``column`` to these patients."""
         if self.patient_ids is None:
             return "", {}
@@ -137,7 +141,7 @@ class BillingReadRepository(Repository):
     """The bulk read behind coding (see the module's paths)."""
 
     @contextlib.contextmanager
-    def _connection(self) -> Iterator:  # noqa: ANN401
+    def _connection(self) -> Iterator[Connection]:
         """A connection in one read transaction (a consistent snapshot for every query)."""
         with self.db.read() as session:
             yield session.connection()
@@ -169,7 +173,7 @@ class BillingReadRepository(Repository):
             self._load_details(data, participant_ids, connection)
 
     @staticmethod
-    def _load(data: BillingRead, connection) -> None:  # noqa: ANN001
+    def _load(data: BillingRead, connection: Connection) -> None:
         """Charts and histories of the patients."""
         where, params = data.filter("t.id")
         patients = _read(connection, store_models.Patient, where, params)
@@ -203,8 +207,8 @@ class BillingReadRepository(Repository):
         for amount in amounts:
             charts[amount.patient_id].therapy_amounts.append(amount)
 
-        dates: dict[object, date] = {}
-        rows = []
+        dates: dict[object, date | None] = {}
+        rows: list[HistoryRow] = []
         for participant_id, session_id, patient_id, day, session_type in history:
             when = dates.get(day)
             if when is None:
@@ -213,7 +217,7 @@ class BillingReadRepository(Repository):
                          HistorySession(session_id, when, session_type)))
         # Newest first, as the store lists a patient's sessions (the order does not change the coding).
         rows.sort(key=lambda row: row[1].date_of_service, reverse=True)
-        rows_by_patient: dict[str, list] = defaultdict(list)
+        rows_by_patient: dict[str, list[HistoryRow]] = defaultdict(list)
         for row in rows:
             rows_by_patient[row[0].patient_id].append(row)
             data.rows[row[0].id] = row
@@ -221,7 +225,7 @@ class BillingReadRepository(Repository):
             data.history[patient_id] = rows_by_patient.get(patient_id, [])
 
     @staticmethod
-    def _load_details(data: BillingRead, participant_ids: Iterable[str], connection) -> None:  # noqa: ANN001
+    def _load_details(data: BillingRead, participant_ids: Iterable[str], connection: Connection) -> None:
         missing = [participant_id for participant_id in dict.fromkeys(participant_ids)
                    if participant_id not in data.details and participant_id in data.rows]
         if not missing:
@@ -270,10 +274,10 @@ class BillingReadRepository(Repository):
                 data._goal_ids.add(goal.id)
 
         sessions_by_id = {record.id: record for record in sessions}
-        segments_by_session: dict[str, list] = defaultdict(list)
+        segments_by_session: dict[str, list[Any]] = defaultdict(list)
         for segment in segments:
             segments_by_session[segment.session_id].append(segment)
-        corrections_by_session: dict[str, list] = defaultdict(list)
+        corrections_by_session: dict[str, list[Any]] = defaultdict(list)
         for correction in corrections:
             corrections_by_session[correction.session_id].append(correction)
         techniques_by_participant: dict[str, list[str]] = defaultdict(list)

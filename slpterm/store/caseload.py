@@ -23,9 +23,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-Execute = Callable[[str, Sequence[Any]], Iterable[tuple]]
+Execute = Callable[[str, Sequence[Any]], Iterable[tuple[Any, ...]]]
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from slpterm.store.datafile import SqliteConnection
+    from slpterm.store.store import Store
 
 # The lowest rank is the primary coverage; among equal ranks the first written wins. Kind and name
 # travel in one value (split on the unit separator) so each patient costs one coverage lookup.
@@ -72,7 +77,7 @@ class CaseloadRow:
 
 def _as_date(value: object) -> date | None:
     if value is None or isinstance(value, date):
-        return value  # type: ignore[return-value]
+        return value
     return date.fromisoformat(str(value)[:10])
 
 
@@ -129,7 +134,7 @@ def _drafts(execute: Execute, include_archived: bool) -> dict[str, int]:
     return {patient_id: count for patient_id, count in execute(sql, ())}
 
 
-def _row(values: tuple, drafts: dict[str, int]) -> CaseloadRow:
+def _row(values: tuple[Any, ...], drafts: dict[str, int]) -> CaseloadRow:
     patient_id, last_name, first_name, external_id, dob, school, grade, archived, payer, diagnoses, described = values
     payer_kind, payer_name = _split_payer(payer)
     name = _display_name(last_name, first_name)
@@ -149,7 +154,7 @@ def _row(values: tuple, drafts: dict[str, int]) -> CaseloadRow:
     )
 
 
-def _patients(execute: Execute, include_archived: bool, limit: int | None = None) -> Iterable[tuple]:
+def _patients(execute: Execute, include_archived: bool, limit: int | None = None) -> Iterable[tuple[Any, ...]]:
     where = "" if include_archived else _ACTIVE
     if limit is None:
         return execute(_ROWS_SQL.format(patients="patient", where=where, order=_ORDER), ())
@@ -260,7 +265,7 @@ def build_index(execute: Execute, include_archived: bool = False,
         text = _search_text(_display_name(last_name, first_name), external_id, school, payer_kind, payer_name,
                             _diagnosis_text(diagnoses, described))
         at = earlier.get(patient_id)
-        if at is None:
+        if at is None or previous is None:
             trends.append("")
         else:
             patient_id = previous.ids[at]
@@ -296,7 +301,7 @@ def build_preview(execute: Execute, limit: int = PREVIEW_ROWS) -> CaseloadPrevie
 class _CaseloadReadings:
     """The readings, given ``_run(work)`` that calls ``work(execute)`` inside a read."""
 
-    def _run(self, work: Callable[[Execute], Any]) -> Any:
+    def _run(self, work: Callable[[Execute], T]) -> T:
         raise NotImplementedError
 
     def rows(self, include_archived: bool = False) -> list[CaseloadRow]:
@@ -325,9 +330,9 @@ class CaseloadFile(_CaseloadReadings):
 
     def __init__(self, database: Path) -> None:
         self.database = Path(database)
-        self._details_connection = None
+        self._details_connection: SqliteConnection | None = None
 
-    def _connect(self):  # noqa: ANN202
+    def _connect(self) -> SqliteConnection:
         from slpterm.store import datafile
 
         header = datafile.read_header(self.database)
@@ -335,7 +340,7 @@ class CaseloadFile(_CaseloadReadings):
             raise CaseloadFileUnreadable(f"{self.database} is {header.kind}; the store reads it")
         return datafile.connect(self.database, None, read_only=True, check_same_thread=False)
 
-    def _run(self, work: Callable[[Execute], Any]) -> Any:
+    def _run(self, work: Callable[[Execute], T]) -> T:
         connection = self._connect()
         try:
             return work(lambda sql, params: connection.execute(sql, params))
@@ -389,12 +394,14 @@ class CaseloadPreviewReader:
 class CaseloadRepository(_CaseloadReadings):
     """The caseload through the open store (``store.caseload``)."""
 
-    def __init__(self, store) -> None:  # noqa: ANN001
+    def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _run(self, work: Callable[[Execute], Any]) -> Any:
+    def _run(self, work: Callable[[Execute], T]) -> T:
         with self.store.db.read() as session:
-            cursor = session.connection().connection.dbapi_connection.cursor()
+            connection = session.connection().connection.dbapi_connection
+            assert connection is not None, "a session in a transaction has its driver connection"
+            cursor = connection.cursor()
             try:
                 # Rows are streamed from the cursor, never all fetched at once.
                 return work(lambda sql, params: cursor.execute(sql, params))

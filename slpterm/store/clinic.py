@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -25,17 +26,17 @@ class ClinicRepository(Repository):
         with self.db.read() as session:
             return session.exec(select(Clinic).order_by(col(Clinic.created_at))).first()
 
-    def save_clinic(self, **fields: object) -> Clinic:
+    def save_clinic(self, **fields: Any) -> Clinic:
         """Create the clinic on first use, or update the one clinic."""
         existing = self.get_clinic()
         if existing is None:
             return self._insert(Clinic(**fields))
         return self._update(Clinic, existing.id, {**fields, "updated_at": utc_now()})
 
-    def add_clinician(self, **fields: object) -> Clinician:
+    def add_clinician(self, **fields: Any) -> Clinician:
         return self._insert(Clinician(**fields))
 
-    def update_clinician(self, clinician_id: str, **fields: object) -> Clinician:
+    def update_clinician(self, clinician_id: str, **fields: Any) -> Clinician:
         return self._update(Clinician, clinician_id, fields)
 
     def clinicians(self, include_inactive: bool = False) -> list[Clinician]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from slpterm.paths import create_private_file, owner_only
 from slpterm.store import datafile
 from slpterm.store.datafile import (
+    SqliteConnection,
     _quote,
     apply_key,
     cipher_module,
@@ -32,7 +33,7 @@ def is_encrypted_file(path: Path) -> bool:
     return datafile.read_header(path).encrypted
 
 
-def connect(path: Path, passphrase: str | None, *, read_only: bool = False, timeout: float = 30):  # noqa: ANN201
+def connect(path: Path, passphrase: str | None, *, read_only: bool = False, timeout: float = 30) -> SqliteConnection:
     return datafile.connect(path, passphrase, read_only=read_only, timeout=timeout)
 
 

@@ -36,6 +36,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any, cast
 
 from slpterm.paths import open_private
 from slpterm.store.errors import EncryptionUnavailable, StoreError
@@ -84,7 +85,8 @@ def cipher_module() -> ModuleType | None:
         from sqlcipher3 import dbapi2
     except ImportError:
         return None
-    return dbapi2
+    module: ModuleType = dbapi2
+    return module
 
 
 def encryption_available() -> bool:
@@ -129,9 +131,15 @@ def _key(path: Path | str) -> str:
     return os.path.realpath(os.fspath(path))
 
 
-def _connection_class(module: ModuleType) -> type:
+# The connection of either library (SQLCipher's has the interface of sqlite3's), for annotations.
+SqliteConnection = sqlite3.Connection
+
+_tracked_connection_classes: dict[ModuleType, type[sqlite3.Connection]] = {}
+
+
+def _connection_class(module: ModuleType) -> type[sqlite3.Connection]:
     """A subclass of the library's connection that tells the registry when it is closed."""
-    cached = getattr(module, "_slpterm_tracked_connection", None)
+    cached = _tracked_connection_classes.get(module)
     if cached is not None:
         return cached
 
@@ -147,7 +155,7 @@ def _connection_class(module: ModuleType) -> type:
                     self._slpterm_release = None
                     release()
 
-    module._slpterm_tracked_connection = TrackedConnection
+    _tracked_connection_classes[module] = TrackedConnection
     return TrackedConnection
 
 
@@ -176,7 +184,7 @@ def _release(key: str) -> None:
 
 
 def connect(path: Path | str, passphrase: str | None = None, *, read_only: bool = False, timeout: float = 30,
-            cipher: bool = False, check_same_thread: bool = True):  # noqa: ANN201
+            cipher: bool = False, check_same_thread: bool = True) -> sqlite3.Connection:
     """An SQLite connection to a data file, keyed when a passphrase is given (SQLCipher).
 
     Autocommit (``isolation_level=None``) unless read-only; ``cipher`` opens an unkeyed file through
@@ -213,14 +221,15 @@ def connect(path: Path | str, passphrase: str | None = None, *, read_only: bool 
         except BaseException:
             connection.close()
             raise
-    return connection
+    # SQLCipher's connection has the same interface as sqlite3's.
+    return cast(sqlite3.Connection, connection)
 
 
 def _quote(passphrase: str) -> str:
     return "'" + passphrase.replace("'", "''") + "'"
 
 
-def apply_key(connection, passphrase: str | None) -> None:  # noqa: ANN001
+def apply_key(connection: sqlite3.Connection, passphrase: str | None) -> None:
     """Key a fresh SQLCipher connection; must run before any other statement. ``cipher_log_level`` is
     silenced first because SQLCipher otherwise writes to stderr, which would corrupt the screen."""
     if passphrase is None:
@@ -340,7 +349,7 @@ def _database_key_of(name: str) -> str:
     return name
 
 
-def _guard(event: str, args: tuple) -> None:
+def _guard(event: str, args: tuple[Any, ...]) -> None:
     if event != "open" or not _holders:
         return
     target = args[0]

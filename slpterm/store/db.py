@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import event, exc, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from slpterm.paths import create_private_file, owner_only, private_folder, write_private
@@ -25,6 +25,7 @@ from slpterm.store import (
     datafile,
     models,  # noqa: F401  (registers the tables)
 )
+from slpterm.store.datafile import SqliteConnection
 from slpterm.store.errors import (
     CorruptDatabase,
     DataDirectoryUnusable,
@@ -46,7 +47,7 @@ APPLICATION_ID = 0x534C5054  # "SLPT"
 BUSY_TIMEOUT_SECONDS = 30
 
 
-def _migrate_1_to_2(connection) -> None:  # noqa: ANN001
+def _migrate_1_to_2(connection: SqliteConnection) -> None:
     """Version 2 added other providers' therapy amounts (KX) and the timer heartbeat."""
     connection.execute("ALTER TABLE session ADD COLUMN heartbeat_at DATETIME")
     table = SQLModel.metadata.tables["therapyyearamount"]
@@ -59,12 +60,12 @@ def _migrate_1_to_2(connection) -> None:  # noqa: ANN001
         connection.execute(str(CreateIndex(index).compile(dialect=dialect)))
 
 
-def _migrate_2_to_3(connection) -> None:  # noqa: ANN001
+def _migrate_2_to_3(connection: SqliteConnection) -> None:
     """Version 3 records which AAC device a treatment session used (SGD or not)."""
     connection.execute("ALTER TABLE session ADD COLUMN aac_device VARCHAR")
 
 
-def _create_table(connection, name: str) -> None:  # noqa: ANN001
+def _create_table(connection: SqliteConnection, name: str) -> None:
     from sqlalchemy.dialects import sqlite as sqlite_dialect
     from sqlalchemy.schema import CreateIndex, CreateTable
 
@@ -75,7 +76,7 @@ def _create_table(connection, name: str) -> None:  # noqa: ANN001
         connection.execute(str(CreateIndex(index).compile(dialect=dialect)))
 
 
-def _migrate_3_to_4(connection) -> None:  # noqa: ANN001
+def _migrate_3_to_4(connection: SqliteConnection) -> None:
     """Version 4 records a session's billing facts, the plan's habilitative or rehabilitative
     status, why a progress report is backdated, and the charge billed on each exported line."""
     connection.execute("ALTER TABLE planofcare ADD COLUMN rehabilitative BOOLEAN")
@@ -85,7 +86,7 @@ def _migrate_3_to_4(connection) -> None:  # noqa: ANN001
 
 
 # Each step takes a database at version N to N + 1 inside one transaction.
-MIGRATIONS: dict[int, Callable[[object], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
+MIGRATIONS: dict[int, Callable[[SqliteConnection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
 SCHEMA_VERSION = max(MIGRATIONS) + 1
 
 
@@ -197,7 +198,7 @@ class Database:
         self.generation = 0
         # Replaced by the store with its folder lock's ``exclusive``: no other slpterm may use the file
         # while it is replaced.
-        self.exclusive_access: Callable[[str], contextlib.AbstractContextManager] = \
+        self.exclusive_access: Callable[[str], contextlib.AbstractContextManager[object]] = \
             lambda _what: contextlib.nullcontext()
         self._prepare()
         self.encrypted = crypto.is_encrypted_file(path)
@@ -265,10 +266,11 @@ class Database:
         partial = path.with_name(path.name + ".creating")
         for leftover in (partial, *(Path(str(partial) + suffix) for suffix in datafile.COMPANION_SUFFIXES)):
             leftover.unlink(missing_ok=True)
+        creation_errors: tuple[type[BaseException], ...] = (OSError, *datafile.database_errors())
         try:
             create_private_file(partial)  # SQLite keeps the mode and gives it to the -wal and -shm files
             datafile.connect(partial, None, timeout=BUSY_TIMEOUT_SECONDS).close()
-        except (OSError, *datafile.database_errors()) as error:
+        except creation_errors as error:
             raise DataDirectoryUnusable(
                 f"Cannot create {path} ({error}). Check that the folder is writable, "
                 "or choose another with --data-dir DIR."
@@ -335,7 +337,8 @@ class Database:
 
     def schema_version(self) -> int:
         with self.read_engine.connect() as connection:
-            return connection.exec_driver_sql("PRAGMA user_version").scalar_one()
+            version: int = connection.exec_driver_sql("PRAGMA user_version").scalar_one()
+            return version
 
     def integrity_problems(self) -> list[str]:
         with self.read_engine.connect() as connection:
@@ -355,7 +358,7 @@ class Database:
             connection.close()
 
     def rekey(self, new_passphrase: str | None,
-              prepare_copy: Callable[[object], None] | None = None) -> None:
+              prepare_copy: Callable[[SqliteConnection], None] | None = None) -> None:
         """Encrypt, re-encrypt under a new passphrase, or decrypt (None) the file in place.
 
         A complete copy is written under the new key, checked, then renamed over the file, so an
@@ -406,7 +409,7 @@ def _engine(path: Path, passphrase: str | None, begin_statement: str, journal_mo
     )
 
     @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _configure(dbapi_connection: SqliteConnection, _record: object) -> None:
         # Let the begin event issue BEGIN itself (the driver's own BEGIN would be deferred).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -417,7 +420,7 @@ def _engine(path: Path, passphrase: str | None, begin_statement: str, journal_mo
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(connection) -> None:  # noqa: ANN001
+    def _begin(connection: Connection) -> None:
         connection.exec_driver_sql(begin_statement)
 
     return engine

@@ -14,6 +14,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sqlalchemy import TextClause
+
     from slpterm.store.store import Store
 
 _COVERAGE_SQL = "SELECT patient_id, payer_kind, payer_id FROM coverage {where} ORDER BY patient_id, rank"
@@ -160,7 +162,7 @@ class DueFactsReader:
         elif id_range is not None:
             params["low_id"], params["high_id"] = id_range
 
-        def sql(template: str, column: str, *, where: bool = False):  # noqa: ANN202 - a SQLAlchemy TextClause
+        def sql(template: str, column: str, *, where: bool = False) -> TextClause:
             joiner = "WHERE" if where else "AND"
             if patient_id is not None:
                 clause = f"{joiner} {column} = :patient_id"

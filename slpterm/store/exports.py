@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import col, func, select
@@ -23,7 +24,7 @@ class ExportRepository(Repository):
         range_from: date | None = None,
         range_to: date | None = None,
         control_number: int | None = None,
-        billed_lines: list[dict] | None = None,
+        billed_lines: list[dict[str, Any]] | None = None,
     ) -> ExportBatch:
         """Record a written export; ``control_number`` is the one printed in the files, if planned.
         ``billed_lines`` are the claim lines as exported, each with its charge in cents: the first

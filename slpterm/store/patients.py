@@ -8,12 +8,15 @@ targets) are checked before the write by ``slpterm.services.chart``, as the char
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import Enum
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from slpterm.store.base import Repository
+from slpterm.store.base import ModelT, Repository
 from slpterm.store.errors import LockedRecord, ValidationFailed
 from slpterm.store.models import (
     Coverage,
@@ -51,7 +54,7 @@ _CARRIED_GOAL_STATUSES = ("active", "modified")
 RECERTIFICATION_DAYS = 90
 
 
-def _enum_problems(values: dict[str, object], enums: dict[str, tuple[str, type]]) -> list[tuple[str, str]]:
+def _enum_problems(values: dict[str, object], enums: dict[str, tuple[str, type[Enum]]]) -> list[tuple[str, str]]:
     problems = []
     for key, (label, enum) in enums.items():
         value = values.get(key)
@@ -63,39 +66,39 @@ def _enum_problems(values: dict[str, object], enums: dict[str, tuple[str, type]]
     return problems
 
 
-def _check_enums(values: dict[str, object], enums: dict[str, tuple[str, type]]) -> None:
+def _check_enums(values: dict[str, object], enums: dict[str, tuple[str, type[Enum]]]) -> None:
     problems = _enum_problems(values, enums)
     if problems:
         raise ValidationFailed(problems)
 
 
-def _patient_enums() -> dict[str, tuple[str, type]]:
+def _patient_enums() -> dict[str, tuple[str, type[Enum]]]:
     from slpterm.domain.vocab import Sex
 
     return {"sex": ("Sex", Sex)}
 
 
-def _coverage_enums() -> dict[str, tuple[str, type]]:
+def _coverage_enums() -> dict[str, tuple[str, type[Enum]]]:
     from slpterm.domain.vocab import PayerKind, SubscriberRelationship
 
     return {"payer_kind": ("Payer kind", PayerKind),
             "subscriber_relationship": ("Subscriber relationship", SubscriberRelationship)}
 
 
-def _plan_enums() -> dict[str, tuple[str, type]]:
+def _plan_enums() -> dict[str, tuple[str, type[Enum]]]:
     from slpterm.domain.vocab import PlanStatus
 
     return {"status": ("Status", PlanStatus)}
 
 
-def _goal_enums() -> dict[str, tuple[str, type]]:
+def _goal_enums() -> dict[str, tuple[str, type[Enum]]]:
     from slpterm.domain.vocab import DisorderArea, GoalStatus, GoalTerm
 
     return {"term": ("Term", GoalTerm), "disorder_area": ("Disorder area", DisorderArea),
             "status": ("Status", GoalStatus)}
 
 
-def _iep_enums() -> dict[str, tuple[str, type]]:
+def _iep_enums() -> dict[str, tuple[str, type[Enum]]]:
     from slpterm.domain.vocab import IepPeriod, IepServiceKind
 
     return {"period": ("Period", IepPeriod), "kind": ("Kind", IepServiceKind)}
@@ -146,7 +149,8 @@ class PatientRepository(Repository):
         if record.start_date and record.end_date and record.end_date < record.start_date:
             raise ValidationFailed([("End date", "is before the start date; correct one of them")])
 
-    def _checked_update(self, model, record_id: str, changes: dict, check) -> object:  # noqa: ANN001
+    def _checked_update(self, model: type[ModelT], record_id: str, changes: dict[str, Any],
+                        check: Callable[[ModelT, set[str]], None]) -> ModelT:
         """Apply ``changes`` to a copy, run ``check(copy, changed_keys)``, then save."""
         with self.db.read() as session:
             current = self.require(session, model, record_id)
@@ -161,13 +165,13 @@ class PatientRepository(Repository):
             raise ValidationFailed([("Patient ID", f"{external_id.strip()} is already the ID of {other.display_name}; "
                                                    "use another ID or open that chart")])
 
-    def create(self, **fields: object) -> Patient:
+    def create(self, **fields: Any) -> Patient:
         patient = Patient(**fields)
         self.check_patient(patient, set(fields))
         self._check_unique_external_id(patient.external_id, patient.id)
         return self._insert(patient)
 
-    def update(self, patient_id: str, **fields: object) -> Patient:
+    def update(self, patient_id: str, **fields: Any) -> Patient:
         if "external_id" in fields:
             self._check_unique_external_id(str(fields["external_id"] or ""), patient_id)
         return self._checked_update(Patient, patient_id, {**fields, "updated_at": utc_now()},
@@ -211,8 +215,8 @@ class PatientRepository(Repository):
                 for record in session.exec(select(model).where(col(column).in_(values))):
                     session.delete(record)
             session.flush()
-            for model in (PlanOfCare, Coverage, Diagnosis, IepService, TherapyYearAmount):
-                for record in session.exec(select(model).where(model.patient_id == patient_id)):
+            for owned in (PlanOfCare, Coverage, Diagnosis, IepService, TherapyYearAmount):
+                for record in session.exec(select(owned).where(owned.patient_id == patient_id)):
                     session.delete(record)
             session.flush()
             session.delete(patient)
@@ -255,12 +259,12 @@ class PatientRepository(Repository):
             rows = session.exec(select(Coverage.payer_id, Coverage.payer_name, Coverage.payer_kind).distinct())
             return sorted(set(rows))
 
-    def add_coverage(self, **fields: object) -> Coverage:
+    def add_coverage(self, **fields: Any) -> Coverage:
         coverage = Coverage(**fields)
         self.check_coverage(coverage, set(fields))
         return self._insert(coverage)
 
-    def update_coverage(self, coverage_id: str, **fields: object) -> Coverage:
+    def update_coverage(self, coverage_id: str, **fields: Any) -> Coverage:
         return self._checked_update(Coverage, coverage_id, fields,
                                     lambda record, changed: self.check_coverage(record, changed))
 
@@ -270,29 +274,29 @@ class PatientRepository(Repository):
             session.delete(coverage)
             self.audit(session, "delete", "coverage", coverage_id, coverage.model_dump(mode="json"))
 
-    def add_diagnosis(self, **fields: object) -> Diagnosis:
+    def add_diagnosis(self, **fields: Any) -> Diagnosis:
         diagnosis = Diagnosis(**fields)
         self.check_diagnosis(diagnosis)
         return self._insert(diagnosis)
 
-    def update_diagnosis(self, diagnosis_id: str, **fields: object) -> Diagnosis:
+    def update_diagnosis(self, diagnosis_id: str, **fields: Any) -> Diagnosis:
         return self._checked_update(Diagnosis, diagnosis_id, fields,
                                     lambda record, changed: self.check_diagnosis(record))
 
-    def add_plan(self, **fields: object) -> PlanOfCare:
+    def add_plan(self, **fields: Any) -> PlanOfCare:
         plan = PlanOfCare(**fields)
         self.check_plan(plan, set(fields))
         return self._insert(plan)
 
-    def update_plan(self, plan_id: str, **fields: object) -> PlanOfCare:
+    def update_plan(self, plan_id: str, **fields: Any) -> PlanOfCare:
         return self._checked_update(PlanOfCare, plan_id, fields, self.check_plan)
 
-    def recertification(self, plan_id: str, **fields: object) -> PlanOfCare:
+    def recertification(self, plan_id: str, **fields: Any) -> PlanOfCare:
         """The plan of care (not saved) that ``recertify_plan(plan_id, **fields)`` would write."""
         return self._recertification(self.get(PlanOfCare, plan_id), fields)
 
     @staticmethod
-    def _recertification(previous: PlanOfCare, fields: dict[str, object]) -> PlanOfCare:
+    def _recertification(previous: PlanOfCare, fields: dict[str, Any]) -> PlanOfCare:
         start = previous.end_date + timedelta(days=1)
         values = {
             "patient_id": previous.patient_id,
@@ -309,7 +313,7 @@ class PatientRepository(Repository):
         }
         return PlanOfCare(**values)
 
-    def recertify_plan(self, plan_id: str, **fields: object) -> PlanOfCare:
+    def recertify_plan(self, plan_id: str, **fields: Any) -> PlanOfCare:
         """A new plan of care following ``plan_id``, with its active and modified goals carried over.
 
         ``fields`` are the new plan's values (start_date and end_date at least); unset ones are
@@ -341,21 +345,21 @@ class PatientRepository(Repository):
                        {**plan.model_dump(mode="json"), "goals_carried": len(new_ids)})
         return plan
 
-    def add_goal(self, **fields: object) -> Goal:
+    def add_goal(self, **fields: Any) -> Goal:
         goal = Goal(**fields)
         self.check_goal(goal, set(fields) | {"text"})
         return self._insert(goal)
 
-    def update_goal(self, goal_id: str, **fields: object) -> Goal:
+    def update_goal(self, goal_id: str, **fields: Any) -> Goal:
         return self._checked_update(Goal, goal_id, fields,
                                     lambda record, changed: self.check_goal(record, changed))
 
-    def add_iep_service(self, **fields: object) -> IepService:
+    def add_iep_service(self, **fields: Any) -> IepService:
         service = IepService(**fields)
         self.check_iep_service(service, set(fields))
         return self._insert(service)
 
-    def update_iep_service(self, service_id: str, **fields: object) -> IepService:
+    def update_iep_service(self, service_id: str, **fields: Any) -> IepService:
         return self._checked_update(IepService, service_id, fields,
                                     lambda record, changed: self.check_iep_service(record, changed))
 
@@ -378,7 +382,7 @@ class PatientRepository(Repository):
             self.audit(session, "update", "therapyyearamount", row.id, {"year": year, "cents": cents})
             return row
 
-    def add_progress_report(self, **fields: object) -> ProgressReport:
+    def add_progress_report(self, **fields: Any) -> ProgressReport:
         return self._insert(ProgressReport(**fields))
 
     # -- import -------------------------------------------------------------------------------
@@ -387,7 +391,7 @@ class PatientRepository(Repository):
         with self.db.read() as session:
             return {value for value in session.exec(select(Patient.external_id)) if value}
 
-    def import_charts(self, charts: list[tuple[dict, dict | None, list[dict]]]) -> tuple[list[Patient], list[str]]:
+    def import_charts(self, charts: list[tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]]) -> tuple[list[Patient], list[str]]:
         """Create patients with their coverage and diagnoses in one transaction.
 
         Each entry is (patient fields, coverage fields or None, diagnosis fields). Every record is

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
@@ -22,6 +23,7 @@ from slpterm.store.audit import (
     Anchor,
     ChainBreak,
     ChainReport,
+    ResealResult,
     dbapi_connection,
     derive_audit_key,
     head,
@@ -35,6 +37,10 @@ from slpterm.store.crypto import encryption_available
 from slpterm.store.errors import EncryptionUnavailable, StoreError, ValidationFailed
 from slpterm.store.models import AppSetting, AuditEvent
 from slpterm.store.signing import SignatureCollector, SignatureProblem, check_signatures
+
+if TYPE_CHECKING:
+    from slpterm.store.datafile import SqliteConnection
+    from slpterm.store.store import Store
 
 DEFAULT_IDLE_MINUTES = 5
 MIN_PASSPHRASE_LENGTH = 8
@@ -62,7 +68,7 @@ def _matches(secret: str, stored: str) -> bool:
 
 
 def _same(secret: str | None, known: str | None) -> bool:
-    return bool(secret) and known is not None and hmac.compare_digest(secret.encode("utf-8"), known.encode("utf-8"))
+    return bool(secret and known is not None and hmac.compare_digest(secret.encode("utf-8"), known.encode("utf-8")))
 
 
 def _os_user() -> str:
@@ -125,7 +131,7 @@ class TrailReport:
 
 
 class SecurityRepository(Repository):
-    def __init__(self, store) -> None:  # noqa: ANN001
+    def __init__(self, store: Store) -> None:
         super().__init__(store)
         self._failed_pin_attempts = 0
 
@@ -150,7 +156,7 @@ class SecurityRepository(Repository):
             raise ValidationFailed([("Current passphrase", f"no passphrase is set: type the current PIN to change "
                                                            f"{what}")])
 
-    def set_passphrase(self, new_passphrase: str | None, *, current: str | None = None) -> dict:
+    def set_passphrase(self, new_passphrase: str | None, *, current: str | None = None) -> dict[str, Any]:
         """Encrypt the file with a new passphrase (or remove encryption with None). An encrypted file
         needs its current passphrase. The audit trail is checked and re-sealed under the new key in
         the same step; what the check found is recorded. Returns that record."""
@@ -169,9 +175,9 @@ class SecurityRepository(Repository):
         new_key = derive_audit_key(new_passphrase, identity) if new_passphrase else None
         book = self.anchor_book()
         anchored = self._readable_anchors(book)
-        resealed = {}
+        resealed: dict[str, ResealResult] = {}
 
-        def reseal(connection) -> None:  # noqa: ANN001
+        def reseal(connection: SqliteConnection) -> None:
             resealed["result"] = reseal_chain(connection, old_key, new_key, [anchor.seq for anchor in anchored])
 
         self.db.rekey(new_passphrase, prepare_copy=reseal)
@@ -186,7 +192,7 @@ class SecurityRepository(Repository):
         return detail
 
     @staticmethod
-    def _reseal_detail(result) -> dict:  # noqa: ANN001
+    def _reseal_detail(result: ResealResult | None) -> dict[str, Any]:
         if result is None:
             return {}
         return {"resealed_entries": result.entries, "problems_found": len(result.breaks),
@@ -273,7 +279,7 @@ class SecurityRepository(Repository):
         return recorded
 
     # -- audit ----------------------------------------------------------------------------------
-    def record(self, action: str, entity: str, entity_id: str, detail: dict | str = "") -> None:
+    def record(self, action: str, entity: str, entity_id: str, detail: dict[str, Any] | str = "") -> None:
         with self.db.write(changes_records=False) as session:
             self.audit(session, action, entity, entity_id, detail)
 

@@ -6,6 +6,7 @@ before the next one is handled.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -27,6 +28,7 @@ from slpterm.store.models import (
     TherapySession,
     TimeSegment,
     TrialRecord,
+    table_name,
     utc_now,
 )
 
@@ -51,7 +53,7 @@ class ParticipantDetail:
     techniques: list[str]
     goal_ids: list[str]
     trials: list[TrialRecord]
-    note: SoapNote
+    note: SoapNote | None  # None where only the billing facts were read
     signature: Signature | None
     addenda: list[Addendum] = field(default_factory=list)
     group_size: int = 1
@@ -179,24 +181,25 @@ class SessionRepository(Repository):
         )
 
     # -- techniques, goals, trials -------------------------------------------------------------
-    def _toggle(self, model, participant_id: str, column, value: str, **extra) -> bool:  # noqa: ANN001
+    def _toggle(self, model: type[TechniqueUsed] | type[GoalAddressed], participant_id: str,
+                field_name: str, value: str) -> bool:
         with self.db.write() as session:
             existing = session.exec(
-                select(model).where(model.participant_id == participant_id, column == value)
+                select(model).where(col(model.participant_id) == participant_id, getattr(model, field_name) == value)
             ).first()
             if existing is not None:
                 session.delete(existing)
-                self.audit(session, "uncheck", model.__tablename__, participant_id, {"value": value})
+                self.audit(session, "uncheck", table_name(model), participant_id, {"value": value})
                 return False
-            session.add(model(participant_id=participant_id, **{column.key: value}, **extra))
-            self.audit(session, "check", model.__tablename__, participant_id, {"value": value})
+            session.add(model(participant_id=participant_id, **{field_name: value}))
+            self.audit(session, "check", table_name(model), participant_id, {"value": value})
             return True
 
     def toggle_technique(self, participant_id: str, technique_id: str) -> bool:
-        return self._toggle(TechniqueUsed, participant_id, TechniqueUsed.technique_id, technique_id)
+        return self._toggle(TechniqueUsed, participant_id, "technique_id", technique_id)
 
     def toggle_goal(self, participant_id: str, goal_id: str) -> bool:
-        return self._toggle(GoalAddressed, participant_id, GoalAddressed.goal_id, goal_id)
+        return self._toggle(GoalAddressed, participant_id, "goal_id", goal_id)
 
     def record_trial(self, participant_id: str, goal_id: str, result: str, cue_level: str,
                      now: datetime | None = None) -> TrialRecord:
@@ -245,7 +248,7 @@ class SessionRepository(Repository):
             if session.exec(select(Signature).where(Signature.participant_id == participant_id)).first():
                 raise LockedRecord("This note is signed and locked; add an addendum instead.")
             changed = {key: value for key, value in sections.items() if getattr(note, key) != value}
-            if not changed and note.id and session.get(SoapNote, note.id):
+            if not changed and note.id and session.get(SoapNote, note.id) is not None:
                 return note
             for key, value in changed.items():
                 setattr(note, key, value)
@@ -359,7 +362,7 @@ class SessionRepository(Repository):
         with self.db.read() as session:
             rows = session.exec(
                 select(SessionParticipant, TherapySession)
-                .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
+                .join(TherapySession, col(TherapySession.id) == SessionParticipant.session_id)
                 .where(SessionParticipant.status == "draft")
                 .order_by(col(TherapySession.date_of_service))
             )
@@ -369,7 +372,7 @@ class SessionRepository(Repository):
         with self.db.read() as session:
             query = (
                 select(SessionParticipant, TherapySession)
-                .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
+                .join(TherapySession, col(TherapySession.id) == SessionParticipant.session_id)
                 .where(SessionParticipant.status == "signed")
             )
             if date_from is not None:
@@ -395,7 +398,7 @@ class SessionRepository(Repository):
     def signed_counts_by_day(self, date_from: date | None, date_to: date | None) -> list[tuple[date, int]]:
         """``(date of service, signed participants)`` for each day in the range that has any, in date order."""
         query = (
-            select(TherapySession.date_of_service, func.count())
+            select(col(TherapySession.date_of_service), func.count())
             .join(SessionParticipant, col(SessionParticipant.session_id) == TherapySession.id)
             .where(SessionParticipant.status == "signed")
         )
@@ -403,7 +406,7 @@ class SessionRepository(Repository):
             query = query.where(TherapySession.date_of_service >= date_from)
         if date_to is not None:
             query = query.where(TherapySession.date_of_service <= date_to)
-        query = query.group_by(TherapySession.date_of_service).order_by(TherapySession.date_of_service)
+        query = query.group_by(col(TherapySession.date_of_service)).order_by(col(TherapySession.date_of_service))
         with self.db.read() as session:
             return [(day, count) for day, count in session.exec(query)]
 
@@ -411,7 +414,7 @@ class SessionRepository(Repository):
         with self.db.read() as session:
             return list(session.exec(
                 select(SessionParticipant, TherapySession)
-                .join(TherapySession, TherapySession.id == SessionParticipant.session_id)
+                .join(TherapySession, col(TherapySession.id) == SessionParticipant.session_id)
                 .where(SessionParticipant.patient_id == patient_id)
                 .order_by(col(TherapySession.date_of_service).desc())
             ))
@@ -430,10 +433,10 @@ class SessionRepository(Repository):
     @staticmethod
     def _delete_participant(session: Session, participant: SessionParticipant) -> dict[str, int]:
         """Remove an unsigned participant with its note and tallies; returns what was removed."""
-        removed = {}
+        removed: dict[str, int] = {}
         for model in (TrialRecord, TechniqueUsed, GoalAddressed, SoapNote):
             rows = list(session.exec(select(model).where(model.participant_id == participant.id)))
-            removed[model.__tablename__] = len(rows)
+            removed[table_name(model)] = len(rows)
             for row in rows:
                 session.delete(row)
         session.flush()
@@ -441,8 +444,8 @@ class SessionRepository(Repository):
         session.flush()
         return removed
 
-    def correct_session(self, session_id: str, *, changes: dict[str, object], add_patient_ids: list[str] = (),
-                        remove_participant_ids: list[str] = (), reason: str = "") -> list[str]:
+    def correct_session(self, session_id: str, *, changes: dict[str, object], add_patient_ids: Sequence[str] = (),
+                        remove_participant_ids: Sequence[str] = (), reason: str = "") -> list[str]:
         """Change an unsigned session's facts (date, type, setting...) and who takes part, in one
         transaction recorded in the audit trail. Returns the participant ids left."""
         with self.db.write() as session:

@@ -18,9 +18,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from slpterm.store.audit import Row
 from slpterm.store.models import SessionParticipant, TherapySession
+
+if TYPE_CHECKING:
+    from slpterm.store.datafile import SqliteConnection
 
 NOTE_SECTIONS = ("subjective", "objective", "assessment", "plan")
 CONTENT_HASH_VERSION = "v2"
@@ -37,7 +41,7 @@ _DEFAULTS = {**{name: TherapySession.model_fields[name].default for name in SESS
              **{name: SessionParticipant.model_fields[name].default for name in PARTICIPANT_FACTS}}
 
 
-def _when(value: Any) -> str | None:
+def _when(value: object) -> str | None:
     """A date or time as text: times in UTC ISO 8601, as the model gives them back."""
     if value is None:
         return None
@@ -67,11 +71,11 @@ class SignedContent:
     """A participant's signed records as plain values (from the models or read straight from SQLite)."""
 
     note: dict[str, str]
-    trials: list[tuple]  # (goal_id, seq, result, cue_level, voided)
+    trials: list[tuple[Any, ...]]  # (goal_id, seq, result, cue_level, voided)
     techniques: list[str]
     goal_ids: list[str]
-    segments: list[tuple]  # (disorder_area, started_at, ended_at) as text
-    corrections: list[tuple]  # (disorder_area, minutes, reason)
+    segments: list[tuple[Any, ...]]  # (disorder_area, started_at, ended_at) as text
+    corrections: list[tuple[Any, ...]]  # (disorder_area, minutes, reason)
     facts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -142,7 +146,7 @@ def short_parts(content: SignedContent) -> dict[str, str]:
 
 
 def sign_detail(content: SignedContent, *, signer: str, credentials: str, clinician_id: str | None,
-                signed_at: datetime) -> dict:
+                signed_at: datetime) -> dict[str, Any]:
     """What the audit entry of a signature records."""
     return {"signer": signer, "credentials": credentials, "clinician": clinician_id, "signed_at": _when(signed_at),
             "hash": content_hash(content), "parts": short_parts(content)}
@@ -154,7 +158,7 @@ def sign_detail(content: SignedContent, *, signer: str, credentials: str, clinic
 @dataclass(frozen=True)
 class SignEntry:
     seq: int
-    detail: dict
+    detail: dict[str, Any]
 
 
 @dataclass
@@ -164,7 +168,7 @@ class SignatureCollector:
     entries: dict[str, SignEntry] = field(default_factory=dict)
     generated: int | None = 0  # signatures written by the demo generators (None: not counted)
 
-    def __call__(self, row) -> None:  # noqa: ANN001
+    def __call__(self, row: Row) -> None:
         action, entity = row[3], row[4]
         if action == "sign" and entity == "sessionparticipant":
             self.entries[row[5]] = SignEntry(int(row[0]), _json(row[6]))
@@ -173,7 +177,7 @@ class SignatureCollector:
             self.generated = None if signed is None else self.generated + int(signed)
 
 
-def _json(text: str) -> dict:
+def _json(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text or "{}")
     except ValueError:
@@ -190,7 +194,7 @@ class SignatureProblem:
 BATCH = 500
 
 
-def _signed_batches(connection) -> Iterator[list[tuple]]:  # noqa: ANN001
+def _signed_batches(connection: SqliteConnection) -> Iterator[list[tuple[Any, ...]]]:
     after = ""
     while True:
         rows = connection.execute(
@@ -205,8 +209,8 @@ def _signed_batches(connection) -> Iterator[list[tuple]]:  # noqa: ANN001
         after = rows[-1][0]
 
 
-def _grouped(connection, sql: str, keys: list[str]) -> dict[str, list[tuple]]:  # noqa: ANN001
-    grouped: dict[str, list[tuple]] = {}
+def _grouped(connection: SqliteConnection, sql: str, keys: list[str]) -> dict[str, list[tuple[Any, ...]]]:
+    grouped: dict[str, list[tuple[Any, ...]]] = {}
     if not keys:
         return grouped
     marks = ", ".join("?" for _ in keys)
@@ -215,7 +219,7 @@ def _grouped(connection, sql: str, keys: list[str]) -> dict[str, list[tuple]]:  
     return grouped
 
 
-def _contents(connection, rows: list[tuple]) -> dict[str, SignedContent]:  # noqa: ANN001
+def _contents(connection: SqliteConnection, rows: list[tuple[Any, ...]]) -> dict[str, SignedContent]:
     """The signed content of one batch of signatures, read with a few queries."""
     participant_ids = [row[0] for row in rows]
     session_ids = sorted({row[6] for row in rows if row[6]})
@@ -263,7 +267,7 @@ def _changed_parts(content: SignedContent, entry: SignEntry | None) -> str:
     return ", ".join(changed) or "what it covers"
 
 
-def check_signatures(connection, collector: SignatureCollector) -> list[SignatureProblem]:  # noqa: ANN001
+def check_signatures(connection: SqliteConnection, collector: SignatureCollector) -> list[SignatureProblem]:
     """Every signature against what the file holds now and against its entry in the audit trail
     (``connection``: a DB-API connection, read in batches of plain rows)."""
     problems: list[SignatureProblem] = []

@@ -42,4 +42,8 @@ def close_unless_kept(screen: Screen, *, dirty: bool, what: str, close: Callable
     if not dirty:
         close()
         return
-    screen.app.push_screen(DiscardScreen(what), lambda discard: close() if discard else None)
+    def chosen(discard: bool | None) -> None:
+        if discard:
+            close()
+
+    screen.app.push_screen(DiscardScreen(what), chosen)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -87,7 +88,7 @@ def _screens() -> list[tuple[str, type]]:
     ]
 
 
-def _bindings(owner: type) -> list[Binding]:
+def _bindings(owner: type[DOMNode]) -> list[Binding]:
     return [binding for binding in owner.BINDINGS if isinstance(binding, Binding)]
 
 

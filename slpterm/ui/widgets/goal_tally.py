@@ -108,7 +108,7 @@ class GoalTally(Widget, can_focus=True):
             self.refresh()
 
     def watch_cursor(self, cursor: int) -> None:
-        if self.parent is not None and self.lines:
+        if isinstance(self.parent, Widget) and self.lines:
             self.parent.scroll_to_region(Region(0, 1 + 2 * cursor, max(self.size.width, 1), 2), animate=False)
 
     def _post_for_goal(self, message_type, *args) -> None:  # noqa: ANN001
