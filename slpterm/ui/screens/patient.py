@@ -31,11 +31,17 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
-def chart_lines(chart, sessions, due) -> list[tuple[str | None, str]]:  # noqa: ANN001
+SESSIONS_LISTED = 30
+
+
+def chart_lines(chart, sessions, due, session_count: int | None = None) -> list[tuple[str | None, str]]:  # noqa: ANN001
     """(item id or None for a heading, text) for every line of the chart, in display order.
 
     Item ids are ``kind:record_id`` (patient, coverage, diagnosis, plan, goal, iep, session, due).
+    ``sessions`` are the newest first; ``session_count`` is how many there are in all when only the
+    newest were read.
     """
+    total = len(sessions) if session_count is None else session_count
     patient = chart.patient
     lines: list[tuple[str | None, str]] = []
 
@@ -134,16 +140,17 @@ def chart_lines(chart, sessions, due) -> list[tuple[str | None, str]]:  # noqa: 
     if not chart.iep_services:
         lines.append(("iep:", "  None."))
 
-    heading(f"Sessions ({len(sessions)})")
-    for participant, therapy_session in sessions[:30]:
+    heading(f"Sessions ({total})")
+    for participant, therapy_session in sessions[:SESSIONS_LISTED]:
         lines.append((
             f"session:{participant.id}",
             f"  {_date(therapy_session.date_of_service)}  {_words(therapy_session.session_type):<22}"
             f"  {_words(therapy_session.setting):<16} {participant.status}",
         ))
-    if len(sessions) > 30:
-        lines.append(("session:", f"  … and {len(sessions) - 30} earlier sessions"))
-    if not sessions:
+    listed = min(len(sessions), SESSIONS_LISTED)
+    if total > listed:
+        lines.append(("session:", f"  … and {total - listed} earlier sessions"))
+    if not total:
         lines.append(("session:", "  No sessions yet."))
     return lines
 
@@ -218,7 +225,8 @@ class PatientScreen(Screen):
         charts = self.charts
         try:
             chart = charts.chart(self.patient_id)
-            sessions = charts.sessions(self.patient_id)
+            # Only the sessions listed are read, so a long history opens as fast as a short one.
+            sessions = (charts.sessions(self.patient_id, SESSIONS_LISTED), charts.session_count(self.patient_id))
         except StoreError as error:
             self.app.call_from_thread(self._failed, str(error))
             return
@@ -244,7 +252,8 @@ class PatientScreen(Screen):
         highlighted = self.highlighted_id
         items.clear_options()
         options = []
-        for item_id, text in chart_lines(chart, sessions, due):
+        listed, count = sessions
+        for item_id, text in chart_lines(chart, listed, due, count):
             if item_id is None:
                 options.append(Option(Text(text), disabled=True))
             else:
