@@ -50,6 +50,10 @@ class ChartService:
         """What the patient's chart needs next (plans to recertify, reports due, visit limits)."""
         return self._due_cache().patient(patient_id, self._clock.today())
 
+    def due_if_kept(self, patient_id: str) -> list[DueItem] | None:
+        """:meth:`due` when it is known without computing (nothing changed it since), else None."""
+        return self._due_cache().known(patient_id, self._clock.today())
+
     def record_view(self, patient_id: str) -> None:
         """Note in the audit trail that the chart was opened."""
         self._store.security.record("view", "patient", patient_id)

@@ -394,14 +394,22 @@ class DueCache:
             else:
                 self._items.pop(patient_id, None)
 
-    def patient(self, patient_id: str, today: dt.date) -> list[DueItem]:
-        """Everything due for one patient, most urgent first (the chart; archived patients too)."""
+    def known(self, patient_id: str, today: dt.date) -> list[DueItem] | None:
+        """What :meth:`patient` answers when it is kept (nothing changed it since), else None."""
         with self._lock:
             self._sync(today)
             if patient_id in self._charts:
                 return self._charts[patient_id]
             if self._complete and patient_id in self._known and patient_id not in self._stale:
                 return self._items.get(patient_id, [])
+            return None
+
+    def patient(self, patient_id: str, today: dt.date) -> list[DueItem]:
+        """Everything due for one patient, most urgent first (the chart; archived patients too)."""
+        with self._lock:
+            kept = self.known(patient_id, today)
+            if kept is not None:
+                return kept
             context, position = self._context_for(), self._position
         items = patient_due(self.store, patient_id, today, context)
         with self._lock:

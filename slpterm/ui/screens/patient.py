@@ -32,6 +32,9 @@ def _words(value: str) -> str:
 
 
 SESSIONS_LISTED = 30
+# The newest plans of care are listed with their goals; older ones (a long history has dozens) are
+# counted on one line, so the chart of a long history has as many lines as a short one.
+PLANS_LISTED = 6
 
 
 def chart_lines(chart, sessions, due, session_count: int | None = None) -> list[tuple[str | None, str]]:  # noqa: ANN001
@@ -106,7 +109,8 @@ def chart_lines(chart, sessions, due, session_count: int | None = None) -> list[
             lines.append(("diagnosis:", f"  ! {message}"))
 
     heading("Plans of care and goals (p adds a plan, g a goal, r recertifies, w progress report)")
-    for plan in reversed(chart.plans):
+    newest_first = list(reversed(chart.plans))
+    for plan in newest_first[:PLANS_LISTED]:
         certified = f"certified {_date(plan.certified_on)}" if plan.certified_on else "NOT certified"
         lines.append((
             f"plan:{plan.id}",
@@ -130,6 +134,10 @@ def chart_lines(chart, sessions, due, session_count: int | None = None) -> list[
                 f"{indent}{'LTG' if goal.term == GoalTerm.LONG else 'STG'} [{_words(goal.disorder_area)}] {goal.text}"
                 f" —{baseline} {goal.target_accuracy}% over {goal.criterion_sessions} sessions, {goal.status}",
             ))
+    earlier = newest_first[PLANS_LISTED:]
+    if earlier:
+        lines.append(("plan:", f"  … and {len(earlier)} earlier plan{'s' if len(earlier) != 1 else ''} of care, "
+                               f"{_date(earlier[-1].start_date)} to {_date(earlier[0].end_date)}"))
     if not chart.plans:
         lines.append(("plan:", "  No plan of care (evaluation-only episodes need none)."))
 
@@ -229,6 +237,10 @@ class PatientScreen(Screen):
             sessions = (charts.sessions(self.patient_id, SESSIONS_LISTED), charts.session_count(self.patient_id))
         except StoreError as error:
             self.app.call_from_thread(self._failed, str(error))
+            return
+        kept = charts.due_if_kept(self.patient_id)
+        if kept is not None:  # what is due was known already: the chart is drawn once
+            self.app.call_from_thread(self._loaded, chart, sessions, kept)
             return
         self.app.call_from_thread(self._loaded, chart, sessions, None)  # the chart first, what is due next
         try:
