@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from slpterm.domain.clock import Clock
+    from slpterm.services.due import DueCache
     from slpterm.store.caseload import CaseloadIndex, CaseloadRow
     from slpterm.store.store import Store
+
+
+def lazy_due_cache(store: Store) -> Callable[[], DueCache]:
+    """A due cache of one's own, built on first use."""
+    built: list[DueCache] = []
+
+    def due_cache() -> DueCache:
+        if not built:
+            from slpterm.services.due import DueCache
+
+            built.append(DueCache(store))
+        return built[0]
+
+    return due_cache
 
 
 class CaseloadService:
     """Reads the caseload of one open data file; ``details`` and ``close`` make it a row source."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, due_cache: Callable[[], DueCache] | None = None) -> None:
         self._store = store
         self._clock = clock
+        self._due_cache = due_cache or lazy_due_cache(store)
         self._active: tuple[int, CaseloadIndex] | None = None  # the last complete index of active patients
 
     def index(self, *, include_archived: bool = False, previous: CaseloadIndex | None = None) -> CaseloadIndex:
@@ -46,11 +62,11 @@ class CaseloadService:
         """Changes whenever the data file is written (a caseload read before is then stale)."""
         return self._store.db.generation
 
-    def due_summaries(self, today: dt.date) -> Iterator[tuple[str, str]]:
-        """``(patient id, what is due next)`` for every patient with something due."""
-        from slpterm.services.due import iter_due_summaries
-
-        return iter_due_summaries(self._store, today)
+    def due_summaries(self, today: dt.date, first: Sequence[str] = ()) -> Iterator[tuple[str, str]]:
+        """``(patient id, what is due next)`` for every patient with something due; the patients in
+        ``first`` (the rows on screen) first. Only the patients changed since the last call are
+        computed again (see ``slpterm.services.due.DueCache``)."""
+        return self._due_cache().summaries(today, first)
 
     def trends(self, today: dt.date) -> Iterator[tuple[str, str]]:
         """``(patient id, trend sparkline)`` of recent accuracy."""

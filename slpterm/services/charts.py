@@ -8,15 +8,18 @@ and returns the id of the record written; a refused field raises ``ValidationFai
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slpterm.services import chart
+from slpterm.services.caseload import lazy_due_cache
 
 if TYPE_CHECKING:
     from slpterm.clinical.due import DueItem
     from slpterm.clinical.patient_import import ImportResult
     from slpterm.domain.clock import Clock
+    from slpterm.services.due import DueCache
     from slpterm.services.patient_import import CommitReport
     from slpterm.store.models import SessionParticipant, TherapySession
     from slpterm.store.patients import PatientChart
@@ -24,9 +27,10 @@ if TYPE_CHECKING:
 
 
 class ChartService:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, due_cache: Callable[[], DueCache] | None = None) -> None:
         self._store = store
         self._clock = clock
+        self._due_cache = due_cache or lazy_due_cache(store)
 
     def today(self) -> dt.date:
         return self._clock.today()
@@ -35,15 +39,20 @@ class ChartService:
     def chart(self, patient_id: str) -> PatientChart:
         return self._store.patients.chart(patient_id)
 
-    def sessions(self, patient_id: str) -> list[tuple[SessionParticipant, TherapySession]]:
-        """The patient's sessions, newest first."""
-        return self._store.sessions.for_patient(patient_id)
+    def sessions(self, patient_id: str, limit: int | None = None) -> list[tuple[SessionParticipant, TherapySession]]:
+        """The patient's sessions, newest first (only the newest ``limit`` when given)."""
+        return self._store.sessions.for_patient(patient_id, limit)
+
+    def session_count(self, patient_id: str) -> int:
+        return self._store.sessions.count_for_patient(patient_id)
 
     def due(self, patient_id: str) -> list[DueItem]:
         """What the patient's chart needs next (plans to recertify, reports due, visit limits)."""
-        from slpterm.services.due import patient_due
+        return self._due_cache().patient(patient_id, self._clock.today())
 
-        return patient_due(self._store, patient_id, self._clock.today())
+    def due_if_kept(self, patient_id: str) -> list[DueItem] | None:
+        """:meth:`due` when it is known without computing (nothing changed it since), else None."""
+        return self._due_cache().known(patient_id, self._clock.today())
 
     def record_view(self, patient_id: str) -> None:
         """Note in the audit trail that the chart was opened."""

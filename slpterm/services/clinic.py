@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from slpterm.export.batch import ExportOutcome, Selection
     from slpterm.reports.school import StudentMinutes
     from slpterm.services.billing_settings import FeeRow, PayerRow
+    from slpterm.services.due import DueCache
     from slpterm.services.progress import ReportState
     from slpterm.services.session_flow import SessionFlow
     from slpterm.store.models import Clinic, Clinician, ExportBatch
@@ -223,13 +224,23 @@ class ClinicServices:
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
         self.clock = clock
-        self.caseload: CaseloadService = CaseloadService(store, clock)
-        self.charts: ChartService = ChartService(store, clock)
+        self._due_cache: DueCache | None = None
+        # The caseload and the chart share what is due per patient (each recomputes only what changed).
+        self.caseload: CaseloadService = CaseloadService(store, clock, due_cache=self.due_cache)
+        self.charts: ChartService = ChartService(store, clock, due_cache=self.due_cache)
         self.security: SecurityService = SecurityService(store, clock)
         self.clinic = ClinicSettings(store)
         self.billing_settings = BillingSettings(store, clock)
         self.reports = Reports(store, clock)
         self.exports = Exports(store, clock)
+
+    def due_cache(self) -> DueCache:
+        """What is due per patient, kept between looks (built on first use: its rules load then)."""
+        if self._due_cache is None:
+            from slpterm.services.due import DueCache
+
+            self._due_cache = DueCache(self._store)
+        return self._due_cache
 
     def session_flow(self) -> SessionFlow:
         """A session flow of its own (it keeps the technique list it read)."""

@@ -23,7 +23,8 @@ costs a fixed number of queries whatever its size:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import threading
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -51,7 +52,7 @@ from slpterm.clinical.episode import (
     progress_period,
 )
 from slpterm.domain.vocab import IepPeriod, IepServiceKind, PayerKind, PlanStatus
-from slpterm.store.due_facts import DueIepService, DuePlan
+from slpterm.store.due_facts import DueIepService, DuePlan, patients_changed
 
 if TYPE_CHECKING:
     from slpterm.coding.rulebook import PayerPolicy, RuleBook
@@ -124,17 +125,20 @@ def due_context(store: Store) -> DueContext:
 
 def gather_facts(store: Store, today: dt.date, patient_id: str | None = None,
                  context: DueContext | None = None,
-                 id_range: tuple[str, str | None] | None = None) -> dict[str, PatientDueFacts]:
+                 id_range: tuple[str, str | None] | None = None,
+                 patient_ids: Collection[str] | None = None) -> dict[str, PatientDueFacts]:
     """Due facts for every active patient (or the one given, or those whose id is in ``id_range``,
-    from the first id up to but not including the second), keyed by patient id.
+    from the first id up to but not including the second, or the active ones of ``patient_ids``),
+    keyed by patient id.
 
-    Archived patients are left out unless asked for by id.
+    Archived patients are left out unless asked for by id (``patient_id``).
     """
     context = context or due_context(store)
     week_start, _ = iep_period_bounds(today, IepPeriod.WEEK)
     month_start, _ = iep_period_bounds(today, IepPeriod.MONTH)
     records = store.due_facts.read(today, week_start=week_start, month_start=month_start,
-                                   lookback_days=EVALUATION_LOOKBACK_DAYS, patient_id=patient_id, id_range=id_range)
+                                   lookback_days=EVALUATION_LOOKBACK_DAYS, patient_id=patient_id, id_range=id_range,
+                                   patient_ids=patient_ids)
     archived = records.archived
     visits = records.medicare_visit_days
     other_cents = records.other_providers_cents
@@ -156,16 +160,16 @@ def gather_facts(store: Store, today: dt.date, patient_id: str | None = None,
     reports_by_plan = records.report_dates
 
     kx_threshold = context.kx_threshold(today.year)
-    patient_ids = set(plans_by_patient) | set(iep_by_patient) | {
+    candidates = set(plans_by_patient) | set(iep_by_patient) | {
         pid for pid, (kind, _) in coverage.items() if kind == PayerKind.MEDICARE
     }
     if patient_id is not None:
-        patient_ids = {patient_id}
+        candidates = {patient_id}
     if patient_id is None and kx_threshold and context.rulebook is not None:
         _prefetch_years_to_date(store, context, today, [
-            pid for pid in patient_ids - archived if coverage.get(pid, (None, ""))[0] == PayerKind.MEDICARE and visits.get(pid)])
+            pid for pid in candidates - archived if coverage.get(pid, (None, ""))[0] == PayerKind.MEDICARE and visits.get(pid)])
     facts: dict[str, PatientDueFacts] = {}
-    for pid in patient_ids - archived:
+    for pid in candidates - archived:
         payer_kind, payer_id = coverage.get(pid, (None, ""))
         plans = _plan_facts(plans_by_patient.get(pid, []), visits_by_plan, reports_by_plan, today)
         iep = _iep_facts(iep_by_patient.get(pid, []), iep_minutes.get(pid, (0.0, 0.0)))
@@ -307,7 +311,177 @@ def caseload_due_summaries(store: Store, today: dt.date, max_length: int = 24) -
     return dict(iter_due_summaries(store, today, max_length))
 
 
+def _clinic_rules_stamp() -> tuple[object, ...]:
+    """The clinic's rule files as (name, size, modified) so that editing one is noticed."""
+    try:
+        from slpterm.paths import clinic_rules_dir
+
+        folder = clinic_rules_dir()
+        if not folder.is_dir():
+            return ()
+        return tuple(sorted((str(path), stat.st_size, stat.st_mtime_ns)
+                            for path in folder.rglob("*") if path.is_file() for stat in [path.stat()]))
+    except OSError:
+        return ("unreadable",)
+
+
+# More patients changed than this since the last look: read the whole caseload again instead.
+RECOMPUTE_ONE_BY_ONE = 200
+
+
+class DueCache:
+    """What is due per patient, kept between looks and recomputed only for the patients that the
+    writes since touched (``store.db.changes``): a session, a plan, a goal, a coverage, a diagnosis,
+    a progress report. Everything is recomputed when the date changes (midnight), when a write
+    concerns every patient (a setting, the fee schedule, a clinician) or the clinic's rule files
+    changed. The caseload and the chart read through the same cache, so the chart of a patient the
+    caseload just looked at shows what is due at once.
+
+    Results equal a full recompute (:func:`caseload_due`, :func:`patient_due`). Thread-safe: the
+    caseload and the chart compute in their own workers.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.RLock()
+        self._position = store.db.changes.position
+        self._today: dt.date | None = None
+        self._rules_stamp: tuple[object, ...] | None = None
+        self._context: DueContext | None = None
+        self._complete = False  # every active patient's facts were computed
+        self._known: set[str] = set()  # patients computed (nothing due when not in _items)
+        self._items: dict[str, list[DueItem]] = {}  # active patients with something due
+        self._charts: dict[str, list[DueItem]] = {}  # the chart's answer (archived patients too)
+        self._stale: set[str] = set()
+        self.recomputed: list[str] = []  # the patients the last caseload look computed (every one: ["*"])
+
+    def _sync(self, today: dt.date) -> None:
+        """Forget what the writes since the last look made stale."""
+        stamp = _clinic_rules_stamp()
+        since = self.store.db.changes.since(self._position)
+        self._position = since.position
+        touched = None if since.anything else patients_changed(self.store, since.changes)
+        if today != self._today or stamp != self._rules_stamp or touched is None:
+            self._today, self._rules_stamp = today, stamp
+            self._context = None
+            self._complete = False
+            self._known.clear()
+            self._items.clear()
+            self._charts.clear()
+            self._stale.clear()
+            return
+        for patient_id in touched:
+            self._items.pop(patient_id, None)
+            self._charts.pop(patient_id, None)
+            self._known.discard(patient_id)
+            if self._context is not None:
+                self._context._year_to_date.pop((patient_id, today), None)
+        self._stale |= touched  # (also while a whole look runs: what it read of them may be older)
+
+    def _context_for(self) -> DueContext:
+        if self._context is None:
+            self._context = due_context(self.store)
+        return self._context
+
+    def _keep(self, facts: dict[str, PatientDueFacts], context: DueContext, asked: Collection[str] = ()) -> None:
+        for patient_id in asked:  # an asked patient without facts has nothing due (or is archived)
+            self._items.pop(patient_id, None)
+            self._known.discard(patient_id)
+        for patient_id, patient_facts in facts.items():
+            items = due_items(patient_facts, context.rules)
+            self._known.add(patient_id)
+            if items:
+                self._items[patient_id] = items
+            else:
+                self._items.pop(patient_id, None)
+
+    def known(self, patient_id: str, today: dt.date) -> list[DueItem] | None:
+        """What :meth:`patient` answers when it is kept (nothing changed it since), else None."""
+        with self._lock:
+            self._sync(today)
+            if patient_id in self._charts:
+                return self._charts[patient_id]
+            if self._complete and patient_id in self._known and patient_id not in self._stale:
+                return self._items.get(patient_id, [])
+            return None
+
+    def patient(self, patient_id: str, today: dt.date) -> list[DueItem]:
+        """Everything due for one patient, most urgent first (the chart; archived patients too)."""
+        with self._lock:
+            kept = self.known(patient_id, today)
+            if kept is not None:
+                return kept
+            context, position = self._context_for(), self._position
+        items = patient_due(self.store, patient_id, today, context)
+        with self._lock:
+            if self._context is context and self._position == position:
+                self._charts[patient_id] = items
+        return items
+
+    def summaries(self, today: dt.date, first: Sequence[str] = (),
+                  max_length: int = 24) -> Iterator[tuple[str, str]]:
+        """``(patient id, "Needs" cell)`` of every active patient with something due: the patients
+        in ``first`` (the rows on screen) come first, then, on the first look or after a change that
+        concerns everyone, the whole caseload; otherwise only the patients changed since are
+        computed again and the rest come from the cache."""
+        with self._lock:
+            self._sync(today)
+            context, position = self._context_for(), self._position
+            complete = self._complete
+            stale = set(self._stale)
+        if complete and len(stale) <= RECOMPUTE_ONE_BY_ONE:
+            if stale:
+                facts = gather_facts(self.store, today, None, context, patient_ids=sorted(stale))
+                with self._lock:
+                    if self._context is context and self._position == position:
+                        self._keep(facts, context, asked=stale)
+                        self._stale -= stale
+            self.recomputed = sorted(stale)
+        else:
+            self.recomputed = ["*"]
+            yield from self._compute_all(today, context, first, max_length)
+            return
+        with self._lock:
+            cells = [(patient_id, summarize(items, max_length)) for patient_id, items in self._items.items()]
+        yield from cells
+
+    def _compute_all(self, today: dt.date, context: DueContext, first: Sequence[str],
+                     max_length: int) -> Iterator[tuple[str, str]]:
+        with self._lock:
+            self._complete = False
+            self._known.clear()
+            self._items.clear()
+            self._stale.clear()
+        done: set[str] = set()
+        if first:
+            facts = gather_facts(self.store, today, None, context, patient_ids=list(first))
+            with self._lock:
+                if self._context is context:
+                    self._keep(facts, context, asked=first)
+            for patient_id, patient_facts in facts.items():
+                items = due_items(patient_facts, context.rules)
+                if items:
+                    yield patient_id, summarize(items, max_length)
+            done.update(first)
+        bounds = self.store.due_facts.chunk_starts(CHUNK_PATIENTS)
+        for low, high in zip(bounds, [*bounds[1:], None]):
+            facts = gather_facts(self.store, today, None, context, id_range=(low, high))
+            with self._lock:
+                if self._context is context:
+                    self._keep({pid: f for pid, f in facts.items() if pid not in done}, context)
+            for patient_id, patient_facts in facts.items():
+                if patient_id in done:
+                    continue
+                items = due_items(patient_facts, context.rules)
+                if items:
+                    yield patient_id, summarize(items, max_length)
+        with self._lock:
+            # Patients written meanwhile were marked stale (see _sync): the next look computes them.
+            self._complete = self._context is context
+
+
 __all__ = [
+    "DueCache",
     "DueContext",
     "caseload_due",
     "caseload_due_summaries",

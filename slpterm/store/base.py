@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlmodel import Session, SQLModel
 
+from slpterm.store import changes
 from slpterm.store.audit import record_event
 from slpterm.store.errors import NotFound
 from slpterm.store.models import table_name
@@ -27,6 +28,7 @@ class Repository:
 
     def audit(self, session: Session, action: str, entity: str, entity_id: str, detail: dict[str, Any] | str = "") -> None:
         record_event(session, self.store.actor, action, entity, entity_id, detail, key=self.store.audit_key)
+        changes.note(session, entity, entity_id, detail)
 
     @staticmethod
     def require(session: Session, model: type[ModelT], record_id: str) -> ModelT:

@@ -25,6 +25,7 @@ from slpterm.store import (
     datafile,
     models,  # noqa: F401  (registers the tables)
 )
+from slpterm.store.changes import SESSION_INFO_KEY, ChangeLog
 from slpterm.store.datafile import SqliteConnection
 from slpterm.store.errors import (
     CorruptDatabase,
@@ -196,6 +197,7 @@ class Database:
         self.migration_backup: Path | None = None
         self.passphrase = passphrase
         self.generation = 0
+        self.changes = ChangeLog()  # which records each committed write changed
         # Replaced by the store with its folder lock's ``exclusive``: no other slpterm may use the file
         # while it is replaced.
         self.exclusive_access: Callable[[str], contextlib.AbstractContextManager[object]] = \
@@ -323,6 +325,7 @@ class Database:
                 session.commit()
                 if changes_records:
                     self.generation += 1
+                    self.changes.committed(session.info.pop(SESSION_INFO_KEY, None))
             except exc.OperationalError as error:
                 session.rollback()
                 raise _storage_error(error, self.path) from error

@@ -8,14 +8,19 @@ which of them count (episodes, report periods, IEP periods, KX) is decided by
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlalchemy import TextClause
 
+    from slpterm.store.changes import Change
     from slpterm.store.store import Store
 
 _COVERAGE_SQL = "SELECT patient_id, payer_kind, payer_id FROM coverage {where} ORDER BY patient_id, rank"
@@ -26,16 +31,16 @@ FROM planofcare p
 WHERE p.status != 'discharged' {and_patient}
 """
 
-# Per plan not discharged: the distinct dates of the patient's sessions from ``lookback`` days before
-# its start to its end, in one pass over the patient's sessions.
-_PLAN_SESSIONS_SQL = """
-SELECT p.id, group_concat(DISTINCT s.date_of_service)
-FROM planofcare p
-JOIN sessionparticipant sp ON sp.patient_id = p.patient_id
+# The distinct dates of the sessions of every patient with a plan that is not discharged, in one
+# pass over their sessions; each plan's dates are cut from them (a join on the plans would read a
+# patient's whole history once per plan, and plans accumulate with the history).
+_PATIENT_SESSION_DATES_SQL = """
+SELECT DISTINCT sp.patient_id, substr(s.date_of_service, 1, 10)
+FROM sessionparticipant sp
 JOIN session s ON s.id = sp.session_id
-WHERE p.status != 'discharged' {and_patient}
-  AND s.date_of_service >= date(p.start_date, '-{lookback} days') AND s.date_of_service <= p.end_date
-GROUP BY p.id
+WHERE sp.patient_id IN (SELECT p.patient_id FROM planofcare p WHERE p.status != 'discharged' {and_patient})
+  {and_participant}
+ORDER BY 1, 2
 """
 
 _REPORT_DATES_SQL = """
@@ -132,6 +137,24 @@ class DueRecords:
     other_providers_cents: dict[str, int] = field(default_factory=dict)
 
 
+def _plan_session_dates(rows: Iterable[tuple[str, str]], plans: dict[str, list[DuePlan]],
+                        lookback_days: int) -> dict[str, list[date]]:
+    """Per plan: the distinct session dates from ``lookback_days`` before its start to its end, cut
+    from ``rows`` (patient id, ISO date), sorted by patient and date."""
+    session_dates: dict[str, list[date]] = {}
+    for patient_id, group in groupby(rows, key=itemgetter(0)):
+        patient_plans = plans.get(patient_id)
+        if not patient_plans:
+            continue
+        days = [date.fromisoformat(day) for _, day in group]
+        for plan in patient_plans:
+            low = bisect_left(days, plan.start - timedelta(days=lookback_days))
+            high = bisect_right(days, plan.end)
+            if high > low:
+                session_dates[plan.plan_id] = days[low:high]
+    return session_dates
+
+
 class DueFactsReader:
     """``store.due_facts``: the stored records "what is due" is computed from."""
 
@@ -146,9 +169,10 @@ class DueFactsReader:
             return [row[0] for row in session.connection().execute(text(_CHUNK_STARTS_SQL), {"chunk": chunk})]
 
     def read(self, today: date, *, week_start: date, month_start: date, lookback_days: int,
-             patient_id: str | None = None, id_range: tuple[str, str | None] | None = None) -> DueRecords:
+             patient_id: str | None = None, id_range: tuple[str, str | None] | None = None,
+             patient_ids: Collection[str] | None = None) -> DueRecords:
         """The records of every patient (or the one given, or those whose id is in ``id_range``, from
-        the first id up to but not including the second).
+        the first id up to but not including the second, or those in ``patient_ids``).
 
         ``week_start``/``month_start`` start the IEP periods counted; ``lookback_days`` reaches back
         before a plan's start for the sessions (the evaluation) that may begin its episode. Archived
@@ -161,16 +185,23 @@ class DueFactsReader:
             params["patient_id"] = patient_id
         elif id_range is not None:
             params["low_id"], params["high_id"] = id_range
+        elif patient_ids is not None:
+            params.update({f"pid{n}": value for n, value in enumerate(patient_ids)})
+            listed = ", ".join(f":pid{n}" for n in range(len(patient_ids))) or "NULL"
+
+        def clause(column: str, joiner: str = "AND") -> str:
+            if patient_id is not None:
+                return f"{joiner} {column} = :patient_id"
+            if id_range is not None:
+                return f"{joiner} {column} >= :low_id" + (f" AND {column} < :high_id" if id_range[1] else "")
+            if patient_ids is not None:
+                return f"{joiner} {column} IN ({listed})"
+            return ""
 
         def sql(template: str, column: str, *, where: bool = False) -> TextClause:
-            joiner = "WHERE" if where else "AND"
-            if patient_id is not None:
-                clause = f"{joiner} {column} = :patient_id"
-            elif id_range is not None:
-                clause = f"{joiner} {column} >= :low_id" + (f" AND {column} < :high_id" if id_range[1] else "")
-            else:
-                clause = ""
-            return text(template.format(and_patient=clause, where=clause, lookback=int(lookback_days)))
+            chosen = clause(column, "WHERE" if where else "AND")
+            return text(template.format(and_patient=chosen, where=chosen, lookback=int(lookback_days),
+                                        and_participant=clause("sp.patient_id")))
 
         records = DueRecords()
         with self.store.db.read() as session:
@@ -185,8 +216,10 @@ class DueFactsReader:
                                                   _optional_date(certified_on), previous))
             for plan_id, written in connection.execute(sql(_REPORT_DATES_SQL, "p.patient_id"), params):
                 records.report_dates[plan_id].append(_date(written))
-            for plan_id, days in connection.execute(sql(_PLAN_SESSIONS_SQL, "p.patient_id"), params):
-                records.session_dates[plan_id] = [_date(day) for day in days.split(",")] if days else []
+            if records.plans:
+                records.session_dates = _plan_session_dates(
+                    connection.execute(sql(_PATIENT_SESSION_DATES_SQL, "p.patient_id"), params), records.plans,
+                    lookback_days)
             for pid, minutes, period, kind in connection.execute(sql(_IEP_SQL, "patient_id"), params):
                 records.iep_services[pid].append(DueIepService(minutes, period, kind))
             if records.iep_services:
@@ -200,3 +233,66 @@ class DueFactsReader:
             records.other_providers_cents = dict(connection.execute(
                 sql(_OTHER_PROVIDERS_SQL, "patient_id"), {**params, "year": today.year}).all())
         return records
+
+
+# How a changed record leads to its patient: a table with the patient's id, or one whose id (or
+# the entity id the audit names) leads there through a participant, a plan or a session.
+_PATIENT_OF = {
+    "patient": "SELECT id, id FROM patient WHERE id IN ({ids})",
+    "coverage": "SELECT id, patient_id FROM coverage WHERE id IN ({ids})",
+    "diagnosis": "SELECT id, patient_id FROM diagnosis WHERE id IN ({ids})",
+    "planofcare": "SELECT id, patient_id FROM planofcare WHERE id IN ({ids})",
+    "iepservice": "SELECT id, patient_id FROM iepservice WHERE id IN ({ids})",
+    "therapyyearamount": "SELECT id, patient_id FROM therapyyearamount WHERE id IN ({ids})",
+    "goal": "SELECT g.id, p.patient_id FROM goal g JOIN planofcare p ON p.id = g.plan_id WHERE g.id IN ({ids})",
+    "progressreport": ("SELECT r.id, p.patient_id FROM progressreport r JOIN planofcare p ON p.id = r.plan_id "
+                       "WHERE r.id IN ({ids})"),
+    "session": "SELECT session_id, patient_id FROM sessionparticipant WHERE session_id IN ({ids})",
+    **{entity: "SELECT id, patient_id FROM sessionparticipant WHERE id IN ({ids})"
+       for entity in ("sessionparticipant", "techniqueused", "goaladdressed", "sessionbillingfacts")},
+    **{entity: (f"SELECT t.id, sp.patient_id FROM {entity} t JOIN sessionparticipant sp ON sp.id = t.participant_id "
+                "WHERE t.id IN ({ids})")
+       for entity in ("trialrecord", "soapnote", "signature", "addendum")},
+}
+
+
+def _named_patient(detail: object) -> str | None:
+    if isinstance(detail, dict):
+        named = detail.get("patient_id") or detail.get("patient")
+        return named if isinstance(named, str) else None
+    return None
+
+
+def patients_changed(store: Store, changes: Iterable[Change]) -> set[str] | None:
+    """The patients whose records ``changes`` (``slpterm.store.changes.Change``) touched, or None
+    when one of them may concern every patient (a setting, the fee schedule, a clinician, an export)
+    or names a record that cannot be traced to its patient any more."""
+    from sqlalchemy import text
+
+    patients: set[str] = set()
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for change in changes:
+        if change.entity not in _PATIENT_OF:
+            return None
+        named = _named_patient(change.detail)
+        if named is not None:
+            patients.add(named)
+        else:
+            wanted[change.entity].add(change.entity_id)
+    if not wanted:
+        return patients
+    with store.db.read() as session:
+        connection = session.connection()
+        for entity, ids in wanted.items():
+            found: set[str] = set()
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), 500):
+                chunk = ordered[start:start + 500]
+                names = {f"id{n}": value for n, value in enumerate(chunk)}
+                sql = _PATIENT_OF[entity].format(ids=", ".join(f":{name}" for name in names))
+                for record_id, patient_id in connection.execute(text(sql), names):
+                    found.add(record_id)
+                    patients.add(patient_id)
+            if found != ids:
+                return None  # removed since: its patient is not known any more
+    return patients

@@ -410,14 +410,25 @@ class SessionRepository(Repository):
         with self.db.read() as session:
             return [(day, count) for day, count in session.exec(query)]
 
-    def for_patient(self, patient_id: str) -> list[tuple[SessionParticipant, TherapySession]]:
+    def for_patient(self, patient_id: str, limit: int | None = None) -> list[tuple[SessionParticipant, TherapySession]]:
+        """The patient's sessions, newest first (only the newest ``limit`` when given)."""
+        query = (
+            select(SessionParticipant, TherapySession)
+            .join(TherapySession, col(TherapySession.id) == SessionParticipant.session_id)
+            .where(SessionParticipant.patient_id == patient_id)
+            .order_by(col(TherapySession.date_of_service).desc())
+        )
+        if limit is not None:
+            query = query.limit(limit)
         with self.db.read() as session:
-            return list(session.exec(
-                select(SessionParticipant, TherapySession)
-                .join(TherapySession, col(TherapySession.id) == SessionParticipant.session_id)
-                .where(SessionParticipant.patient_id == patient_id)
-                .order_by(col(TherapySession.date_of_service).desc())
-            ))
+            return list(session.exec(query))
+
+    def count_for_patient(self, patient_id: str) -> int:
+        """How many sessions the patient took part in (read from the index, not the rows)."""
+        with self.db.read() as session:
+            return session.exec(
+                select(func.count()).select_from(SessionParticipant).where(SessionParticipant.patient_id == patient_id)
+            ).one()
 
     # -- correcting and discarding what is not signed yet ------------------------------------------
     @staticmethod

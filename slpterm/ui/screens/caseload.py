@@ -149,7 +149,8 @@ class CaseloadScreen(Screen):
         today = self.services.clock.today()
         positions = index.positions()
         try:
-            index.fill(caseload.due_summaries(today), index.needs, positions)
+            first = self.app.call_from_thread(self._ids_on_screen)
+            index.fill(caseload.due_summaries(today, first), index.needs, positions)
         except Exception as error:  # noqa: BLE001 - the caseload stays usable without the due column
             self.app.call_from_thread(self.notify, f"What is due could not be computed: {error}", severity="warning")
             return
@@ -159,6 +160,14 @@ class CaseloadScreen(Screen):
         except Exception:  # noqa: BLE001 - the trend column is a convenience; the caseload stays usable
             return
         self.app.call_from_thread(self._refresh_cells, index)
+
+    def _ids_on_screen(self) -> list[str]:
+        """The patients of the rows on screen (their "Needs" cells are computed first)."""
+        if self._index is None:
+            return []
+        table, shown, ids = self.table, self._shown, self._index.ids
+        top = round(table.scroll_offset.y)
+        return [ids[shown[i]] for i in range(max(0, top), min(len(shown), top + table.size.height))]
 
     def _refresh_cells(self, index) -> None:  # noqa: ANN001
         if index is self._index:

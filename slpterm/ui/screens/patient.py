@@ -31,11 +31,20 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
-def chart_lines(chart, sessions, due) -> list[tuple[str | None, str]]:  # noqa: ANN001
+SESSIONS_LISTED = 30
+# The newest plans of care are listed with their goals; older ones (a long history has dozens) are
+# counted on one line, so the chart of a long history has as many lines as a short one.
+PLANS_LISTED = 6
+
+
+def chart_lines(chart, sessions, due, session_count: int | None = None) -> list[tuple[str | None, str]]:  # noqa: ANN001
     """(item id or None for a heading, text) for every line of the chart, in display order.
 
     Item ids are ``kind:record_id`` (patient, coverage, diagnosis, plan, goal, iep, session, due).
+    ``sessions`` are the newest first; ``session_count`` is how many there are in all when only the
+    newest were read.
     """
+    total = len(sessions) if session_count is None else session_count
     patient = chart.patient
     lines: list[tuple[str | None, str]] = []
 
@@ -100,7 +109,8 @@ def chart_lines(chart, sessions, due) -> list[tuple[str | None, str]]:  # noqa: 
             lines.append(("diagnosis:", f"  ! {message}"))
 
     heading("Plans of care and goals (p adds a plan, g a goal, r recertifies, w progress report)")
-    for plan in reversed(chart.plans):
+    newest_first = list(reversed(chart.plans))
+    for plan in newest_first[:PLANS_LISTED]:
         certified = f"certified {_date(plan.certified_on)}" if plan.certified_on else "NOT certified"
         lines.append((
             f"plan:{plan.id}",
@@ -124,6 +134,10 @@ def chart_lines(chart, sessions, due) -> list[tuple[str | None, str]]:  # noqa: 
                 f"{indent}{'LTG' if goal.term == GoalTerm.LONG else 'STG'} [{_words(goal.disorder_area)}] {goal.text}"
                 f" —{baseline} {goal.target_accuracy}% over {goal.criterion_sessions} sessions, {goal.status}",
             ))
+    earlier = newest_first[PLANS_LISTED:]
+    if earlier:
+        lines.append(("plan:", f"  … and {len(earlier)} earlier plan{'s' if len(earlier) != 1 else ''} of care, "
+                               f"{_date(earlier[-1].start_date)} to {_date(earlier[0].end_date)}"))
     if not chart.plans:
         lines.append(("plan:", "  No plan of care (evaluation-only episodes need none)."))
 
@@ -134,16 +148,17 @@ def chart_lines(chart, sessions, due) -> list[tuple[str | None, str]]:  # noqa: 
     if not chart.iep_services:
         lines.append(("iep:", "  None."))
 
-    heading(f"Sessions ({len(sessions)})")
-    for participant, therapy_session in sessions[:30]:
+    heading(f"Sessions ({total})")
+    for participant, therapy_session in sessions[:SESSIONS_LISTED]:
         lines.append((
             f"session:{participant.id}",
             f"  {_date(therapy_session.date_of_service)}  {_words(therapy_session.session_type):<22}"
             f"  {_words(therapy_session.setting):<16} {participant.status}",
         ))
-    if len(sessions) > 30:
-        lines.append(("session:", f"  … and {len(sessions) - 30} earlier sessions"))
-    if not sessions:
+    listed = min(len(sessions), SESSIONS_LISTED)
+    if total > listed:
+        lines.append(("session:", f"  … and {total - listed} earlier sessions"))
+    if not total:
         lines.append(("session:", "  No sessions yet."))
     return lines
 
@@ -218,9 +233,14 @@ class PatientScreen(Screen):
         charts = self.charts
         try:
             chart = charts.chart(self.patient_id)
-            sessions = charts.sessions(self.patient_id)
+            # Only the sessions listed are read, so a long history opens as fast as a short one.
+            sessions = (charts.sessions(self.patient_id, SESSIONS_LISTED), charts.session_count(self.patient_id))
         except StoreError as error:
             self.app.call_from_thread(self._failed, str(error))
+            return
+        kept = charts.due_if_kept(self.patient_id)
+        if kept is not None:  # what is due was known already: the chart is drawn once
+            self.app.call_from_thread(self._loaded, chart, sessions, kept)
             return
         self.app.call_from_thread(self._loaded, chart, sessions, None)  # the chart first, what is due next
         try:
@@ -244,7 +264,8 @@ class PatientScreen(Screen):
         highlighted = self.highlighted_id
         items.clear_options()
         options = []
-        for item_id, text in chart_lines(chart, sessions, due):
+        listed, count = sessions
+        for item_id, text in chart_lines(chart, listed, due, count):
             if item_id is None:
                 options.append(Option(Text(text), disabled=True))
             else:

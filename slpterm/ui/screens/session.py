@@ -36,6 +36,21 @@ NOT_SAVED_MARK = "  ✗ not saved yet (retrying)"
 HEARTBEAT_SECONDS = 20
 
 
+def _leaves_chart_alone(screen: object) -> bool:
+    """Whether ``screen`` (shown over the session) only answers the session and writes nothing
+    outside its day: the sign, phrase, time, addendum and discard dialogs, help, messages, the
+    command palette."""
+    from textual.command import CommandPalette
+
+    from slpterm.ui.screens.discard import DiscardScreen
+    from slpterm.ui.screens.help import HelpScreen, WalkthroughScreen
+    from slpterm.ui.screens.message import MessageScreen
+    from slpterm.ui.screens.session_dialogs import AddendumScreen, PhraseScreen, SignScreen, TimeEditScreen
+
+    return isinstance(screen, (SignScreen, PhraseScreen, TimeEditScreen, AddendumScreen, DiscardScreen,
+                               HelpScreen, WalkthroughScreen, MessageScreen, CommandPalette))
+
+
 class SessionScreen(Screen):
     """One patient of one session (a group session switches between its patients with F11)."""
 
@@ -71,6 +86,7 @@ class SessionScreen(Screen):
         self._unsaved_since: float | None = None
         self._last_heartbeat = None
         self._chart_may_have_changed = True
+        self._covered_by: object | None = None  # the screen pushed over this one, until it is back
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -278,10 +294,6 @@ class SessionScreen(Screen):
         if isinstance(event.widget, TextArea):
             self.save_note()
 
-    def on_screen_suspend(self) -> None:
-        """Another screen covers this one (a dialog, help, the lock screen): store the text first."""
-        self.save_note()
-
     def action_draft_objective(self) -> None:
         text = self.flow.draft_objective(self.participant_id)
         area = self.query_one("#note-objective", TextArea)
@@ -366,8 +378,17 @@ class SessionScreen(Screen):
         open_fix(self, self.services, self.flow, self.participant_id, place, checked_again,
                  local={FixPlace.TIMES: self.action_edit_time, FixPlace.SESSION_FACTS: self.action_correct_session})
 
+    def on_screen_suspend(self) -> None:
+        """Another screen covers this one (a dialog, help, the lock screen): store the text first."""
+        self.save_note()
+        self._covered_by = self.app.screen  # the screen pushed over this one (handled after the push)
+
     def on_screen_resume(self) -> None:
-        self._chart_may_have_changed = True  # back from another screen: the chart may have been edited
+        covered_by, self._covered_by = self._covered_by, None
+        if covered_by is self or not _leaves_chart_alone(covered_by):
+            # Back from a screen that can edit the chart (a form, the chart, a correction): the next
+            # coding reads the chart and the year-to-date amount again, not after a mere dialog.
+            self._chart_may_have_changed = True
         if getattr(self, "_when_back", None) is not None:  # a form opened to fix a finding was left
             from slpterm.ui.screens.finding_fixes import back_on
 
