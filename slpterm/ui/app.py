@@ -17,8 +17,16 @@ from textual.filter import LineFilter
 from textual.screen import Screen
 
 from slpterm.domain.clock import Clock
+from slpterm.domain.errors import PassphraseRequired, StoreError
 from slpterm.domain.text import without_control_characters
-from slpterm.store.caseload import CaseloadPreviewReader
+from slpterm.services.opening import (
+    AppPresence,
+    CaseloadFile,
+    CaseloadPreviewReader,
+    database_file,
+    open_data_folder,
+    open_throwaway_folder,
+)
 from slpterm.ui import screens
 from slpterm.ui.screens.caseload import CaseloadScreen
 from slpterm.ui.roles import HoldsUnsavedText, ShowsAPatient, WritesProgressReports
@@ -27,7 +35,7 @@ from slpterm.ui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
     from slpterm.services.clinic import ClinicServices
-    from slpterm.store.store import Store
+    from slpterm.services.opening import Store
 
 # The other screens are imported when first shown, so the first frame comes sooner.
 
@@ -165,8 +173,6 @@ class SlpTermApp(App):
         self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False)
 
     def _open_store(self) -> None:
-        from slpterm.store import PassphraseRequired, StoreError
-
         try:
             if self._ask_before_creating and not self._prepare_store.database.exists():
                 self.call_from_thread(self._ask_new_clinic)
@@ -190,8 +196,6 @@ class SlpTermApp(App):
         database = getattr(self._prepare_store, "database", None)
         if database is None:
             return
-        from slpterm.store.caseload import CaseloadFile
-
         source = CaseloadFile(database)
         try:
             index = source.index()
@@ -234,8 +238,6 @@ class SlpTermApp(App):
 
     def _ask_passphrase(self, message: str) -> None:
         def attempt(passphrase: str) -> str | None:
-            from slpterm.store import StoreError
-
             try:
                 store = self._open_with_passphrase(passphrase)  # a wrong one is noted at once (build_app)
             except StoreError as error:
@@ -253,7 +255,6 @@ class SlpTermApp(App):
 
     def _store_ready(self, store: Store) -> None:
         from slpterm.services.clinic import build_services
-        from slpterm.store.errors import StoreError
 
         services = build_services(store, self.clock)
         self._store, self.services = store, services
@@ -287,8 +288,6 @@ class SlpTermApp(App):
     def _note_other_app(self, services: ClinicServices) -> None:
         if self.demo:
             return
-        from slpterm.store.folder_lock import AppPresence
-
         self._presence = AppPresence(services.security.data_dir)
         if not self._presence.first:
             self.notify("Another slpterm app is already open on this data. Both can work safely: every change is "
@@ -373,8 +372,6 @@ class SlpTermApp(App):
         self._titles_while_unlocked = (self.title, self.sub_title)
         self.title, self.sub_title = self.TITLE, LOCKED_SUB_TITLE
         self.push_screen(screens.LockScreen(self.services.security))
-        from slpterm.store.errors import StoreError
-
         try:
             self.services.security.record("lock", "app", "")
         except StoreError as error:
@@ -485,8 +482,6 @@ class SlpTermApp(App):
 
     @work(thread=True, exclusive=True, group="backup")
     def _backup(self) -> None:
-        from slpterm.store.errors import StoreError
-
         security = self.services.security
         try:
             target = security.backup()
@@ -631,34 +626,19 @@ def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path |
     app is the whole ``slpterm`` process (both from ``slpterm.cli``); ``ask_before_creating`` asks
     before a new clinic is made in a ``data_dir`` without a data file."""
 
-    def open_with_passphrase(passphrase: str):  # noqa: ANN202
-        from slpterm.store import open_store
-        from slpterm.store.errors import WrongPassphraseOrDamaged
-        from slpterm.store.security import record_failed_start
+    def open_with_passphrase(passphrase: str) -> Store:
+        return open_data_folder(data_dir, passphrase, where="app")  # a wrong one is noted at once
 
-        try:
-            return open_store(data_dir, passphrase)
-        except WrongPassphraseOrDamaged:
-            record_failed_start(data_dir, "app")
-            raise
-
-    def prepare():  # noqa: ANN202
-        from slpterm.store import open_store
-
+    def prepare() -> Store:
         if demo_source is not None:
             from slpterm.demo import generate_demo
-            from slpterm.services.progress import EXPORT_FOLDER_SETTING
 
             generate_demo(demo_source)
-            store = open_store(demo_source)
-            # Everything the throwaway clinic writes stays in its throwaway folder.
-            store.anchor_folder = demo_source / "anchors"
-            store.clinic.set_setting(EXPORT_FOLDER_SETTING, str(demo_source / "exports"))
-            return store
-        return open_store(data_dir)
+            return open_throwaway_folder(demo_source)
+        return open_data_folder(data_dir)
 
     if demo_source is None:
-        prepare.database = Path(data_dir) / "slpterm.sqlite3"  # the store's DATABASE_FILE_NAME
+        prepare.database = database_file(data_dir)
     return SlpTermApp(prepare, clock=clock, demo=demo_source is not None, open_with_passphrase=open_with_passphrase,
                       caseload_preview=caseload_preview, owns_process=owns_process,
                       ask_before_creating=ask_before_creating and demo_source is None)

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from slpterm.services import billing_settings as service
-from slpterm.store.errors import StoreError, ValidationFailed
+from slpterm.domain.errors import StoreError, ValidationFailed
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
     from slpterm.services.clinic import ClinicServices
-    from slpterm.store.caseload import CaseloadPreviewReader
+    from slpterm.services.opening import CaseloadPreviewReader
 
 PREVIEW_WAIT_SECONDS = 0.2
 DETAILS_AHEAD = 60  # rows read beyond the visible ones, so scrolling reads seldom

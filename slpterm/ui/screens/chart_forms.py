@@ -202,7 +202,7 @@ class ChartForm(Screen[str | None]):
     @work(thread=True, exclusive=True, group="chart-form-save")
     def _persist_worker(self, values: dict[str, str]) -> None:
         from slpterm.clinical.validation import DateInputError
-        from slpterm.store.errors import StoreError, ValidationFailed
+        from slpterm.domain.errors import StoreError, ValidationFailed
 
         try:
             record_id = self.persist(values)

@@ -22,7 +22,7 @@ from textual.widgets.selection_list import Selection
 
 from slpterm.domain.vocab import DisorderArea
 from slpterm.services.session_flow import SessionCorrection, SessionFacts, TimeEdit, TimerStatus
-from slpterm.store.billing_facts import BillingFacts, check_billing_facts
+from slpterm.domain.billing_facts import BillingFacts, check_billing_facts
 from slpterm.ui.screens.billing_facts import BillingFactsFields
 from slpterm.ui.screens.new_session import DialogScroll, EVALUATION_LABELS, SESSION_TYPE_LABELS, SETTING_LABELS
 
@@ -229,7 +229,7 @@ class CorrectSessionScreen(ModalScreen["CorrectionOutcome | None"]):
         parts: dict[str, object] = {}
         problems = [problem for group in self._groups for problem in group.fill(parts)]
         if not problems:
-            from slpterm.store.errors import StoreError, ValidationFailed
+            from slpterm.domain.errors import StoreError, ValidationFailed
 
             try:
                 participant_id = self._apply(SessionCorrection(**parts))

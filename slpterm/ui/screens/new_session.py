@@ -165,7 +165,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
             evaluation_kind=None if evaluation is Select.BLANK else str(evaluation),
             aac_device=None if device is Select.BLANK else str(device),
         )
-        from slpterm.store.errors import StoreError, ValidationFailed
+        from slpterm.domain.errors import StoreError, ValidationFailed
 
         try:
             participant_id = self._start(request)
@@ -183,7 +183,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
         facts = self.query_one(BillingFactsFields).value()
         if facts == BillingFactsInput():
             return
-        from slpterm.store.errors import ValidationFailed
+        from slpterm.domain.errors import ValidationFailed
 
         try:
             self.flow.record_billing_facts_for_session(participant_id, **facts.as_record_arguments())
@@ -218,7 +218,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
         participant_id = str(option.id)
 
         def answered(discard: bool | None) -> None:
-            from slpterm.store.errors import StoreError
+            from slpterm.domain.errors import StoreError
 
             if not discard:
                 return

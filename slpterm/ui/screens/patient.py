@@ -190,7 +190,7 @@ class PatientScreen(Screen):
 
     @work(thread=True, group="chart-audit")
     def _record_view(self) -> None:
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         try:
             self.charts.record_view(self.patient_id)
@@ -213,7 +213,7 @@ class PatientScreen(Screen):
 
     @work(thread=True, exclusive=True, group="chart-load")
     def _load(self) -> None:
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         charts = self.charts
         try:
@@ -445,7 +445,7 @@ class PatientScreen(Screen):
 
     @work(thread=True, group="chart-write")
     def _archive(self, archive: bool) -> None:
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         try:
             if archive:
@@ -469,7 +469,7 @@ class PatientScreen(Screen):
 
     @work(thread=True, group="chart-write")
     def _delete(self) -> None:
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         try:
             self.charts.delete(self.patient_id)

@@ -20,7 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Label, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
 
-from slpterm.store.errors import StoreError
+from slpterm.domain.errors import StoreError
 from slpterm.ui.widgets.goal_tally import GoalTally
 
 if TYPE_CHECKING:
