@@ -5,8 +5,9 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from textual import work
@@ -28,8 +29,8 @@ from slpterm.services.opening import (
     open_throwaway_folder,
 )
 from slpterm.ui import screens
-from slpterm.ui.screens.caseload import CaseloadScreen
 from slpterm.ui.roles import HoldsUnsavedText, ShowsAPatient, WritesProgressReports
+from slpterm.ui.screens.caseload import CaseloadScreen
 from slpterm.ui.screens.message import MessageScreen
 from slpterm.ui.typeahead import TypeAhead
 

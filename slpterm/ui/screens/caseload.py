@@ -9,7 +9,8 @@ filled in by the same worker. The cells of a row are read only when it scrolls i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult

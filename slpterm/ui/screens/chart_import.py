@@ -58,8 +58,8 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="import")
     def _check(self, path: Path) -> None:
-        from slpterm.services.patient_import import report_lines
         from slpterm.domain.errors import StoreError
+        from slpterm.services.patient_import import report_lines
 
         try:
             result = self.charts.check_import(path)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,8 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from slpterm.ui.screens.billing_facts import BillingFactsFields, BillingFactsInput
 from slpterm.domain.vocab import SESSION_TYPES, EvaluationKind, SessionType, Setting
+from slpterm.ui.screens.billing_facts import BillingFactsFields, BillingFactsInput
 
 if TYPE_CHECKING:
     from slpterm.services.session_flow import SessionFlow

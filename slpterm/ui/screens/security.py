@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,8 +19,7 @@ from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
     from slpterm.services.clinic import ClinicServices
-    from slpterm.services.security import SecurityService
-    from slpterm.services.security import UnlockResult
+    from slpterm.services.security import SecurityService, UnlockResult
 
 
 FAILED_UNLOCK_PAUSE_SECONDS = 0.5  # after each wrong passphrase or PIN: guessing stays slow

@@ -400,8 +400,13 @@ class SessionScreen(Screen):
 
     # -- correcting and discarding an unsigned session ------------------------------------------------
     def action_correct_session(self) -> None:
-        from slpterm.ui.screens.correct_session import (BillingFactsGroup, CorrectSessionScreen, FactsGroup,
-                                                        ParticipantsGroup, TimesGroup)
+        from slpterm.ui.screens.correct_session import (
+            BillingFactsGroup,
+            CorrectSessionScreen,
+            FactsGroup,
+            ParticipantsGroup,
+            TimesGroup,
+        )
 
         if self.view.signed:
             self.notify("This note is signed: its facts are locked. Corrections are addenda (F10).",
