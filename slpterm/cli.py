@@ -380,7 +380,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "demo":
             return _run_demo_command(args)
         if args.command == "export":
-            return _with_store(args, "slpterm.export.cli", "run_export")
+            return _with_store(args, "slpterm.services.exporting", "run_export_command")
         if args.command == "report":
             return _with_store(args, "slpterm.services.report_commands", "run_report")
         if args.command == "service-log":
