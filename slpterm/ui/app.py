@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.color import Color
 from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from slpterm.domain.clock import Clock
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 # The other screens are imported when first shown, so the first frame comes sooner.
 
-StorePreparer = Callable[[], "object"]
+StorePreparer = Callable[[], "Store"]
 SWITCH_INTERVAL_SECONDS = 0.001
 ANCHOR_EVERY_SECONDS = 60
 # What still works while the lock (or the passphrase prompt at start) covers the screen: moving
@@ -70,14 +71,17 @@ class SlpTermApp(App):
     IDLE_CHECK_SECONDS = 5
 
     def __init__(self, prepare_store: StorePreparer, *, clock: Clock | None = None,
-                 demo: bool = False, open_with_passphrase: Callable[[str], object] | None = None,
+                 demo: bool = False, open_with_passphrase: Callable[[str], Store] | None = None,
                  caseload_preview: CaseloadPreviewReader | None = None, owns_process: bool = False,
-                 ask_before_creating: bool = False) -> None:
+                 ask_before_creating: bool = False, database: Path | None = None) -> None:
         super().__init__()
         # The data directory was named (--data-dir, SLPTERM_DATA_DIR) and holds no data file yet: ask
         # before making a new clinic there (a mistyped folder must not become one quietly).
         self._ask_before_creating = ask_before_creating
-        self._presence = None
+        self._presence: AppPresence | None = None
+        # The data file (None for the demo, generated first): read for the first frame, and asked
+        # about before a new clinic is made there.
+        self._database = database
         self.caseload_preview = caseload_preview
         # True when this app is the whole process (``slpterm``; never in tests, which run many apps in
         # one process): the cyclic collector was paused for start-up and is tuned for a long run, and
@@ -175,7 +179,7 @@ class SlpTermApp(App):
 
     def _open_store(self) -> None:
         try:
-            if self._ask_before_creating and not self._prepare_store.database.exists():
+            if self._ask_before_creating and self._database is not None and not self._database.exists():
                 self.call_from_thread(self._ask_new_clinic)
                 return
             self._show_caseload_early()
@@ -194,7 +198,7 @@ class SlpTermApp(App):
     def _show_caseload_early(self) -> None:
         """Show the caseload read straight from a plain data file while the store layer loads
         (an encrypted, missing or unreadable file is simply left to the store)."""
-        database = getattr(self._prepare_store, "database", None)
+        database = self._database
         if database is None:
             return
         source = CaseloadFile(database)
@@ -225,22 +229,28 @@ class SlpTermApp(App):
             source.close()  # not composed yet; the store's index follows
 
     def _ask_new_clinic(self) -> None:
+        assert self._database is not None  # asked only about a named data file
+        folder = self._database.parent
+
         def answered(create: bool | None) -> None:
             if not create:
-                self.exit(return_code=1, message=f"No clinic was created in {self._prepare_store.database.parent}.")
+                self.exit(return_code=1, message=f"No clinic was created in {folder}.")
                 return
             self._ask_before_creating = False
             self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False)
 
-        self.push_screen(screens.NewClinicScreen(self._prepare_store.database.parent), answered)
+        self.push_screen(screens.NewClinicScreen(folder), answered)
 
     def _store_failed(self, message: str) -> None:
         self.push_screen(MessageScreen("slpterm cannot open its data", message, quit_on_close=True))
 
     def _ask_passphrase(self, message: str) -> None:
+        open_with_passphrase = self._open_with_passphrase
+        assert open_with_passphrase is not None  # asked only by an app that can open with one
+
         def attempt(passphrase: str) -> str | None:
             try:
-                store = self._open_with_passphrase(passphrase)  # a wrong one is noted at once (build_app)
+                store = open_with_passphrase(passphrase)  # a wrong one is noted at once (build_app)
             except StoreError as error:
                 return str(error)
             self.call_from_thread(self._store_ready, store)
@@ -314,6 +324,8 @@ class SlpTermApp(App):
         gc.freeze()
 
     def _offer_backup(self) -> None:
+        if self.services is None:
+            return
         security = self.services.security
         if security.backup_is_due():
             protection = ("the copy is encrypted with your passphrase, like your data" if security.encrypted
@@ -381,7 +393,8 @@ class SlpTermApp(App):
 
     def _keep_locked(self) -> None:
         """The lock screen is the top screen for as long as the app is locked, whatever happened."""
-        if not any(isinstance(screen, screens.LockScreen) for screen in self.screen_stack):
+        if self.services is not None and not any(isinstance(screen, screens.LockScreen)
+                                                 for screen in self.screen_stack):
             self.push_screen(screens.LockScreen(self.services.security))
 
     def mark_unlocked(self) -> None:
@@ -402,7 +415,7 @@ class SlpTermApp(App):
             return False
         return super().check_action(action, parameters)
 
-    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",  # type: ignore[override]
                timeout: float | None = None, markup: bool = True) -> None:
         """Messages that arrive while locked wait until it is unlocked (they may name a patient)."""
         if self.is_locked:
@@ -483,6 +496,8 @@ class SlpTermApp(App):
 
     @work(thread=True, exclusive=True, group="backup")
     def _backup(self) -> None:
+        if self.services is None:
+            return
         security = self.services.security
         try:
             target = security.backup()
@@ -554,8 +569,10 @@ class SlpTermApp(App):
             if participant_id:
                 self.push_screen(screens.SessionScreen(services, participant_id))
 
+        caseload = self._caseload_screen()
+        assert caseload is not None  # the bottom of the stack
         self.push_screen(screens.NewSessionScreen(
-            flow, start=start, patients=choices.patients, find_patients=self._caseload_screen().find_patients,
+            flow, start=start, patients=choices.patients, find_patients=caseload.find_patients,
             drafts=choices.drafts, clinicians=choices.clinicians, today=self.clock.today(),
             default_type=choices.default_type, default_setting=choices.default_setting,
             discard_draft=lambda participant_id: flow.discard(participant_id, "draft discarded by the clinician"),
@@ -638,9 +655,8 @@ def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path |
             return open_throwaway_folder(demo_source)
         return open_data_folder(data_dir)
 
-    if demo_source is None:
-        prepare.database = database_file(data_dir)
     return SlpTermApp(prepare, clock=clock, demo=demo_source is not None, open_with_passphrase=open_with_passphrase,
+                      database=database_file(data_dir) if demo_source is None else None,
                       caseload_preview=caseload_preview, owns_process=owns_process,
                       ask_before_creating=ask_before_creating and demo_source is None)
 
