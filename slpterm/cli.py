@@ -9,10 +9,15 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from slpterm import __version__
+
+if TYPE_CHECKING:
+    from slpterm.services.clinic import ClinicServices
+    from slpterm.store.store import Store
 
 DESCRIPTION = """\
 slpterm: point-of-care notes and claim coding for speech-language pathologists.
@@ -171,16 +176,15 @@ def _no_clinic_message(data_dir: Path) -> str | None:
             f"SLPTERM_DATA_DIR; to start a new clinic there, open the app with: slpterm --new --data-dir {data_dir}")
 
 
-def _open_for_command(data_dir: Path):  # noqa: ANN202
-    from slpterm.store import PassphraseRequired, StoreError, open_store
-    from slpterm.store.errors import WrongPassphraseOrDamaged
-    from slpterm.store.security import record_failed_start
+def _open_for_command(data_dir: Path) -> Store:
+    from slpterm.domain.errors import PassphraseRequired, StoreError
+    from slpterm.services.opening import open_data_folder
 
     problem = _no_clinic_message(data_dir)
     if problem is not None:
         raise StoreError(problem)
     try:
-        return open_store(data_dir)
+        return open_data_folder(data_dir)
     except PassphraseRequired:
         passphrase = _passphrase()
         if passphrase is None:
@@ -188,50 +192,53 @@ def _open_for_command(data_dir: Path):  # noqa: ANN202
                 f"The data file in {data_dir} is encrypted: set {PASSPHRASE_VARIABLE} or run the command in a "
                 "terminal to be asked for the passphrase."
             ) from None
-        try:
-            return open_store(data_dir, passphrase)
-        except WrongPassphraseOrDamaged:
-            record_failed_start(data_dir, "command")
-            raise
+        return open_data_folder(data_dir, passphrase, where="command")  # a wrong one is noted at once
 
 
 def _with_store(args: argparse.Namespace, module_name: str, function_name: str) -> int:
     """Run a command function ``(args, store) -> int`` on the data directory."""
     import importlib
 
+    command = getattr(importlib.import_module(module_name), function_name)
+    return _with_services(args, lambda services, store: command(args, store))
+
+
+def _with_services(args: argparse.Namespace, command: Callable[[ClinicServices, Store], int]) -> int:
+    """Run ``command(services, store)`` on the data directory, its audit trail checked first and
+    anchored after. The services are what a command uses; the store is still handed to the command
+    modules (export, report, import) that take it."""
     from slpterm import paths
+    from slpterm.services.clinic import build_services
 
     store = _open_for_command(paths.data_dir(args.data_dir))
+    services = build_services(store)
     try:
-        store.security.collect_start_failures()
-        tampered = store.security.check_last_anchor()
+        tampered = services.security.opened_for_a_command()
         if tampered and args.command != "audit":
             print(f"slpterm: warning: {tampered}", file=sys.stderr)
-        return getattr(importlib.import_module(module_name), function_name)(args, store)
+        return command(services, store)
     finally:
-        store.security.write_anchor(f"slpterm {args.command}")
+        services.security.write_anchor(f"slpterm {args.command}")
         store.close()
 
 
-def _run_backup(args: argparse.Namespace, store) -> int:  # noqa: ANN001
-    from slpterm.store.backup import backup_store
-
-    from slpterm.store.backup import plaintext_backups
-
-    target = backup_store(store, Path(args.out).expanduser() if args.out else None)
-    print(f"Backup written to {target}" + (" (encrypted with the data file's passphrase)" if store.db.encrypted
+def _run_backup(args: argparse.Namespace, services: ClinicServices) -> int:
+    security = services.security
+    target = security.backup(Path(args.out).expanduser() if args.out else None)
+    print(f"Backup written to {target}" + (" (encrypted with the data file's passphrase)" if security.encrypted
                                            else " (not encrypted: the data file has no passphrase)"))
-    unprotected = plaintext_backups(store) if store.db.encrypted else []
+    unprotected = security.plaintext_backups() if security.encrypted else []
     if unprotected:
         print(f"{len(unprotected)} older backup(s) in {unprotected[0].parent} were made before encryption and are "
               "not encrypted; re-encrypt or delete them under Security (F12) in the app.")
     return 0
 
 
-def _run_audit(args: argparse.Namespace, store) -> int:  # noqa: ANN001
+def _run_audit(args: argparse.Namespace, services: ClinicServices, store: Store) -> int:
+    security = services.security
     if args.audit_command == "verify":
         extra = [_anchor_from(Path(name).expanduser(), store) for name in args.anchor]
-        report = store.security.verify(extra_anchors=extra)
+        report = security.verify(extra_anchors=extra)
         for note in report.notes:
             print(f"Note: {note}")
         chain = report.chain
@@ -247,7 +254,7 @@ def _run_audit(args: argparse.Namespace, store) -> int:  # noqa: ANN001
         if report.problem_count > len(report.breaks):
             print(f"  ... and {report.problem_count - len(report.breaks)} more")
         return 1
-    for entry in store.security.audit_entries(args.filter, limit=args.limit):
+    for entry in security.audit_entries(args.filter, limit=args.limit):
         local = entry.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         print(f"{entry.seq:>7}  {local}  {entry.actor:<24.24}  {entry.action:<16.16}  {entry.entity:<18.18}  "
               f"{entry.detail[:60]}")
@@ -329,10 +336,10 @@ def _run_app(args: argparse.Namespace) -> int:
     gc.disable()
     preview = None
     if not args.demo:
-        from slpterm.store.caseload import CaseloadPreviewReader
+        from slpterm.services.opening import CaseloadPreviewReader, database_file
 
         # Started before the user interface is imported, so reading overlaps importing.
-        preview = CaseloadPreviewReader(paths.data_dir(args.data_dir) / "slpterm.sqlite3")
+        preview = CaseloadPreviewReader(database_file(paths.data_dir(args.data_dir)))
     from slpterm.ui.app import build_app
 
     if args.demo:
@@ -373,15 +380,17 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "demo":
             return _run_demo_command(args)
         if args.command == "export":
-            return _with_store(args, "slpterm.export.cli", "run_export")
+            return _with_store(args, "slpterm.services.exporting", "run_export_command")
         if args.command == "report":
             return _with_store(args, "slpterm.services.report_commands", "run_report")
         if args.command == "service-log":
             return _with_store(args, "slpterm.services.report_commands", "run_service_log")
         if args.command == "import-patients":
             return _with_store(args, "slpterm.services.patient_import", "run_import")
-        if args.command in ("backup", "audit"):
-            return _with_store(args, "slpterm.cli", f"_run_{args.command}")
+        if args.command == "backup":
+            return _with_services(args, lambda services, _store: _run_backup(args, services))
+        if args.command == "audit":
+            return _with_services(args, lambda services, store: _run_audit(args, services, store))
         if args.command == "restore":
             return _run_restore(args)
         if args.command == "rules":
@@ -389,10 +398,13 @@ def _run(args: argparse.Namespace) -> int:
             from slpterm.coding.cli import run_rules
 
             if args.rules_command in ("install", "rollback"):  # recorded in the data file's audit trail
+                from slpterm.services.clinic import build_services
+
                 store = _open_for_command(paths.data_dir(getattr(args, "data_dir", None)))
+                services = build_services(store)
                 try:
-                    args.actor = store.actor
-                    return run_rules(args, paths.clinic_rules_dir(), record=store.security.record)
+                    args.actor = services.clinic.actor
+                    return run_rules(args, paths.clinic_rules_dir(), record=services.security.record)
                 finally:
                     store.close()
             return run_rules(args, paths.clinic_rules_dir())
@@ -408,7 +420,7 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as error:
         return _fail(f"{error.filename or 'a file'}: {error.strerror or error}")
     except Exception as error:  # noqa: BLE001
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         if isinstance(error, StoreError):
             return _fail(str(error))

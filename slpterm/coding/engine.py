@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from datetime import date, time, timedelta
+from datetime import date, time
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 from slpterm.clinical.episode import CERTIFICATION_DUE_DAYS, PLAN_LIMIT_DAYS, certification_deadline, plan_limit_last_day
 from slpterm.coding.model import (
@@ -31,7 +32,6 @@ from slpterm.domain.vocab import (
     DiagnosisRole,
     PayerKind,
     PlanStatus,
-    SessionType,
     Setting,
 )
 
@@ -586,7 +586,7 @@ def _price(session: _Session, rulebook: RuleBook) -> None:
         if line.code.mue is not None and line.units > line.code.mue:
             session.add(WARNING, "units-capped-by-mue",
                         f"{line.code.code} had {line.units} units; the daily limit (MUE) is {line.code.mue}, so {line.code.mue} are billed.",
-                        f"Nothing to do unless the payer allows more; the note keeps the full time.", index)
+                        "Nothing to do unless the payer allows more; the note keeps the full time.", index)
             line.units = line.code.mue
         fee = rulebook.fee(line.code.code)
         if fee is None:

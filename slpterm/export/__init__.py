@@ -1,20 +1,21 @@
 """Exports of signed, coded encounters: CSV, JSON, FHIR R4, X12 837P and superbills.
 
 Input is a list of ``slpterm.domain.encounter.EncounterRecord``; nothing here touches the database
-except :func:`slpterm.export.batch.run_export`, which asks ``store.exports`` for exported ids and
-records the batch. No UI toolkit is imported.
+except :func:`slpterm.export.batch.write_export`, which asks ``store.exports`` for exported ids and
+records the batch (through the store object it is handed; nothing here imports the store). Reading
+and coding the sessions and anchoring the audit trail after a batch are
+:mod:`slpterm.services.exporting`'s (``run_export``, ``export_signed``). No UI toolkit is imported.
 
 Public API
 ----------
 ``slpterm.export.batch``
-    ``run_export(store, encounters, format, out_dir, *, range_from=None, range_to=None,
+    ``write_export(store, encounters, format, out_dir, *, range_from=None, range_to=None,
     include_exported=False, now=None, production=True) -> ExportOutcome``
         select, render, write atomically, record the batch. Raises ``ExportError`` when files cannot
         be written or recorded (then nothing is left behind).
-    ``export_signed(store, format, out_dir, *, range_from=None, range_to=None, include_exported=False,
-    now=None, production=True, today=None) -> ExportOutcome``
-        the same for the signed sessions in the range, read, coded and written a few days at a time
-        (``services.encounters.encounter_chunks``): the same files, memory for one run of days.
+    ``write_export_runs(store, runs, format, out_dir, ...) -> ExportOutcome``
+        the same for runs of encounters given one at a time (``services.exporting.export_signed``
+        hands it the signed sessions a few days at a time): the same files, memory for one run.
     ``select_encounters(encounters, format, *, include_exported=False, exported_ids=()) -> Selection``
         ``Selection.ready`` / ``.held`` (``HeldBack(encounter, reasons)``) / ``.already_exported``.
     ``render_files(encounters, format, batch) -> list[tuple[str, bytes]]``
@@ -30,5 +31,6 @@ Per format (pure, in memory): ``csv_export.render_csv``, ``json_export.render_js
     ``superbill.render_superbill``; each takes ``(encounters, batch: BatchInfo)``. ``CsvStream``,
     ``JsonStream``, ``FhirStream`` and ``X12Stream`` write the same bytes in pieces (``add`` each run
     of encounters in file order, then ``finish``).
-``slpterm.export.cli``: ``add_export_parser(commands)``, ``run_export(args, store) -> int``.
+``slpterm.export.cli``: ``add_export_parser(commands)`` (the command is
+    ``slpterm.services.exporting.run_export_command(args, store) -> int``).
 """

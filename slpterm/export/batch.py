@@ -4,6 +4,8 @@ Order of work, so that a failure never leaves a half-written file or a batch wit
 select (signed, no scrubber errors, not exported before unless asked) -> render and write to a
 temporary name in the target folder, a run of days at a time (superbills: every file at the end)
 -> fsync, rename -> record the batch in the store -> if recording fails, remove the files again.
+Reading and coding the sessions, and anchoring the audit trail after the batch, are
+:mod:`slpterm.services.exporting`'s.
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ from slpterm.domain.encounter import EncounterRecord
 from slpterm.export.common import BatchInfo, ExportError, patient_name, sort_encounters
 from slpterm.export.formats import EXPORT_FORMATS, ExportFormat, export_format
 from slpterm.paths import private_folder
-
-ANCHOR_FILE_NAME = "slpterm-batch-{label}.anchor.json"
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ class ExportOutcome:
     batch_id: str | None = None
     control_number: int | None = None
     checksum: str = ""
+    batch_label: str = ""  # the batch ID printed in its files, once recorded
     anchor_file: Path | None = None  # the audit trail's head after the batch, written beside the files
 
     @property
@@ -254,36 +255,30 @@ def next_control_number(store: Any) -> int:
     return int(store.exports.next_control_number())
 
 
-def run_export(store: Any, encounters: Sequence[EncounterRecord], format: str, out_dir: Path, *,
-               range_from: date | None = None, range_to: date | None = None, include_exported: bool = False,
-               now: datetime | None = None, production: bool = True) -> ExportOutcome:
-    """Export the ready encounters to ``out_dir`` and record the batch in ``store``.
+def write_export(store: Any, encounters: Sequence[EncounterRecord], format: str, out_dir: Path, *,
+                 range_from: date | None = None, range_to: date | None = None, include_exported: bool = False,
+                 now: datetime | None = None, production: bool = True) -> ExportOutcome:
+    """Write the ready encounters to ``out_dir`` and record the batch in ``store.exports``.
 
     Returns the outcome; when nothing can be exported, ``outcome.problems`` says why and no file is
     written. Raises ExportError when the files cannot be written or the batch cannot be recorded
-    (in both cases no file is left and no batch is recorded).
+    (in both cases no file is left and no batch is recorded). The audit anchor beside the files is
+    the caller's (:mod:`slpterm.services.exporting`).
     """
+    return write_export_runs(store, [encounters], format, out_dir, range_from=range_from, range_to=range_to,
+                             include_exported=include_exported, now=now, production=production)
+
+
+def write_export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: str, out_dir: Path, *,
+                      range_from: date | None = None, range_to: date | None = None,
+                      include_exported: bool = False, now: datetime | None = None,
+                      production: bool = True) -> ExportOutcome:
+    """:func:`write_export` of runs of encounters given one at a time (each holding whole
+    patient-days): memory holds one run, not the batch, and the files are the same."""
     with paused_gc():
-        return _export_runs(store, [sort_encounters(encounters)], export_format(format), Path(out_dir),
+        return _export_runs(store, (sort_encounters(run) for run in runs), export_format(format), Path(out_dir),
                             range_from=range_from, range_to=range_to, include_exported=include_exported, now=now,
                             production=production)
-
-
-def export_signed(store: Any, format: str, out_dir: Path, *, range_from: date | None = None,
-                  range_to: date | None = None, include_exported: bool = False, now: datetime | None = None,
-                  production: bool = True, today: date | None = None,
-                  chunk_sessions: int | None = None) -> ExportOutcome:
-    """:func:`run_export` of the signed sessions with a date of service in the range, read, coded and
-    written a few days at a time: memory holds one run of days, not the batch. The files are the
-    same as ``run_export(store, load_encounters(...), ...)`` writes."""
-    from slpterm.services.encounters import encounter_chunks
-
-    sizing = {} if chunk_sessions is None else {"chunk_sessions": chunk_sessions}
-    chunks = encounter_chunks(store, date_from=range_from, date_to=range_to, today=today or date.today(), **sizing)
-    with paused_gc():
-        return _export_runs(store, (sort_encounters(chunk) for chunk in chunks), export_format(format),
-                            Path(out_dir), range_from=range_from, range_to=range_to,
-                            include_exported=include_exported, now=now, production=production)
 
 
 def _stream_for(format: str, batch: BatchInfo):  # noqa: ANN202
@@ -453,27 +448,8 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
     outcome.checksum = digest
     outcome.batch_id = recorded.id
     outcome.control_number = recorded.control_number
-    _write_batch_anchor(store, Path(out_dir).expanduser(), batch, outcome)
+    outcome.batch_label = batch.label
     return outcome
-
-
-def _write_batch_anchor(store: Any, folder: Path, batch: BatchInfo, outcome: ExportOutcome) -> None:
-    """Write the trail's head (which now includes this batch) beside the files and into the user's
-    anchor file, so the batch also vouches for the audit trail as it was."""
-    from slpterm.store.anchors import anchor_record, write_anchor_record
-
-    reason = f"export batch {batch.label}"
-    anchor = store.security.write_anchor(reason) or store.security.head_anchor(reason)
-    if anchor is None:
-        return
-    path = folder / ANCHOR_FILE_NAME.format(label=batch.label)
-    try:
-        outcome.anchor_file = write_anchor_record(path, anchor_record(
-            store.clinic.identity(), anchor, batch=batch.label, checksum=outcome.checksum,
-            files=[file.name for file in outcome.files]))
-    except OSError as error:
-        outcome.warnings.append(f"The audit anchor could not be written beside the files ({error.strerror or error}); "
-                                "the export itself is complete.")
 
 
 def _digits(value: str) -> str:

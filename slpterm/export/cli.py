@@ -1,10 +1,9 @@
-"""``slpterm export``: the export from a terminal. Imports stay inside the functions so
-``slpterm --help`` does not load the exporters."""
+"""``slpterm export``: its arguments. Imports stay inside the functions so ``slpterm --help`` does
+not load the exporters; the command itself is :func:`slpterm.services.exporting.run_export_command`."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 
@@ -36,45 +35,3 @@ def add_export_parser(commands: Any) -> argparse.ArgumentParser:
                         help="also export sessions that are already in an earlier batch (resubmission)")
     parser.add_argument("--test", action="store_true", help="mark an X12 file as a test file (ISA15 = T)")
     return parser
-
-
-def run_export(args: argparse.Namespace, store: Any) -> int:
-    """Run ``slpterm export``; prints what was written and what was held back. Returns the exit status."""
-    from datetime import date
-    from pathlib import Path
-
-    from slpterm.export.batch import describe_held, export_signed
-    from slpterm.export.common import ExportError
-
-    if args.date_from and args.date_to and args.date_from > args.date_to:
-        print("slpterm: --from is after --to.", file=sys.stderr)
-        return 2
-    try:
-        outcome = export_signed(store, args.format, Path(args.out).expanduser(), range_from=args.date_from,
-                                range_to=args.date_to, include_exported=args.include_exported,
-                                production=not getattr(args, "test", False), today=date.today())
-    except ExportError as error:
-        print(f"slpterm: {error}", file=sys.stderr)
-        return 1
-    for path in outcome.files:
-        print(f"Wrote {path}")
-    if outcome.anchor_file is not None:
-        print(f"Audit anchor (the trail's head after this batch): {outcome.anchor_file}")
-    if outcome.ok:
-        print(f"Batch {outcome.control_number:06d}: {len(outcome.exported_ids)} session(s), sha256 {outcome.checksum}")
-    if outcome.skipped_exported:
-        print(f"Skipped {len(outcome.skipped_exported)} session(s) already exported "
-              "(use --include-exported to export them again).")
-    stream = sys.stdout if outcome.ok else sys.stderr
-    if outcome.held:
-        print(f"Held back {len(outcome.held)} session(s):", file=stream)
-        for held in outcome.held:
-            print(f"  - {describe_held(held)}", file=stream)
-    for warning in outcome.warnings:
-        print(f"Warning: {warning}", file=stream)
-    if not outcome.ok:
-        print("slpterm: nothing was exported.", file=sys.stderr)
-        for problem in outcome.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return 1
-    return 0

@@ -14,15 +14,20 @@ from __future__ import annotations
 import json
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from functools import lru_cache
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from slpterm.clinical import timer
-from slpterm.clinical.episode import episode_visits, first_treatment_day, treatment_day_number
+from slpterm.clinical.episode import (
+    episode_visits,
+    first_treatment_day,
+    treatment_day_number,
+)
 from slpterm.clinical.timer import TimeSegment
 from slpterm.coding.engine import code_patient_day
 from slpterm.coding.model import (
@@ -36,7 +41,16 @@ from slpterm.coding.model import (
 )
 from slpterm.coding.rulebook import RuleBook, load_rulebook
 from slpterm.domain.bulk import paused_gc
-from slpterm.domain.vocab import ClinicianRole, DiagnosisRole, DisorderArea, EvaluationKind, PayerKind, PlanStatus, SessionType, Setting
+from slpterm.domain.vocab import (
+    ClinicianRole,
+    DiagnosisRole,
+    DisorderArea,
+    EvaluationKind,
+    PayerKind,
+    PlanStatus,
+    SessionType,
+    Setting,
+)
 from slpterm.store.billing_facts import effective_billing_facts
 from slpterm.store.billing_reads import BillingRead, HistoryRow
 from slpterm.store.errors import NotFound
@@ -73,7 +87,7 @@ def clock_segments(detail: ParticipantDetail | SessionTiming) -> list[TimeSegmen
 
 def minutes_by_area(detail: ParticipantDetail | SessionTiming, now: datetime | None = None) -> dict[DisorderArea, int]:
     """Clock minutes per disorder area, with later hand corrections taking precedence."""
-    minutes = timer.minutes_by_area(clock_segments(detail), now or datetime.now(timezone.utc),
+    minutes = timer.minutes_by_area(clock_segments(detail), now or datetime.now(UTC),
                                     last_seen_at=detail.session.heartbeat_at)
     for correction in detail.corrections:
         minutes[_member(DisorderArea, correction.disorder_area)] = correction.minutes
@@ -283,7 +297,7 @@ class BillingService:
                  now: datetime | None = None) -> None:
         self.store = store
         self.today = today
-        self.now = now or datetime.now(timezone.utc)
+        self.now = now or datetime.now(UTC)
         self.rulebook = rulebook or rulebook_for(store)
         self.clinic = store.clinic.get_clinic()
         self.clinicians = {c.id: c for c in store.clinic.clinicians(include_inactive=True)}
@@ -352,7 +366,7 @@ class BillingService:
         return self.code_many([participant_id])[participant_id]
 
     # -- many sessions at once -------------------------------------------------------------------
-    def code_many(self, participant_ids: Iterable[str], data: "BulkData | None" = None) -> dict[str, CodingResult]:
+    def code_many(self, participant_ids: Iterable[str], data: BulkData | None = None) -> dict[str, CodingResult]:
         """Code many participants with a fixed number of queries; each the same result as coding it
         alone (:meth:`code_participant`). Raises ``NotFound`` for an unknown participant id.
 
@@ -364,7 +378,7 @@ class BillingService:
         with paused_gc():
             return self._code_many(wanted, data)
 
-    def _code_many(self, wanted: list[str], data: "BulkData | None") -> dict[str, CodingResult]:
+    def _code_many(self, wanted: list[str], data: BulkData | None) -> dict[str, CodingResult]:
         if data is None:
             data = BulkData.for_participants(self.store, wanted)
         elif not data._prepared_for.issuperset(wanted):
@@ -380,7 +394,7 @@ class BillingService:
             results.update(self._code_patient_days(data, patient_id, days))
         return {participant_id: results[participant_id] for participant_id in wanted}
 
-    def _code_patient_days(self, data: "BulkData", patient_id: str, days: set[date]) -> dict[str, CodingResult]:
+    def _code_patient_days(self, data: BulkData, patient_id: str, days: set[date]) -> dict[str, CodingResult]:
         """Code the patient's ``days``. Where the year-to-date amount counts this clinic's own
         charges (Medicare), the days of each year are coded in order, each once, up to the last
         one wanted: a day's charges do not depend on the amount before it, so its coded amount adds

@@ -212,7 +212,7 @@ class Exports:
     def run(self, encounters: list[EncounterRecord], format: str, folder: Path, *, date_from: dt.date | None = None,
             date_to: dt.date | None = None, include_exported: bool = False) -> ExportOutcome:
         """Write the ready encounters in ``format`` to ``folder`` and record the batch."""
-        from slpterm.export.batch import run_export
+        from slpterm.services.exporting import run_export
 
         return run_export(self._store, encounters, format, folder, range_from=date_from, range_to=date_to,
                           include_exported=include_exported, now=self._clock.now().astimezone())

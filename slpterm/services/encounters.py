@@ -2,8 +2,8 @@
 
 ``load_encounters`` reads everything with a fixed number of batched queries (``BulkData``) and
 codes each patient-day once; ``encounter_chunks`` gives the same records a few days at a time, so
-an export of any size holds one chunk in memory; ``encounter_record`` builds one record through
-the store API and gives the same record (it is the reference the bulk path is tested against).
+an export of any size holds one chunk in memory. There is one path: a single session's record is
+``encounter_records(billing, [participant_id], ...)``.
 """
 
 from __future__ import annotations
@@ -112,15 +112,6 @@ def _record(billing: BillingService, detail: ParticipantDetail, chart: PatientCh
         certifying_physician_npi=plan.certifying_physician_npi if plan else "",
         exported_before=participant_id in exported_ids,
     )
-
-
-def encounter_record(billing: BillingService, participant_id: str, exported_ids: set[str]) -> EncounterRecord:
-    """One encounter record, read through the store API (several queries per session)."""
-    store = billing.store
-    detail = store.sessions.detail(participant_id)
-    chart = store.patients.chart(detail.participant.patient_id)
-    coding = billing.code_participant(participant_id)
-    return _record(billing, detail, chart, coding, _trial_counts(detail), exported_ids)
 
 
 def encounter_records(billing: BillingService, participant_ids: list[str], exported_ids: set[str],

@@ -6,6 +6,7 @@ The app's lifecycle (open, lock, unlock, close) and the security and audit scree
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,13 @@ class SecurityService:
         security = self._store.security
         security.collect_start_failures()
         security.record("open", where, "", {"data_file": str(self._store.path)})
+        return security.check_last_anchor()
+
+    def opened_for_a_command(self) -> str | None:
+        """A command opened the data file: failed starts before it go into the trail (the opening
+        itself is not an entry); a message when the trail no longer matches its last anchor."""
+        security = self._store.security
+        security.collect_start_failures()
         return security.check_last_anchor()
 
     def close(self) -> None:
@@ -95,8 +103,10 @@ class SecurityService:
     def audit_entries(self, text: str = "", limit: int = 5000) -> list[AuditEntry]:
         return self._store.security.audit_entries(text, limit=limit)
 
-    def verify(self) -> TrailReport:
-        return self._store.security.verify()
+    def verify(self, extra_anchors: Sequence[Anchor] = ()) -> TrailReport:
+        """The whole trail checked, against its own anchors and ``extra_anchors`` (from export
+        batches or backups)."""
+        return self._store.security.verify(extra_anchors=extra_anchors)
 
     # -- backups ----------------------------------------------------------------------------------------
     def backup(self, out: Path | None = None) -> Path:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from textual import work
@@ -14,24 +15,33 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.color import Color
 from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from slpterm.domain.clock import Clock
+from slpterm.domain.errors import PassphraseRequired, StoreError
 from slpterm.domain.text import without_control_characters
-from slpterm.store.caseload import CaseloadPreviewReader
+from slpterm.services.opening import (
+    AppPresence,
+    CaseloadFile,
+    CaseloadPreviewReader,
+    database_file,
+    open_data_folder,
+    open_throwaway_folder,
+)
 from slpterm.ui import screens
-from slpterm.ui.screens.caseload import CaseloadScreen
 from slpterm.ui.roles import HoldsUnsavedText, ShowsAPatient, WritesProgressReports
+from slpterm.ui.screens.caseload import CaseloadScreen
 from slpterm.ui.screens.message import MessageScreen
 from slpterm.ui.typeahead import TypeAhead
 
 if TYPE_CHECKING:
     from slpterm.services.clinic import ClinicServices
-    from slpterm.store.store import Store
+    from slpterm.services.opening import Store
 
 # The other screens are imported when first shown, so the first frame comes sooner.
 
-StorePreparer = Callable[[], "object"]
+StorePreparer = Callable[[], "Store"]
 SWITCH_INTERVAL_SECONDS = 0.001
 ANCHOR_EVERY_SECONDS = 60
 # What still works while the lock (or the passphrase prompt at start) covers the screen: moving
@@ -61,14 +71,17 @@ class SlpTermApp(App):
     IDLE_CHECK_SECONDS = 5
 
     def __init__(self, prepare_store: StorePreparer, *, clock: Clock | None = None,
-                 demo: bool = False, open_with_passphrase: Callable[[str], object] | None = None,
+                 demo: bool = False, open_with_passphrase: Callable[[str], Store] | None = None,
                  caseload_preview: CaseloadPreviewReader | None = None, owns_process: bool = False,
-                 ask_before_creating: bool = False) -> None:
+                 ask_before_creating: bool = False, database: Path | None = None) -> None:
         super().__init__()
         # The data directory was named (--data-dir, SLPTERM_DATA_DIR) and holds no data file yet: ask
         # before making a new clinic there (a mistyped folder must not become one quietly).
         self._ask_before_creating = ask_before_creating
-        self._presence = None
+        self._presence: AppPresence | None = None
+        # The data file (None for the demo, generated first): read for the first frame, and asked
+        # about before a new clinic is made there.
+        self._database = database
         self.caseload_preview = caseload_preview
         # True when this app is the whole process (``slpterm``; never in tests, which run many apps in
         # one process): the cyclic collector was paused for start-up and is tuned for a long run, and
@@ -165,10 +178,8 @@ class SlpTermApp(App):
         self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False)
 
     def _open_store(self) -> None:
-        from slpterm.store import PassphraseRequired, StoreError
-
         try:
-            if self._ask_before_creating and not self._prepare_store.database.exists():
+            if self._ask_before_creating and self._database is not None and not self._database.exists():
                 self.call_from_thread(self._ask_new_clinic)
                 return
             self._show_caseload_early()
@@ -187,11 +198,9 @@ class SlpTermApp(App):
     def _show_caseload_early(self) -> None:
         """Show the caseload read straight from a plain data file while the store layer loads
         (an encrypted, missing or unreadable file is simply left to the store)."""
-        database = getattr(self._prepare_store, "database", None)
+        database = self._database
         if database is None:
             return
-        from slpterm.store.caseload import CaseloadFile
-
         source = CaseloadFile(database)
         try:
             index = source.index()
@@ -220,24 +229,28 @@ class SlpTermApp(App):
             source.close()  # not composed yet; the store's index follows
 
     def _ask_new_clinic(self) -> None:
+        assert self._database is not None  # asked only about a named data file
+        folder = self._database.parent
+
         def answered(create: bool | None) -> None:
             if not create:
-                self.exit(return_code=1, message=f"No clinic was created in {self._prepare_store.database.parent}.")
+                self.exit(return_code=1, message=f"No clinic was created in {folder}.")
                 return
             self._ask_before_creating = False
             self.run_worker(self._open_store, thread=True, name="open-store", exit_on_error=False)
 
-        self.push_screen(screens.NewClinicScreen(self._prepare_store.database.parent), answered)
+        self.push_screen(screens.NewClinicScreen(folder), answered)
 
     def _store_failed(self, message: str) -> None:
         self.push_screen(MessageScreen("slpterm cannot open its data", message, quit_on_close=True))
 
     def _ask_passphrase(self, message: str) -> None:
-        def attempt(passphrase: str) -> str | None:
-            from slpterm.store import StoreError
+        open_with_passphrase = self._open_with_passphrase
+        assert open_with_passphrase is not None  # asked only by an app that can open with one
 
+        def attempt(passphrase: str) -> str | None:
             try:
-                store = self._open_with_passphrase(passphrase)  # a wrong one is noted at once (build_app)
+                store = open_with_passphrase(passphrase)  # a wrong one is noted at once (build_app)
             except StoreError as error:
                 return str(error)
             self.call_from_thread(self._store_ready, store)
@@ -253,7 +266,6 @@ class SlpTermApp(App):
 
     def _store_ready(self, store: Store) -> None:
         from slpterm.services.clinic import build_services
-        from slpterm.store.errors import StoreError
 
         services = build_services(store, self.clock)
         self._store, self.services = store, services
@@ -287,8 +299,6 @@ class SlpTermApp(App):
     def _note_other_app(self, services: ClinicServices) -> None:
         if self.demo:
             return
-        from slpterm.store.folder_lock import AppPresence
-
         self._presence = AppPresence(services.security.data_dir)
         if not self._presence.first:
             self.notify("Another slpterm app is already open on this data. Both can work safely: every change is "
@@ -314,6 +324,8 @@ class SlpTermApp(App):
         gc.freeze()
 
     def _offer_backup(self) -> None:
+        if self.services is None:
+            return
         security = self.services.security
         if security.backup_is_due():
             protection = ("the copy is encrypted with your passphrase, like your data" if security.encrypted
@@ -373,8 +385,6 @@ class SlpTermApp(App):
         self._titles_while_unlocked = (self.title, self.sub_title)
         self.title, self.sub_title = self.TITLE, LOCKED_SUB_TITLE
         self.push_screen(screens.LockScreen(self.services.security))
-        from slpterm.store.errors import StoreError
-
         try:
             self.services.security.record("lock", "app", "")
         except StoreError as error:
@@ -383,7 +393,8 @@ class SlpTermApp(App):
 
     def _keep_locked(self) -> None:
         """The lock screen is the top screen for as long as the app is locked, whatever happened."""
-        if not any(isinstance(screen, screens.LockScreen) for screen in self.screen_stack):
+        if self.services is not None and not any(isinstance(screen, screens.LockScreen)
+                                                 for screen in self.screen_stack):
             self.push_screen(screens.LockScreen(self.services.security))
 
     def mark_unlocked(self) -> None:
@@ -404,7 +415,7 @@ class SlpTermApp(App):
             return False
         return super().check_action(action, parameters)
 
-    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",  # type: ignore[override]
                timeout: float | None = None, markup: bool = True) -> None:
         """Messages that arrive while locked wait until it is unlocked (they may name a patient)."""
         if self.is_locked:
@@ -485,8 +496,8 @@ class SlpTermApp(App):
 
     @work(thread=True, exclusive=True, group="backup")
     def _backup(self) -> None:
-        from slpterm.store.errors import StoreError
-
+        if self.services is None:
+            return
         security = self.services.security
         try:
             target = security.backup()
@@ -558,8 +569,10 @@ class SlpTermApp(App):
             if participant_id:
                 self.push_screen(screens.SessionScreen(services, participant_id))
 
+        caseload = self._caseload_screen()
+        assert caseload is not None  # the bottom of the stack
         self.push_screen(screens.NewSessionScreen(
-            flow, start=start, patients=choices.patients, find_patients=self._caseload_screen().find_patients,
+            flow, start=start, patients=choices.patients, find_patients=caseload.find_patients,
             drafts=choices.drafts, clinicians=choices.clinicians, today=self.clock.today(),
             default_type=choices.default_type, default_setting=choices.default_setting,
             discard_draft=lambda participant_id: flow.discard(participant_id, "draft discarded by the clinician"),
@@ -631,35 +644,19 @@ def build_app(data_dir: Path, *, clock: Clock | None = None, demo_source: Path |
     app is the whole ``slpterm`` process (both from ``slpterm.cli``); ``ask_before_creating`` asks
     before a new clinic is made in a ``data_dir`` without a data file."""
 
-    def open_with_passphrase(passphrase: str):  # noqa: ANN202
-        from slpterm.store import open_store
-        from slpterm.store.errors import WrongPassphraseOrDamaged
-        from slpterm.store.security import record_failed_start
+    def open_with_passphrase(passphrase: str) -> Store:
+        return open_data_folder(data_dir, passphrase, where="app")  # a wrong one is noted at once
 
-        try:
-            return open_store(data_dir, passphrase)
-        except WrongPassphraseOrDamaged:
-            record_failed_start(data_dir, "app")
-            raise
-
-    def prepare():  # noqa: ANN202
-        from slpterm.store import open_store
-
+    def prepare() -> Store:
         if demo_source is not None:
             from slpterm.demo import generate_demo
-            from slpterm.services.progress import EXPORT_FOLDER_SETTING
 
             generate_demo(demo_source)
-            store = open_store(demo_source)
-            # Everything the throwaway clinic writes stays in its throwaway folder.
-            store.anchor_folder = demo_source / "anchors"
-            store.clinic.set_setting(EXPORT_FOLDER_SETTING, str(demo_source / "exports"))
-            return store
-        return open_store(data_dir)
+            return open_throwaway_folder(demo_source)
+        return open_data_folder(data_dir)
 
-    if demo_source is None:
-        prepare.database = Path(data_dir) / "slpterm.sqlite3"  # the store's DATABASE_FILE_NAME
     return SlpTermApp(prepare, clock=clock, demo=demo_source is not None, open_with_passphrase=open_with_passphrase,
+                      database=database_file(data_dir) if demo_source is None else None,
                       caseload_preview=caseload_preview, owns_process=owns_process,
                       ask_before_creating=ask_before_creating and demo_source is None)
 

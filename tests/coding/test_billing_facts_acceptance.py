@@ -55,7 +55,7 @@ def _texts(result) -> list[str]:
 
 
 def _exported_csv(store, day: date, tmp_path) -> str:
-    from slpterm.export.batch import run_export
+    from slpterm.services.exporting import run_export
     from slpterm.services.encounters import load_encounters
 
     encounters = load_encounters(store, date_from=day, date_to=day, include_exported=True, today=date(2026, 11, 2))

@@ -11,7 +11,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from slpterm.export import batch as batch_module
-from slpterm.export.batch import run_export, select_encounters
+from slpterm.export.batch import select_encounters
+from slpterm.services.exporting import run_export
 from slpterm.export.common import ExportError, ExportFormat
 from export.checks import own_x12_problems, pyx12_errors, segments
 from export.conftest import HELD_BACK, SCENARIOS, make_encounter, stored_encounters
@@ -215,7 +216,7 @@ def test_a_permission_error_names_the_folder(store, tmp_path, monkeypatch):
 def test_a_same_day_session_billed_on_another_goes_out_with_it_and_adds_no_line(tmp_path):
     from datetime import date, datetime, timedelta, timezone
 
-    from slpterm.export.batch import run_export
+    from slpterm.services.exporting import run_export
     from slpterm.services.encounters import load_encounters
     from slpterm.store import open_store
 

@@ -9,7 +9,8 @@ from datetime import date
 
 import pytest
 
-from slpterm.export.cli import add_export_parser, run_export
+from slpterm.export.cli import add_export_parser
+from slpterm.services.exporting import run_export_command as run_export
 from export.checks import pyx12_errors
 from export.conftest import HELD_BACK, make_encounter, stored_encounters
 

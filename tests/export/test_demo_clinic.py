@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from slpterm.export.batch import run_export
+from slpterm.services.exporting import run_export
 from export.checks import fhir_problems, own_x12_problems, pyx12_errors
 
 
@@ -72,7 +72,7 @@ def test_a_streamed_export_writes_the_same_files_as_one_in_memory(tmp_path, demo
     import shutil
     from datetime import datetime, timezone
 
-    from slpterm.export.batch import export_signed
+    from slpterm.services.exporting import export_signed
     from slpterm.services.encounters import load_encounters
     from slpterm.store import open_store
 

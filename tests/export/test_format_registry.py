@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from slpterm.export.batch import run_export
+from slpterm.services.exporting import run_export
 from slpterm.export.cli import add_export_parser
 from slpterm.export.formats import EXPORT_FORMATS, ExportFormat, ExportFormatSpec, format_ids, format_options
 from slpterm.store import open_store

@@ -9,7 +9,7 @@ import pytest
 
 from slpterm.domain.vocab import PayerKind
 from slpterm.services.billing import BillingService, BulkData
-from slpterm.services.encounters import encounter_record, encounter_records
+from slpterm.services.encounters import encounter_records
 from slpterm.store import open_store
 
 TODAY = date(2026, 3, 20)
@@ -80,11 +80,16 @@ def test_code_many_reads_more_details_when_given_data_for_other_sessions(store):
     assert {participant_id: billing.code_participant(participant_id) for participant_id in others} == bulk
 
 
-def test_encounter_records_of_recent_sessions_agree_with_the_per_session_records(store):
+def test_encounter_records_of_recent_sessions_hold_what_each_session_stored(store):
     wanted = _signed_newest_first(store)[:60]
-    billing = BillingService(store, TODAY)
-    bulk = encounter_records(billing, wanted, exported_ids=set())
-    reference = [encounter_record(billing, participant_id, set()) for participant_id in wanted]
-    assert [record.participant_id for record in bulk] == wanted
-    assert [a for a, b in zip(bulk, reference) if a != b] == []
-    assert any(record.goal_results for record in bulk)
+    records = encounter_records(BillingService(store, TODAY), wanted, exported_ids=set())
+    assert [record.participant_id for record in records] == wanted
+    for record in records:
+        stored = store.sessions.detail(record.participant_id)
+        assert (record.session_id, record.date_of_service) == (stored.session.id, stored.session.date_of_service)
+        assert record.patient.id == stored.participant.patient_id
+        assert record.signed_at == stored.signature.signed_at
+        kept = [trial for trial in stored.trials if trial.voided_at is None]
+        assert sum(goal.trials for goal in record.goal_results) == len(kept)
+        assert sum(goal.correct for goal in record.goal_results) == sum(trial.result == "correct" for trial in kept)
+    assert any(record.goal_results for record in records)

@@ -1,14 +1,14 @@
-"""Coding through the store's bulk read: what it gives, and the same for a batch as one session at a time."""
+"""Coding through the store's bulk read, and the encounter records built on it: what they give."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from slpterm.services.billing import BillingService, BulkData
-from slpterm.services.encounters import encounter_record, encounter_records, load_encounters
+from slpterm.services.encounters import encounter_records, load_encounters
 from slpterm.store import NotFound, open_store
 
 TODAY = date(2026, 3, 20)
@@ -88,18 +88,81 @@ def test_medicare_year_to_date_adds_the_years_coded_charges(synthetic_store):
         assert billing.years_to_date_through([patient_id], TODAY) == {patient_id: expected}
 
 
-@pytest.mark.parametrize("clinic", ["demo_store", "synthetic_store"])
-def test_encounter_records_agree_with_the_per_session_records(clinic, request):
-    store = request.getfixturevalue(clinic)
-    billing = BillingService(store, TODAY)
-    ids = [participant.id for participant, _ in store.sessions.signed_between(None, None)]
-    bulk = encounter_records(billing, ids, exported_ids=set(ids[:5]))
-    reference = [encounter_record(billing, participant_id, set(ids[:5])) for participant_id in ids]
-    assert [record.participant_id for record in bulk] == ids
-    mismatched = [a.participant_id for a, b in zip(bulk, reference) if a != b]
-    assert mismatched == []
-    assert sum(1 for record in bulk if record.exported_before) == 5
-    assert any(result.trials for record in bulk for result in record.goal_results)
+NOVEMBER_2 = date(2026, 11, 2)
+
+
+@pytest.fixture(scope="module")
+def two_visits(tmp_path_factory):
+    """A clinic written through the API: Milo (Medicaid) 30 minutes, 3 of 4 correct; Ada (a
+    commercial plan) 45 minutes, 1 of 2 correct. Both signed on 2 November 2026."""
+    from slpterm.api import open_clinic
+    from slpterm.domain.clock import FakeClock
+
+    folder = tmp_path_factory.mktemp("two-visits") / "data"
+    clock = FakeClock(datetime(2026, 11, 2, 18, 0, tzinfo=UTC))
+    visits = {}
+    with open_clinic(folder, clock=clock) as clinic:
+        clinic.set_up(name="Harbor Speech", npi="1234567893", tax_id="12-3456789", address_line1="1 Pier Rd",
+                      city="Astoria", state="OR", postal_code="97103")
+        clinic.add_clinician(first_name="Rosa", last_name="Fennimore", npi="1234567893")
+        for first, last, kind, payer, minutes, results in (
+                ("Milo", "Quillfeather", "medicaid", "Oregon Health Plan", 30, ["correct", "correct", "incorrect", "correct"]),
+                ("Ada", "Brightwater", "commercial", "Cascade Mutual", 45, ["incorrect", "correct"])):
+            patient = clinic.add_patient(first_name=first, last_name=last, date_of_birth=date(2018, 4, 9))
+            clinic.add_coverage(patient, payer_kind=kind, payer_name=payer, payer_id="P01", member_id=f"M-{last}")
+            clinic.add_diagnosis(patient, code="F80.0")
+            plan = clinic.add_plan(patient, start_date=date(2026, 10, 1), end_date=date(2026, 12, 29),
+                                   frequency="2x/week", status="certified", certified_on=date(2026, 10, 3),
+                                   certifying_physician_name="Dr. Lena Ortiz", certifying_physician_npi="1234567893")
+            goal = clinic.add_goal(plan, disorder_area="speech_sound", text=f"/r/ for {first}")
+            (visit,) = clinic.start_session([patient], date_of_service=NOVEMBER_2)
+            start = datetime(2026, 11, 2, 16, 0, tzinfo=UTC)
+            clinic.set_times(visit, start=start, stop=start + timedelta(minutes=minutes))
+            for result in results:
+                clinic.tally(visit, goal, result)
+            clinic.use_technique(visit, clinic.techniques(visit)[0][0])
+            clinic.write_note(visit, subjective="Ready to work.", objective=clinic.draft_objective(visit),
+                              assessment="Steady gains.", plan="Continue.")
+            clinic.sign(visit)
+            visits[first] = (visit, patient, goal)
+    store = open_store(folder)
+    yield store, visits
+    store.close()
+
+
+def test_encounter_records_carry_each_sessions_patient_coverage_goals_and_signature(two_visits):
+    store, visits = two_visits
+    (milo, milo_patient, milo_goal), (ada, _, ada_goal) = visits["Milo"], visits["Ada"]
+    billing = BillingService(store, NOVEMBER_2)
+    records = encounter_records(billing, [ada, milo], exported_ids={milo})
+    assert [record.participant_id for record in records] == [ada, milo]
+    by_name = {record.patient.first_name: record for record in records}
+    milo_record, ada_record = by_name["Milo"], by_name["Ada"]
+    assert (milo_record.patient.id, milo_record.patient.last_name) == (milo_patient, "Quillfeather")
+    assert (milo_record.coverage.payer_kind, milo_record.coverage.payer_name, milo_record.coverage.member_id) == (
+        "medicaid", "Oregon Health Plan", "M-Quillfeather")
+    assert ada_record.coverage.payer_name == "Cascade Mutual"
+    assert [(goal.goal_id, goal.correct, goal.trials) for goal in milo_record.goal_results] == [(milo_goal, 3, 4)]
+    assert [(goal.goal_id, goal.correct, goal.trials) for goal in ada_record.goal_results] == [(ada_goal, 1, 2)]
+    assert (milo_record.total_minutes, ada_record.total_minutes) == (30, 45)
+    assert [diagnosis.code for diagnosis in milo_record.diagnoses] == ["F80.0"]
+    assert milo_record.clinic.name == "Harbor Speech" and milo_record.clinic.postal_code == "97103"
+    assert (milo_record.clinician.first_name, milo_record.clinician.last_name) == ("Rosa", "Fennimore")
+    assert milo_record.signer.startswith("Rosa Fennimore") and milo_record.signed_at is not None
+    assert milo_record.certifying_physician_name == "Dr. Lena Ortiz"
+    assert all(record.date_of_service == NOVEMBER_2 for record in records)
+    assert (milo_record.exported_before, ada_record.exported_before) == (True, False)
+    assert [line.code for line in milo_record.coding.lines] == ["92507"]
+
+
+def test_one_sessions_record_is_the_same_as_in_a_batch(two_visits):
+    store, visits = two_visits
+    billing = BillingService(store, NOVEMBER_2)
+    milo = visits["Milo"][0]
+    (alone,) = encounter_records(billing, [milo], exported_ids=set())
+    assert alone.participant_id == milo and alone.patient.first_name == "Milo"
+    assert [(goal.correct, goal.trials) for goal in alone.goal_results] == [(3, 4)]
+    assert encounter_records(billing, [], exported_ids=set()) == []
 
 
 def test_load_encounters_selects_the_signed_sessions_in_the_range(demo_store):

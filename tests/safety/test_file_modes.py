@@ -138,7 +138,7 @@ def test_a_migration_copy(tmp_path):
 
 @pytest.mark.parametrize("format", ["csv", "json", "fhir", "x12", "superbill"])
 def test_exports_their_anchor_and_a_new_export_folder(tmp_path, format):
-    from slpterm.export.batch import run_export
+    from slpterm.services.exporting import run_export
     from slpterm.services.encounters import load_encounters
 
     store, _, _ = _signed_clinic(tmp_path / "data")

@@ -45,7 +45,12 @@ if TYPE_CHECKING:
     from slpterm.ui.screens.patient import PatientScreen
     from slpterm.ui.screens.rules import RulesScreen
     from slpterm.ui.screens.school import SchoolScreen
-    from slpterm.ui.screens.security import AuditScreen, LockScreen, SecurityScreen, UnlockScreen
+    from slpterm.ui.screens.security import (
+        AuditScreen,
+        LockScreen,
+        SecurityScreen,
+        UnlockScreen,
+    )
     from slpterm.ui.screens.session import SessionScreen
     from slpterm.ui.screens.settings import FirstRunScreen, SettingsScreen
 

@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
-from slpterm.store.billing_facts import DISTINCT_MODIFIER_CHOICES, BillingFacts
+from slpterm.domain.billing_facts import DISTINCT_MODIFIER_CHOICES, BillingFacts
 
 if TYPE_CHECKING:
     from slpterm.services.session_flow import SessionFlow
@@ -111,7 +111,7 @@ class BillingFactsScreen(ModalScreen[BillingFactsInput | None]):
 
 def record_billing_facts(screen, flow: SessionFlow, participant_id: str, done=None) -> None:  # noqa: ANN001
     """Open the dialog for ``participant_id`` from ``screen`` and store what is saved; ``done`` runs after."""
-    from slpterm.store.errors import ValidationFailed
+    from slpterm.domain.errors import ValidationFailed
 
     facts = flow.billing_facts(participant_id)
 

@@ -11,8 +11,8 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
+from slpterm.domain.errors import StoreError, ValidationFailed
 from slpterm.services import billing_settings as service
-from slpterm.store.errors import StoreError, ValidationFailed
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:

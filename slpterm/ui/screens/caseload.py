@@ -9,7 +9,8 @@ filled in by the same worker. The cells of a row are read only when it scrolls i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,7 +24,7 @@ from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
     from slpterm.services.clinic import ClinicServices
-    from slpterm.store.caseload import CaseloadPreviewReader
+    from slpterm.services.opening import CaseloadPreviewReader
 
 PREVIEW_WAIT_SECONDS = 0.2
 DETAILS_AHEAD = 60  # rows read beyond the visible ones, so scrolling reads seldom

@@ -12,13 +12,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, Select, Static
-from rich.text import Text
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ class ChartForm(Screen[str | None]):
     @work(thread=True, exclusive=True, group="chart-form-save")
     def _persist_worker(self, values: dict[str, str]) -> None:
         from slpterm.clinical.validation import DateInputError
-        from slpterm.store.errors import StoreError, ValidationFailed
+        from slpterm.domain.errors import StoreError, ValidationFailed
 
         try:
             record_id = self.persist(values)
@@ -497,7 +497,11 @@ class DiagnosisForm(ChartForm):
         self.query_one("#f-role", Select).focus()
 
     def check(self, values: dict[str, str]) -> list[Problem]:
-        from slpterm.clinical.icd10 import check_code, companion_warnings, excludes1_conflicts
+        from slpterm.clinical.icd10 import (
+            check_code,
+            companion_warnings,
+            excludes1_conflicts,
+        )
         from slpterm.clinical.validation import DateInputError
 
         problems: list[Problem] = []
@@ -520,7 +524,7 @@ class DiagnosisForm(ChartForm):
             for first, second, reason in excludes1_conflicts(codes, on=self.today):
                 if result.code in (first, second):
                     problems.append(Problem("code", f"Excludes1: {reason}", blocking=False))
-            for flagged, message in companion_warnings(codes, on=self.today):
+            for _flagged, message in companion_warnings(codes, on=self.today):
                 problems.append(Problem("code", f"Companion code: {message}", blocking=False))
         return problems
 

@@ -58,8 +58,8 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="import")
     def _check(self, path: Path) -> None:
+        from slpterm.domain.errors import StoreError
         from slpterm.services.patient_import import report_lines
-        from slpterm.store.errors import StoreError
 
         try:
             result = self.charts.check_import(path)
@@ -94,7 +94,7 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="import")
     def _commit(self, result) -> None:  # noqa: ANN001
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         try:
             report = self.charts.commit_import(result)

@@ -8,9 +8,9 @@ the correction; another group is added by writing one more :class:`FieldGroup` a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -20,11 +20,21 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from slpterm.domain.billing_facts import BillingFacts, check_billing_facts
 from slpterm.domain.vocab import DisorderArea
-from slpterm.services.session_flow import SessionCorrection, SessionFacts, TimeEdit, TimerStatus
-from slpterm.store.billing_facts import BillingFacts, check_billing_facts
+from slpterm.services.session_flow import (
+    SessionCorrection,
+    SessionFacts,
+    TimeEdit,
+    TimerStatus,
+)
 from slpterm.ui.screens.billing_facts import BillingFactsFields
-from slpterm.ui.screens.new_session import DialogScroll, EVALUATION_LABELS, SESSION_TYPE_LABELS, SETTING_LABELS
+from slpterm.ui.screens.new_session import (
+    EVALUATION_LABELS,
+    SESSION_TYPE_LABELS,
+    SETTING_LABELS,
+    DialogScroll,
+)
 
 
 @dataclass(frozen=True)
@@ -229,7 +239,7 @@ class CorrectSessionScreen(ModalScreen["CorrectionOutcome | None"]):
         parts: dict[str, object] = {}
         problems = [problem for group in self._groups for problem in group.fill(parts)]
         if not problems:
-            from slpterm.store.errors import StoreError, ValidationFailed
+            from slpterm.domain.errors import StoreError, ValidationFailed
 
             try:
                 participant_id = self._apply(SessionCorrection(**parts))

@@ -4,7 +4,8 @@ from with a digit. Which finding is fixed where is data: ``slpterm.services.sess
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult

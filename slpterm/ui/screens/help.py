@@ -47,20 +47,27 @@ Esc closes this walkthrough."""
 
 
 def _screens() -> list[tuple[str, type]]:
+    from slpterm.ui.screens.billing_settings import (
+        BillingSettingsScreen,
+        PayerPolicyScreen,
+    )
     from slpterm.ui.screens.caseload import CaseloadScreen
+    from slpterm.ui.screens.correct_session import CorrectSessionScreen
     from slpterm.ui.screens.export import ExportScreen
+    from slpterm.ui.screens.new_session import NewSessionScreen
     from slpterm.ui.screens.patient import PatientScreen
     from slpterm.ui.screens.progress_report import PeriodScreen, ProgressReportScreen
-    from slpterm.ui.screens.school import SchoolScreen
-    from slpterm.ui.widgets.goal_tally import GoalTally
-    from slpterm.ui.screens.session import SessionScreen
-    from slpterm.ui.screens.settings import FirstRunScreen, SettingsScreen
-    from slpterm.ui.screens.billing_settings import BillingSettingsScreen, PayerPolicyScreen
     from slpterm.ui.screens.rules import RulesScreen
-    from slpterm.ui.screens.new_session import NewSessionScreen
+    from slpterm.ui.screens.school import SchoolScreen
     from slpterm.ui.screens.security import AuditScreen, SecurityScreen
-    from slpterm.ui.screens.correct_session import CorrectSessionScreen
-    from slpterm.ui.screens.session_dialogs import AddendumScreen, SignScreen, TimeEditScreen
+    from slpterm.ui.screens.session import SessionScreen
+    from slpterm.ui.screens.session_dialogs import (
+        AddendumScreen,
+        SignScreen,
+        TimeEditScreen,
+    )
+    from slpterm.ui.screens.settings import FirstRunScreen, SettingsScreen
+    from slpterm.ui.widgets.goal_tally import GoalTally
     from slpterm.ui.widgets.virtual_table import VirtualTable
 
     return [

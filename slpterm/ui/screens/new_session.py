@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,8 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from slpterm.ui.screens.billing_facts import BillingFactsFields, BillingFactsInput
 from slpterm.domain.vocab import SESSION_TYPES, EvaluationKind, SessionType, Setting
+from slpterm.ui.screens.billing_facts import BillingFactsFields, BillingFactsInput
 
 if TYPE_CHECKING:
     from slpterm.services.session_flow import SessionFlow
@@ -165,7 +166,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
             evaluation_kind=None if evaluation is Select.BLANK else str(evaluation),
             aac_device=None if device is Select.BLANK else str(device),
         )
-        from slpterm.store.errors import StoreError, ValidationFailed
+        from slpterm.domain.errors import StoreError, ValidationFailed
 
         try:
             participant_id = self._start(request)
@@ -183,7 +184,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
         facts = self.query_one(BillingFactsFields).value()
         if facts == BillingFactsInput():
             return
-        from slpterm.store.errors import ValidationFailed
+        from slpterm.domain.errors import ValidationFailed
 
         try:
             self.flow.record_billing_facts_for_session(participant_id, **facts.as_record_arguments())
@@ -218,7 +219,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
         participant_id = str(option.id)
 
         def answered(discard: bool | None) -> None:
-            from slpterm.store.errors import StoreError
+            from slpterm.domain.errors import StoreError
 
             if not discard:
                 return

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
-from rich.text import Text
 from textual.widgets.option_list import Option
 
 from slpterm.domain.vocab import GoalTerm, PlanStatus
@@ -205,7 +205,7 @@ class PatientScreen(Screen):
 
     @work(thread=True, group="chart-audit")
     def _record_view(self) -> None:
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         try:
             self.charts.record_view(self.patient_id)
@@ -228,7 +228,7 @@ class PatientScreen(Screen):
 
     @work(thread=True, exclusive=True, group="chart-load")
     def _load(self) -> None:
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         charts = self.charts
         try:
@@ -466,7 +466,7 @@ class PatientScreen(Screen):
 
     @work(thread=True, group="chart-write")
     def _archive(self, archive: bool) -> None:
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         try:
             if archive:
@@ -490,7 +490,7 @@ class PatientScreen(Screen):
 
     @work(thread=True, group="chart-write")
     def _delete(self) -> None:
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         try:
             self.charts.delete(self.patient_id)

@@ -151,7 +151,7 @@ class ProgressReportScreen(Screen):
     # -- loading -------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="report-load")
     def _load(self, period: tuple[dt.date, dt.date] | None = None) -> None:
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         try:
             if period is not None and self.state is not None and not self.state.signed:
@@ -238,7 +238,7 @@ class ProgressReportScreen(Screen):
     def _dated(self, state):  # noqa: ANN001, ANN202
         """``state`` dated as the date fields say (raises ValidationFailed naming the field). A report
         dated before its period ends covers the period up to that day."""
-        from slpterm.store.errors import ValidationFailed
+        from slpterm.domain.errors import ValidationFailed
 
         text, reason = self._typed_date()
         source = state.data.source
@@ -256,7 +256,7 @@ class ProgressReportScreen(Screen):
     def _current(self, *, quiet: bool = False):  # noqa: ANN202
         """The report as typed: its text, and its date when the date fields hold together. A date
         that does not is shown (unless ``quiet``) and the report keeps its earlier date."""
-        from slpterm.store.errors import ValidationFailed
+        from slpterm.domain.errors import ValidationFailed
 
         state = self._with_text()
         try:
@@ -287,7 +287,7 @@ class ProgressReportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="report-save")
     def _save(self, state, announce: bool = True) -> None:  # noqa: ANN001
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         try:
             saved = self.reports.save(state)
@@ -363,7 +363,7 @@ class ProgressReportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="report-save")
     def _sign(self, state, clinician_id: str) -> None:  # noqa: ANN001
-        from slpterm.store.errors import StoreError
+        from slpterm.domain.errors import StoreError
 
         try:
             signed = self.reports.sign(state, clinician_id)
@@ -402,7 +402,7 @@ class ProgressReportScreen(Screen):
             typed = (source.assessment, source.plan_text, source.written_on, state.backdate_reason) != (
                 before.assessment, before.plan_text, before.written_on, self.state.backdate_reason)
             if state.report_id is not None or typed:
-                from slpterm.store.errors import StoreError
+                from slpterm.domain.errors import StoreError
 
                 try:
                     self.reports.save(state)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,13 +14,12 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
-from slpterm.store.errors import StoreError, ValidationFailed
+from slpterm.domain.errors import StoreError, ValidationFailed
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
     from slpterm.services.clinic import ClinicServices
-    from slpterm.services.security import SecurityService
-    from slpterm.store.security import UnlockResult
+    from slpterm.services.security import SecurityService, UnlockResult
 
 
 FAILED_UNLOCK_PAUSE_SECONDS = 0.5  # after each wrong passphrase or PIN: guessing stays slow

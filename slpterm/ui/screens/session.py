@@ -20,7 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Label, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
 
-from slpterm.store.errors import StoreError
+from slpterm.domain.errors import StoreError
 from slpterm.ui.widgets.goal_tally import GoalTally
 
 if TYPE_CHECKING:
@@ -421,8 +421,13 @@ class SessionScreen(Screen):
 
     # -- correcting and discarding an unsigned session ------------------------------------------------
     def action_correct_session(self) -> None:
-        from slpterm.ui.screens.correct_session import (BillingFactsGroup, CorrectSessionScreen, FactsGroup,
-                                                        ParticipantsGroup, TimesGroup)
+        from slpterm.ui.screens.correct_session import (
+            BillingFactsGroup,
+            CorrectSessionScreen,
+            FactsGroup,
+            ParticipantsGroup,
+            TimesGroup,
+        )
 
         if self.view.signed:
             self.notify("This note is signed: its facts are locked. Corrections are addenda (F10).",

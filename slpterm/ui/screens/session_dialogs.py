@@ -13,8 +13,8 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static, Te
 from textual.widgets.option_list import Option
 
 from slpterm.domain.vocab import DisorderArea
-from slpterm.ui.screens.new_session import DialogScroll
 from slpterm.services.session_flow import SignCheck, TimeEdit, TimerStatus
+from slpterm.ui.screens.new_session import DialogScroll
 
 
 class PhraseScreen(ModalScreen[str | None]):

@@ -11,7 +11,12 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
-from slpterm.domain.clinic_setup import CREDENTIAL_CHOICES, ClinicSetup, role_for_credentials, setup_problems
+from slpterm.domain.clinic_setup import (
+    CREDENTIAL_CHOICES,
+    ClinicSetup,
+    role_for_credentials,
+    setup_problems,
+)
 
 if TYPE_CHECKING:
     from slpterm.services.clinic import ClinicServices

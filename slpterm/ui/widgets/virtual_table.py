@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from rich.segment import Segment
 from textual import events
@@ -53,23 +53,23 @@ class VirtualTable(ScrollView, can_focus=True):
     cursor = reactive(0, always_update=True)
 
     class RowChosen(Message):
-        def __init__(self, table: "VirtualTable", index: int) -> None:
+        def __init__(self, table: VirtualTable, index: int) -> None:
             super().__init__()
             self.table = table
             self.index = index
 
         @property
-        def control(self) -> "VirtualTable":
+        def control(self) -> VirtualTable:
             return self.table
 
     class CursorMoved(Message):
-        def __init__(self, table: "VirtualTable", index: int) -> None:
+        def __init__(self, table: VirtualTable, index: int) -> None:
             super().__init__()
             self.table = table
             self.index = index
 
         @property
-        def control(self) -> "VirtualTable":
+        def control(self) -> VirtualTable:
             return self.table
 
     def __init__(self, columns: Sequence[Column], *, name: str | None = None, id: str | None = None,
