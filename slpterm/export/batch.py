@@ -24,6 +24,8 @@ from slpterm.export.formats import EXPORT_FORMATS, ExportFormat, export_format
 from slpterm.paths import private_folder
 
 ANCHOR_FILE_NAME = "slpterm-batch-{label}.anchor.json"
+CLAIM_CHECK_FIX = ("Correct the named data (the patient's chart, the coverage, or the clinic under Settings (F5)) "
+                   "and export again.")
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,10 @@ def hold_reasons(encounter: EncounterRecord, format: str) -> list[Reason]:
         reasons.append(Reason("The session has no billable claim lines.",
                               "Check the session type and the minutes recorded."))
     if format == ExportFormat.X12:
-        from slpterm.export.x12 import encounter_problems
+        from slpterm.export.x12 import clinic_problems, encounter_problems
 
         if encounter.coding.lines:
+            reasons += [Reason(problem) for problem in clinic_problems(encounter.clinic)]
             reasons += [Reason(problem) for problem in encounter_problems(encounter)
                         if problem != "No billable claim lines."]
     return reasons
@@ -147,12 +150,19 @@ class _Picking:
             else:
                 ready.append(encounter)
         if self.format == ExportFormat.X12 and ready:
-            from slpterm.export.x12 import build_claims
+            from slpterm.export.x12 import build_claims, claim_problems
 
-            _, refused = build_claims(ready)
-            refused_ids = {encounter.participant_id for encounter, _ in refused}
-            ready = [e for e in ready if e.participant_id not in refused_ids]
-            self.refused += [HeldBack(encounter, (Reason(reason),)) for encounter, reason in refused]
+            claims, refused = build_claims(ready)
+            held = [HeldBack(encounter, (Reason(reason),)) for encounter, reason in refused]
+            for claim in claims:
+                problems = claim_problems(claim)
+                if problems:
+                    failed = Reason("The claim fails the 837P checks, so it is held back while the rest of the "
+                                    "batch goes out: " + " ".join(problems), CLAIM_CHECK_FIX)
+                    held += [HeldBack(encounter, (failed,)) for encounter in claim.encounters]
+            held_ids = {item.encounter.participant_id for item in held}
+            ready = [e for e in ready if e.participant_id not in held_ids]
+            self.refused += held
         carriers = {(e.patient.id, e.date_of_service) for e in ready}
         combined: list[EncounterRecord] = []
         for rider in riders:
@@ -375,8 +385,6 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
                       production=production)
     stream = _stream_for(format, batch)
     name = EXPORT_FORMATS[format].file_name.format(label=batch.label) if stream is not None else ""
-    clinic_refusal: list[str] = []
-    warnings: list[str] = []
     part: _PartFile | None = None
     folder = Path(out_dir).expanduser()
     exported_ids: list[str] = []
@@ -387,15 +395,6 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
         for run in runs:
             ready, combined = picking.add(run)
             if not ready:
-                continue
-            if picking.ready_count == len(ready) and format == ExportFormat.X12:  # the first ready run
-                from slpterm.export.x12 import clinic_problems
-
-                clinic_refusal = clinic_problems(ready[0].clinic)
-                if len(_digits(ready[0].clinic.postal_code)) != 9:
-                    warnings.append("The clinic ZIP code has 5 digits; most payers want the 9-digit ZIP+4 for "
-                                    "the billing provider. Add it under Settings (F5).")
-            if clinic_refusal:
                 continue
             exported_ids += [encounter.participant_id for encounter in ready]
             combined_ids += [encounter.participant_id for encounter in combined]
@@ -413,23 +412,27 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
                 part.write(stream.add(ready))
             except OSError as error:
                 raise _write_error(folder, error) from error
+            except ValueError as error:  # a check the selection missed: never a file that would be rejected
+                raise _render_error(format, error) from error
         outcome = ExportOutcome(format=format, held=picking.all_held(), skipped_exported=picking.all_skipped())
         if not picking.ready_count:
             outcome.problems.append(_nothing_to_export(picking.seen, outcome))
+            outcome.problems += _shared_reasons(outcome.held)
             return outcome
-        if clinic_refusal:
-            outcome.problems += clinic_refusal
-            return outcome
-        outcome.warnings += warnings
         if part is not None:
             try:
                 part.write(stream.finish())
                 written = [part.commit()]
             except OSError as error:
                 raise _write_error(folder, error) from error
+            except ValueError as error:
+                raise _render_error(format, error) from error
             digest = part.digest.hexdigest()
         else:
-            files = render_files(picking.ready, format, batch)
+            try:
+                files = render_files(picking.ready, format, batch)
+            except ValueError as error:
+                raise _render_error(format, error) from error
             written = write_files_atomically(Path(out_dir), files)
             digest = checksum(files)
     except BaseException:
@@ -476,8 +479,18 @@ def _write_batch_anchor(store: Any, folder: Path, batch: BatchInfo, outcome: Exp
                                 "the export itself is complete.")
 
 
-def _digits(value: str) -> str:
-    return "".join(char for char in value or "" if char.isdigit())
+def _render_error(format: str, error: ValueError) -> ExportError:
+    return ExportError(f"The {EXPORT_FORMATS[format].label} could not be written: {error}. No file was left "
+                       "behind and no batch was recorded; fix what is named and export again.")
+
+
+def _shared_reasons(held: Sequence[HeldBack]) -> list[str]:
+    """The reasons every held-back encounter shares (a clinic setting, say), each once: the one fix
+    that would release the whole batch."""
+    if not held:
+        return []
+    shared = set(held[0].reasons).intersection(*(set(h.reasons) for h in held[1:]))
+    return [str(reason) for reason in held[0].reasons if reason in shared]
 
 
 def _nothing_to_export(seen: int, outcome: ExportOutcome) -> str:
