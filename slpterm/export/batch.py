@@ -364,10 +364,16 @@ def _write_error(folder: Path, error: OSError) -> ExportError:
                        "No file was left behind and no batch was recorded.")
 
 
-def _billed_lines(encounters: Iterable[EncounterRecord]) -> list[dict]:
+def _billed_lines(encounters: Sequence[EncounterRecord], format: str) -> list[dict]:
+    numbers: dict[str, str] = {}
+    if format == ExportFormat.X12:
+        from slpterm.export.x12 import claim_numbers
+
+        numbers = claim_numbers(encounters)
     return [{"participant_id": encounter.participant_id, "patient_id": encounter.patient.id,
              "date_of_service": line.date_of_service, "code": line.code, "modifiers": " ".join(line.modifiers),
-             "units": line.units, "charge_cents": int((line.charge * 100).to_integral_value())}
+             "units": line.units, "charge_cents": int((line.charge * 100).to_integral_value()),
+             "claim_number": numbers.get(encounter.participant_id, "")}
             for encounter in encounters for line in encounter.coding.lines]
 
 
@@ -381,8 +387,10 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
                        keep_ready=EXPORT_FORMATS[format].stream is None)
     created_at = (now or datetime.now().astimezone())
     planned = next_control_number(store)
+    # Only an 837P carries interchange control numbers; planning one reads the installation file.
+    interchange = store.exports.plan_interchange(created_at) if format == ExportFormat.X12 else None
     batch = BatchInfo(number=planned, created_at=created_at, range_from=range_from, range_to=range_to,
-                      production=production)
+                      production=production, interchange_control=interchange.control if interchange else None)
     stream = _stream_for(format, batch)
     name = EXPORT_FORMATS[format].file_name.format(label=batch.label) if stream is not None else ""
     part: _PartFile | None = None
@@ -398,8 +406,8 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
                 continue
             exported_ids += [encounter.participant_id for encounter in ready]
             combined_ids += [encounter.participant_id for encounter in combined]
-            billed += _billed_lines(ready)
-            billed_combined += _billed_lines(combined)
+            billed += _billed_lines(ready, format)
+            billed_combined += _billed_lines(combined, format)
             if stream is None:
                 continue
             if part is None:
@@ -445,7 +453,7 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
                                               billed_lines=billed + billed_combined,
                                               file_names=[path.name for path in written], checksum=digest,
                                               range_from=range_from, range_to=range_to,
-                                              control_number=planned)
+                                              control_number=planned, interchange=interchange)
     except Exception as error:
         for path in written:
             path.unlink(missing_ok=True)

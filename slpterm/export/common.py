@@ -26,6 +26,13 @@ class BatchInfo:
     range_from: date | None = None
     range_to: date | None = None
     production: bool = True
+    # ISA13/GS06/ST02 of an 837P (nine digits, never reused: the store plans it); the batch number
+    # when not given.
+    interchange_control: int | None = None
+
+    @property
+    def control(self) -> int:
+        return (self.interchange_control if self.interchange_control is not None else self.number) % 1_000_000_000
 
     @property
     def label(self) -> str:

@@ -10,6 +10,8 @@ batch, so one bad claim is held back with its reason while the others go out.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -315,7 +317,7 @@ class Interchange:
     def __init__(self, clinic: ClinicInfo, batch: BatchInfo) -> None:
         self.clinic = clinic
         self.batch = batch
-        self.control = f"{batch.number % 1_000_000_000:09d}"
+        self.control = f"{batch.control:09d}"
         self.transaction_segments = 0  # ST through the last claim's segments
         self.hl = 1
 
@@ -332,9 +334,9 @@ class Interchange:
                    stamp.strftime("%y%m%d"), stamp.strftime("%H%M"), REPETITION_SEPARATOR, "00501", control, "0",
                    "P" if batch.production else "T", COMPONENT_SEPARATOR)
         writer.add("GS", "HC", submitter_id, receiver_id, stamp.strftime("%Y%m%d"), stamp.strftime("%H%M"),
-                   str(batch.number % 1_000_000_000), "X", IMPLEMENTATION)
+                   str(batch.control), "X", IMPLEMENTATION)
         st_start = len(writer.segments)
-        writer.add("ST", "837", "0001", IMPLEMENTATION)
+        writer.add("ST", "837", control, IMPLEMENTATION)
         writer.add("BHT", "0019", "00", f"SLP{control}", stamp.strftime("%Y%m%d"), stamp.strftime("%H%M"), "CH")
         writer.add("NM1", "41", "2", clean_text(clinic.name, 60), "", "", "", "", "46", submitter_id)
         writer.add("PER", "IC", clean_text(clinic.submitter_contact, 60), "TE", phone_digits(clinic.phone))
@@ -420,8 +422,8 @@ class Interchange:
 
     def trailer(self) -> str:
         writer = _Writer()
-        writer.add("SE", str(self.transaction_segments + 1), "0001")
-        writer.add("GE", "1", str(self.batch.number % 1_000_000_000))
+        writer.add("SE", str(self.transaction_segments + 1), self.control)
+        writer.add("GE", "1", str(self.batch.control))
         writer.add("IEA", "1", self.control)
         return self._text(writer)
 
@@ -505,11 +507,31 @@ def _clinician_for_npi(claim: Claim, npi: str) -> tuple[str, str]:
 
 
 def claim_account_number(claim: Claim) -> str:
-    """CLM01 (at most 20 characters): the patient's chart ID and the date of service."""
-    base = re.sub(r"[^A-Z0-9]", "", clean_text(claim.first.patient.external_id))
-    if not base:
-        base = re.sub(r"[^A-Z0-9]", "", claim.first.patient.id.upper())[:8]
-    return f"{base[:11]}-{claim.date_of_service.strftime('%y%m%d')}"
+    """CLM01, the claim number remittances come back with: :func:`claim_number` of its encounters."""
+    return claim_number(claim.first.patient.external_id or claim.first.patient.id, claim.participant_ids)
+
+
+def claim_number(chart_id: str, participant_ids: Sequence[str]) -> str:
+    """A claim's number (at most 20 characters): up to six characters of the chart ID, then 13 of a
+    hash of the claim's sessions (their random ids). The same sessions always give the same number
+    (a re-send is recognisable), other sessions a different one, on any installation."""
+    prefix = re.sub(r"[^A-Z0-9]", "", clean_text(chart_id))[:6] or "C"
+    digest = hashlib.sha256("\n".join(sorted(participant_ids)).encode("utf-8")).digest()
+    return f"{prefix}-{base64.b32encode(digest).decode('ascii')[:13]}"
+
+
+def claim_numbers(encounters: Sequence[EncounterRecord]) -> dict[str, str]:
+    """participant id -> the claim number its encounter goes out on, grouped as :func:`build_claims`
+    groups them (whole patient-days must be in ``encounters``)."""
+    grouped: dict[tuple, list[EncounterRecord]] = {}
+    for encounter in encounters:
+        grouped.setdefault(_claim_key(encounter), []).append(encounter)
+    numbers: dict[str, str] = {}
+    for group in grouped.values():
+        number = claim_number(group[0].patient.external_id or group[0].patient.id,
+                              [e.participant_id for e in group])
+        numbers.update((e.participant_id, number) for e in group)
+    return numbers
 
 
 class X12Stream:

@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import insert
 from sqlmodel import col, func, select
 
+from slpterm.store import installation as installations
 from slpterm.store.base import Repository
 from slpterm.store.errors import LockedRecord
 from slpterm.store.models import ExportBatch, ExportBatchItem, ExportedClaimLine, new_id
 
 
+@dataclass(frozen=True)
+class PlannedInterchange:
+    """The control number an 837P is about to carry, and the installation issuing it."""
+
+    control: int
+    installation_id: str
+
+
 class ExportRepository(Repository):
+    def plan_interchange(self, now: datetime) -> PlannedInterchange:
+        """The next interchange control number (ISA13/GS06/ST02) this installation may use: one no
+        batch in this data file carries, on a slot no other installation recorded here uses, past
+        what this installation issued before (its config folder remembers, whatever backup is
+        restored) and past the clock."""
+        with self.db.read() as session:
+            issued = list(session.exec(select(ExportBatch.installation_id, ExportBatch.interchange_control).where(
+                col(ExportBatch.interchange_control).is_not(None))))
+        here = installations.load_installation()
+        taken = {installations.slot_of(int(control)) for owner, control in issued if owner != here.id}
+        here = installations.free_slot(here, taken)
+        control = installations.next_control(here, [int(control) for _, control in issued], now)
+        return PlannedInterchange(control=control, installation_id=here.id)
+
     def record_batch(
         self,
         *,
@@ -24,6 +48,7 @@ class ExportRepository(Repository):
         range_to: date | None = None,
         control_number: int | None = None,
         billed_lines: list[dict] | None = None,
+        interchange: PlannedInterchange | None = None,
     ) -> ExportBatch:
         """Record a written export; ``control_number`` is the one printed in the files, if planned.
         ``billed_lines`` are the claim lines as exported, each with its charge in cents: the first
@@ -35,6 +60,10 @@ class ExportRepository(Repository):
                     f"Batch number {control_number} is already used (another export was recorded meanwhile); "
                     "export again to get a new number."
                 )
+            if interchange is not None and session.exec(select(ExportBatch.id).where(
+                    ExportBatch.interchange_control == interchange.control)).first() is not None:
+                raise LockedRecord(f"Interchange control number {interchange.control:09d} is already used; "
+                                   "export again to get a new one.")
             batch = ExportBatch(
                 created_by=self.store.actor,
                 format=format,
@@ -43,6 +72,8 @@ class ExportRepository(Repository):
                 file_names="\n".join(file_names),
                 checksum=checksum,
                 control_number=control_number if control_number is not None else control + 1,
+                interchange_control=interchange.control if interchange else None,
+                installation_id=interchange.installation_id if interchange else "",
             )
             session.add(batch)
             session.flush()
@@ -58,7 +89,9 @@ class ExportRepository(Repository):
                 session.execute(insert(ExportedClaimLine), [{"id": new_id(), "batch_id": batch.id, **line} for line in fresh])
             self.audit(session, "export", "exportbatch", batch.id,
                        {"format": format, "sessions": len(participant_ids), "files": file_names})
-            return batch
+        if interchange is not None:
+            installations.remember_control(installations.load_installation(), interchange.control)
+        return batch
 
     def next_control_number(self) -> int:
         with self.db.read() as session:
