@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,7 +20,12 @@ from typing import Any
 from slpterm.domain.bulk import paused_gc
 from slpterm.domain.encounter import EncounterRecord
 from slpterm.export.common import BatchInfo, ExportError, patient_name, sort_encounters
-from slpterm.export.formats import EXPORT_FORMATS, ExportFormat, export_format
+from slpterm.export.formats import (
+    EXPORT_FORMATS,
+    ExportFormat,
+    export_format,
+    skipping_formats,
+)
 from slpterm.paths import private_folder
 
 ANCHOR_FILE_NAME = "slpterm-batch-{label}.anchor.json"
@@ -102,12 +107,26 @@ def hold_reasons(encounter: EncounterRecord, format: str) -> list[Reason]:
 
 
 def select_encounters(encounters: Iterable[EncounterRecord], format: str, *,
-                      include_exported: bool = False, exported_ids: Iterable[str] = ()) -> Selection:
-    """Split encounters into ready, held back (with reasons) and already exported (skipped)."""
+                      include_exported: bool = False,
+                      exported_ids: Iterable[str] | Mapping[str, Collection[str]] = ()) -> Selection:
+    """Split encounters into ready, held back (with reasons) and already exported (skipped).
+
+    ``exported_ids``: the participants in earlier batches, as ids (taken as batches of ``format``)
+    or as id -> formats (``store.exports.exported_formats()``): a copy (CSV, JSON, FHIR) skips what
+    went out in its own format only, a billing format what was billed in any."""
     with paused_gc():
-        picking = _Picking(export_format(format), include_exported, set(exported_ids), keep_ready=True)
+        format = export_format(format)
+        picking = _Picking(format, include_exported, _exported_before_in(format, exported_ids), keep_ready=True)
         picking.add(sort_encounters(encounters))
         return picking.selection()
+
+
+def _exported_before_in(format: str, exported: Iterable[str] | Mapping[str, Collection[str]]) -> set[str]:
+    """The participants a ``format`` export skips, from ids or id -> formats."""
+    if isinstance(exported, Mapping):
+        skipping = skipping_formats(format)
+        return {participant_id for participant_id, formats in exported.items() if skipping.intersection(formats)}
+    return set(exported)
 
 
 class _Picking:
@@ -132,7 +151,9 @@ class _Picking:
         self.riders_skipped: list[EncounterRecord] = []
 
     def _exported_before(self, encounter: EncounterRecord) -> bool:
-        return not self.include_exported and (encounter.exported_before or encounter.participant_id in self.exported)
+        # ``exported_before`` on the record means billed: a copy format does not skip it.
+        billed = encounter.exported_before and EXPORT_FORMATS[self.format].bills
+        return not self.include_exported and (billed or encounter.participant_id in self.exported)
 
     def add(self, ordered: Sequence[EncounterRecord]) -> tuple[list[EncounterRecord], list[EncounterRecord]]:
         self.seen += len(ordered)
@@ -383,7 +404,7 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
     """Select, render and write runs of encounters (each in file order, holding whole patient-days)
     as they come; the one file grows under a temporary name and is renamed once complete."""
     # A format without a writer of runs (superbills) is rendered at the end from every ready encounter.
-    picking = _Picking(format, include_exported, store.exports.exported_participant_ids(),
+    picking = _Picking(format, include_exported, store.exports.exported_participant_ids(skipping_formats(format)),
                        keep_ready=EXPORT_FORMATS[format].stream is None)
     created_at = (now or datetime.now().astimezone())
     planned = next_control_number(store)
@@ -406,8 +427,9 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
                 continue
             exported_ids += [encounter.participant_id for encounter in ready]
             combined_ids += [encounter.participant_id for encounter in combined]
-            billed += _billed_lines(ready, format)
-            billed_combined += _billed_lines(combined, format)
+            if EXPORT_FORMATS[format].bills:  # a copy (CSV, JSON, FHIR) changes nothing billed
+                billed += _billed_lines(ready, format)
+                billed_combined += _billed_lines(combined, format)
             if stream is None:
                 continue
             if part is None:

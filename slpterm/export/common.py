@@ -40,6 +40,11 @@ class BatchInfo:
         return f"{self.number:06d}"
 
 
+def claim_status(encounter: EncounterRecord) -> str:
+    """What CSV and JSON say of the encounter's claim: 'billed' once an 837P or superbill carried it."""
+    return "billed" if encounter.exported_before else "not billed"
+
+
 def money(amount: Decimal) -> str:
     """Money as text with two decimals: Decimal('145') -> '145.00'."""
     return str(Decimal(amount).quantize(CENT))

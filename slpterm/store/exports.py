@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -101,9 +102,23 @@ class ExportRepository(Repository):
         with self.db.read() as session:
             return list(session.exec(select(ExportBatch).order_by(col(ExportBatch.created_at).desc())))
 
-    def exported_participant_ids(self) -> set[str]:
+    def exported_participant_ids(self, formats: Collection[str] | None = None) -> set[str]:
+        """Participants in a batch of one of ``formats`` (of any format when None)."""
+        query = select(ExportBatchItem.participant_id)
+        if formats is not None:
+            query = query.join(ExportBatch, col(ExportBatch.id) == col(ExportBatchItem.batch_id)).where(
+                col(ExportBatch.format).in_(list(formats)))
         with self.db.read() as session:
-            return set(session.exec(select(ExportBatchItem.participant_id)))
+            return set(session.exec(query))
+
+    def exported_formats(self) -> dict[str, frozenset[str]]:
+        """participant id -> the formats of the batches it went out in."""
+        found: dict[str, set[str]] = {}
+        with self.db.read() as session:
+            for participant_id, format in session.exec(select(ExportBatchItem.participant_id, ExportBatch.format).join(
+                    ExportBatch, col(ExportBatch.id) == col(ExportBatchItem.batch_id))):
+                found.setdefault(participant_id, set()).add(format)
+        return {participant_id: frozenset(formats) for participant_id, formats in found.items()}
 
     def items(self, batch_id: str) -> list[str]:
         with self.db.read() as session:
