@@ -12,7 +12,13 @@ from sqlmodel import col, func, select
 from slpterm.store import installation as installations
 from slpterm.store.base import Repository
 from slpterm.store.errors import LockedRecord
-from slpterm.store.models import ExportBatch, ExportBatchItem, ExportedClaimLine, new_id
+from slpterm.store.models import (
+    ExportBatch,
+    ExportBatchItem,
+    ExportedClaimLine,
+    Patient,
+    new_id,
+)
 
 
 @dataclass(frozen=True)
@@ -23,7 +29,56 @@ class PlannedInterchange:
     installation_id: str
 
 
+@dataclass(frozen=True)
+class ClaimEntry:
+    """One billed claim of the register: its number, whose and when, what it charged, and the
+    batches (batch number, interchange control number) that carried it, first one first."""
+
+    claim_number: str
+    patient_id: str
+    patient_name: str
+    date_of_service: date
+    charge_cents: int
+    batches: tuple[tuple[int, int | None], ...]
+
+    @property
+    def status(self) -> str:
+        labels = ", ".join(f"{number:06d}" for number, _ in self.batches)
+        if len(self.batches) > 1:
+            return f"exported in batches {labels} (re-sent)"
+        return f"exported in batch {labels}" if self.batches else "recorded"
+
+
 class ExportRepository(Repository):
+    def claims(self, formats: Collection[str]) -> list[ClaimEntry]:
+        """Every claim a batch of ``formats`` billed, by date of service and claim number."""
+        with self.db.read() as session:
+            lines = list(session.exec(
+                select(ExportedClaimLine.claim_number, ExportedClaimLine.participant_id, ExportedClaimLine.patient_id,
+                       ExportedClaimLine.date_of_service, ExportedClaimLine.charge_cents, Patient.last_name,
+                       Patient.first_name)
+                .join(Patient, col(Patient.id) == col(ExportedClaimLine.patient_id))
+                .where(ExportedClaimLine.claim_number != "")))
+            sent = list(session.exec(
+                select(ExportBatchItem.participant_id, ExportBatch.control_number, ExportBatch.interchange_control)
+                .join(ExportBatch, col(ExportBatch.id) == col(ExportBatchItem.batch_id))
+                .where(col(ExportBatch.format).in_(list(formats)))
+                .order_by(col(ExportBatch.control_number))))
+        batches_of: dict[str, list[tuple[int, int | None]]] = {}
+        for participant_id, number, control in sent:
+            batches_of.setdefault(participant_id, []).append((int(number or 0), control))
+        found: dict[str, dict] = {}
+        for number, participant_id, patient_id, day, cents, last, first in lines:
+            entry = found.setdefault(number, {"patient_id": patient_id, "name": f"{last}, {first}".strip(", "),
+                                              "day": day, "cents": 0, "batches": []})
+            entry["cents"] += cents
+            for batch in batches_of.get(participant_id, []):
+                if batch not in entry["batches"]:
+                    entry["batches"].append(batch)
+        return sorted((ClaimEntry(number, entry["patient_id"], entry["name"], entry["day"], entry["cents"],
+                                  tuple(sorted(entry["batches"])))
+                       for number, entry in found.items()), key=lambda claim: (claim.date_of_service, claim.claim_number))
+
     def plan_interchange(self, now: datetime) -> PlannedInterchange:
         """The next interchange control number (ISA13/GS06/ST02) this installation may use: one no
         batch in this data file carries, on a slot no other installation recorded here uses, past

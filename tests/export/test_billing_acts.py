@@ -116,3 +116,26 @@ def test_the_export_screen_selection_treats_copies_as_copies(store, tmp_path):
     exported = store.exports.exported_formats()
     assert select_encounters(encounters, "x12", exported_ids=exported).ready == []  # a superbill billed them
     assert len(select_encounters(encounters, "fhir", exported_ids=exported).ready) == 2
+
+
+def test_claims_list_shows_each_billed_claim_with_its_number_and_batches(store, tmp_path, capsys):
+    import argparse
+
+    from slpterm.export.cli import add_claims_parser, run_claims
+
+    parser = argparse.ArgumentParser(prog="slpterm")
+    add_claims_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["claims", "list"])
+    assert run_claims(args, store) == 0 and "No claims billed yet" in capsys.readouterr().out
+    _signed_clinic(store)
+    first = export_signed(store, "x12", tmp_path / "a", now=NOW, today=TODAY)
+    export_signed(store, "csv", tmp_path / "copy", now=NOW, today=TODAY)  # a copy adds no claim
+    resent = export_signed(store, "x12", tmp_path / "b", now=NOW, today=TODAY, include_exported=True)
+    numbers = [claim["clm"][1] for claim in claims_of(first.files[0].read_text())]
+    assert numbers == [claim["clm"][1] for claim in claims_of(resent.files[0].read_text())]
+    claims = store.exports.claims({"x12", "superbill"})
+    assert [claim.claim_number for claim in claims] == numbers
+    assert all(claim.status == "exported in batches 000001, 000003 (re-sent)" for claim in claims)
+    assert run_claims(args, store) == 0
+    out = capsys.readouterr().out
+    assert all(number in out for number in numbers) and "Ødegård, Łukasz" in out and "2 claim(s)." in out
