@@ -66,8 +66,12 @@ def save_installation(installation: Installation) -> None:
     path = installation_file()
     paths.private_folder(path.parent)
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"id": installation.id, "slot": installation.slot,
-                                     "last_control": installation.last_control}), encoding="utf-8")
+    text = json.dumps({"id": installation.id, "slot": installation.slot, "last_control": installation.last_control})
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, paths.PRIVATE_FILE_MODE)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(temporary, path)
 
 

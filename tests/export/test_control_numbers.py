@@ -120,3 +120,18 @@ def test_claim_numbers_differ_for_different_claims_of_the_same_day(store, tmp_pa
     assert claim_number("P-0001", ["a", "b"]) == claim_number("P-0001", ["b", "a"])
     assert claim_number("P-0001", ["a"]) != claim_number("P-0001", ["a", "b"])
     assert len(claim_number("A-VERY-LONG-CHART-ID-123", ["a"])) <= 20
+
+
+def test_the_installation_file_is_private_and_a_damaged_one_is_kept_aside(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from slpterm.store.installation import installation_file, load_installation
+
+    _use_installation(monkeypatch, tmp_path / "config")
+    first = load_installation()
+    assert stat.S_IMODE(os.stat(installation_file()).st_mode) == 0o600
+    assert load_installation() == first
+    installation_file().write_text("{not json")
+    again = load_installation()
+    assert again.id != first.id and installation_file().with_suffix(".damaged").exists()
