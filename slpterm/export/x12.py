@@ -440,6 +440,11 @@ _ELEMENT_SIZES = {
     ("HI", 1): (1, 30), ("SV1", 1): (1, 48), ("SV1", 2): (1, 18), ("SV1", 4): (1, 15), ("DTP", 3): (8, 8),
     ("REF", 2): (1, 50), ("PRV", 3): (10, 10),
 }
+_SIZES_BY_TAG: dict[str, list[tuple[int, int, int]]] = {}
+for (_tag, _number), (_least, _most) in _ELEMENT_SIZES.items():
+    _SIZES_BY_TAG.setdefault(_tag, []).append((_number, _least, _most))
+# A whole segment in the basic set, its delimiters included: the fast path for a clean segment.
+_BASIC_SEGMENT = re.compile(f"[{_BASIC_CHARACTERS}*:^]*")
 
 
 _ELEMENT_LABELS = {("NM1", 3): "last or organization name", ("NM1", 4): "first name", ("NM1", 9): "identifier",
@@ -468,23 +473,19 @@ def segment_problems(segments: Sequence[str]) -> list[str]:
             party = _ENTITY_NAMES.get(elements[1], elements[1])
         elif tag in ("CLM", "HL", "LX"):
             party = ""
-        def element(number: int, tag: str = tag, party: str = party) -> str:
-            return _element_name(tag, number, party)
-
-        for number, value in enumerate(elements[1:], start=1):
-            for component in value.split(COMPONENT_SEPARATOR):
-                if not _BASIC_ELEMENT.fullmatch(component):
-                    problems.append(f"{element(number)} {component!r} has characters outside the X12 basic "
-                                    "character set.")
-        for (size_tag, number), (least, most) in _ELEMENT_SIZES.items():
-            if size_tag != tag:
-                continue
+        if not _BASIC_SEGMENT.fullmatch(segment):
+            for number, value in enumerate(elements[1:], start=1):
+                for component in value.split(COMPONENT_SEPARATOR):
+                    if not _BASIC_ELEMENT.fullmatch(component):
+                        problems.append(f"{_element_name(tag, number, party)} {component!r} has characters "
+                                        "outside the X12 basic character set.")
+        for number, least, most in _SIZES_BY_TAG.get(tag, ()):
             value = elements[number] if number < len(elements) else ""
             if not least <= len(value) <= most:
                 state = "is empty" if not value else f"has {len(value)} characters"
-                problems.append(f"{element(number)} {state}; it takes {least} to {most}.")
+                problems.append(f"{_element_name(tag, number, party)} {state}; it takes {least} to {most}.")
         if tag == "NM1" and len(elements) > 8 and elements[8] and len(elements[9] if len(elements) > 9 else "") < 2:
-            problems.append(f"{element(9)} is missing although NM108 announces one.")
+            problems.append(f"{_element_name(tag, 9, party)} is missing although NM108 announces one.")
     return problems
 
 
