@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import insert
+from sqlalchemy import select as sa_select
 from sqlmodel import col, func, select
 
 from slpterm.store import installation as installations
@@ -53,12 +54,12 @@ class ExportRepository(Repository):
     def claims(self, formats: Collection[str]) -> list[ClaimEntry]:
         """Every claim a batch of ``formats`` billed, by date of service and claim number."""
         with self.db.read() as session:
-            lines = list(session.exec(
-                select(ExportedClaimLine.claim_number, ExportedClaimLine.participant_id, ExportedClaimLine.patient_id,
-                       ExportedClaimLine.date_of_service, ExportedClaimLine.charge_cents, Patient.last_name,
-                       Patient.first_name)
+            lines = list(session.execute(  # sqlmodel's select is typed for at most four columns
+                sa_select(col(ExportedClaimLine.claim_number), col(ExportedClaimLine.participant_id),
+                          col(ExportedClaimLine.patient_id), col(ExportedClaimLine.date_of_service),
+                          col(ExportedClaimLine.charge_cents), col(Patient.last_name), col(Patient.first_name))
                 .join(Patient, col(Patient.id) == col(ExportedClaimLine.patient_id))
-                .where(ExportedClaimLine.claim_number != "")))
+                .where(col(ExportedClaimLine.claim_number) != "")))
             sent = list(session.exec(
                 select(ExportBatchItem.participant_id, ExportBatch.control_number, ExportBatch.interchange_control)
                 .join(ExportBatch, col(ExportBatch.id) == col(ExportBatchItem.batch_id))
