@@ -77,12 +77,13 @@ def build_parser(with_all_commands: bool = True) -> argparse.ArgumentParser:
 
     if with_all_commands:
         from slpterm.coding.cli import add_rules_parser
-        from slpterm.export.cli import add_export_parser
+        from slpterm.export.cli import add_claims_parser, add_export_parser
         from slpterm.services.patient_import import add_import_parser
         from slpterm.services.report_commands import add_report_parsers
 
         add_rules_parser(commands)
         add_export_parser(commands)
+        add_claims_parser(commands)
         add_import_parser(commands)
         add_report_parsers(commands)
 
@@ -381,6 +382,8 @@ def _run(args: argparse.Namespace) -> int:
             return _run_demo_command(args)
         if args.command == "export":
             return _with_store(args, "slpterm.services.exporting", "run_export_command")
+        if args.command == "claims":
+            return _with_store(args, "slpterm.export.cli", "run_claims")
         if args.command == "report":
             return _with_store(args, "slpterm.services.report_commands", "run_report")
         if args.command == "service-log":

@@ -30,7 +30,7 @@ def test_the_worked_example_signs_codes_and_exports_a_session(tmp_path, monkeypa
     assert [(row["patient_last_name"], row["cpt"], row["modifier_1"]) for row in rows] == [("Quillfeather", "92507", "GN")]
     with open_clinic(tmp_path / "clinic-data") as clinic:
         (encounter,) = clinic.encounters(include_exported=True)
-        assert encounter.exported_before and encounter.signer
+        assert not encounter.exported_before and encounter.signer  # a CSV is a copy: nothing was billed
         assert [line.code for line in encounter.coding.lines] == ["92507"]
         view = clinic.session(encounter.participant_id)
         assert view.signed and "practice at home" in view.addenda_text

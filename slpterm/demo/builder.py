@@ -347,7 +347,8 @@ class ClinicBuilder:
         self.rows.add(
             Clinic, id=clinic_id, name=name, npi=self.npi("1"), tax_id="47-" + f"{self.rng.randrange(10**7):07d}",
             address_line1="100 Lantern Way", address_line2="Suite 2", city=content.CITY, state=content.STATE,
-            postal_code=content.POSTAL_CODES[0], phone="217-555-0100", submitter_id="DEMOSLP01",
+            postal_code=content.POSTAL_CODES[0] + "-0100",  # ZIP+4: the 837P billing provider needs it
+            phone="217-555-0100", submitter_id="DEMOSLP01",
             submitter_contact="Front Desk, 217-555-0100", receiver_id="DEMOCLEAR", receiver_name="Demo Clearinghouse",
             created_at=stamp, updated_at=stamp,
         )

@@ -115,7 +115,7 @@ class EncounterRecord:
     signer: str = ""
     certifying_physician_name: str = ""
     certifying_physician_npi: str = ""
-    exported_before: bool = False
+    exported_before: bool = False  # billed before: in an 837P or superbill batch (copies do not count)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property

@@ -17,7 +17,9 @@ Public API
         the same for runs of encounters given one at a time (``services.exporting.export_signed``
         hands it the signed sessions a few days at a time): the same files, memory for one run.
     ``select_encounters(encounters, format, *, include_exported=False, exported_ids=()) -> Selection``
-        ``Selection.ready`` / ``.held`` (``HeldBack(encounter, reasons)``) / ``.already_exported``.
+        ``Selection.ready`` / ``.held`` (``HeldBack(encounter, reasons)``) / ``.already_exported``;
+        ``exported_ids`` may be ``store.exports.exported_formats()`` (id -> formats): only an 837P or
+        a superbill bills (``ExportFormatSpec.bills``), a copy skips only its own format's batches.
     ``render_files(encounters, format, batch) -> list[tuple[str, bytes]]``
     ``write_files_atomically(out_dir, files) -> list[Path]``, ``checksum(files) -> str``,
     ``next_control_number(store) -> int``, ``describe_held(held) -> str``.
@@ -27,7 +29,8 @@ Public API
 ``slpterm.export.common``: ``BatchInfo``, ``ExportError``.
 Per format (pure, in memory): ``csv_export.render_csv``, ``json_export.render_json`` (schema
     "slpterm-encounters" v1, docs/export-json-schema.md), ``fhir.render_fhir`` / ``fhir.build_bundle``,
-    ``x12.render_837p`` (+ ``x12.clinic_problems``, ``x12.encounter_problems``, ``x12.build_claims``),
+    ``x12.render_837p`` (+ ``x12.clinic_problems``, ``x12.encounter_problems``, ``x12.build_claims``,
+    ``x12.claim_problems`` (one claim's segments checked alone), ``x12.claim_numbers`` (CLM01)),
     ``superbill.render_superbill``; each takes ``(encounters, batch: BatchInfo)``. ``CsvStream``,
     ``JsonStream``, ``FhirStream`` and ``X12Stream`` write the same bytes in pieces (``add`` each run
     of encounters in file order, then ``finish``).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -22,8 +22,16 @@ from typing import Any
 from slpterm.domain.bulk import paused_gc
 from slpterm.domain.encounter import EncounterRecord
 from slpterm.export.common import BatchInfo, ExportError, patient_name, sort_encounters
-from slpterm.export.formats import EXPORT_FORMATS, ExportFormat, export_format
+from slpterm.export.formats import (
+    EXPORT_FORMATS,
+    ExportFormat,
+    export_format,
+    skipping_formats,
+)
 from slpterm.paths import private_folder
+
+CLAIM_CHECK_FIX = ("Correct the named data (the patient's chart, the coverage, or the clinic under Settings (F5)) "
+                   "and export again.")
 
 
 @dataclass(frozen=True)
@@ -91,21 +99,36 @@ def hold_reasons(encounter: EncounterRecord, format: str) -> list[Reason]:
         reasons.append(Reason("The session has no billable claim lines.",
                               "Check the session type and the minutes recorded."))
     if format == ExportFormat.X12:
-        from slpterm.export.x12 import encounter_problems
+        from slpterm.export.x12 import clinic_problems, encounter_problems
 
         if encounter.coding.lines:
+            reasons += [Reason(problem) for problem in clinic_problems(encounter.clinic)]
             reasons += [Reason(problem) for problem in encounter_problems(encounter)
                         if problem != "No billable claim lines."]
     return reasons
 
 
 def select_encounters(encounters: Iterable[EncounterRecord], format: str, *,
-                      include_exported: bool = False, exported_ids: Iterable[str] = ()) -> Selection:
-    """Split encounters into ready, held back (with reasons) and already exported (skipped)."""
+                      include_exported: bool = False,
+                      exported_ids: Iterable[str] | Mapping[str, Collection[str]] = ()) -> Selection:
+    """Split encounters into ready, held back (with reasons) and already exported (skipped).
+
+    ``exported_ids``: the participants in earlier batches, as ids (taken as batches of ``format``)
+    or as id -> formats (``store.exports.exported_formats()``): a copy (CSV, JSON, FHIR) skips what
+    went out in its own format only, a billing format what was billed in any."""
     with paused_gc():
-        picking = _Picking(export_format(format), include_exported, set(exported_ids), keep_ready=True)
+        format = export_format(format)
+        picking = _Picking(format, include_exported, _exported_before_in(format, exported_ids), keep_ready=True)
         picking.add(sort_encounters(encounters))
         return picking.selection()
+
+
+def _exported_before_in(format: str, exported: Iterable[str] | Mapping[str, Collection[str]]) -> set[str]:
+    """The participants a ``format`` export skips, from ids or id -> formats."""
+    if isinstance(exported, Mapping):
+        skipping = skipping_formats(format)
+        return {participant_id for participant_id, formats in exported.items() if skipping.intersection(formats)}
+    return set(exported)
 
 
 class _Picking:
@@ -130,7 +153,9 @@ class _Picking:
         self.riders_skipped: list[EncounterRecord] = []
 
     def _exported_before(self, encounter: EncounterRecord) -> bool:
-        return not self.include_exported and (encounter.exported_before or encounter.participant_id in self.exported)
+        # ``exported_before`` on the record means billed: a copy format does not skip it.
+        billed = encounter.exported_before and EXPORT_FORMATS[self.format].bills
+        return not self.include_exported and (billed or encounter.participant_id in self.exported)
 
     def add(self, ordered: Sequence[EncounterRecord]) -> tuple[list[EncounterRecord], list[EncounterRecord]]:
         self.seen += len(ordered)
@@ -148,12 +173,19 @@ class _Picking:
             else:
                 ready.append(encounter)
         if self.format == ExportFormat.X12 and ready:
-            from slpterm.export.x12 import build_claims
+            from slpterm.export.x12 import build_claims, claim_problems
 
-            _, refused = build_claims(ready)
-            refused_ids = {encounter.participant_id for encounter, _ in refused}
-            ready = [e for e in ready if e.participant_id not in refused_ids]
-            self.refused += [HeldBack(encounter, (Reason(reason),)) for encounter, reason in refused]
+            claims, refused = build_claims(ready)
+            held = [HeldBack(encounter, (Reason(reason),)) for encounter, reason in refused]
+            for claim in claims:
+                problems = claim_problems(claim)
+                if problems:
+                    failed = Reason("The claim fails the 837P checks, so it is held back while the rest of the "
+                                    "batch goes out: " + " ".join(problems), CLAIM_CHECK_FIX)
+                    held += [HeldBack(encounter, (failed,)) for encounter in claim.encounters]
+            held_ids = {item.encounter.participant_id for item in held}
+            ready = [e for e in ready if e.participant_id not in held_ids]
+            self.refused += held
         carriers = {(e.patient.id, e.date_of_service) for e in ready}
         combined: list[EncounterRecord] = []
         for rider in riders:
@@ -349,10 +381,16 @@ def _write_error(folder: Path, error: OSError) -> ExportError:
                        "No file was left behind and no batch was recorded.")
 
 
-def _billed_lines(encounters: Iterable[EncounterRecord]) -> list[dict]:
+def _billed_lines(encounters: Sequence[EncounterRecord], format: str) -> list[dict]:
+    numbers: dict[str, str] = {}
+    if format == ExportFormat.X12:
+        from slpterm.export.x12 import claim_numbers
+
+        numbers = claim_numbers(encounters)
     return [{"participant_id": encounter.participant_id, "patient_id": encounter.patient.id,
              "date_of_service": line.date_of_service, "code": line.code, "modifiers": " ".join(line.modifiers),
-             "units": line.units, "charge_cents": int((line.charge * 100).to_integral_value())}
+             "units": line.units, "charge_cents": int((line.charge * 100).to_integral_value()),
+             "claim_number": numbers.get(encounter.participant_id, "")}
             for encounter in encounters for line in encounter.coding.lines]
 
 
@@ -362,16 +400,16 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
     """Select, render and write runs of encounters (each in file order, holding whole patient-days)
     as they come; the one file grows under a temporary name and is renamed once complete."""
     # A format without a writer of runs (superbills) is rendered at the end from every ready encounter.
-    picking = _Picking(format, include_exported, store.exports.exported_participant_ids(),
+    picking = _Picking(format, include_exported, store.exports.exported_participant_ids(skipping_formats(format)),
                        keep_ready=EXPORT_FORMATS[format].stream is None)
     created_at = (now or datetime.now().astimezone())
     planned = next_control_number(store)
+    # Only an 837P carries interchange control numbers; planning one reads the installation file.
+    interchange = store.exports.plan_interchange(created_at) if format == ExportFormat.X12 else None
     batch = BatchInfo(number=planned, created_at=created_at, range_from=range_from, range_to=range_to,
-                      production=production)
+                      production=production, interchange_control=interchange.control if interchange else None)
     stream = _stream_for(format, batch)
     name = EXPORT_FORMATS[format].file_name.format(label=batch.label) if stream is not None else ""
-    clinic_refusal: list[str] = []
-    warnings: list[str] = []
     part: _PartFile | None = None
     folder = Path(out_dir).expanduser()
     exported_ids: list[str] = []
@@ -383,19 +421,11 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
             ready, combined = picking.add(run)
             if not ready:
                 continue
-            if picking.ready_count == len(ready) and format == ExportFormat.X12:  # the first ready run
-                from slpterm.export.x12 import clinic_problems
-
-                clinic_refusal = clinic_problems(ready[0].clinic)
-                if len(_digits(ready[0].clinic.postal_code)) != 9:
-                    warnings.append("The clinic ZIP code has 5 digits; most payers want the 9-digit ZIP+4 for "
-                                    "the billing provider. Add it under Settings (F5).")
-            if clinic_refusal:
-                continue
             exported_ids += [encounter.participant_id for encounter in ready]
             combined_ids += [encounter.participant_id for encounter in combined]
-            billed += _billed_lines(ready)
-            billed_combined += _billed_lines(combined)
+            if EXPORT_FORMATS[format].bills:  # a copy (CSV, JSON, FHIR) changes nothing billed
+                billed += _billed_lines(ready, format)
+                billed_combined += _billed_lines(combined, format)
             if stream is None:
                 continue
             if part is None:
@@ -408,23 +438,27 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
                 part.write(stream.add(ready))
             except OSError as error:
                 raise _write_error(folder, error) from error
+            except ValueError as error:  # a check the selection missed: never a file that would be rejected
+                raise _render_error(format, error) from error
         outcome = ExportOutcome(format=format, held=picking.all_held(), skipped_exported=picking.all_skipped())
         if not picking.ready_count:
             outcome.problems.append(_nothing_to_export(picking.seen, outcome))
+            outcome.problems += _shared_reasons(outcome.held)
             return outcome
-        if clinic_refusal:
-            outcome.problems += clinic_refusal
-            return outcome
-        outcome.warnings += warnings
         if part is not None:
             try:
                 part.write(stream.finish())
                 written = [part.commit()]
             except OSError as error:
                 raise _write_error(folder, error) from error
+            except ValueError as error:
+                raise _render_error(format, error) from error
             digest = part.digest.hexdigest()
         else:
-            files = render_files(picking.ready, format, batch)
+            try:
+                files = render_files(picking.ready, format, batch)
+            except ValueError as error:
+                raise _render_error(format, error) from error
             written = write_files_atomically(Path(out_dir), files)
             digest = checksum(files)
     except BaseException:
@@ -437,7 +471,7 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
                                               billed_lines=billed + billed_combined,
                                               file_names=[path.name for path in written], checksum=digest,
                                               range_from=range_from, range_to=range_to,
-                                              control_number=planned)
+                                              control_number=planned, interchange=interchange)
     except Exception as error:
         for path in written:
             path.unlink(missing_ok=True)
@@ -452,8 +486,18 @@ def _export_runs(store: Any, runs: Iterable[Sequence[EncounterRecord]], format: 
     return outcome
 
 
-def _digits(value: str) -> str:
-    return "".join(char for char in value or "" if char.isdigit())
+def _render_error(format: str, error: ValueError) -> ExportError:
+    return ExportError(f"The {EXPORT_FORMATS[format].label} could not be written: {error}. No file was left "
+                       "behind and no batch was recorded; fix what is named and export again.")
+
+
+def _shared_reasons(held: Sequence[HeldBack]) -> list[str]:
+    """The reasons every held-back encounter shares (a clinic setting, say), each once: the one fix
+    that would release the whole batch."""
+    if not held:
+        return []
+    shared = set(held[0].reasons).intersection(*(set(h.reasons) for h in held[1:]))
+    return [str(reason) for reason in held[0].reasons if reason in shared]
 
 
 def _nothing_to_export(seen: int, outcome: ExportOutcome) -> str:

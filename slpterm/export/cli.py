@@ -35,3 +35,30 @@ def add_export_parser(commands: Any) -> argparse.ArgumentParser:
                         help="also export sessions that are already in an earlier batch (resubmission)")
     parser.add_argument("--test", action="store_true", help="mark an X12 file as a test file (ISA15 = T)")
     return parser
+
+
+def add_claims_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add ``claims list`` to the ``slpterm`` subparsers."""
+    parser = commands.add_parser("claims", help="the claims register: every claim an 837P billed, and its status",
+                                 description="List every claim an 837P billed: claim number "
+                                             "(CLM01, what remittances come back with), patient, date of "
+                                             "service, charge and the batches that carried it.")
+    claims_commands = parser.add_subparsers(dest="claims_command", metavar="COMMAND", required=True)
+    claims_commands.add_parser("list", help="print the claims register, oldest date of service first")
+    return parser
+
+
+def run_claims(args: argparse.Namespace, store: Any) -> int:
+    """Run ``slpterm claims list``. Returns the exit status."""
+    from slpterm.export.formats import billing_format_ids
+
+    claims = store.exports.claims(billing_format_ids())
+    if not claims:
+        print("No claims billed yet: an 837P export (slpterm export --format x12) adds them here.")
+        return 0
+    print(f"{'Claim number':<20}  {'Date':<10}  {'Patient':<28}  {'Charge':>9}  Status")
+    for claim in claims:
+        print(f"{claim.claim_number:<20}  {claim.date_of_service.isoformat():<10}  {claim.patient_name[:28]:<28}  "
+              f"{claim.charge_cents / 100:>9.2f}  {claim.status}")
+    print(f"{len(claims)} claim(s).")
+    return 0

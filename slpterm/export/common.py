@@ -26,11 +26,23 @@ class BatchInfo:
     range_from: date | None = None
     range_to: date | None = None
     production: bool = True
+    # ISA13/GS06/ST02 of an 837P (nine digits, never reused: the store plans it); the batch number
+    # when not given.
+    interchange_control: int | None = None
+
+    @property
+    def control(self) -> int:
+        return (self.interchange_control if self.interchange_control is not None else self.number) % 1_000_000_000
 
     @property
     def label(self) -> str:
         """The batch ID printed in files; equals ExportBatch.control_number."""
         return f"{self.number:06d}"
+
+
+def claim_status(encounter: EncounterRecord) -> str:
+    """What CSV and JSON say of the encounter's claim: 'billed' once an 837P or superbill carried it."""
+    return "billed" if encounter.exported_before else "not billed"
 
 
 def money(amount: Decimal | int) -> str:

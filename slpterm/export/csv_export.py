@@ -13,17 +13,19 @@ from collections.abc import Sequence
 from slpterm.domain.encounter import EncounterRecord
 from slpterm.export.common import (
     BatchInfo,
+    claim_status,
     line_diagnosis_codes,
     money,
     sort_encounters,
 )
+from slpterm.export.x12 import claim_numbers
 
 COLUMNS = (
     "patient_id", "patient_last_name", "patient_first_name", "patient_date_of_birth",
     "date_of_service", "place_of_service", "cpt", "modifier_1", "modifier_2", "modifier_3", "modifier_4",
     "units", "charge", "diagnosis_1", "diagnosis_2", "diagnosis_3", "diagnosis_4",
     "rendering_npi", "rendering_clinician", "payer_name", "payer_id", "member_id",
-    "session_id", "participant_id", "batch_id",
+    "session_id", "participant_id", "batch_id", "claim_number", "claim_status",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,6 +41,7 @@ def csv_rows(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> list[li
 
 
 def _rows(ordered: Sequence[EncounterRecord], batch: BatchInfo) -> list[list[str]]:
+    numbers = claim_numbers(ordered)
     rows = []
     for encounter in ordered:
         patient = encounter.patient
@@ -57,6 +60,7 @@ def _rows(ordered: Sequence[EncounterRecord], batch: BatchInfo) -> list[list[str
                 coverage.payer_name if coverage else "", coverage.payer_id if coverage else "",
                 coverage.member_id if coverage else "",
                 encounter.session_id, encounter.participant_id, batch.label,
+                numbers[encounter.participant_id], claim_status(encounter),
             ])
     return rows
 

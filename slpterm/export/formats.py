@@ -40,7 +40,9 @@ class ExportFormatSpec:
     ``per_batch`` formats write one file named ``file_name`` (``{label}`` is the batch ID) with the
     bytes ``render`` returns; the others (one file per patient) get ``render``'s list of files.
     ``stream`` (per-batch formats) makes the writer ``slpterm export`` feeds a run of days at a time;
-    the bytes it writes are those ``render`` returns for the whole batch.
+    the bytes it writes are those ``render`` returns for the whole batch. ``bills``: an export in
+    this format is a billing act (an 837P sent, a superbill handed over): it records what was billed,
+    and the next billing export skips those sessions. The others are copies and change nothing billed.
     """
 
     id: str
@@ -50,6 +52,7 @@ class ExportFormatSpec:
     file_name: str = ""
     per_batch: bool = True
     stream: Callable[[BatchInfo], Any] | None = None
+    bills: bool = False
 
     def files(self, encounters: Sequence[EncounterRecord], batch: BatchInfo) -> list[ExportFile]:
         """The files of one export as (file name, content) pairs."""
@@ -136,10 +139,21 @@ EXPORT_FORMATS: dict[str, ExportFormatSpec] = {spec.id: spec for spec in (
     ExportFormatSpec("fhir", "FHIR R4 Bundle", "fhir (R4 Bundle)", _render_fhir,
                      file_name="slpterm-fhir-{label}.json", stream=_fhir_stream),
     ExportFormatSpec("x12", "X12 837P claim file", "x12 (837P claim file)", _render_x12,
-                     file_name="slpterm-837p-{label}.x12", stream=_x12_stream),
+                     file_name="slpterm-837p-{label}.x12", stream=_x12_stream, bills=True),
     ExportFormatSpec("superbill", "Superbill per patient (Markdown)", "superbill (one per patient)",
-                     _render_superbills, per_batch=False),
+                     _render_superbills, per_batch=False, bills=True),
 )}
+
+
+def billing_format_ids() -> frozenset[str]:
+    """The formats whose export is a billing act (837P, superbill)."""
+    return frozenset(spec.id for spec in EXPORT_FORMATS.values() if spec.bills)
+
+
+def skipping_formats(format: str) -> frozenset[str]:
+    """The formats whose earlier batches a ``format`` export skips: every billing format for a billing
+    format (a claim is billed once), the format itself for a copy (CSV after CSV)."""
+    return billing_format_ids() if EXPORT_FORMATS[format].bills else frozenset({format})
 
 
 def format_ids() -> tuple[str, ...]:

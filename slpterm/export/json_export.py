@@ -12,6 +12,7 @@ from typing import Any
 from slpterm.domain.encounter import ClinicInfo, EncounterRecord
 from slpterm.export.common import (
     BatchInfo,
+    claim_status,
     diagnosis_codes,
     diagnosis_description,
     diagnosis_role,
@@ -20,6 +21,7 @@ from slpterm.export.common import (
     sort_encounters,
 )
 from slpterm.export.jsontext import array_end, array_items, dumps_indented, split_around
+from slpterm.export.x12 import claim_numbers
 
 SCHEMA_NAME = "slpterm-encounters"
 SCHEMA_VERSION = 1
@@ -29,7 +31,8 @@ def _iso(value) -> str | None:  # noqa: ANN001
     return value.isoformat() if value is not None else None
 
 
-def encounter_document(encounter: EncounterRecord) -> dict[str, Any]:
+def encounter_document(encounter: EncounterRecord, claim_number: str = "") -> dict[str, Any]:
+    """One encounter; ``claim_number`` is the CLM01 its 837P claim carries (``x12.claim_numbers``)."""
     patient = encounter.patient
     coverage = encounter.coverage
     clinician = encounter.clinician
@@ -37,6 +40,8 @@ def encounter_document(encounter: EncounterRecord) -> dict[str, Any]:
     return {
         "participant_id": encounter.participant_id,
         "session_id": encounter.session_id,
+        "claim_number": claim_number,
+        "claim_status": claim_status(encounter),
         "date_of_service": encounter.date_of_service.isoformat(),
         "session_type": encounter.session_type,
         "setting": encounter.setting,
@@ -101,7 +106,9 @@ def encounters_document(encounters: Sequence[EncounterRecord], batch: BatchInfo)
     ordered = sort_encounters(encounters)
     document = _document(ordered[0].clinic if ordered else None, batch,
                          sum((e.coding.total_charge for e in ordered), start=0))
-    document["encounters"] = [encounter_document(encounter) for encounter in ordered]
+    numbers = claim_numbers(ordered)
+    document["encounters"] = [encounter_document(encounter, numbers[encounter.participant_id])
+                              for encounter in ordered]
     return document
 
 
@@ -145,7 +152,9 @@ class JsonStream:
             text = split_around(dumps_indented(_document(self.clinic, self.batch, 0)), _PLACEHOLDER)[0]
         for encounter in encounters:
             self.total += encounter.coding.total_charge
-        items, self.first = array_items((encounter_document(e) for e in encounters), 1, self.first)
+        numbers = claim_numbers(encounters)
+        items, self.first = array_items((encounter_document(e, numbers[e.participant_id]) for e in encounters), 1,
+                                        self.first)
         return (text + items).encode("utf-8")
 
     def finish(self) -> bytes:

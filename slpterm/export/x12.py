@@ -2,19 +2,24 @@
 
 One claim (loop 2300) per patient, date of service and coverage: a patient's same-day encounters
 are merged and their diagnosis pointers re-based onto the merged HI list (at most 12 diagnoses,
-at most 4 pointers per line). Free text is upper-cased ASCII with the delimiters and control
-characters removed, so a name can never break the file.
+at most 4 pointers per line). Free text is transliterated to ASCII (``anyascii``: Ødegård ->
+ODEGARD, Иванов -> IVANOV) and kept to the X12 basic character set, so a name can never break the
+file. Each claim's segments are checked on their own (:func:`claim_problems`) before it enters a
+batch, so one bad claim is held back with its reason while the others go out.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+
+from anyascii import anyascii
 
 from slpterm.domain.claim import ClaimLine
 from slpterm.domain.encounter import ClinicInfo, EncounterRecord
@@ -42,15 +47,19 @@ CLAIM_FILING_CODES = {
 # PAT01 / SBR02 individual relationship codes.
 RELATIONSHIP_CODES = {"spouse": "01", "child": "19", "other": "G8"}
 
-_UNSAFE = re.compile(r"[~*:^\x00-\x1f\x7f]+")
-_SPACES = re.compile(r"\s+")
+# The X12 basic character set without this file's delimiters (~ * : ^): upper-case letters, digits,
+# space and ! " & ' ( ) + , - . / ; ? =
+_BASIC_CHARACTERS = r"""A-Z0-9 !"&'()+,\-./;?="""
+_NOT_BASIC = re.compile(f"[^{_BASIC_CHARACTERS}]+")
+_BASIC_ELEMENT = re.compile(f"[{_BASIC_CHARACTERS}]*")
+_SPACES = re.compile(r" {2,}")
 
 
 @lru_cache(maxsize=65536)  # names, addresses and payers repeat on every claim of a batch
 def clean_text(value: str, limit: int | None = None) -> str:
-    """Upper-case ASCII without X12 delimiters or control characters, trimmed to ``limit``."""
-    folded = unicodedata.normalize("NFKD", value or "").encode("ascii", "ignore").decode("ascii")
-    text = _SPACES.sub(" ", _UNSAFE.sub(" ", folded)).strip().upper()
+    """``value`` transliterated to upper-case ASCII in the X12 basic character set (anything else,
+    delimiters and control characters included, becomes a space), trimmed to ``limit``."""
+    text = _SPACES.sub(" ", _NOT_BASIC.sub(" ", anyascii(value or "").upper())).strip()
     return text[:limit].rstrip() if limit else text
 
 
@@ -59,6 +68,12 @@ _NOT_DIGITS = re.compile(r"\D")
 
 def digits(value: str) -> str:
     return _NOT_DIGITS.sub("", value or "")
+
+
+def phone_digits(value: str) -> str:
+    """A North American phone number's 10 digits: '+1 (503) 555-0100' -> '5035550100'."""
+    number = digits(value)
+    return number[1:] if len(number) == 11 and number.startswith("1") else number
 
 
 @lru_cache(maxsize=4096)
@@ -154,6 +169,11 @@ def build_claims(encounters: Sequence[EncounterRecord]) -> tuple[list[Claim], li
 
 def clinic_problems(clinic: ClinicInfo) -> list[str]:
     """Why the clinic's settings cannot produce an 837P file (empty when they can)."""
+    return list(_clinic_problems(clinic))
+
+
+@lru_cache(maxsize=64)  # asked once per encounter; every encounter of a batch has the same clinic
+def _clinic_problems(clinic: ClinicInfo) -> tuple[str, ...]:
     problems = []
     required = [
         ("submitter_id", "Submitter ID (ISA06/1000A, from your clearinghouse)"),
@@ -171,6 +191,14 @@ def clinic_problems(clinic: ClinicInfo) -> list[str]:
             problems.append(f"{label} is empty: fill it in under {SETTINGS_HINT}.")
     if not digits(clinic.phone):
         problems.append(f"Clinic phone is empty (needed for the submitter contact): fill it in under {SETTINGS_HINT}.")
+    elif len(phone_digits(clinic.phone)) != 10:
+        problems.append(f"Clinic phone {clinic.phone.strip()!r} is not a 10-digit number (area code and number): "
+                        f"correct it under {SETTINGS_HINT}.")
+    zip_digits = digits(clinic.postal_code)
+    if zip_digits and len(zip_digits) != 9:
+        problems.append(f"Clinic ZIP code {clinic.postal_code.strip()!r} has {len(zip_digits)} digits; the billing "
+                        "provider's address on an 837P needs the 9-digit ZIP+4 (N403), and clearinghouses reject "
+                        f"the claims without it. Enter the ZIP+4 (e.g. 97103-1234) under {SETTINGS_HINT}.")
     npi = npi_problem(clinic.npi)
     if npi:
         problems.append(f"Clinic (billing provider) NPI: {npi}. Fix it under {SETTINGS_HINT}.")
@@ -179,7 +207,12 @@ def clinic_problems(clinic: ClinicInfo) -> list[str]:
         problems.append(f"Clinic tax ID: {ein}. Fix it under {SETTINGS_HINT}.")
     if len(clinic.submitter_id.strip()) > 15 or len(clinic.receiver_id.strip()) > 15:
         problems.append(f"Submitter and receiver IDs are at most 15 characters: check them under {SETTINGS_HINT}.")
-    return problems
+    if not problems:
+        header = Interchange(clinic, _CHECK_BATCH).header()
+        problems += [f"{problem} Check the clinic under {SETTINGS_HINT}." for problem in
+                     segment_problems([segment.strip() for segment in header.split(SEGMENT_TERMINATOR)[1:]
+                                       if segment.strip()])]
+    return tuple(problems)
 
 
 def encounter_problems(encounter: EncounterRecord) -> list[str]:
@@ -195,8 +228,16 @@ def encounter_problems(encounter: EncounterRecord) -> list[str]:
             problems.append("Member ID is empty on the patient's coverage: add it in the chart.")
         if not clean_text(coverage.payer_id):
             problems.append("Payer ID is empty on the patient's coverage: add the payer's electronic ID in the chart.")
-        if coverage.subscriber_relationship != "self" and not clean_text(coverage.subscriber_last_name):
+        if coverage.subscriber_relationship != "self" and not coverage.subscriber_last_name.strip():
             problems.append("The subscriber is not the patient but has no name: add the subscriber in the chart.")
+        elif coverage.subscriber_relationship != "self" and not clean_text(coverage.subscriber_last_name):
+            problems.append(_untransliterable("Subscriber last name", coverage.subscriber_last_name,
+                                              "the subscriber on the patient's coverage"))
+    if not clean_text(encounter.patient.last_name):
+        problems.append(_untransliterable("Patient last name", encounter.patient.last_name, "the chart"))
+    if not clean_text(encounter.clinician.last_name):
+        problems.append(_untransliterable("Rendering clinician last name", encounter.clinician.last_name,
+                                          "Settings (F5), Your last name"))
     if encounter.patient.date_of_birth is None:
         problems.append("Patient date of birth is missing: add it in the chart.")
     if not encounter.coding.lines:
@@ -207,6 +248,13 @@ def encounter_problems(encounter: EncounterRecord) -> list[str]:
             problems.append(f"Rendering NPI on {line.code}: {problem}.")
             break
     return problems
+
+
+def _untransliterable(field_name: str, value: str, where: str) -> str:
+    if not value.strip():
+        return f"{field_name} is empty: fill it in in {where}."
+    return (f"{field_name} {value.strip()!r} has no letters an 837P can carry (A-Z after transliteration): "
+            f"add the name in Latin letters as the payer has it, in {where}.")
 
 
 def _split_person_name(name: str) -> tuple[str, str]:
@@ -269,7 +317,7 @@ class Interchange:
     def __init__(self, clinic: ClinicInfo, batch: BatchInfo) -> None:
         self.clinic = clinic
         self.batch = batch
-        self.control = f"{batch.number % 1_000_000_000:09d}"
+        self.control = f"{batch.control:09d}"
         self.transaction_segments = 0  # ST through the last claim's segments
         self.hl = 1
 
@@ -286,12 +334,12 @@ class Interchange:
                    stamp.strftime("%y%m%d"), stamp.strftime("%H%M"), REPETITION_SEPARATOR, "00501", control, "0",
                    "P" if batch.production else "T", COMPONENT_SEPARATOR)
         writer.add("GS", "HC", submitter_id, receiver_id, stamp.strftime("%Y%m%d"), stamp.strftime("%H%M"),
-                   str(batch.number % 1_000_000_000), "X", IMPLEMENTATION)
+                   str(batch.control), "X", IMPLEMENTATION)
         st_start = len(writer.segments)
-        writer.add("ST", "837", "0001", IMPLEMENTATION)
+        writer.add("ST", "837", control, IMPLEMENTATION)
         writer.add("BHT", "0019", "00", f"SLP{control}", stamp.strftime("%Y%m%d"), stamp.strftime("%H%M"), "CH")
         writer.add("NM1", "41", "2", clean_text(clinic.name, 60), "", "", "", "", "46", submitter_id)
-        writer.add("PER", "IC", clean_text(clinic.submitter_contact, 60), "TE", digits(clinic.phone)[:10])
+        writer.add("PER", "IC", clean_text(clinic.submitter_contact, 60), "TE", phone_digits(clinic.phone))
         writer.add("NM1", "40", "2", clean_text(clinic.receiver_name, 60), "", "", "", "", "46", receiver_id)
 
         writer.add("HL", "1", "", "20", "1")
@@ -330,7 +378,8 @@ class Interchange:
             writer.add("NM1", "IL", "1", clean_text(coverage.subscriber_last_name, 60),
                        clean_text(coverage.subscriber_first_name, 35), "", "", "", "MI",
                        clean_text(coverage.member_id, 80))
-            _demographics(writer, coverage.subscriber_date_of_birth, "U")
+            # 2010BA DMG is sent only when the subscriber is the patient ("if not required by this
+            # implementation guide, do not send"); the patient's own DMG goes in 2010CA below.
         writer.add("NM1", "PR", "2", clean_text(coverage.payer_name, 60) or clean_text(coverage.payer_id, 60), "",
                    "", "", "", "PI", clean_text(coverage.payer_id, 80))
         if not is_self:
@@ -373,10 +422,82 @@ class Interchange:
 
     def trailer(self) -> str:
         writer = _Writer()
-        writer.add("SE", str(self.transaction_segments + 1), "0001")
-        writer.add("GE", "1", str(self.batch.number % 1_000_000_000))
+        writer.add("SE", str(self.transaction_segments + 1), self.control)
+        writer.add("GE", "1", str(self.batch.control))
         writer.add("IEA", "1", self.control)
         return self._text(writer)
+
+
+# NM101 entity codes, for messages about a name element.
+_ENTITY_NAMES = {"IL": "subscriber", "QC": "patient", "82": "rendering provider", "85": "billing provider",
+                 "PR": "payer", "DN": "referring provider", "41": "submitter", "40": "receiver"}
+# (segment, element number) -> (minimum, maximum length) of the elements the claim loops carry,
+# as the 005010X222A1 guide sizes them; a minimum of 1 or more makes the element required.
+_ELEMENT_SIZES = {
+    ("NM1", 3): (1, 60), ("NM1", 4): (0, 35), ("NM1", 9): (0, 80),
+    ("N3", 1): (1, 55), ("N3", 2): (0, 55), ("N4", 1): (2, 30), ("N4", 2): (2, 2), ("N4", 3): (3, 15),
+    ("SBR", 9): (1, 2), ("DMG", 2): (8, 8), ("PAT", 1): (2, 2), ("CLM", 1): (1, 20), ("CLM", 2): (1, 18),
+    ("HI", 1): (1, 30), ("SV1", 1): (1, 48), ("SV1", 2): (1, 18), ("SV1", 4): (1, 15), ("DTP", 3): (8, 8),
+    ("REF", 2): (1, 50), ("PRV", 3): (10, 10),
+}
+_SIZES_BY_TAG: dict[str, list[tuple[int, int, int]]] = {}
+for (_tag, _number), (_least, _most) in _ELEMENT_SIZES.items():
+    _SIZES_BY_TAG.setdefault(_tag, []).append((_number, _least, _most))
+# A whole segment in the basic set, its delimiters included: the fast path for a clean segment.
+_BASIC_SEGMENT = re.compile(f"[{_BASIC_CHARACTERS}*:^]*")
+
+
+_ELEMENT_LABELS = {("NM1", 3): "last or organization name", ("NM1", 4): "first name", ("NM1", 9): "identifier",
+                   ("N3", 1): "street address", ("N3", 2): "address line 2", ("N4", 1): "city", ("N4", 2): "state",
+                   ("N4", 3): "ZIP code", ("DMG", 2): "birth date", ("CLM", 1): "claim number",
+                   ("SBR", 9): "claim filing indicator", ("PRV", 3): "taxonomy code"}
+
+
+def _element_name(tag: str, number: int, party: str) -> str:
+    """'N403 (patient ZIP code)': the element, what it holds and whose it is."""
+    label = _ELEMENT_LABELS.get((tag, number))
+    whose = f"{party} " if party and tag in ("NM1", "N3", "N4", "DMG") else ""
+    return f"{tag}{number:02d}" + (f" ({whose}{label})" if label else "")
+
+
+def segment_problems(segments: Sequence[str]) -> list[str]:
+    """What a validator would reject in ``segments`` (without their terminators): characters
+    outside the X12 basic set, and required elements that are empty, too short or too long. Each
+    problem names the element, what it holds and whose it is (the person or party of the NM1 before)."""
+    problems = []
+    party = ""
+    for segment in segments:
+        elements = segment.split(ELEMENT_SEPARATOR)
+        tag = elements[0]
+        if tag == "NM1" and len(elements) > 1:
+            party = _ENTITY_NAMES.get(elements[1], elements[1])
+        elif tag in ("CLM", "HL", "LX"):
+            party = ""
+        if not _BASIC_SEGMENT.fullmatch(segment):
+            for number, value in enumerate(elements[1:], start=1):
+                for component in value.split(COMPONENT_SEPARATOR):
+                    if not _BASIC_ELEMENT.fullmatch(component):
+                        problems.append(f"{_element_name(tag, number, party)} {component!r} has characters "
+                                        "outside the X12 basic character set.")
+        for number, least, most in _SIZES_BY_TAG.get(tag, ()):
+            value = elements[number] if number < len(elements) else ""
+            if not least <= len(value) <= most:
+                state = "is empty" if not value else f"has {len(value)} characters"
+                problems.append(f"{_element_name(tag, number, party)} {state}; it takes {least} to {most}.")
+        if tag == "NM1" and len(elements) > 8 and elements[8] and len(elements[9] if len(elements) > 9 else "") < 2:
+            problems.append(f"{_element_name(tag, 9, party)} is missing although NM108 announces one.")
+    return problems
+
+
+_CHECK_BATCH = BatchInfo(number=1, created_at=datetime(2000, 1, 1))
+
+
+def claim_problems(claim: Claim) -> list[str]:
+    """What a validator would reject in ``claim``'s own segments (loops 2000B to 2400), checked
+    alone, so that one bad claim can be held back while the batch goes out."""
+    writer = _Writer()
+    Interchange(claim.first.clinic, _CHECK_BATCH)._claim(writer, claim)
+    return segment_problems(writer.segments)
 
 
 def _clinician_for_npi(claim: Claim, npi: str) -> tuple[str, str]:
@@ -387,11 +508,31 @@ def _clinician_for_npi(claim: Claim, npi: str) -> tuple[str, str]:
 
 
 def claim_account_number(claim: Claim) -> str:
-    """CLM01 (at most 20 characters): the patient's chart ID and the date of service."""
-    base = re.sub(r"[^A-Z0-9]", "", clean_text(claim.first.patient.external_id))
-    if not base:
-        base = re.sub(r"[^A-Z0-9]", "", claim.first.patient.id.upper())[:8]
-    return f"{base[:11]}-{claim.date_of_service.strftime('%y%m%d')}"
+    """CLM01, the claim number remittances come back with: :func:`claim_number` of its encounters."""
+    return claim_number(claim.first.patient.external_id or claim.first.patient.id, claim.participant_ids)
+
+
+def claim_number(chart_id: str, participant_ids: Sequence[str]) -> str:
+    """A claim's number (at most 20 characters): up to six characters of the chart ID, then 13 of a
+    hash of the claim's sessions (their random ids). The same sessions always give the same number
+    (a re-send is recognisable), other sessions a different one, on any installation."""
+    prefix = re.sub(r"[^A-Z0-9]", "", clean_text(chart_id))[:6] or "C"
+    digest = hashlib.sha256("\n".join(sorted(participant_ids)).encode("utf-8")).digest()
+    return f"{prefix}-{base64.b32encode(digest).decode('ascii')[:13]}"
+
+
+def claim_numbers(encounters: Sequence[EncounterRecord]) -> dict[str, str]:
+    """participant id -> the claim number its encounter goes out on, grouped as :func:`build_claims`
+    groups them (whole patient-days must be in ``encounters``)."""
+    grouped: dict[tuple, list[EncounterRecord]] = {}
+    for encounter in encounters:
+        grouped.setdefault(_claim_key(encounter), []).append(encounter)
+    numbers: dict[str, str] = {}
+    for group in grouped.values():
+        number = claim_number(group[0].patient.external_id or group[0].patient.id,
+                              [e.participant_id for e in group])
+        numbers.update((e.participant_id, number) for e in group)
+    return numbers
 
 
 class X12Stream:

@@ -469,14 +469,14 @@ class BulkData:
             self.histories = {patient_id: PatientHistory(rows) for patient_id, rows in read.history.items()}
 
     @classmethod
-    def for_participants(cls, store: Store, participant_ids: Sequence[str]) -> "BulkData":
+    def for_participants(cls, store: Store, participant_ids: Sequence[str]) -> BulkData:
         """The data for coding ``participant_ids`` (unknown ids are simply absent): their patients'
         charts and histories, and the details of every participant their coding reads."""
         wanted = list(participant_ids)
         return cls(store, store.billing_reads.patients_of_participants(wanted), wanted)
 
     @classmethod
-    def whole_clinic(cls, store: Store) -> "BulkData":
+    def whole_clinic(cls, store: Store) -> BulkData:
         """The data for every patient, archived ones included, with every participant's details."""
         return cls(store, None)
 

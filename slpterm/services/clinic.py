@@ -190,8 +190,9 @@ class Exports:
     def batches(self) -> list[ExportBatch]:
         return self._store.exports.batches()
 
-    def exported_participant_ids(self) -> set[str]:
-        return self._store.exports.exported_participant_ids()
+    def exported_participant_ids(self) -> dict[str, frozenset[str]]:
+        """participant id -> the formats it was exported in (a copy never counts as billed)."""
+        return self._store.exports.exported_formats()
 
     def encounters(self, date_from: dt.date | None, date_to: dt.date | None, *,
                    include_exported: bool = True) -> list[EncounterRecord]:

@@ -139,12 +139,21 @@ def _encounter_records(billing: BillingService, participant_ids: list[str], expo
 
 def load_encounters(store: Store, *, date_from: date | None, date_to: date | None, include_exported: bool,
                     today: date) -> list[EncounterRecord]:
-    """Signed encounters with DOS in the range, coded; already exported ones only when asked for."""
+    """Signed encounters with DOS in the range, coded; already billed ones (837P, superbill) only when
+    asked for."""
     billing = BillingService(store, today)
-    exported = store.exports.exported_participant_ids()
+    exported = _billed_ids(store)
     wanted = [participant_id for participant_id in signed_participant_ids(store, date_from, date_to)
               if include_exported or participant_id not in exported]
     return encounter_records(billing, wanted, exported)
+
+
+def _billed_ids(store: Store) -> set[str]:
+    """The participants an 837P or a superbill billed (``EncounterRecord.exported_before``); CSV, JSON
+    and FHIR copies do not count."""
+    from slpterm.export.formats import billing_format_ids
+
+    return store.exports.exported_participant_ids(billing_format_ids())
 
 
 def signed_participant_ids(store: Store, date_from: date | None, date_to: date | None) -> list[str]:
@@ -161,7 +170,7 @@ def encounter_chunks(store: Store, *, date_from: date | None, date_to: date | No
     service (about ``chunk_sessions`` sessions each; a busier day makes a bigger run), in date order.
     Every chunk is read and coded on its own: memory holds one chunk, whatever the range."""
     billing = BillingService(store, today)
-    exported = store.exports.exported_participant_ids()
+    exported = _billed_ids(store)
     for days in _day_runs(store, date_from, date_to, chunk_sessions):
         ids = signed_participant_ids(store, days[0], days[-1])
         if ids:

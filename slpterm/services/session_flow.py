@@ -20,7 +20,7 @@ from slpterm.store.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from slpterm.coding.model import CodingResult
-    from slpterm.store.billing_facts import BillingFacts
+    from slpterm.domain.billing_facts import BillingFacts
     from slpterm.clinical.catalogs import TechniqueCatalog
     from slpterm.domain.claim import Finding
     from slpterm.services.day_coding import DayCoder

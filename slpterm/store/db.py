@@ -86,8 +86,25 @@ def _migrate_3_to_4(connection: SqliteConnection) -> None:
     _create_table(connection, "exportedclaimline")
 
 
+def _migrate_4_to_5(connection: SqliteConnection) -> None:
+    """Version 5 records each 837P's interchange control number and the installation that issued it,
+    and the claim number (CLM01) each exported line went out on."""
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+    from sqlalchemy.schema import CreateIndex
+
+    connection.execute("ALTER TABLE exportbatch ADD COLUMN interchange_control INTEGER")
+    connection.execute("ALTER TABLE exportbatch ADD COLUMN installation_id VARCHAR NOT NULL DEFAULT ''")
+    # A file that came from version 3 got exportedclaimline as version 5 has it (step 3 -> 4 creates it).
+    if "claim_number" not in {row[1] for row in connection.execute("PRAGMA table_info(exportedclaimline)")}:
+        connection.execute("ALTER TABLE exportedclaimline ADD COLUMN claim_number VARCHAR NOT NULL DEFAULT ''")
+    for index in SQLModel.metadata.tables["exportedclaimline"].indexes:
+        if [column.name for column in index.columns] == ["claim_number"]:
+            connection.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=sqlite_dialect.dialect())))
+
+
 # Each step takes a database at version N to N + 1 inside one transaction.
-MIGRATIONS: dict[int, Callable[[SqliteConnection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
+MIGRATIONS: dict[int, Callable[[SqliteConnection], None]] = {
+    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5}
 SCHEMA_VERSION = max(MIGRATIONS) + 1
 
 

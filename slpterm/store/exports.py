@@ -2,18 +2,99 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy import select as sa_select
 from sqlmodel import col, func, select
 
+from slpterm.store import installation as installations
 from slpterm.store.base import Repository
 from slpterm.store.errors import LockedRecord
-from slpterm.store.models import ExportBatch, ExportBatchItem, ExportedClaimLine, new_id
+from slpterm.store.models import (
+    ExportBatch,
+    ExportBatchItem,
+    ExportedClaimLine,
+    Patient,
+    new_id,
+)
+
+
+@dataclass(frozen=True)
+class PlannedInterchange:
+    """The control number an 837P is about to carry, and the installation issuing it."""
+
+    control: int
+    installation_id: str
+
+
+@dataclass(frozen=True)
+class ClaimEntry:
+    """One billed claim of the register: its number, whose and when, what it charged, and the
+    batches (batch number, interchange control number) that carried it, first one first."""
+
+    claim_number: str
+    patient_id: str
+    patient_name: str
+    date_of_service: date
+    charge_cents: int
+    batches: tuple[tuple[int, int | None], ...]
+
+    @property
+    def status(self) -> str:
+        labels = ", ".join(f"{number:06d}" for number, _ in self.batches)
+        if len(self.batches) > 1:
+            return f"exported in batches {labels} (re-sent)"
+        return f"exported in batch {labels}" if self.batches else "recorded"
 
 
 class ExportRepository(Repository):
+    def claims(self, formats: Collection[str]) -> list[ClaimEntry]:
+        """Every claim a batch of ``formats`` billed, by date of service and claim number."""
+        with self.db.read() as session:
+            lines = list(session.execute(  # sqlmodel's select is typed for at most four columns
+                sa_select(col(ExportedClaimLine.claim_number), col(ExportedClaimLine.participant_id),
+                          col(ExportedClaimLine.patient_id), col(ExportedClaimLine.date_of_service),
+                          col(ExportedClaimLine.charge_cents), col(Patient.last_name), col(Patient.first_name))
+                .join(Patient, col(Patient.id) == col(ExportedClaimLine.patient_id))
+                .where(col(ExportedClaimLine.claim_number) != "")))
+            sent = list(session.exec(
+                select(ExportBatchItem.participant_id, ExportBatch.control_number, ExportBatch.interchange_control)
+                .join(ExportBatch, col(ExportBatch.id) == col(ExportBatchItem.batch_id))
+                .where(col(ExportBatch.format).in_(list(formats)))
+                .order_by(col(ExportBatch.control_number))))
+        batches_of: dict[str, list[tuple[int, int | None]]] = {}
+        for participant_id, number, control in sent:
+            batches_of.setdefault(participant_id, []).append((int(number or 0), control))
+        found: dict[str, dict] = {}
+        for number, participant_id, patient_id, day, cents, last, first in lines:
+            entry = found.setdefault(number, {"patient_id": patient_id, "name": f"{last}, {first}".strip(", "),
+                                              "day": day, "cents": 0, "batches": []})
+            entry["cents"] += cents
+            for batch in batches_of.get(participant_id, []):
+                if batch not in entry["batches"]:
+                    entry["batches"].append(batch)
+        return sorted((ClaimEntry(number, entry["patient_id"], entry["name"], entry["day"], entry["cents"],
+                                  tuple(sorted(entry["batches"])))
+                       for number, entry in found.items()), key=lambda claim: (claim.date_of_service, claim.claim_number))
+
+    def plan_interchange(self, now: datetime) -> PlannedInterchange:
+        """The next interchange control number (ISA13/GS06/ST02) this installation may use: one no
+        batch in this data file carries, on a slot no other installation recorded here uses, past
+        what this installation issued before (its config folder remembers, whatever backup is
+        restored) and past the clock."""
+        with self.db.read() as session:
+            issued = list(session.exec(select(ExportBatch.installation_id, ExportBatch.interchange_control).where(
+                col(ExportBatch.interchange_control).is_not(None))))
+        here = installations.load_installation()
+        taken = {installations.slot_of(int(control)) for owner, control in issued if owner != here.id}
+        here = installations.free_slot(here, taken)
+        control = installations.next_control(here, [int(control) for _, control in issued], now)
+        return PlannedInterchange(control=control, installation_id=here.id)
+
     def record_batch(
         self,
         *,
@@ -25,6 +106,7 @@ class ExportRepository(Repository):
         range_to: date | None = None,
         control_number: int | None = None,
         billed_lines: list[dict[str, Any]] | None = None,
+        interchange: PlannedInterchange | None = None,
     ) -> ExportBatch:
         """Record a written export; ``control_number`` is the one printed in the files, if planned.
         ``billed_lines`` are the claim lines as exported, each with its charge in cents: the first
@@ -36,6 +118,10 @@ class ExportRepository(Repository):
                     f"Batch number {control_number} is already used (another export was recorded meanwhile); "
                     "export again to get a new number."
                 )
+            if interchange is not None and session.exec(select(ExportBatch.id).where(
+                    ExportBatch.interchange_control == interchange.control)).first() is not None:
+                raise LockedRecord(f"Interchange control number {interchange.control:09d} is already used; "
+                                   "export again to get a new one.")
             batch = ExportBatch(
                 created_by=self.store.actor,
                 format=format,
@@ -44,6 +130,8 @@ class ExportRepository(Repository):
                 file_names="\n".join(file_names),
                 checksum=checksum,
                 control_number=control_number if control_number is not None else control + 1,
+                interchange_control=interchange.control if interchange else None,
+                installation_id=interchange.installation_id if interchange else "",
             )
             session.add(batch)
             session.flush()
@@ -59,7 +147,9 @@ class ExportRepository(Repository):
                 session.execute(insert(ExportedClaimLine), [{"id": new_id(), "batch_id": batch.id, **line} for line in fresh])
             self.audit(session, "export", "exportbatch", batch.id,
                        {"format": format, "sessions": len(participant_ids), "files": file_names})
-            return batch
+        if interchange is not None:
+            installations.remember_control(installations.load_installation(), interchange.control)
+        return batch
 
     def next_control_number(self) -> int:
         with self.db.read() as session:
@@ -69,9 +159,23 @@ class ExportRepository(Repository):
         with self.db.read() as session:
             return list(session.exec(select(ExportBatch).order_by(col(ExportBatch.created_at).desc())))
 
-    def exported_participant_ids(self) -> set[str]:
+    def exported_participant_ids(self, formats: Collection[str] | None = None) -> set[str]:
+        """Participants in a batch of one of ``formats`` (of any format when None)."""
+        query = select(ExportBatchItem.participant_id)
+        if formats is not None:
+            query = query.join(ExportBatch, col(ExportBatch.id) == col(ExportBatchItem.batch_id)).where(
+                col(ExportBatch.format).in_(list(formats)))
         with self.db.read() as session:
-            return set(session.exec(select(ExportBatchItem.participant_id)))
+            return set(session.exec(query))
+
+    def exported_formats(self) -> dict[str, frozenset[str]]:
+        """participant id -> the formats of the batches it went out in."""
+        found: dict[str, set[str]] = {}
+        with self.db.read() as session:
+            for participant_id, format in session.exec(select(ExportBatchItem.participant_id, ExportBatch.format).join(
+                    ExportBatch, col(ExportBatch.id) == col(ExportBatchItem.batch_id))):
+                found.setdefault(participant_id, set()).add(format)
+        return {participant_id: frozenset(formats) for participant_id, formats in found.items()}
 
     def items(self, batch_id: str) -> list[str]:
         with self.db.read() as session:

@@ -332,6 +332,7 @@ class ExportedClaimLine(SQLModel, table=True):
     modifiers: str = ""  # space separated
     units: int = 1
     charge_cents: int = 0
+    claim_number: str = Field(default="", index=True)  # CLM01 of the claim the line went out on
 
 
 class ExportBatch(SQLModel, table=True):
@@ -343,7 +344,11 @@ class ExportBatch(SQLModel, table=True):
     range_to: date | None = None
     file_names: str = ""  # newline separated
     checksum: str = ""
-    control_number: int | None = None
+    control_number: int | None = None  # the batch ID (local, sequential; in the file names)
+    # ISA13/GS06/ST02 of an 837P: never reused, also after a restore or on another installation
+    # (slpterm/store/installation.py); the installation that issued it.
+    interchange_control: int | None = None
+    installation_id: str = ""
 
 
 class ExportBatchItem(SQLModel, table=True):

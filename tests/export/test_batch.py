@@ -63,10 +63,14 @@ def test_include_exported_re_exports_with_the_next_control_number(store, tmp_pat
     first = run_export(store, encounters, "x12", tmp_path / "a", now=NOW)
     second = run_export(store, encounters, "x12", tmp_path / "b", include_exported=True, now=NOW)
     assert (first.control_number, second.control_number) == (1, 2)
-    for outcome, control in ((first, "000000001"), (second, "000000002")):
+    controls = []
+    for outcome in (first, second):
         text = outcome.files[0].read_text()
-        assert segments(text)[0][13] == control
+        isa, gs, st = segments(text)[:3]
+        assert len(isa[13]) == 9 and isa[13].isdigit() and int(gs[6]) == int(isa[13]) and st[2] == isa[13]
+        controls.append(isa[13])
         assert pyx12_errors(text) == [] and own_x12_problems(text) == []
+    assert controls[0] != controls[1]
     assert len(store.exports.batches()) == 2
 
 

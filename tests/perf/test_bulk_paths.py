@@ -174,10 +174,13 @@ def test_load_encounters_selects_the_signed_sessions_in_the_range(demo_store):
     assert all(date_from <= record.date_of_service <= date_to and record.signed_at for record in records)
 
 
-def test_load_encounters_leaves_out_exported_sessions_unless_asked(demo_store, tmp_path):
+def test_load_encounters_leaves_out_billed_sessions_unless_asked(demo_store, tmp_path):
     everything = load_encounters(demo_store, date_from=None, date_to=None, include_exported=True, today=TODAY)
     exported = {record.participant_id for record in everything[:3]}
-    demo_store.exports.record_batch(format="csv", participant_ids=sorted(exported), file_names=["x.csv"],
+    copied = {record.participant_id for record in everything[3:5]}
+    demo_store.exports.record_batch(format="csv", participant_ids=sorted(copied), file_names=["y.csv"],
+                                    checksum="0" * 64)  # a copy: not billed, still offered
+    demo_store.exports.record_batch(format="x12", participant_ids=sorted(exported), file_names=["x.x12"],
                                     checksum="0" * 64)
     fresh = load_encounters(demo_store, date_from=None, date_to=None, include_exported=False, today=TODAY)
     again = load_encounters(demo_store, date_from=None, date_to=None, include_exported=True, today=TODAY)

@@ -236,6 +236,8 @@ ALLOWED_OPENERS = {
     "slpterm/store/anchors.py:AnchorBook.read": "the audit anchor file",
     "slpterm/store/anchors.py:others_at": "other anchor files",
     "slpterm/store/anchors.py:read_anchor_record": "an anchor file beside an export batch",
+    "slpterm/store/installation.py:load_installation": "installation.json in the config folder",
+    "slpterm/store/installation.py:save_installation": "installation.json in the config folder",
     "slpterm/store/security.py:SecurityRepository.collect_start_failures": "the failed-unlock note beside the data file",
     "slpterm/bench.py:ensure_clinic": "the bench's own marker file",
     "slpterm/bench.py:ensure_long_trail": "the bench's own marker file",

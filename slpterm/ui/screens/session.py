@@ -45,7 +45,12 @@ def _leaves_chart_alone(screen: object) -> bool:
     from slpterm.ui.screens.discard import DiscardScreen
     from slpterm.ui.screens.help import HelpScreen, WalkthroughScreen
     from slpterm.ui.screens.message import MessageScreen
-    from slpterm.ui.screens.session_dialogs import AddendumScreen, PhraseScreen, SignScreen, TimeEditScreen
+    from slpterm.ui.screens.session_dialogs import (
+        AddendumScreen,
+        PhraseScreen,
+        SignScreen,
+        TimeEditScreen,
+    )
 
     return isinstance(screen, (SignScreen, PhraseScreen, TimeEditScreen, AddendumScreen, DiscardScreen,
                                HelpScreen, WalkthroughScreen, MessageScreen, CommandPalette))
