@@ -221,8 +221,10 @@ def build_facts(
     billing_provider: BillingProviderFacts,
     ytd_other_amount: Decimal = Decimal("0"),
     now: datetime | None = None,
+    local_clock: timer.LocalClock | None = None,
 ) -> EncounterFacts:
     """The engine's facts for one session of the patient whose shared facts are ``patient``."""
+    clock = local_clock or timer.LocalClock()
     therapy_session = detail.session
     day = therapy_session.date_of_service
     plan = patient.plan_on(day)
@@ -243,8 +245,8 @@ def build_facts(
         evaluation_kind=_member(EvaluationKind, therapy_session.evaluation_kind) if therapy_session.evaluation_kind else None,
         setting=_member(Setting, therapy_session.setting),
         signed=detail.signed,
-        start_time=therapy_session.started_at.astimezone().time() if therapy_session.started_at else None,
-        stop_time=therapy_session.stopped_at.astimezone().time() if therapy_session.stopped_at else None,
+        start_time=clock.time_of(therapy_session.started_at) if therapy_session.started_at else None,
+        stop_time=clock.time_of(therapy_session.stopped_at) if therapy_session.stopped_at else None,
         total_minutes=sum(area_minutes.values()),
         minutes_by_area=area_minutes,
         techniques=tuple(detail.techniques),
@@ -285,6 +287,7 @@ class BillingService:
         self.clinicians = {c.id: c for c in store.clinic.clinicians(include_inactive=True)}
         self._clinician_facts: dict[str, ClinicianFacts] = {}
         self._billing_facts = billing_provider_facts(self.clinic)
+        self._local_clock = timer.LocalClock()
 
     def facts(self, detail: ParticipantDetail, patient: PatientFacts, ytd: Decimal = Decimal("0")) -> EncounterFacts:
         """The engine's facts for one participant (``detail``) of the patient whose shared facts are ``patient``."""
@@ -293,7 +296,8 @@ class BillingService:
         if clinician is None:
             clinician = self._clinician_facts[clinician_id] = clinician_facts(self.clinicians.get(clinician_id))
         return build_facts(detail=detail, patient=patient, today=self.today, clinician=clinician,
-                           billing_provider=self._billing_facts, ytd_other_amount=ytd, now=self.now)
+                           billing_provider=self._billing_facts, ytd_other_amount=ytd, now=self.now,
+                           local_clock=self._local_clock)
 
     @staticmethod
     def _other_providers(chart: PatientChart, year: int) -> Decimal:
