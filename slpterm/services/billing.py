@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable, Sequence, TypeVar
 
 from slpterm.clinical import timer
-from slpterm.clinical.episode import episode_visits, first_treatment_day, treatment_day_number
+from slpterm.clinical.episode import episode_visits, first_treatment_day, treatment_day_number_in_order
 from slpterm.clinical.timer import TimeSegment
 from slpterm.coding.engine import code_patient_day
 from slpterm.coding.model import (
@@ -165,11 +165,11 @@ class PatientFacts:
         return self._plans[day]
 
     def plan_facts(self, plan: PlanOfCare) -> tuple[tuple[date, ...], tuple[date, ...], PlanFacts]:
-        """The plan's episode visits, its signed progress reports' dates and its facts."""
+        """The plan's episode visits, its signed progress reports' dates (both in order) and its facts."""
         found = self._plan_facts.get(plan.id)
         if found is None:
             visits = self.history.episode_visits(plan)
-            found = self._plan_facts[plan.id] = (visits, report_dates(self.chart, plan), PlanFacts(
+            found = self._plan_facts[plan.id] = (visits, tuple(sorted(report_dates(self.chart, plan))), PlanFacts(
                 start=plan.start_date,
                 end=plan.end_date,
                 status=_member(PlanStatus, plan.status),
@@ -230,7 +230,7 @@ def build_facts(
     plan = patient.plan_on(day)
     if plan is not None:
         visits, reports, plan_facts = patient.plan_facts(plan)
-        day_number = treatment_day_number(visits, reports, day)
+        day_number = treatment_day_number_in_order(visits, reports, day)
     else:
         plan_facts, day_number = None, 0
     area_minutes = minutes_by_area(detail, now)
