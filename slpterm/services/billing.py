@@ -395,10 +395,17 @@ class BillingService:
                                      for participant_id in by_day[day]], self.rulebook)
 
         chart = patient.chart
+        other_providers_by_year: dict[int, Decimal] = {}
+
+        def other_providers(year: int) -> Decimal:
+            if year not in other_providers_by_year:
+                other_providers_by_year[year] = self._other_providers(chart, year)
+            return other_providers_by_year[year]
+
         results: dict[str, CodingResult] = {}
         if not self._counts_own_charges(chart):
             for day in sorted(days):
-                results.update(code_day(day, self._other_providers(chart, day.year)))
+                results.update(code_day(day, other_providers(day.year)))
             return results
         last_wanted: dict[int, date] = {}
         for day in days:
@@ -411,7 +418,7 @@ class BillingService:
                 continue
             if day.year != year:
                 year, own = day.year, Decimal("0")
-            coded = code_day(day, self._other_providers(chart, day.year) + own)
+            coded = code_day(day, other_providers(day.year) + own)
             if day in days:
                 results.update(coded)
             own += day_amount(coded, billed)
