@@ -15,7 +15,8 @@ The due panel, the caseload, the scrubber and the reports all call these functio
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 
 EVALUATION_LOOKBACK_DAYS = 60
 CERTIFICATION_DUE_DAYS = 30
@@ -59,6 +60,19 @@ def treatment_day_number(visits: tuple[dt.date, ...], report_dates: Iterable[dt.
     if last == day:
         return 0
     return len(period) if day in period else len(period) + 1
+
+
+def treatment_day_number_in_order(visits: tuple[dt.date, ...], report_dates: Sequence[dt.date], day: dt.date) -> int:
+    """:func:`treatment_day_number` for distinct visits and report dates both in ascending order,
+    by bisection: every session of a patient asks it, so it must not grow with the history."""
+    covering = bisect_right(report_dates, day)
+    last = report_dates[covering - 1] if covering else None
+    if last == day:
+        return 0
+    through_day = bisect_right(visits, day)
+    in_period = through_day - (bisect_right(visits, last) if last is not None else 0)
+    visit_on_day = through_day > 0 and visits[through_day - 1] == day
+    return in_period if visit_on_day else in_period + 1
 
 
 def plan_limit_last_day(start: dt.date, limit_days: int = PLAN_LIMIT_DAYS) -> dt.date:

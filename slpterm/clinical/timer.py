@@ -108,10 +108,17 @@ def seconds_by_area(
     last_seen_at: dt.datetime | None = None,
     sleep_gap: dt.timedelta = DEFAULT_SLEEP_GAP,
 ) -> dict[DisorderArea, float]:
-    """Seconds per disorder area, in order of first use."""
+    """Seconds per disorder area, in order of first use (the intervals of :func:`intervals`,
+    summed as they are clipped, without building them: whole clinics are coded from this)."""
     totals: dict[DisorderArea, float] = {}
-    for interval in intervals(segments, now, last_seen_at, sleep_gap):
-        totals[interval.area] = totals.get(interval.area, 0.0) + interval.seconds
+    previous_end: dt.datetime | None = None
+    for segment in _ordered(segments) if len(segments) > 1 else segments:
+        end = segment.ended_at if segment.ended_at is not None else _open_end(segment, now, last_seen_at, sleep_gap)
+        start = segment.started_at if previous_end is None or segment.started_at >= previous_end else previous_end
+        if end < start:
+            end = start
+        totals[segment.area] = totals.get(segment.area, 0.0) + max(0.0, (end - start).total_seconds())
+        previous_end = end if previous_end is None or end > previous_end else previous_end
     return totals
 
 
@@ -133,9 +140,10 @@ def minutes_by_area(
     total = _whole_minutes(sum(seconds.values()), rounding)
     base = {area: int(value // 60) for area, value in seconds.items()}
     short = total - sum(base.values())
-    by_remainder = sorted(seconds, key=lambda area: seconds[area] % 60, reverse=True)
-    for area in by_remainder[: max(0, short)]:
-        base[area] += 1
+    if short > 0:
+        by_remainder = sorted(seconds, key=lambda area: seconds[area] % 60, reverse=True)
+        for area in by_remainder[:short]:
+            base[area] += 1
     return {area: minutes for area, minutes in base.items() if minutes > 0}
 
 
@@ -169,6 +177,27 @@ def format_clock(moment: dt.datetime | None, tz: dt.tzinfo | None = None) -> str
     if moment is None:
         return ""
     return moment.astimezone(tz).strftime("%H:%M")
+
+
+class LocalClock:
+    """Wall-clock times in the machine's local zone, as ``moment.astimezone().time()`` gives them,
+    for many UTC moments: the zone's offset is looked up once per UTC hour (a zone's offset does
+    not change within an hour it starts and ends with the same offset) instead of per moment."""
+
+    _HOUR_END = dt.timedelta(hours=1, microseconds=-1)
+
+    def __init__(self) -> None:
+        self._offsets: dict[dt.datetime, dt.timedelta | None] = {}
+
+    def time_of(self, moment: dt.datetime) -> dt.time:
+        if moment.tzinfo is not dt.UTC:
+            return moment.astimezone().time()
+        hour = moment.replace(minute=0, second=0, microsecond=0)
+        if hour not in self._offsets:
+            first, last = hour.astimezone().utcoffset(), (hour + self._HOUR_END).astimezone().utcoffset()
+            self._offsets[hour] = first if first == last else None
+        offset = self._offsets[hour]
+        return (moment + offset).time() if offset is not None else moment.astimezone().time()
 
 
 def format_elapsed(seconds: int) -> str:

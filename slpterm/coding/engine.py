@@ -32,6 +32,7 @@ from slpterm.domain.vocab import (
     DiagnosisRole,
     PayerKind,
     PlanStatus,
+    SessionType,
     Setting,
 )
 
@@ -206,9 +207,12 @@ def code_patient_day(sessions: Sequence[EncounterFacts], rulebook: RuleBook) -> 
             raise ValueError("code_patient_day takes sessions of one date of service")
         if facts.patient_id != first.patient_id:
             raise ValueError("code_patient_day takes sessions of one patient")
-    ordered = sorted(sessions, key=_session_order)
-    if len({f.session_id for f in ordered}) != len(ordered):
-        raise ValueError("session ids must be unique")
+    if len(sessions) == 1:
+        ordered: Sequence[EncounterFacts] = sessions
+    else:
+        ordered = sorted(sessions, key=_session_order)
+        if len({f.session_id for f in ordered}) != len(ordered):
+            raise ValueError("session ids must be unique")
     work = [_prepare(facts, rulebook) for facts in ordered]
     _bill_day(work, rulebook)
     _apply_ncci(work, rulebook)
@@ -247,16 +251,18 @@ def _family(view: CodeSetView, code: CodeDef) -> tuple[CodeDef, tuple[CodeDef, .
     return code, view.addons_for.get(code.code, ())
 
 
-def _missing_code(session: _Session, view: CodeSetView, code: str, what: str) -> None:
+def _missing_code_finding(view: CodeSetView, dos: date, code: str, what: str) -> tuple[Severity, str, str, str]:
     known = view.all_codes.get(code)
-    dos = session.facts.date_of_service
     if known is not None:
         ends = f" (valid {known.valid_from or 'open'} to {known.valid_to or 'open'})"
         message = f"{code} is not valid on {dos}{ends}; the code set '{view.codeset.id}' has no code for {what} on that date."
     else:
         message = f"{code} is not in the code set '{view.codeset.id}' in force on {dos}."
-    session.add(ERROR, "code-not-in-codeset", message,
-                f"Install the code-set file for {dos.year} that covers {what}, or correct the code.")
+    return (ERROR, "code-not-in-codeset", message, f"Install the code-set file for {dos.year} that covers {what}, or correct the code.")
+
+
+def _missing_code(session: _Session, view: CodeSetView, code: str, what: str) -> None:
+    session.add(*_missing_code_finding(view, session.facts.date_of_service, code, what))
 
 
 def _items_from_codes(session: _Session, view: CodeSetView) -> None:
@@ -283,50 +289,71 @@ def _items_from_codes(session: _Session, view: CodeSetView) -> None:
     session.items.extend(families.values())
 
 
+@dataclass(frozen=True, slots=True)
+class _TypeChoice:
+    """What sessions of one type (evaluation kind, AAC device) ask to bill in the code set of one
+    day: a finding saying why nothing can be billed, services chosen per disorder area, or one code
+    family. It is the same for every such session, so it is worked out once per view."""
+
+    refusal: tuple[Severity, str, str, str] | None = None
+    per_area: tuple[tuple[Any, ...], str] | None = None  # (services, what they bill)
+    family: tuple[CodeDef, tuple[CodeDef, ...], tuple[str, ...]] | None = None  # primary, add-ons, modifiers
+
+
 def _items_from_session_type(session: _Session, view: CodeSetView) -> None:
     facts = session.facts
-    if facts.session_type.is_evaluation:
-        kind = facts.evaluation_kind
-        if kind is None:
-            session.add(ERROR, "missing-evaluation-kind", "The evaluation does not say what was assessed, so no evaluation code can be chosen.",
-                        "Choose the evaluation kind (fluency, speech sound, language only, voice, swallowing, AAC, ...).")
-            return
-        key: tuple[Any, Any] = (None, kind)
-        what = f"a {str(kind).replace('_', ' ')} evaluation"
+    key = ("session-type", facts.session_type, facts.evaluation_kind, facts.speech_generating_device)
+    choice = view.derived.get(key)
+    if choice is None:
+        choice = view.derived[key] = _type_choice(view, facts.session_type, facts.evaluation_kind,
+                                                  facts.speech_generating_device)
+    if choice.refusal is not None:
+        session.add(*choice.refusal)
+    elif choice.per_area is not None:
+        _items_per_area(session, view, *choice.per_area)
+    elif choice.family is not None:
+        primary, addons, modifiers = choice.family
+        minutes = facts.total_minutes
+        if primary.area is not None and facts.minutes_by_area.get(primary.area):
+            minutes = facts.minutes_by_area[primary.area]
+        session.items.append(_Item(primary, addons, max(0, minutes), modifiers))
+
+
+def _type_choice(view: CodeSetView, session_type: SessionType, evaluation_kind: Any,
+                 speech_generating_device: bool | None) -> _TypeChoice:
+    dos = view.day
+    if session_type.is_evaluation:
+        if evaluation_kind is None:
+            return _TypeChoice(refusal=(ERROR, "missing-evaluation-kind", "The evaluation does not say what was assessed, so no evaluation code can be chosen.",
+                                        "Choose the evaluation kind (fluency, speech sound, language only, voice, swallowing, AAC, ...)."))
+        key: tuple[Any, Any] = (None, evaluation_kind)
+        what = f"a {str(evaluation_kind).replace('_', ' ')} evaluation"
     else:
-        key = (facts.session_type, None)
-        what = str(facts.session_type).replace("_", " ")
+        key = (session_type, None)
+        what = str(session_type).replace("_", " ")
     services = view.services_for(key)
-    pending = view.pending.get(facts.session_type) if not facts.session_type.is_evaluation else None
+    pending = view.pending.get(session_type) if not session_type.is_evaluation else None
     if not services and pending is not None:
-        session.add(ERROR, "treatment-codes-not-installed", f"{pending.message} (code set '{view.codeset.id}' in force on {facts.date_of_service}).",
-                    pending.install)
-        return
-    if facts.session_type.facts.aac_device:
-        if facts.speech_generating_device is None:
-            session.add(ERROR, "missing-aac-device-kind", "The AAC treatment does not say whether a speech-generating device was used.",
-                        "Mark the session as SGD (92609) or non-SGD device (92606) treatment.")
-            return
-        device = "sgd" if facts.speech_generating_device else "non_sgd"
+        return _TypeChoice(refusal=(ERROR, "treatment-codes-not-installed",
+                                    f"{pending.message} (code set '{view.codeset.id}' in force on {dos}).", pending.install))
+    if session_type.facts.aac_device:
+        if speech_generating_device is None:
+            return _TypeChoice(refusal=(ERROR, "missing-aac-device-kind", "The AAC treatment does not say whether a speech-generating device was used.",
+                                        "Mark the session as SGD (92609) or non-SGD device (92606) treatment."))
+        device = "sgd" if speech_generating_device else "non_sgd"
         services = tuple(s for s in services if s.device in (None, device))
     if not services:
-        session.add(ERROR, "code-not-in-codeset",
-                    f"The code set '{view.codeset.id}' in force on {facts.date_of_service} has no code for {what}.",
-                    f"Install a code-set file for {facts.date_of_service.year} that covers {what}.")
-        return
+        return _TypeChoice(refusal=(ERROR, "code-not-in-codeset",
+                                    f"The code set '{view.codeset.id}' in force on {dos} has no code for {what}.",
+                                    f"Install a code-set file for {dos.year} that covers {what}."))
     if any(s.area is not None for s in services):
-        _items_per_area(session, view, services, what)
-        return
+        return _TypeChoice(per_area=(services, what))
     service = next((s for s in services if s.code in view.codes), services[0])
     definition = view.codes.get(service.code)
     if definition is None:
-        _missing_code(session, view, service.code, what)
-        return
-    minutes = facts.total_minutes
-    if definition.area is not None and facts.minutes_by_area.get(definition.area):
-        minutes = facts.minutes_by_area[definition.area]
+        return _TypeChoice(refusal=_missing_code_finding(view, dos, service.code, what))
     primary, addons = _family(view, definition)
-    session.items.append(_Item(primary, addons, max(0, minutes), service.modifiers))
+    return _TypeChoice(family=(primary, addons, service.modifiers))
 
 
 def _items_per_area(session: _Session, view: CodeSetView, services: Iterable[Any], what: str) -> None:
@@ -636,9 +663,32 @@ def _with_rule_severities(findings: list[Finding], policy: PayerPolicy | None) -
 
 def _claim_line(session: _Session, index: int, line: _Line, kx: bool, place: str, pointers: tuple[int, ...]) -> ClaimLine:
     facts = session.facts
-    policy = session.policy
-    modifiers: list[str] = list(line.pricing_modifiers)
     therapy = line.code.therapy != "never"
+    view = session.view
+    key = ("modifiers", id(session.policy), line.pricing_modifiers, therapy, line.distinct_modifier, facts.setting,
+           facts.audio_only, kx, facts.rehabilitative)
+    found = view.derived.get(key) if view is not None else None
+    if found is None or found[0] is not session.policy:
+        found = (session.policy, _line_modifiers(session.policy, facts, line, therapy, kx))
+        if view is not None:
+            view.derived[key] = found
+    modifiers = found[1]
+    if len(modifiers) > MAX_MODIFIERS:
+        dropped = ", ".join(modifiers[MAX_MODIFIERS:])
+        session.add(ERROR, "too-many-modifiers",
+                    f"{line.code.code} needs {len(modifiers)} modifiers ({', '.join(modifiers)}); a claim line holds four, so {dropped} was left off.",
+                    "Split the service over two lines as the payer instructs, or check which modifier the payer does not need.", index)
+        modifiers = modifiers[:MAX_MODIFIERS]
+    return ClaimLine(
+        code=line.code.code, modifiers=modifiers, units=line.units, charge=line.charge,
+        place_of_service=place, diagnosis_pointers=pointers, rendering_npi=facts.clinician.npi,
+        minutes=line.minutes, date_of_service=facts.date_of_service,
+    )
+
+
+def _line_modifiers(policy: PayerPolicy | None, facts: EncounterFacts, line: _Line, therapy: bool, kx: bool) -> tuple[str, ...]:
+    """The line's modifiers in claim order, before the four-modifier limit."""
+    modifiers: list[str] = list(line.pricing_modifiers)
     if policy is not None and policy.gn_required and therapy:
         modifiers.insert(min(1, len(modifiers)), "GN")
     if line.distinct_modifier:
@@ -651,18 +701,7 @@ def _claim_line(session: _Session, index: int, line: _Line, kx: bool, place: str
         modifiers.append("KX")
     if policy is not None and policy.hab_rehab_modifier_required and facts.rehabilitative is not None:
         modifiers.append("97" if facts.rehabilitative else "96")
-    modifiers = list(dict.fromkeys(m for m in modifiers if m not in NEVER_ON_SLP_LINES))
-    if len(modifiers) > MAX_MODIFIERS:
-        dropped = ", ".join(modifiers[MAX_MODIFIERS:])
-        session.add(ERROR, "too-many-modifiers",
-                    f"{line.code.code} needs {len(modifiers)} modifiers ({', '.join(modifiers)}); a claim line holds four, so {dropped} was left off.",
-                    "Split the service over two lines as the payer instructs, or check which modifier the payer does not need.", index)
-        modifiers = modifiers[:MAX_MODIFIERS]
-    return ClaimLine(
-        code=line.code.code, modifiers=tuple(modifiers), units=line.units, charge=line.charge,
-        place_of_service=place, diagnosis_pointers=pointers, rendering_npi=facts.clinician.npi,
-        minutes=line.minutes, date_of_service=facts.date_of_service,
-    )
+    return tuple(dict.fromkeys(m for m in modifiers if m not in NEVER_ON_SLP_LINES))
 
 
 def _money(amount: Decimal) -> str:
@@ -880,39 +919,61 @@ def _scrub_treatment(session: _Session) -> None:
 
 
 def _scrub_people(session: _Session, strict: Severity) -> None:
-    facts, policy = session.facts, session.policy
+    """The findings about the people on the claim. They depend only on the clinician, the billing
+    provider, the payer's policy and whether the coverage has a member ID, so within one day's code
+    set they are worked out once per combination."""
+    facts, policy, view = session.facts, session.policy, session.view
+    coverage = facts.coverage
+    if view is None:
+        session.findings.extend(_people_findings(facts, policy, strict))
+        return
+    key = ("people", id(policy), strict, facts.clinician, facts.billing, coverage.payer_kind, coverage.payer_name,
+           not (coverage.member_id or "").strip())
+    found = view.derived.get(key)
+    if found is None or found[0] is not policy:
+        found = view.derived[key] = (policy, _people_findings(facts, policy, strict))
+    session.findings.extend(found[1])
+
+
+def _people_findings(facts: EncounterFacts, policy: PayerPolicy | None, strict: Severity) -> tuple[Finding, ...]:
+    findings: list[Finding] = []
+
+    def add(severity: Severity, code: str, message: str, fix: str) -> None:
+        findings.append(Finding(severity, code, message, fix))
+
     clinician, billing = facts.clinician, facts.billing
     problem = _npi_problem(clinician.npi)
     if problem:
-        session.add(strict, "invalid-rendering-npi", f"The rendering clinician {clinician.name}'s NPI is unusable: {problem}.",
-                    "Correct the clinician's NPI in settings.")
+        add(strict, "invalid-rendering-npi", f"The rendering clinician {clinician.name}'s NPI is unusable: {problem}.",
+            "Correct the clinician's NPI in settings.")
     problem = _npi_problem(billing.npi)
     if problem:
-        session.add(strict, "invalid-billing-npi", f"The billing provider {billing.name}'s NPI is unusable: {problem}.", "Correct the clinic's NPI in settings.")
+        add(strict, "invalid-billing-npi", f"The billing provider {billing.name}'s NPI is unusable: {problem}.", "Correct the clinic's NPI in settings.")
     problem = _ein_problem(billing.tax_id)
     if problem:
         code = "missing-billing-tax-id" if not (billing.tax_id or "").strip() else "invalid-billing-tax-id"
-        session.add(strict, code, f"The billing provider {billing.name}: {problem}.", "Enter the clinic's tax ID (EIN) in settings.")
+        add(strict, code, f"The billing provider {billing.name}: {problem}.", "Enter the clinic's tax ID (EIN) in settings.")
     missing = [name for name, value in (("street", billing.address_line1), ("city", billing.city), ("state", billing.state), ("ZIP code", billing.postal_code)) if not (value or "").strip()]
     if missing:
-        session.add(strict, "missing-billing-address", f"The billing provider's address lacks the {', '.join(missing)}.", "Complete the clinic's address in settings.")
+        add(strict, "missing-billing-address", f"The billing provider's address lacks the {', '.join(missing)}.", "Complete the clinic's address in settings.")
     if policy is not None and policy.requires_member_id and not (facts.coverage.member_id or "").strip():
-        session.add(ERROR, "missing-member-id", f"The coverage with {facts.coverage.payer_name or facts.coverage.payer_kind} has no member ID.",
-                    "Enter the member ID from the patient's insurance card.")
+        add(ERROR, "missing-member-id", f"The coverage with {facts.coverage.payer_name or facts.coverage.payer_kind} has no member ID.",
+            "Enter the member ID from the patient's insurance card.")
     if policy is None:
-        return
+        return tuple(findings)
     if clinician.role is ClinicianRole.ASSISTANT and not policy.assistant_may_bill:
-        session.add(ERROR, "assistant-not-billable", f"{clinician.name} is an SLP assistant; {policy.payer_kind} does not recognise SLP assistant services.",
-                    "Services must be given and billed by a licensed SLP for this payer.")
+        add(ERROR, "assistant-not-billable", f"{clinician.name} is an SLP assistant; {policy.payer_kind} does not recognise SLP assistant services.",
+            "Services must be given and billed by a licensed SLP for this payer.")
     if clinician.role is ClinicianRole.CLINICAL_FELLOW and policy.clinical_fellow_may_bill_from is not None:
         if facts.date_of_service >= policy.clinical_fellow_may_bill_from:
-            session.add(WARNING, "clinical-fellow-check-state",
-                        f"{clinician.name} is a clinical fellow: billable from {policy.clinical_fellow_may_bill_from} where state rules allow.",
-                        "Check that the state licence (provisional) allows the clinical fellow to bill independently.")
+            add(WARNING, "clinical-fellow-check-state",
+                f"{clinician.name} is a clinical fellow: billable from {policy.clinical_fellow_may_bill_from} where state rules allow.",
+                "Check that the state licence (provisional) allows the clinical fellow to bill independently.")
         else:
-            session.add(ERROR, "clinical-fellow-not-billable",
-                        f"Clinical fellows could not bill this payer before {policy.clinical_fellow_may_bill_from}.",
-                        "Bill under the supervising SLP as the payer allowed at the time, or not at all.")
+            add(ERROR, "clinical-fellow-not-billable",
+                f"Clinical fellows could not bill this payer before {policy.clinical_fellow_may_bill_from}.",
+                "Bill under the supervising SLP as the payer allowed at the time, or not at all.")
+    return tuple(findings)
 
 
 # ---------------------------------------------------------------------------------------------

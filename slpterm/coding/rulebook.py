@@ -224,6 +224,9 @@ class CodeSetView:
     origin_of: Mapping[str, str] = field(default_factory=dict)  # code -> id of the set that defines it
     _services_by_key: dict[tuple[Any, Any], tuple[ServiceDef, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    # What the engine derives from this view alone (the same for every session of the day), kept
+    # with the view so that it is worked out once per code set and day.
+    derived: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def services_for(self, key: tuple[Any, Any]) -> tuple[ServiceDef, ...]:
         found = self._services_by_key.get(key)

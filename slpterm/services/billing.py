@@ -26,7 +26,7 @@ from slpterm.clinical import timer
 from slpterm.clinical.episode import (
     episode_visits,
     first_treatment_day,
-    treatment_day_number,
+    treatment_day_number_in_order,
 )
 from slpterm.clinical.timer import TimeSegment
 from slpterm.coding.engine import code_patient_day
@@ -183,11 +183,11 @@ class PatientFacts:
         return self._plans[day]
 
     def plan_facts(self, plan: PlanOfCare) -> tuple[tuple[date, ...], tuple[date, ...], PlanFacts]:
-        """The plan's episode visits, its signed progress reports' dates and its facts."""
+        """The plan's episode visits, its signed progress reports' dates (both in order) and its facts."""
         found = self._plan_facts.get(plan.id)
         if found is None:
             visits = self.history.episode_visits(plan)
-            found = self._plan_facts[plan.id] = (visits, report_dates(self.chart, plan), PlanFacts(
+            found = self._plan_facts[plan.id] = (visits, tuple(sorted(report_dates(self.chart, plan))), PlanFacts(
                 start=plan.start_date,
                 end=plan.end_date,
                 status=_member(PlanStatus, plan.status),
@@ -239,14 +239,16 @@ def build_facts(
     billing_provider: BillingProviderFacts,
     ytd_other_amount: Decimal = Decimal("0"),
     now: datetime | None = None,
+    local_clock: timer.LocalClock | None = None,
 ) -> EncounterFacts:
     """The engine's facts for one session of the patient whose shared facts are ``patient``."""
+    clock = local_clock or timer.LocalClock()
     therapy_session = detail.session
     day = therapy_session.date_of_service
     plan = patient.plan_on(day)
     if plan is not None:
         visits, reports, plan_facts = patient.plan_facts(plan)
-        day_number = treatment_day_number(visits, reports, day)
+        day_number = treatment_day_number_in_order(visits, reports, day)
     else:
         plan_facts, day_number = None, 0
     area_minutes = minutes_by_area(detail, now)
@@ -261,8 +263,8 @@ def build_facts(
         evaluation_kind=_member(EvaluationKind, therapy_session.evaluation_kind) if therapy_session.evaluation_kind else None,
         setting=_member(Setting, therapy_session.setting),
         signed=detail.signed,
-        start_time=therapy_session.started_at.astimezone().time() if therapy_session.started_at else None,
-        stop_time=therapy_session.stopped_at.astimezone().time() if therapy_session.stopped_at else None,
+        start_time=clock.time_of(therapy_session.started_at) if therapy_session.started_at else None,
+        stop_time=clock.time_of(therapy_session.stopped_at) if therapy_session.stopped_at else None,
         total_minutes=sum(area_minutes.values()),
         minutes_by_area=area_minutes,
         techniques=tuple(detail.techniques),
@@ -303,6 +305,7 @@ class BillingService:
         self.clinicians = {c.id: c for c in store.clinic.clinicians(include_inactive=True)}
         self._clinician_facts: dict[str, ClinicianFacts] = {}
         self._billing_facts = billing_provider_facts(self.clinic)
+        self._local_clock = timer.LocalClock()
 
     def facts(self, detail: ParticipantDetail, patient: PatientFacts, ytd: Decimal = Decimal("0")) -> EncounterFacts:
         """The engine's facts for one participant (``detail``) of the patient whose shared facts are ``patient``."""
@@ -311,7 +314,8 @@ class BillingService:
         if clinician is None:
             clinician = self._clinician_facts[clinician_id] = clinician_facts(self.clinicians.get(clinician_id))
         return build_facts(detail=detail, patient=patient, today=self.today, clinician=clinician,
-                           billing_provider=self._billing_facts, ytd_other_amount=ytd, now=self.now)
+                           billing_provider=self._billing_facts, ytd_other_amount=ytd, now=self.now,
+                           local_clock=self._local_clock)
 
     @staticmethod
     def _other_providers(chart: PatientChart, year: int) -> Decimal:
@@ -409,10 +413,17 @@ class BillingService:
                                      for participant_id in by_day[day]], self.rulebook)
 
         chart = patient.chart
+        other_providers_by_year: dict[int, Decimal] = {}
+
+        def other_providers(year: int) -> Decimal:
+            if year not in other_providers_by_year:
+                other_providers_by_year[year] = self._other_providers(chart, year)
+            return other_providers_by_year[year]
+
         results: dict[str, CodingResult] = {}
         if not self._counts_own_charges(chart):
             for day in sorted(days):
-                results.update(code_day(day, self._other_providers(chart, day.year)))
+                results.update(code_day(day, other_providers(day.year)))
             return results
         last_wanted: dict[int, date] = {}
         for day in days:
@@ -425,7 +436,7 @@ class BillingService:
                 continue
             if day.year != year:
                 year, own = day.year, Decimal("0")
-            coded = code_day(day, self._other_providers(chart, day.year) + own)
+            coded = code_day(day, other_providers(day.year) + own)
             if day in days:
                 results.update(coded)
             own += day_amount(coded, billed)

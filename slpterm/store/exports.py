@@ -69,7 +69,7 @@ class ExportRepository(Repository):
         batches_of: dict[str, list[tuple[int, int | None]]] = {}
         for participant_id, number, control in sent:
             batches_of.setdefault(participant_id, []).append((int(number or 0), control))
-        found: dict[str, dict] = {}
+        found: dict[str, dict[str, Any]] = {}
         for number, participant_id, patient_id, day, cents, last, first in lines:
             entry = found.setdefault(number, {"patient_id": patient_id, "name": f"{last}, {first}".strip(", "),
                                               "day": day, "cents": 0, "batches": []})
@@ -90,9 +90,9 @@ class ExportRepository(Repository):
             issued = list(session.exec(select(ExportBatch.installation_id, ExportBatch.interchange_control).where(
                 col(ExportBatch.interchange_control).is_not(None))))
         here = installations.load_installation()
-        taken = {installations.slot_of(int(control)) for owner, control in issued if owner != here.id}
+        taken = {installations.slot_of(control) for owner, control in issued if owner != here.id and control is not None}
         here = installations.free_slot(here, taken)
-        control = installations.next_control(here, [int(control) for _, control in issued], now)
+        control = installations.next_control(here, [control for _, control in issued if control is not None], now)
         return PlannedInterchange(control=control, installation_id=here.id)
 
     def record_batch(

@@ -63,3 +63,19 @@ def test_due_panel_and_scrubber_agree_over_1000_synthetic_patients(tmp_path):
     finally:
         store.close()
     assert len(store_patients) >= 1000 and compared >= 800 and problems[:5] == []
+
+
+def test_treatment_day_number_by_bisection_agrees_with_the_rule():
+    import random
+    from datetime import timedelta
+
+    from slpterm.clinical.episode import treatment_day_number_in_order
+
+    chooser = random.Random(21)
+    start = date(2026, 1, 5)
+    for _ in range(300):
+        visits = tuple(sorted({start + timedelta(days=chooser.randrange(120)) for _ in range(chooser.randrange(0, 30))}))
+        reports = sorted(start + timedelta(days=chooser.randrange(-10, 130)) for _ in range(chooser.randrange(0, 4)))
+        for offset in range(-12, 132):
+            day = start + timedelta(days=offset)
+            assert treatment_day_number_in_order(visits, reports, day) == treatment_day_number(visits, reports, day)

@@ -167,3 +167,22 @@ def test_format_clock():
     assert format_clock(at(5), UTC) == "14:05"
     assert format_clock(at(5), dt.timezone(dt.timedelta(hours=-5))) == "09:05"
     assert format_clock(None) == ""
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"])
+def test_local_clock_gives_the_same_wall_times_as_astimezone(zone, monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        from slpterm.clinical.timer import LocalClock
+
+        clock = LocalClock()
+        start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        # every 7 minutes 13 seconds through a year: both DST changes, every hour of the day
+        moments = [start + dt.timedelta(seconds=433 * step) for step in range(0, 73_000)]
+        assert [clock.time_of(m) for m in moments] == [m.astimezone().time() for m in moments]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
