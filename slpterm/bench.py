@@ -51,6 +51,7 @@ from datetime import date, datetime
 from pathlib import Path
 from collections.abc import Callable
 
+from slpterm import bench_frames
 from slpterm.export.formats import format_ids
 
 MEASUREMENTS = ("startup", "memory", "filter", "tally", "patient", "coding", "export", "dbsize", "icd10", "audit")
@@ -61,7 +62,8 @@ LONG_HISTORY_SESSIONS = 500
 # Patients with a long history added to the clinic: sessions and payer (a Medicare patient's
 # year-to-date amount counts every earlier session of the year, so coding reads all of them).
 LONG_HISTORIES = ((500, "commercial"), (2000, "medicare"))
-TMUX_SOCKET = "slpterm-bench"
+# One tmux server per bench process: two benches on one machine must not share (or kill) a server.
+TMUX_SOCKET = f"slpterm-bench-{os.getpid()}"
 SCREEN_SIZE = (120, 40)
 FLOOR_TEXT = "slpterm bench floor"
 FLOOR_APP = f'''
@@ -905,15 +907,19 @@ def run(args: argparse.Namespace) -> list[Result]:
     print(f"Measuring on the {main.label} clinic…", file=sys.stderr, flush=True)
     if "startup" in chosen or "memory" in chosen:
         measure_startup(bench, main, memory="memory" in chosen, startup="startup" in chosen)
+    if "startup" in chosen:
+        bench_frames.measure_painted_startup(bench, main)
     if {"filter", "tally"} & set(chosen):
         measure_pilot_floor(bench)
     if "filter" in chosen:
         measure_filter(bench, main, target_ms=50)
+        bench_frames.measure_painted_filter(bench, main)
     if {"tally", "patient", "export"} & set(chosen):
         scratch = scratch_copy(main, args.data_root)
         try:
             if "tally" in chosen:
                 measure_tally(bench, main, scratch)
+                bench_frames.measure_painted_tally(bench, main, scratch, bench_frames.patient_with_goals(scratch))
             if {"tally", "patient"} & set(chosen):
                 long_histories = [(sessions, add_long_history_patient(scratch, sessions, payer_kind=payer))
                                   for sessions, payer in args.long_histories]
@@ -923,6 +929,8 @@ def run(args: argparse.Namespace) -> list[Result]:
                 if "tally" in chosen and long_histories:
                     sessions, patient_id = long_histories[-1]
                     measure_tally(bench, main, scratch, patient_id, sessions)
+                    bench_frames.measure_painted_tally(bench, main, scratch, patient_id, sessions,
+                                                       chart="patient" in chosen)
             if "export" in chosen:
                 measure_export(bench, main, scratch)
         finally:
@@ -939,8 +947,11 @@ def run(args: argparse.Namespace) -> list[Result]:
         print(f"Measuring on the {big.label} clinic…", file=sys.stderr, flush=True)
         if "startup" in chosen or "memory" in chosen:
             measure_startup(bench, big, memory="memory" in chosen, startup="startup" in chosen)
+        if "startup" in chosen:
+            bench_frames.measure_painted_startup(bench, big)
         if "filter" in chosen:
             measure_filter(bench, big, target_ms=150)
+            bench_frames.measure_painted_filter(bench, big)
         if "dbsize" in chosen:
             measure_dbsize(bench, big)
     return bench.results
