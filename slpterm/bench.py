@@ -51,7 +51,7 @@ from datetime import date, datetime
 from pathlib import Path
 from collections.abc import Callable
 
-from slpterm import bench_frames
+from slpterm import bench_compare, bench_frames
 from slpterm.export.formats import format_ids
 
 MEASUREMENTS = ("startup", "memory", "filter", "tally", "patient", "coding", "export", "dbsize", "icd10", "audit")
@@ -880,6 +880,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="patients with a long history added for the chart and tally figures "
                              "(500:commercial,2000:medicare)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every sample as JSON")
+    parser.add_argument("--compare", type=Path, metavar="FILE",
+                        help="also print each figure's change in percent from an earlier run's --json FILE")
     return parser
 
 
@@ -959,6 +961,7 @@ def run(args: argparse.Namespace) -> list[Result]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    earlier = bench_compare.read_earlier(args.compare) if args.compare else None
     started = time.perf_counter()
     results = run(args)
     print(f"slpterm benchmark, {datetime.now().strftime('%Y-%m-%d %H:%M')}; {machine()}")
@@ -969,6 +972,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps([{**result.__dict__, "median": result.median} for result in results],
                                         indent=2))
+    if earlier is not None:
+        print()
+        print(f"Change from {args.compare} (beyond 10% in bold):")
+        print()
+        print(bench_compare.comparison_table(earlier, results))
     return 0
 
 
