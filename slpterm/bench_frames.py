@@ -485,7 +485,7 @@ def _caseload_probe(data_dir: Path) -> tuple[int, list[tuple[str, int, str]]]:
 
 def _needs_filled(rows: list[str] | None, header: str) -> bool:
     start = header.find("Needs")
-    return bool(rows) and start >= 0 and any(row[start:].strip() for row in rows)
+    return rows is not None and start >= 0 and any(row[start:].strip() for row in rows)
 
 
 def _startup_reference(data_dir: Path, total: int,
