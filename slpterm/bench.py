@@ -30,6 +30,11 @@ Measurements (``--only`` takes these names):
   diagnosis code outside the SLP list (the whole code set is read for that code's letter) and the
   process's peak memory; also the engine alone coding synthetic sessions dated in 2027 (the shipped
   2027 code set and the FY2027 ICD-10-CM release).
+
+``startup``, ``filter``, ``tally`` and ``patient`` also measure what the user sees: the real app in a
+pseudo-terminal, key bytes in, until the painted frame with the result has arrived, beside bare
+Textual apps measured the same way and printed as ratios to them (``slpterm.bench_frames``).
+``--compare FILE`` prints each figure's change from an earlier ``--json FILE`` (``slpterm.bench_compare``).
 """
 
 from __future__ import annotations
