@@ -257,6 +257,7 @@ class Terminal:
         if shutil.which("tmux") is None:
             raise RuntimeError("tmux is not installed; the start-up measurement needs it")
         _tmux("new-session", "-d", "-s", "keepalive", "-x", "80", "-y", "24", "sleep 86400")
+        self.socket = _tmux("display-message", "-p", "-t", "keepalive", "#{socket_path}").stdout.strip()
         self.serial = 0
 
     def run_until(self, command: list[str], pattern: re.Pattern, timeout: float = 120,
@@ -287,6 +288,9 @@ class Terminal:
 
     def close(self) -> None:
         _tmux("kill-server")
+        # The server leaves its socket behind; each bench process has its own, so remove it.
+        if self.socket:
+            Path(self.socket).unlink(missing_ok=True)
 
 
 def _quote(text: str) -> str:
