@@ -30,6 +30,11 @@ Measurements (``--only`` takes these names):
   diagnosis code outside the SLP list (the whole code set is read for that code's letter) and the
   process's peak memory; also the engine alone coding synthetic sessions dated in 2027 (the shipped
   2027 code set and the FY2027 ICD-10-CM release).
+
+``startup``, ``filter``, ``tally`` and ``patient`` also measure what the user sees: the real app in a
+pseudo-terminal, key bytes in, until the painted frame with the result has arrived, beside bare
+Textual apps measured the same way and printed as ratios to them (``slpterm.bench_frames``).
+``--compare FILE`` prints each figure's change from an earlier ``--json FILE`` (``slpterm.bench_compare``).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from datetime import date, datetime
 from pathlib import Path
 from collections.abc import Callable
 
+from slpterm import bench_compare, bench_frames
 from slpterm.export.formats import format_ids
 
 MEASUREMENTS = ("startup", "memory", "filter", "tally", "patient", "coding", "export", "dbsize", "icd10", "audit")
@@ -61,7 +67,8 @@ LONG_HISTORY_SESSIONS = 500
 # Patients with a long history added to the clinic: sessions and payer (a Medicare patient's
 # year-to-date amount counts every earlier session of the year, so coding reads all of them).
 LONG_HISTORIES = ((500, "commercial"), (2000, "medicare"))
-TMUX_SOCKET = "slpterm-bench"
+# One tmux server per bench process: two benches on one machine must not share (or kill) a server.
+TMUX_SOCKET = f"slpterm-bench-{os.getpid()}"
 SCREEN_SIZE = (120, 40)
 FLOOR_TEXT = "slpterm bench floor"
 FLOOR_APP = f'''
@@ -250,6 +257,7 @@ class Terminal:
         if shutil.which("tmux") is None:
             raise RuntimeError("tmux is not installed; the start-up measurement needs it")
         _tmux("new-session", "-d", "-s", "keepalive", "-x", "80", "-y", "24", "sleep 86400")
+        self.socket = _tmux("display-message", "-p", "-t", "keepalive", "#{socket_path}").stdout.strip()
         self.serial = 0
 
     def run_until(self, command: list[str], pattern: re.Pattern, timeout: float = 120,
@@ -280,6 +288,9 @@ class Terminal:
 
     def close(self) -> None:
         _tmux("kill-server")
+        # The server leaves its socket behind; each bench process has its own, so remove it.
+        if self.socket:
+            Path(self.socket).unlink(missing_ok=True)
 
 
 def _quote(text: str) -> str:
@@ -885,6 +896,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="patients with a long history added for the chart and tally figures "
                              "(500:commercial,2000:medicare)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every sample as JSON")
+    parser.add_argument("--compare", type=Path, metavar="FILE",
+                        help="also print each figure's change in percent from an earlier run's --json FILE")
     return parser
 
 
@@ -912,15 +925,19 @@ def run(args: argparse.Namespace) -> list[Result]:
     print(f"Measuring on the {main.label} clinic…", file=sys.stderr, flush=True)
     if "startup" in chosen or "memory" in chosen:
         measure_startup(bench, main, memory="memory" in chosen, startup="startup" in chosen)
+    if "startup" in chosen:
+        bench_frames.measure_painted_startup(bench, main)
     if {"filter", "tally"} & set(chosen):
         measure_pilot_floor(bench)
     if "filter" in chosen:
         measure_filter(bench, main, target_ms=50)
+        bench_frames.measure_painted_filter(bench, main)
     if {"tally", "patient", "export"} & set(chosen):
         scratch = scratch_copy(main, args.data_root)
         try:
             if "tally" in chosen:
                 measure_tally(bench, main, scratch)
+                bench_frames.measure_painted_tally(bench, main, scratch, bench_frames.patient_with_goals(scratch))
             if {"tally", "patient"} & set(chosen):
                 long_histories = [(sessions, add_long_history_patient(scratch, sessions, payer_kind=payer))
                                   for sessions, payer in args.long_histories]
@@ -930,6 +947,8 @@ def run(args: argparse.Namespace) -> list[Result]:
                 if "tally" in chosen and long_histories:
                     sessions, patient_id = long_histories[-1]
                     measure_tally(bench, main, scratch, patient_id, sessions)
+                    bench_frames.measure_painted_tally(bench, main, scratch, patient_id, sessions,
+                                                       chart="patient" in chosen)
             if "export" in chosen:
                 measure_export(bench, main, scratch)
         finally:
@@ -946,8 +965,11 @@ def run(args: argparse.Namespace) -> list[Result]:
         print(f"Measuring on the {big.label} clinic…", file=sys.stderr, flush=True)
         if "startup" in chosen or "memory" in chosen:
             measure_startup(bench, big, memory="memory" in chosen, startup="startup" in chosen)
+        if "startup" in chosen:
+            bench_frames.measure_painted_startup(bench, big)
         if "filter" in chosen:
             measure_filter(bench, big, target_ms=150)
+            bench_frames.measure_painted_filter(bench, big)
         if "dbsize" in chosen:
             measure_dbsize(bench, big)
     return bench.results
@@ -955,6 +977,7 @@ def run(args: argparse.Namespace) -> list[Result]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    earlier = bench_compare.read_earlier(args.compare) if args.compare else None
     started = time.perf_counter()
     results = run(args)
     print(f"slpterm benchmark, {datetime.now().strftime('%Y-%m-%d %H:%M')}; {machine()}")
@@ -965,6 +988,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps([{**result.__dict__, "median": result.median} for result in results],
                                         indent=2))
+    if earlier is not None:
+        print()
+        print(f"Change from {args.compare} (beyond 10% in bold):")
+        print()
+        print(bench_compare.comparison_table(earlier, results))
     return 0
 
 
