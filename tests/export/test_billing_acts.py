@@ -10,7 +10,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from slpterm.export.batch import export_signed, run_export, select_encounters
+from slpterm.export.batch import select_encounters
+from slpterm.services.exporting import export_signed, run_export
 from slpterm.services.encounters import load_encounters
 from export.checks import claims_of, pyx12_errors
 from export.conftest import stored_encounters

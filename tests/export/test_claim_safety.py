@@ -9,7 +9,8 @@ from datetime import date
 
 import pytest
 
-from slpterm.export.batch import run_export, select_encounters
+from slpterm.export.batch import select_encounters
+from slpterm.services.exporting import run_export
 from slpterm.export.x12 import clean_text, clinic_problems, encounter_problems, render_837p
 from export.checks import own_x12_problems, pyx12_errors, segments
 from export.conftest import CLINIC, DOS, MEDICAID_CHILD, PATIENTS, ROSA, make_encounter

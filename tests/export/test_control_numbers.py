@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 from datetime import datetime, timedelta, timezone
 
-from slpterm.export.batch import run_export
+from slpterm.services.exporting import run_export
 from slpterm.store import open_store
 from slpterm.store.backup import backup_store, restore_store
 from export.checks import own_x12_problems, pyx12_errors, segments
