@@ -70,19 +70,6 @@ LONG_HISTORIES = ((500, "commercial"), (2000, "medicare"))
 # One tmux server per bench process: two benches on one machine must not share (or kill) a server.
 TMUX_SOCKET = f"slpterm-bench-{os.getpid()}"
 SCREEN_SIZE = (120, 40)
-FLOOR_TEXT = "slpterm bench floor"
-FLOOR_APP = f'''
-from textual.app import App
-from textual.widgets import Static
-
-
-class Floor(App):
-    def compose(self):
-        yield Static("{FLOOR_TEXT}")
-
-
-Floor().run()
-'''
 
 
 @dataclass
@@ -338,7 +325,7 @@ def measure_startup(bench: Bench, clinic: Clinic, *, memory: bool, startup: bool
     expected = _count(clinic.database, "SELECT count(*) FROM patient WHERE archived_at IS NULL")
     pattern = re.compile(rf"\b{expected} patients")
     floor_script = bench.root / "floor_app.py"
-    floor_script.write_text(FLOOR_APP)
+    floor_script.write_text(bench_frames.LABEL_APP)
     terminal = Terminal()
     floors: list[float] = []
     apps: list[float] = []
@@ -346,7 +333,7 @@ def measure_startup(bench: Bench, clinic: Clinic, *, memory: bool, startup: bool
     try:
         for run in range(bench.repeats if startup else 1):
             if startup:
-                seconds, _ = terminal.run_until([sys.executable, str(floor_script)], re.compile(FLOOR_TEXT))
+                seconds, _ = terminal.run_until([sys.executable, str(floor_script)], re.compile(bench_frames.LABEL_TEXT))
                 floors.append(seconds)
             # Memory is read on the first run only (it waits for the process to go idle).
             watch = memory and run == 0
