@@ -128,6 +128,8 @@ def test_a_migration_copy(tmp_path):
     connection.execute("DROP TABLE exportedclaimline")
     connection.execute("ALTER TABLE planofcare DROP COLUMN rehabilitative")
     connection.execute("ALTER TABLE progressreport DROP COLUMN backdate_reason")
+    connection.execute("ALTER TABLE exportbatch DROP COLUMN interchange_control")
+    connection.execute("ALTER TABLE exportbatch DROP COLUMN installation_id")
     connection.execute("PRAGMA user_version = 2")
     connection.commit()
     connection.close()
