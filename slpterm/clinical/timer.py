@@ -136,6 +136,9 @@ def minutes_by_area(
     rounding: MinuteRounding = MinuteRounding.FLOOR,
 ) -> dict[DisorderArea, int]:
     """Whole minutes per area (areas with 0 minutes left out); they add up to :func:`total_minutes`."""
+    if len(segments) == 1 and (ended_at := segments[0].ended_at) is not None:  # most stored sessions
+        minutes = _whole_minutes(max(0.0, (ended_at - segments[0].started_at).total_seconds()), rounding)
+        return {segments[0].area: minutes} if minutes > 0 else {}
     seconds = seconds_by_area(segments, now, last_seen_at, sleep_gap)
     total = _whole_minutes(sum(seconds.values()), rounding)
     base = {area: int(value // 60) for area, value in seconds.items()}
@@ -187,16 +190,18 @@ class LocalClock:
     _HOUR_END = dt.timedelta(hours=1, microseconds=-1)
 
     def __init__(self) -> None:
-        self._offsets: dict[dt.datetime, dt.timedelta | None] = {}
+        self._offsets: dict[int, dt.timedelta | None] = {}
 
     def time_of(self, moment: dt.datetime) -> dt.time:
         if moment.tzinfo is not dt.UTC:
             return moment.astimezone().time()
-        hour = moment.replace(minute=0, second=0, microsecond=0)
-        if hour not in self._offsets:
+        # The UTC hour as a number: building the hour's datetime costs ten times more.
+        key = moment.toordinal() * 24 + moment.hour
+        if key not in self._offsets:
+            hour = moment.replace(minute=0, second=0, microsecond=0)
             first, last = hour.astimezone().utcoffset(), (hour + self._HOUR_END).astimezone().utcoffset()
-            self._offsets[hour] = first if first == last else None
-        offset = self._offsets[hour]
+            self._offsets[key] = first if first == last else None
+        offset = self._offsets[key]
         return (moment + offset).time() if offset is not None else moment.astimezone().time()
 
 

@@ -3,7 +3,8 @@
 Inputs describe one session of one patient as plain facts (no database objects); outputs are claim
 lines and findings, declared in :mod:`slpterm.domain.claim` (readers of a coded claim need not
 depend on the engine) and named here too as the engine's results. All records are frozen
-dataclasses; money is Decimal, dates are datetime.date.
+dataclasses except :class:`EncounterFacts` (read-only by convention: see there); money is Decimal,
+dates are datetime.date.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class BillingProviderFacts:
     postal_code: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EncounterFacts:
     """Everything the engine needs to know about one session.
 
@@ -105,6 +106,10 @@ class EncounterFacts:
     distinguishes AAC treatment with an SGD (True) from a non-SGD device (False). `audio_only`
     marks telehealth by audio alone (the payer's audio-only modifier replaces its telehealth one);
     `distinct_modifier` None leaves the distinct-service modifier to the payer's policy.
+
+    Nothing changes a facts record once built (use ``dataclasses.replace``). It is not frozen only
+    because a frozen dataclass of this width costs four times as much to build, and coding a clinic
+    builds one per session.
     """
 
     session_id: str

@@ -95,10 +95,18 @@ def minutes_by_area(detail: ParticipantDetail | SessionTiming, now: datetime | N
 
 
 def plan_in_force(chart: PatientChart, day: date) -> PlanOfCare | None:
-    candidates = [plan for plan in chart.plans if plan.start_date <= day and plan.status != PlanStatus.DISCHARGED]
-    covering = [plan for plan in candidates if plan.end_date >= day]
-    pool = covering or candidates
-    return max(pool, key=lambda plan: plan.start_date, default=None)
+    """The latest-starting plan that covers ``day``, else the latest that started before it
+    (discharged plans left out; on equal start dates the first listed)."""
+    covering: PlanOfCare | None = None
+    started: PlanOfCare | None = None
+    for plan in chart.plans:
+        if plan.start_date > day or plan.status == PlanStatus.DISCHARGED:
+            continue
+        if started is None or plan.start_date > started.start_date:
+            started = plan
+        if plan.end_date >= day and (covering is None or plan.start_date > covering.start_date):
+            covering = plan
+    return covering or started
 
 
 def report_dates(chart: PatientChart, plan: PlanOfCare | None) -> tuple[date, ...]:
