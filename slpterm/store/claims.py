@@ -106,16 +106,16 @@ class ClaimRegister(Repository):
         found: dict[str, dict[str, Any]] = {}
         for claim_number, participant_id, patient_id, day, cents, last, first in lines:
             entry = found.setdefault(claim_number, {"patient_id": patient_id, "name": f"{last}, {first}".strip(", "),
-                                              "day": day, "cents": 0, "batches": []})
+                                                    "day": day, "cents": 0, "batches": []})
             entry["cents"] += cents
             for batch in batches_of.get(participant_id, []):
                 if batch not in entry["batches"]:
                     entry["batches"].append(batch)
         claims = []
-        for number, entry in found.items():
-            record = records.get(number)
+        for claim_number, entry in found.items():
+            record = records.get(claim_number)
             claims.append(ClaimEntry(
-                number, entry["patient_id"], entry["name"], entry["day"], entry["cents"], tuple(sorted(entry["batches"])),
+                claim_number, entry["patient_id"], entry["name"], entry["day"], entry["cents"], tuple(sorted(entry["batches"])),
                 status=ClaimStatus(record.status) if record else ClaimStatus.EXPORTED,
                 payer_claim_number=record.payer_claim_number if record else "",
                 needs_replacement=record.needs_replacement if record else "",
