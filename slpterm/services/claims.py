@@ -3,17 +3,19 @@ frequency 7, or a void, frequency 8, with the payer's claim control number in RE
 picked by claim number, and the check after an addendum or a billing-facts change that marks a
 billed claim as needing replacement.
 
-``slpterm claims`` (:mod:`slpterm.export.cli`) and :mod:`slpterm.services.session_flow` call here.
+``slpterm claims`` (:func:`run_claims`; its arguments are :mod:`slpterm.export.cli`'s) and :mod:`slpterm.services.session_flow` call here.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slpterm.domain.claims import REPLACEMENT_FREQUENCY, VOID_FREQUENCY, ClaimStatus
 from slpterm.domain.encounter import EncounterRecord
@@ -235,3 +237,65 @@ def _describe(lines: Sequence[tuple[str, str, int, int]]) -> str:
 
 def _cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
+
+
+def run_claims(args: argparse.Namespace, store: Any) -> int:
+    """Run ``slpterm claims list|replace|void``. Returns the exit status."""
+    if args.claims_command in ("replace", "void"):
+        return _run_correction(args, store)
+    return _run_list(args, store)
+
+
+def _run_list(args: argparse.Namespace, store: Any) -> int:
+    from slpterm.domain.claims import claim_status
+    from slpterm.export.formats import billing_format_ids
+
+    wanted_status = (getattr(args, "status", None) or "").strip().lower()
+    needs_replacement = wanted_status in ("needs replacement", "needs_replacement", "needs-replacement")
+    status = None
+    if wanted_status and not needs_replacement:
+        try:
+            status = claim_status(wanted_status)
+        except ValueError as error:
+            print(f"slpterm: --status: {error}", file=sys.stderr)
+            return 2
+    claims = store.claims.register(billing_format_ids())
+    if status is None or status == "ready":
+        claims = sorted(claims + ready_claims(store, date.today()),
+                        key=lambda claim: (claim.date_of_service, claim.claim_number))
+    if not claims:
+        print("No claims yet: sign sessions, then an 837P export (slpterm export --format x12) bills them.")
+        return 0
+    patient = (getattr(args, "patient", None) or "").strip().casefold()
+    number = (getattr(args, "claim", None) or "").strip().upper()
+    shown = [claim for claim in claims
+             if (status is None or claim.status == status) and (not needs_replacement or claim.needs_replacement)
+             and (not patient or patient in claim.patient_name.casefold()) and (not number or claim.claim_number == number)]
+    if not shown:
+        print("No claim matches (slpterm claims list without filters shows them all).")
+        return 0
+    print(f"{'Claim number':<20}  {'Date':<10}  {'Patient':<28}  {'Charge':>9}  Status")
+    for claim in shown:
+        print(f"{claim.claim_number:<20}  {claim.date_of_service.isoformat():<10}  {claim.patient_name[:28]:<28}  "
+              f"{claim.charge_cents / 100:>9.2f}  {claim.status_text}")
+    print(f"{len(shown)} claim(s).")
+    return 0
+
+
+def _run_correction(args: argparse.Namespace, store: Any) -> int:
+    from slpterm.export.common import ExportError
+
+    try:
+        outcome = correct_claim(store, args.claim_number, args.claims_command, Path(args.out).expanduser(),
+                                payer_claim_number=args.payer_claim_number, production=not args.test)
+    except ExportError as error:
+        print(f"slpterm: {error}", file=sys.stderr)
+        return 1
+    for path in outcome.files:
+        print(f"Wrote {path}")
+    if outcome.anchor_file is not None:
+        print(f"Audit anchor (the trail's head after this batch): {outcome.anchor_file}")
+    kind = "Void" if args.claims_command == "void" else "Replacement"
+    print(f"Batch {outcome.control_number:06d}: {kind.lower()} of claim {args.claim_number.strip().upper()}, "
+          f"sha256 {outcome.checksum}")
+    return 0

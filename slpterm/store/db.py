@@ -109,13 +109,15 @@ def _migrate_5_to_6(connection: SqliteConnection) -> None:
     connection.execute(
         "INSERT INTO claimrecord (claim_number, patient_id, date_of_service, status, batch_id, frequency, "
         "payer_claim_number, needs_replacement, status_note, status_at) "
-        "SELECT line.claim_number, min(line.patient_id), min(line.date_of_service), 'exported', "
+        "SELECT claim.number, claim.patient_id, claim.day, 'exported', "
         "(SELECT batch.id FROM exportbatchitem item JOIN exportbatch batch ON batch.id = item.batch_id "
-        " WHERE item.participant_id = min(line.participant_id) AND batch.format = 'x12' "
-        " ORDER BY batch.control_number DESC LIMIT 1), "
-        "'1', '', '', '', min(batch.created_at) "
-        "FROM exportedclaimline line JOIN exportbatch batch ON batch.id = line.batch_id "
-        "WHERE line.claim_number != '' GROUP BY line.claim_number")
+        " WHERE item.participant_id = claim.participant_id AND batch.format = 'x12' "
+        " ORDER BY batch.control_number DESC LIMIT 1), '1', '', '', '', claim.first_at "
+        "FROM (SELECT line.claim_number AS number, min(line.patient_id) AS patient_id, "
+        "      min(line.date_of_service) AS day, min(line.participant_id) AS participant_id, "
+        "      min(batch.created_at) AS first_at "
+        "      FROM exportedclaimline line JOIN exportbatch batch ON batch.id = line.batch_id "
+        "      WHERE line.claim_number != '' GROUP BY line.claim_number) AS claim")
 
 
 # Each step takes a database at version N to N + 1 inside one transaction.

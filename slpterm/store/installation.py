@@ -127,12 +127,21 @@ def remember_control(installation: Installation, control: int) -> None:
 
 
 def last_batch_number(data_file_identity: str) -> int:
-    """The last batch number this installation gave in the data file of that identity (0: none)."""
-    return load_installation().batch_numbers.get(data_file_identity, 0)
+    """The last batch number this installation gave in the data file of that identity (0: none, or
+    no readable installation file; reading never creates one)."""
+    try:
+        data = json.loads(installation_file().read_text(encoding="utf-8"))
+        return int(data.get("batch_numbers", {}).get(data_file_identity, 0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0
 
 
 def remember_batch_number(data_file_identity: str, number: int) -> None:
-    """Record ``number`` as given in that data file, so a restored backup numbers past it."""
-    current = load_installation()
-    if number > current.batch_numbers.get(data_file_identity, 0):
-        save_installation(replace(current, batch_numbers={**current.batch_numbers, data_file_identity: number}))
+    """Record ``number`` as given in that data file, so a restored backup numbers past it. Best
+    effort: the batch is recorded already, and the data file keeps its numbers in order anyway."""
+    try:
+        current = load_installation()
+        if number > current.batch_numbers.get(data_file_identity, 0):
+            save_installation(replace(current, batch_numbers={**current.batch_numbers, data_file_identity: number}))
+    except OSError:
+        pass

@@ -96,7 +96,8 @@ def test_the_export_screen_selection_treats_copies_as_copies(store, tmp_path):
 def test_claims_list_shows_each_billed_claim_with_its_number_and_batches(store, tmp_path, capsys):
     import argparse
 
-    from slpterm.export.cli import add_claims_parser, run_claims
+    from slpterm.export.cli import add_claims_parser
+    from slpterm.services.claims import run_claims
 
     parser = argparse.ArgumentParser(prog="slpterm")
     add_claims_parser(parser.add_subparsers(dest="command"))

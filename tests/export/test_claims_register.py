@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 
 from slpterm.domain.claims import ClaimStatus
-from slpterm.export.cli import add_claims_parser, add_export_parser, run_claims
-from slpterm.services.claims import correct_claim, recheck_billed_claim
+from slpterm.export.cli import add_claims_parser, add_export_parser
+from slpterm.services.claims import correct_claim, recheck_billed_claim, run_claims
 from slpterm.services.exporting import export_signed, run_export_command
 from slpterm.store.errors import NotFound, ValidationFailed
 from export.checks import claims_of, own_x12_problems, pyx12_errors, segments
@@ -170,3 +170,30 @@ def test_batch_numbers_do_not_start_again_after_a_restore(tmp_path):
         store.close()
     assert labels == ["000001", "000002"] and after.batch_label == "000003"
     assert after.files[0].name == "slpterm-837p-000003.x12"
+
+
+def test_the_register_migration_enters_the_claims_an_earlier_version_exported(tmp_path):
+    import sqlite3
+
+    from slpterm.store import open_store
+    from slpterm.store.db import DATABASE_FILE_NAME, MIGRATIONS
+
+    store = open_store(tmp_path / "data")
+    first, second = _billed(store, tmp_path)
+    batch_id = store.claims.claim(first).batch_id
+    store.close()
+    path = tmp_path / "data" / DATABASE_FILE_NAME
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("DROP TABLE claimrecord")  # as the version before the register left the file
+    register_step = next(step for step in MIGRATIONS.values() if "claims register" in (step.__doc__ or ""))
+    register_step(connection)  # the step that adds the register, whatever number it has
+    connection.close()
+    store = open_store(tmp_path / "data")
+    try:
+        claims = store.claims.register({"x12"})
+        assert [(c.claim_number, c.status, c.status_text) for c in claims] == [
+            (first, ClaimStatus.EXPORTED, "exported in batch 000001"),
+            (second, ClaimStatus.EXPORTED, "exported in batch 000001")]
+        assert store.claims.claim(first).batch_id == batch_id
+    finally:
+        store.close()
