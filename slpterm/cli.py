@@ -383,7 +383,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "export":
             return _with_store(args, "slpterm.services.exporting", "run_export_command")
         if args.command == "claims":
-            return _with_store(args, "slpterm.export.cli", "run_claims")
+            return _with_store(args, "slpterm.services.claims", "run_claims")
         if args.command == "report":
             return _with_store(args, "slpterm.services.report_commands", "run_report")
         if args.command == "service-log":

@@ -116,6 +116,8 @@ class EncounterRecord:
     certifying_physician_name: str = ""
     certifying_physician_npi: str = ""
     exported_before: bool = False  # billed before: in an 837P or superbill batch (copies do not count)
+    claim_number: str = ""  # the claims register's: CLM01 of the 837P claim that billed it ("" when none)
+    claim_status: str = ""  # that claim's status (``slpterm.domain.claims.ClaimStatus``)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property

@@ -387,10 +387,16 @@ def _billed_lines(encounters: Sequence[EncounterRecord], format: str) -> list[di
         from slpterm.export.x12 import claim_numbers
 
         numbers = claim_numbers(encounters)
+    return billed_line_rows(encounters, numbers)
+
+
+def billed_line_rows(encounters: Sequence[EncounterRecord], claim_numbers: Mapping[str, str]) -> list[dict]:
+    """The encounters' claim lines as ``record_batch`` keeps them; ``claim_numbers``: participant id ->
+    the claim number its lines go out on."""
     return [{"participant_id": encounter.participant_id, "patient_id": encounter.patient.id,
              "date_of_service": line.date_of_service, "code": line.code, "modifiers": " ".join(line.modifiers),
              "units": line.units, "charge_cents": int((line.charge * 100).to_integral_value()),
-             "claim_number": numbers.get(encounter.participant_id, "")}
+             "claim_number": claim_numbers.get(encounter.participant_id, "")}
             for encounter in encounters for line in encounter.coding.lines]
 
 

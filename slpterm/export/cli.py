@@ -33,32 +33,39 @@ def add_export_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the files (created if missing)")
     parser.add_argument("--include-exported", action="store_true",
                         help="also export sessions that are already in an earlier batch (resubmission)")
+    parser.add_argument("--claim", dest="claims", action="append", metavar="NUMBER",
+                        help="re-send the claim with this claim number (CLM01) as it was billed; repeat for "
+                             "several (instead of a date range)")
     parser.add_argument("--test", action="store_true", help="mark an X12 file as a test file (ISA15 = T)")
     return parser
 
 
 def add_claims_parser(commands: Any) -> argparse.ArgumentParser:
-    """Add ``claims list`` to the ``slpterm`` subparsers."""
-    parser = commands.add_parser("claims", help="the claims register: every claim an 837P billed, and its status",
-                                 description="List every claim an 837P billed: claim number "
-                                             "(CLM01, what remittances come back with), patient, date of "
-                                             "service, charge and the batches that carried it.")
+    """Add ``claims list|replace|void`` to the ``slpterm`` subparsers."""
+    parser = commands.add_parser("claims", help="the claims register: every claim, its status, and corrections",
+                                 description="The claims register: every claim an 837P billed (and those ready for "
+                                             "the next one) with its claim number (CLM01, what remittances come "
+                                             "back with), patient, date of service, charge and status; "
+                                             "replacements and voids of billed claims.")
     claims_commands = parser.add_subparsers(dest="claims_command", metavar="COMMAND", required=True)
-    claims_commands.add_parser("list", help="print the claims register, oldest date of service first")
+    listing = claims_commands.add_parser("list", help="print the claims register, oldest date of service first")
+    from slpterm.domain.claims import ClaimStatus
+
+    listing.add_argument("--status", metavar="STATUS",
+                         help="only claims with this status: " + ", ".join(s.label for s in ClaimStatus)
+                              + ", or 'needs replacement'")
+    listing.add_argument("--patient", metavar="TEXT", help="only claims of patients whose name contains TEXT")
+    listing.add_argument("--claim", metavar="NUMBER", help="only the claim with this claim number")
+    for name, summary in (("replace", "write an 837P that replaces a billed claim (frequency 7), "
+                                      "the session coded as it stands now"),
+                          ("void", "write an 837P that voids a billed claim (frequency 8)")):
+        correction = claims_commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:]
+                                                + ". It keeps the claim number and carries the payer's claim control "
+                                                  "number (REF*F8).")
+        correction.add_argument("claim_number", metavar="CLAIM_NUMBER", help="the claim number (CLM01)")
+        correction.add_argument("--out", required=True, metavar="DIR", help="folder for the file (created if missing)")
+        correction.add_argument("--payer-claim-number", metavar="NUMBER",
+                                help="the payer's claim control number for the claim (from its remittance or "
+                                     "claim status report); kept in the register for next time")
+        correction.add_argument("--test", action="store_true", help="mark the file as a test file (ISA15 = T)")
     return parser
-
-
-def run_claims(args: argparse.Namespace, store: Any) -> int:
-    """Run ``slpterm claims list``. Returns the exit status."""
-    from slpterm.export.formats import billing_format_ids
-
-    claims = store.exports.claims(billing_format_ids())
-    if not claims:
-        print("No claims billed yet: an 837P export (slpterm export --format x12) adds them here.")
-        return 0
-    print(f"{'Claim number':<20}  {'Date':<10}  {'Patient':<28}  {'Charge':>9}  Status")
-    for claim in claims:
-        print(f"{claim.claim_number:<20}  {claim.date_of_service.isoformat():<10}  {claim.patient_name[:28]:<28}  "
-              f"{claim.charge_cents / 100:>9.2f}  {claim.status}")
-    print(f"{len(claims)} claim(s).")
-    return 0

@@ -41,7 +41,10 @@ class BatchInfo:
 
 
 def claim_status(encounter: EncounterRecord) -> str:
-    """What CSV and JSON say of the encounter's claim: 'billed' once an 837P or superbill carried it."""
+    """What CSV and JSON say of the encounter's claim: its status in the claims register ('exported',
+    'paid', ...), 'billed' when a superbill carried it, else 'not billed'."""
+    if encounter.claim_status:
+        return encounter.claim_status.replace("_", " ")
     return "billed" if encounter.exported_before else "not billed"
 
 

@@ -18,7 +18,6 @@ from slpterm.export.common import (
     money,
     sort_encounters,
 )
-from slpterm.export.x12 import claim_numbers
 
 COLUMNS = (
     "patient_id", "patient_last_name", "patient_first_name", "patient_date_of_birth",
@@ -41,7 +40,6 @@ def csv_rows(encounters: Sequence[EncounterRecord], batch: BatchInfo) -> list[li
 
 
 def _rows(ordered: Sequence[EncounterRecord], batch: BatchInfo) -> list[list[str]]:
-    numbers = claim_numbers(ordered)
     rows = []
     for encounter in ordered:
         patient = encounter.patient
@@ -60,7 +58,7 @@ def _rows(ordered: Sequence[EncounterRecord], batch: BatchInfo) -> list[list[str
                 coverage.payer_name if coverage else "", coverage.payer_id if coverage else "",
                 coverage.member_id if coverage else "",
                 encounter.session_id, encounter.participant_id, batch.label,
-                numbers[encounter.participant_id], claim_status(encounter),
+                encounter.claim_number, claim_status(encounter),
             ])
     return rows
 

@@ -21,7 +21,6 @@ from slpterm.export.common import (
     sort_encounters,
 )
 from slpterm.export.jsontext import array_end, array_items, dumps_indented, split_around
-from slpterm.export.x12 import claim_numbers
 
 SCHEMA_NAME = "slpterm-encounters"
 SCHEMA_VERSION = 1
@@ -31,8 +30,8 @@ def _iso(value) -> str | None:  # noqa: ANN001
     return value.isoformat() if value is not None else None
 
 
-def encounter_document(encounter: EncounterRecord, claim_number: str = "") -> dict[str, Any]:
-    """One encounter; ``claim_number`` is the CLM01 its 837P claim carries (``x12.claim_numbers``)."""
+def encounter_document(encounter: EncounterRecord) -> dict[str, Any]:
+    """One encounter, with the claim number and status the claims register keeps for it."""
     patient = encounter.patient
     coverage = encounter.coverage
     clinician = encounter.clinician
@@ -40,7 +39,7 @@ def encounter_document(encounter: EncounterRecord, claim_number: str = "") -> di
     return {
         "participant_id": encounter.participant_id,
         "session_id": encounter.session_id,
-        "claim_number": claim_number,
+        "claim_number": encounter.claim_number,
         "claim_status": claim_status(encounter),
         "date_of_service": encounter.date_of_service.isoformat(),
         "session_type": encounter.session_type,
@@ -106,9 +105,7 @@ def encounters_document(encounters: Sequence[EncounterRecord], batch: BatchInfo)
     ordered = sort_encounters(encounters)
     document = _document(ordered[0].clinic if ordered else None, batch,
                          sum((e.coding.total_charge for e in ordered), start=0))
-    numbers = claim_numbers(ordered)
-    document["encounters"] = [encounter_document(encounter, numbers[encounter.participant_id])
-                              for encounter in ordered]
+    document["encounters"] = [encounter_document(encounter) for encounter in ordered]
     return document
 
 
@@ -152,9 +149,7 @@ class JsonStream:
             text = split_around(dumps_indented(_document(self.clinic, self.batch, 0)), _PLACEHOLDER)[0]
         for encounter in encounters:
             self.total += encounter.coding.total_charge
-        numbers = claim_numbers(encounters)
-        items, self.first = array_items((encounter_document(e, numbers[e.participant_id]) for e in encounters), 1,
-                                        self.first)
+        items, self.first = array_items((encounter_document(e) for e in encounters), 1, self.first)
         return (text + items).encode("utf-8")
 
     def finish(self) -> bytes:

@@ -103,6 +103,9 @@ class Claim:
     encounters: list[EncounterRecord]
     diagnoses: list[str] = field(default_factory=list)  # with dots, in HI order
     lines: list[ClaimLineOut] = field(default_factory=list)
+    frequency: str = "1"  # CLM05-3: 1 original, 7 replacement, 8 void
+    payer_claim_number: str = ""  # REF*F8 of a replacement or void: the payer's number for the original
+    number: str = ""  # CLM01 when fixed by the register (a correction keeps the original's); else derived
 
     @property
     def first(self) -> EncounterRecord:
@@ -391,9 +394,11 @@ class Interchange:
                      patient.postal_code)
             _demographics(writer, patient.date_of_birth, patient.sex)
 
-        account = claim_account_number(claim)
+        account = claim.number or claim_account_number(claim)
         writer.add("CLM", account, _x12_money(claim.total_charge), "", "",
-                   COMPONENT_SEPARATOR.join((claim.place_of_service, "B", "1")), "Y", "A", "Y", "Y")
+                   COMPONENT_SEPARATOR.join((claim.place_of_service, "B", claim.frequency)), "Y", "A", "Y", "Y")
+        if claim.payer_claim_number:
+            writer.add("REF", "F8", clean_text(claim.payer_claim_number, 50))
         hi = [("ABK" if index == 0 else "ABF") + COMPONENT_SEPARATOR + icd_without_dot(code)
               for index, code in enumerate(claim.diagnoses)]
         writer.add("HI", *hi)
@@ -533,6 +538,14 @@ def claim_numbers(encounters: Sequence[EncounterRecord]) -> dict[str, str]:
                               [e.participant_id for e in group])
         numbers.update((e.participant_id, number) for e in group)
     return numbers
+
+
+def render_claims(claims: Sequence[Claim], batch: BatchInfo) -> str:
+    """One 837P interchange holding ``claims`` as built (corrections: their frequency and REF*F8 set)."""
+    if not claims:
+        raise ValueError("no claims to send")
+    interchange = Interchange(claims[0].first.clinic, batch)
+    return interchange.header() + interchange.claims(claims) + interchange.trailer()
 
 
 class X12Stream:

@@ -9,6 +9,7 @@ an export of any size holds one chunk in memory. There is one path: a single ses
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -115,12 +116,24 @@ def _record(billing: BillingService, detail: ParticipantDetail, chart: PatientCh
 
 
 def encounter_records(billing: BillingService, participant_ids: list[str], exported_ids: set[str],
-                      data: BulkData | None = None) -> list[EncounterRecord]:
-    """Encounter records for many participants with a fixed number of queries, in the order given."""
+                      data: BulkData | None = None,
+                      claims: Mapping[str, tuple[str, str]] | None = None) -> list[EncounterRecord]:
+    """Encounter records for many participants with a fixed number of queries, in the order given.
+    ``claims``: participant id -> (claim number, status) from the claims register; read from the
+    store when not given."""
     if not participant_ids:
         return []
+    if claims is None:
+        claims = billing.store.claims.by_participant(participant_ids)
     with paused_gc():
-        return _encounter_records(billing, participant_ids, exported_ids, data)
+        records = _encounter_records(billing, participant_ids, exported_ids, data)
+    return [_with_claim(record, claims.get(record.participant_id)) for record in records]
+
+
+def _with_claim(record: EncounterRecord, claim: tuple[str, str] | None) -> EncounterRecord:
+    if claim is None:
+        return record
+    return replace(record, claim_number=claim[0], claim_status=str(claim[1]))
 
 
 def _encounter_records(billing: BillingService, participant_ids: list[str], exported_ids: set[str],
@@ -142,13 +155,13 @@ def load_encounters(store: Store, *, date_from: date | None, date_to: date | Non
     """Signed encounters with DOS in the range, coded; already billed ones (837P, superbill) only when
     asked for."""
     billing = BillingService(store, today)
-    exported = _billed_ids(store)
+    exported = billed_participant_ids(store)
     wanted = [participant_id for participant_id in signed_participant_ids(store, date_from, date_to)
               if include_exported or participant_id not in exported]
     return encounter_records(billing, wanted, exported)
 
 
-def _billed_ids(store: Store) -> set[str]:
+def billed_participant_ids(store: Store) -> set[str]:
     """The participants an 837P or a superbill billed (``EncounterRecord.exported_before``); CSV, JSON
     and FHIR copies do not count."""
     from slpterm.export.formats import billing_format_ids
@@ -170,11 +183,12 @@ def encounter_chunks(store: Store, *, date_from: date | None, date_to: date | No
     service (about ``chunk_sessions`` sessions each; a busier day makes a bigger run), in date order.
     Every chunk is read and coded on its own: memory holds one chunk, whatever the range."""
     billing = BillingService(store, today)
-    exported = _billed_ids(store)
+    exported = billed_participant_ids(store)
+    claims = store.claims.by_participant()
     for days in _day_runs(store, date_from, date_to, chunk_sessions):
         ids = signed_participant_ids(store, days[0], days[-1])
         if ids:
-            yield encounter_records(billing, ids, exported)
+            yield encounter_records(billing, ids, exported, claims=claims)
 
 
 def _day_runs(store: Store, date_from: date | None, date_to: date | None,

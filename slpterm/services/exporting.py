@@ -37,7 +37,7 @@ def run_export(store: Store, encounters: Sequence[EncounterRecord], format: str,
 
     outcome = write_export(store, encounters, format, Path(out_dir), range_from=range_from, range_to=range_to,
                            include_exported=include_exported, now=now, production=production)
-    _write_batch_anchor(store, Path(out_dir).expanduser(), outcome)
+    write_batch_anchor(store, Path(out_dir).expanduser(), outcome)
     return outcome
 
 
@@ -55,11 +55,11 @@ def export_signed(store: Store, format: str, out_dir: Path, *, range_from: date 
     chunks = encounter_chunks(store, date_from=range_from, date_to=range_to, today=today or date.today(), **sizing)
     outcome = write_export_runs(store, chunks, format, Path(out_dir), range_from=range_from, range_to=range_to,
                                 include_exported=include_exported, now=now, production=production)
-    _write_batch_anchor(store, Path(out_dir).expanduser(), outcome)
+    write_batch_anchor(store, Path(out_dir).expanduser(), outcome)
     return outcome
 
 
-def _write_batch_anchor(store: Store, folder: Path, outcome: ExportOutcome) -> None:
+def write_batch_anchor(store: Store, folder: Path, outcome: ExportOutcome) -> None:
     """Write the trail's head (which now includes this batch) beside the files and into the user's
     anchor file, so the batch also vouches for the audit trail as it was."""
     if not outcome.batch_label:
@@ -88,10 +88,21 @@ def run_export_command(args: argparse.Namespace, store: Store) -> int:
     if args.date_from and args.date_to and args.date_from > args.date_to:
         print("slpterm: --from is after --to.", file=sys.stderr)
         return 2
+    claims = getattr(args, "claims", None) or []
+    if claims and (args.date_from or args.date_to):
+        print("slpterm: --claim picks the claims itself; leave out --from and --to.", file=sys.stderr)
+        return 2
     try:
-        outcome = export_signed(store, args.format, Path(args.out).expanduser(), range_from=args.date_from,
-                                range_to=args.date_to, include_exported=args.include_exported,
-                                production=not getattr(args, "test", False), today=date.today())
+        if claims:
+            from slpterm.services.claims import claim_encounters
+
+            outcome = run_export(store, claim_encounters(store, claims, date.today()), args.format,
+                                 Path(args.out).expanduser(), include_exported=True,
+                                 production=not getattr(args, "test", False))
+        else:
+            outcome = export_signed(store, args.format, Path(args.out).expanduser(), range_from=args.date_from,
+                                    range_to=args.date_to, include_exported=args.include_exported,
+                                    production=not getattr(args, "test", False), today=date.today())
     except ExportError as error:
         print(f"slpterm: {error}", file=sys.stderr)
         return 1

@@ -399,6 +399,7 @@ class SessionFlow:
                        "audio_only": current.audio_only}
         if {**as_recorded, **wanted} != as_recorded:  # the trail records a change, never a re-save
             self.store.billing_facts.record(participant_id, **wanted)
+            self.recheck_billed_claim(participant_id)
 
     def discard(self, participant_id: str, reason: str = "") -> None:
         self.store.sessions.discard(participant_id, reason)
@@ -454,12 +455,14 @@ class SessionFlow:
     def record_billing_facts(self, participant_id: str, **facts: Any) -> None:
         """Store the participant's billing facts (keyword arguments of ``BillingFactsInput.as_record_arguments``)."""
         self.store.billing_facts.record(participant_id, **facts)
+        self.recheck_billed_claim(participant_id)
 
     def record_billing_facts_for_session(self, participant_id: str, **facts: Any) -> None:
         """The same billing facts for every patient of ``participant_id``'s session."""
         session_id = self.store.sessions.detail(participant_id).session.id
         for participant in self.store.sessions.participants(session_id):
             self.store.billing_facts.record(participant.id, **facts)
+            self.recheck_billed_claim(participant.id)
 
     # -- what the start dialog offers -------------------------------------------------------------------
     def start_choices(self, patient_id: str | None) -> StartChoices:
@@ -741,11 +744,25 @@ class SessionFlow:
         assert clinician_id is not None  # sign_check refuses a session without its clinician
         self.store.sessions.sign(participant_id, clinician_id, now=self.clock.now())
 
-    def add_addendum(self, participant_id: str, text: str) -> None:
+    def add_addendum(self, participant_id: str, text: str) -> str | None:
+        """Store an addendum; when the session was billed and now codes differently, its claim is
+        marked "needs replacement" and the notice offering the replacement is returned."""
         clinicians = self.store.clinic.clinicians()
         author = clinicians[0] if clinicians else None
         self.store.sessions.add_addendum(participant_id, text, author.display_name if author else self.store.actor,
                                          author.id if author else None)
+        return self.recheck_billed_claim(participant_id)
+
+    def recheck_billed_claim(self, participant_id: str) -> str | None:
+        """After a change to a signed session: the notice offering a replacement when its billed claim
+        no longer matches (the register marks the claim), else None."""
+        from slpterm.services.claims import needs_replacement_notice, recheck_billed_claim
+
+        try:
+            number = recheck_billed_claim(self.store, participant_id, self.clock.today())
+        except Exception:  # noqa: BLE001 - the change itself is saved; the check must not take it back
+            return None
+        return needs_replacement_notice(number) if number else None
 
     def next_member(self, participant_id: str) -> str | None:
         detail = self.store.sessions.detail(participant_id)

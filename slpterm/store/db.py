@@ -102,9 +102,27 @@ def _migrate_4_to_5(connection: SqliteConnection) -> None:
             connection.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=sqlite_dialect.dialect())))
 
 
+def _migrate_5_to_6(connection: SqliteConnection) -> None:
+    """Version 6 keeps the claims register: every claim an 837P billed, with its status (exported,
+    as the claims an earlier version exported stand), and the payer's claim control number."""
+    _create_table(connection, "claimrecord")
+    connection.execute(
+        "INSERT INTO claimrecord (claim_number, patient_id, date_of_service, status, batch_id, frequency, "
+        "payer_claim_number, needs_replacement, status_note, status_at) "
+        "SELECT claim.number, claim.patient_id, claim.day, 'exported', "
+        "(SELECT batch.id FROM exportbatchitem item JOIN exportbatch batch ON batch.id = item.batch_id "
+        " WHERE item.participant_id = claim.participant_id AND batch.format = 'x12' "
+        " ORDER BY batch.control_number DESC LIMIT 1), '1', '', '', '', claim.first_at "
+        "FROM (SELECT line.claim_number AS number, min(line.patient_id) AS patient_id, "
+        "      min(line.date_of_service) AS day, min(line.participant_id) AS participant_id, "
+        "      min(batch.created_at) AS first_at "
+        "      FROM exportedclaimline line JOIN exportbatch batch ON batch.id = line.batch_id "
+        "      WHERE line.claim_number != '' GROUP BY line.claim_number) AS claim")
+
+
 # Each step takes a database at version N to N + 1 inside one transaction.
 MIGRATIONS: dict[int, Callable[[SqliteConnection], None]] = {
-    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5}
+    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5, 5: _migrate_5_to_6}
 SCHEMA_VERSION = max(MIGRATIONS) + 1
 
 

@@ -7,18 +7,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy import select as sa_select
+from sqlalchemy import delete, insert
 from sqlmodel import col, func, select
 
 from slpterm.store import installation as installations
 from slpterm.store.base import Repository
+from slpterm.store.claims import record_sent
 from slpterm.store.errors import LockedRecord
 from slpterm.store.models import (
+    ClaimRecord,
     ExportBatch,
     ExportBatchItem,
     ExportedClaimLine,
-    Patient,
     new_id,
 )
 
@@ -31,56 +31,7 @@ class PlannedInterchange:
     installation_id: str
 
 
-@dataclass(frozen=True)
-class ClaimEntry:
-    """One billed claim of the register: its number, whose and when, what it charged, and the
-    batches (batch number, interchange control number) that carried it, first one first."""
-
-    claim_number: str
-    patient_id: str
-    patient_name: str
-    date_of_service: date
-    charge_cents: int
-    batches: tuple[tuple[int, int | None], ...]
-
-    @property
-    def status(self) -> str:
-        labels = ", ".join(f"{number:06d}" for number, _ in self.batches)
-        if len(self.batches) > 1:
-            return f"exported in batches {labels} (re-sent)"
-        return f"exported in batch {labels}" if self.batches else "recorded"
-
-
 class ExportRepository(Repository):
-    def claims(self, formats: Collection[str]) -> list[ClaimEntry]:
-        """Every claim a batch of ``formats`` billed, by date of service and claim number."""
-        with self.db.read() as session:
-            lines = list(session.execute(  # sqlmodel's select is typed for at most four columns
-                sa_select(col(ExportedClaimLine.claim_number), col(ExportedClaimLine.participant_id),
-                          col(ExportedClaimLine.patient_id), col(ExportedClaimLine.date_of_service),
-                          col(ExportedClaimLine.charge_cents), col(Patient.last_name), col(Patient.first_name))
-                .join(Patient, col(Patient.id) == col(ExportedClaimLine.patient_id))
-                .where(col(ExportedClaimLine.claim_number) != "")))
-            sent = list(session.exec(
-                select(ExportBatchItem.participant_id, ExportBatch.control_number, ExportBatch.interchange_control)
-                .join(ExportBatch, col(ExportBatch.id) == col(ExportBatchItem.batch_id))
-                .where(col(ExportBatch.format).in_(list(formats)))
-                .order_by(col(ExportBatch.control_number))))
-        batches_of: dict[str, list[tuple[int, int | None]]] = {}
-        for participant_id, number, control in sent:
-            batches_of.setdefault(participant_id, []).append((int(number or 0), control))
-        found: dict[str, dict[str, Any]] = {}
-        for number, participant_id, patient_id, day, cents, last, first in lines:
-            entry = found.setdefault(number, {"patient_id": patient_id, "name": f"{last}, {first}".strip(", "),
-                                              "day": day, "cents": 0, "batches": []})
-            entry["cents"] += cents
-            for batch in batches_of.get(participant_id, []):
-                if batch not in entry["batches"]:
-                    entry["batches"].append(batch)
-        return sorted((ClaimEntry(number, entry["patient_id"], entry["name"], entry["day"], entry["cents"],
-                                  tuple(sorted(entry["batches"])))
-                       for number, entry in found.items()), key=lambda claim: (claim.date_of_service, claim.claim_number))
-
     def plan_interchange(self, now: datetime) -> PlannedInterchange:
         """The next interchange control number (ISA13/GS06/ST02) this installation may use: one no
         batch in this data file carries, on a slot no other installation recorded here uses, past
@@ -107,10 +58,13 @@ class ExportRepository(Repository):
         control_number: int | None = None,
         billed_lines: list[dict[str, Any]] | None = None,
         interchange: PlannedInterchange | None = None,
+        frequency: str = "1",
     ) -> ExportBatch:
         """Record a written export; ``control_number`` is the one printed in the files, if planned.
         ``billed_lines`` are the claim lines as exported, each with its charge in cents: the first
-        export of a participant's lines is what was billed (a re-export does not change it)."""
+        export of a participant's lines is what was billed (a re-export does not change it), until a
+        replacement (``frequency`` "7") bills its lines instead; a void ("8") keeps them, voided.
+        The claims of the lines (their claim numbers) enter the claims register."""
         with self.db.write() as session:
             control = session.exec(select(func.max(ExportBatch.control_number))).one() or 0
             if control_number is not None and control_number <= control:
@@ -140,20 +94,31 @@ class ExportRepository(Repository):
                     {"id": new_id(), "batch_id": batch.id, "participant_id": participant_id}
                     for participant_id in participant_ids
                 ])
-            already = set(session.exec(select(ExportedClaimLine.participant_id).where(
-                col(ExportedClaimLine.participant_id).in_({line["participant_id"] for line in billed_lines or ()}))))
+            participants = {line["participant_id"] for line in billed_lines or ()}
+            if frequency == "7" and participants:
+                session.execute(delete(ExportedClaimLine).where(col(ExportedClaimLine.participant_id).in_(participants)))
+            already = set() if frequency == "7" else set(session.exec(select(ExportedClaimLine.participant_id).where(
+                col(ExportedClaimLine.participant_id).in_(participants))))
             fresh = [line for line in billed_lines or () if line["participant_id"] not in already]
-            if fresh:
+            if fresh and frequency != "8":
                 session.execute(insert(ExportedClaimLine), [{"id": new_id(), "batch_id": batch.id, **line} for line in fresh])
+            claims = {line["claim_number"]: (line["claim_number"], line["patient_id"], line["date_of_service"])
+                      for line in billed_lines or () if line.get("claim_number")}
+            record_sent(session, claims.values(), batch.id, frequency)
             self.audit(session, "export", "exportbatch", batch.id,
-                       {"format": format, "sessions": len(participant_ids), "files": file_names})
+                       {"format": format, "sessions": len(participant_ids), "files": file_names,
+                        **({"frequency": frequency, "claims": sorted(claims)} if frequency != "1" else {})})
+        installations.remember_batch_number(self.store.clinic.identity(), batch.control_number or 0)
         if interchange is not None:
             installations.remember_control(installations.load_installation(), interchange.control)
         return batch
 
     def next_control_number(self) -> int:
+        """The next batch number (the label in file names): past every batch in the data file and past
+        what this installation numbered for it before (so a restored backup does not start again)."""
         with self.db.read() as session:
-            return (session.exec(select(func.max(ExportBatch.control_number))).one() or 0) + 1
+            recorded = session.exec(select(func.max(ExportBatch.control_number))).one() or 0
+        return max(recorded, installations.last_batch_number(self.store.clinic.identity())) + 1
 
     def batches(self) -> list[ExportBatch]:
         with self.db.read() as session:
@@ -184,7 +149,9 @@ class ExportRepository(Repository):
     def billed_by_participant(self, patient_ids: list[str] | None = None) -> dict[str, dict[str, int]]:
         """Charges billed (exported): patient id -> participant id -> cents (every patient when None)."""
         out: dict[str, dict[str, int]] = {}
-        query = select(ExportedClaimLine.patient_id, ExportedClaimLine.participant_id, func.sum(ExportedClaimLine.charge_cents))
+        query = (select(ExportedClaimLine.patient_id, ExportedClaimLine.participant_id, func.sum(ExportedClaimLine.charge_cents))
+                 .outerjoin(ClaimRecord, col(ClaimRecord.claim_number) == col(ExportedClaimLine.claim_number))
+                 .where(col(ClaimRecord.status).is_(None) | (col(ClaimRecord.status) != "voided")))  # a void bills nothing
         if patient_ids is not None:
             query = query.where(col(ExportedClaimLine.patient_id).in_(patient_ids))
         with self.db.read() as session:

@@ -8,6 +8,9 @@ installation already uses it) followed by a six-digit counter. The counter never
 one past the highest this installation issued (its own file, and the data file), and at least the
 number of ten-minute periods since 2026-01-01 UTC, so even an installation that lost its config
 folder and restored an old backup starts beyond what it sent before (for 19 years).
+
+The file also remembers, per data file (its lasting identity), the last batch number (the label in
+export file names) given there, so a restored backup does not number batches from 000001 again.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +38,7 @@ class Installation:
     id: str
     slot: int
     last_control: int = 0  # the last control number this installation issued (0: none)
+    batch_numbers: dict[str, int] = field(default_factory=dict)  # data file identity -> last batch number
 
 
 def installation_file() -> Path:
@@ -47,7 +51,8 @@ def load_installation() -> Installation:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Installation(id=str(data["id"]), slot=int(data["slot"]) % SLOTS,
-                            last_control=int(data.get("last_control", 0)))
+                            last_control=int(data.get("last_control", 0)),
+                            batch_numbers={str(key): int(value) for key, value in data.get("batch_numbers", {}).items()})
     except FileNotFoundError:
         pass
     except (OSError, ValueError, KeyError, TypeError):
@@ -66,7 +71,8 @@ def save_installation(installation: Installation) -> None:
     path = installation_file()
     paths.private_folder(path.parent)
     temporary = path.with_suffix(".tmp")
-    text = json.dumps({"id": installation.id, "slot": installation.slot, "last_control": installation.last_control})
+    text = json.dumps({"id": installation.id, "slot": installation.slot, "last_control": installation.last_control,
+                       "batch_numbers": installation.batch_numbers})
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, paths.PRIVATE_FILE_MODE)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
@@ -96,7 +102,7 @@ def free_slot(installation: Installation, taken: Collection[int]) -> Installatio
     free = [slot for slot in range(1, SLOTS) if slot not in taken]
     if not free:
         raise ValueError("every installation slot is taken")
-    moved = Installation(id=installation.id, slot=free[secrets.randbelow(len(free))], last_control=0)
+    moved = replace(installation, slot=free[secrets.randbelow(len(free))], last_control=0)
     save_installation(moved)
     return moved
 
@@ -117,4 +123,25 @@ def remember_control(installation: Installation, control: int) -> None:
     """Record ``control`` as issued, so it is never handed out again, whatever the data file says."""
     current = load_installation()
     if current.id == installation.id and control > current.last_control:
-        save_installation(Installation(id=current.id, slot=current.slot, last_control=control))
+        save_installation(replace(current, last_control=control))
+
+
+def last_batch_number(data_file_identity: str) -> int:
+    """The last batch number this installation gave in the data file of that identity (0: none, or
+    no readable installation file; reading never creates one)."""
+    try:
+        data = json.loads(installation_file().read_text(encoding="utf-8"))
+        return int(data.get("batch_numbers", {}).get(data_file_identity, 0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0
+
+
+def remember_batch_number(data_file_identity: str, number: int) -> None:
+    """Record ``number`` as given in that data file, so a restored backup numbers past it. Best
+    effort: the batch is recorded already, and the data file keeps its numbers in order anyway."""
+    try:
+        current = load_installation()
+        if number > current.batch_numbers.get(data_file_identity, 0):
+            save_installation(replace(current, batch_numbers={**current.batch_numbers, data_file_identity: number}))
+    except OSError:
+        pass

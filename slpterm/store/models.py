@@ -335,6 +335,25 @@ class ExportedClaimLine(SQLModel, table=True):
     claim_number: str = Field(default="", index=True)  # CLM01 of the claim the line went out on
 
 
+class ClaimRecord(SQLModel, table=True):
+    """One claim of the claims register (one per claim number, CLM01): where it stands with the payer.
+
+    ``status`` is one of ``slpterm.domain.claims.ClaimStatus``; an 837P sets ``exported``, a
+    correction ``replaced`` or ``voided``, and remittances and acknowledgements the payer's answer
+    (``ClaimRegister.set_claim_status``)."""
+
+    claim_number: str = Field(primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    date_of_service: date
+    status: str = Field(default="exported", index=True)
+    batch_id: str | None = Field(default=None, foreign_key="exportbatch.id")  # the last 837P that carried it
+    frequency: str = "1"  # CLM05-3 of that 837P: 1 original, 7 replacement, 8 void
+    payer_claim_number: str = ""  # the payer's claim control number (835 CLP07, 277CA): REF*F8 of a correction
+    needs_replacement: str = ""  # why the session, coded now, differs from what was billed ("" when it does not)
+    status_note: str = ""  # the payer's words with the status (a denial reason, say)
+    status_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
 class ExportBatch(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)

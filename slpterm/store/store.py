@@ -10,6 +10,7 @@ from slpterm.store.audit import ChainBreak
 from slpterm.store.billing_facts import BillingFactsRepository
 from slpterm.store.billing_reads import BillingReadRepository
 from slpterm.store.caseload import CaseloadRepository
+from slpterm.store.claims import ClaimRegister
 from slpterm.store.clinic import ClinicRepository
 from slpterm.store.db import DATABASE_FILE_NAME, Database
 from slpterm.store.due_facts import DueFactsReader
@@ -47,6 +48,7 @@ class Store:
         self.caseload = CaseloadRepository(self)
         self.sessions = SessionRepository(self)
         self.exports = ExportRepository(self)
+        self.claims = ClaimRegister(self)
         self.security = SecurityRepository(self)
         self.billing_facts = BillingFactsRepository(self)
         self.billing_reads = BillingReadRepository(self)

@@ -199,3 +199,34 @@ def stored_encounters(store, names: list[str], *, dos: date = DOS) -> list[Encou
         encounters.append(make_encounter(name, participant_id=participant.id, session_id=session.id, dos=day,
                                          patient=patient))
     return encounters
+
+
+def signed_clinic(store):
+    """A clinic ready for 837Ps with one patient and two signed sessions on different days."""
+    from datetime import timedelta
+
+    store.clinic.save_clinic(name="Harbor Speech", npi="1234567893", tax_id="12-3456789", address_line1="1 Pier Rd",
+                             city="Astoria", state="OR", postal_code="971031234", phone="+1 503 555 0100",
+                             submitter_id="HARBOR01", submitter_contact="Rosa Fennimore", receiver_id="CLEAR1",
+                             receiver_name="Clearing House")
+    clinician = store.clinic.add_clinician(first_name="Rosa", last_name="Fennimore", npi="1234567893")
+    patient = store.patients.create(first_name="Łukasz", last_name="Ødegård", external_id="P-77",
+                                    date_of_birth=date(2018, 4, 9), sex="M", address_line1="9 Elm St",
+                                    city="Astoria", state="OR", postal_code="97103")
+    store.patients.add_coverage(patient_id=patient.id, payer_kind="medicaid", payer_name="Oregon Health Plan",
+                                payer_id="OHP01", member_id="MQ123")
+    store.patients.add_diagnosis(patient_id=patient.id, code="F80.0", role="treatment")
+    plan = store.patients.add_plan(patient_id=patient.id, start_date=date(2026, 10, 1), end_date=date(2026, 12, 29),
+                                   frequency="2x/week", certified_on=date(2026, 10, 3), status="certified",
+                                   certifying_physician_npi="1234567893")
+    goal = store.patients.add_goal(plan_id=plan.id, text="/r/ initial, word level")
+    for day in (date(2026, 11, 2), date(2026, 11, 4)):
+        therapy_session, (participant,) = store.sessions.create(
+            date_of_service=day, session_type="individual_treatment", setting="office",
+            patient_ids=[patient.id], clinician_id=clinician.id)
+        start = datetime(day.year, day.month, day.day, 15, tzinfo=timezone.utc)
+        store.sessions.set_manual_time(therapy_session.id, "speech_sound", start, start + timedelta(minutes=30))
+        store.sessions.toggle_technique(participant.id, "ss.minimal_pairs")
+        store.sessions.record_trial(participant.id, goal.id, "correct", "independent")
+        store.sessions.save_note(participant.id, objective="1/1 trials")
+        store.sessions.sign(participant.id, clinician.id)

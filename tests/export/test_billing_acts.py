@@ -14,7 +14,7 @@ from slpterm.export.batch import select_encounters
 from slpterm.services.exporting import export_signed, run_export
 from slpterm.services.encounters import load_encounters
 from export.checks import claims_of, pyx12_errors
-from export.conftest import stored_encounters
+from export.conftest import signed_clinic, stored_encounters
 
 NOW = datetime(2026, 3, 20, 9, 30, tzinfo=timezone.utc)
 NAMES = ["individual_92507_gn", "group_92508"]
@@ -36,42 +36,11 @@ def test_an_837p_after_a_copy_still_bills_and_the_copy_billed_nothing(store, tmp
     assert sum(len(lines) for lines in store.exports.billed_by_participant().values()) == 2
 
 
-def _signed_clinic(store):
-    """A clinic ready for 837Ps with one patient and two signed sessions on different days."""
-    from datetime import timedelta
-
-    store.clinic.save_clinic(name="Harbor Speech", npi="1234567893", tax_id="12-3456789", address_line1="1 Pier Rd",
-                             city="Astoria", state="OR", postal_code="971031234", phone="+1 503 555 0100",
-                             submitter_id="HARBOR01", submitter_contact="Rosa Fennimore", receiver_id="CLEAR1",
-                             receiver_name="Clearing House")
-    clinician = store.clinic.add_clinician(first_name="Rosa", last_name="Fennimore", npi="1234567893")
-    patient = store.patients.create(first_name="Łukasz", last_name="Ødegård", external_id="P-77",
-                                    date_of_birth=date(2018, 4, 9), sex="M", address_line1="9 Elm St",
-                                    city="Astoria", state="OR", postal_code="97103")
-    store.patients.add_coverage(patient_id=patient.id, payer_kind="medicaid", payer_name="Oregon Health Plan",
-                                payer_id="OHP01", member_id="MQ123")
-    store.patients.add_diagnosis(patient_id=patient.id, code="F80.0", role="treatment")
-    plan = store.patients.add_plan(patient_id=patient.id, start_date=date(2026, 10, 1), end_date=date(2026, 12, 29),
-                                   frequency="2x/week", certified_on=date(2026, 10, 3), status="certified",
-                                   certifying_physician_npi="1234567893")
-    goal = store.patients.add_goal(plan_id=plan.id, text="/r/ initial, word level")
-    for day in (date(2026, 11, 2), date(2026, 11, 4)):
-        therapy_session, (participant,) = store.sessions.create(
-            date_of_service=day, session_type="individual_treatment", setting="office",
-            patient_ids=[patient.id], clinician_id=clinician.id)
-        start = datetime(day.year, day.month, day.day, 15, tzinfo=timezone.utc)
-        store.sessions.set_manual_time(therapy_session.id, "speech_sound", start, start + timedelta(minutes=30))
-        store.sessions.toggle_technique(participant.id, "ss.minimal_pairs")
-        store.sessions.record_trial(participant.id, goal.id, "correct", "independent")
-        store.sessions.save_note(participant.id, objective="1/1 trials")
-        store.sessions.sign(participant.id, clinician.id)
-
-
 TODAY = date(2026, 11, 27)
 
 
 def test_a_csv_after_an_837p_still_exports_and_says_billed(store, tmp_path):
-    _signed_clinic(store)
+    signed_clinic(store)
     billed = export_signed(store, "x12", tmp_path / "x12", now=NOW, today=TODAY)
     assert billed.ok and len(billed.exported_ids) == 2
     text = billed.files[0].read_text()
@@ -81,7 +50,7 @@ def test_a_csv_after_an_837p_still_exports_and_says_billed(store, tmp_path):
     assert copied.ok and copied.skipped_exported == [] and len(copied.exported_ids) == 2
     rows = _csv_rows(copied.files[0])
     assert sorted(row["claim_number"] for row in rows) == sorted(numbers)
-    assert {row["claim_status"] for row in rows} == {"billed"}
+    assert {row["claim_status"] for row in rows} == {"exported"}
     assert rows[0]["patient_last_name"] == "Ødegård"  # a copy keeps the name as typed
     # A second CSV skips what the first CSV wrote; a second 837P skips what was billed.
     assert not export_signed(store, "csv", tmp_path / "csv2", now=NOW, today=TODAY).ok
@@ -90,7 +59,7 @@ def test_a_csv_after_an_837p_still_exports_and_says_billed(store, tmp_path):
 
 
 def test_an_837p_after_a_csv_on_the_command_line_path_still_bills(store, tmp_path):
-    _signed_clinic(store)
+    signed_clinic(store)
     assert export_signed(store, "csv", tmp_path / "csv", now=NOW, today=TODAY).ok
     assert load_encounters(store, date_from=None, date_to=None, include_exported=False, today=TODAY)
     billed = export_signed(store, "x12", tmp_path / "x12", now=NOW, today=TODAY)
@@ -98,13 +67,18 @@ def test_an_837p_after_a_csv_on_the_command_line_path_still_bills(store, tmp_pat
     assert pyx12_errors(billed.files[0].read_text()) == []
 
 
-def test_json_carries_claim_number_and_status(store, tmp_path):
-    encounters = stored_encounters(store, NAMES)
-    outcome = run_export(store, encounters, "json", tmp_path, now=NOW)
-    document = json.loads(outcome.files[0].read_text())
-    for item in document["encounters"]:
-        assert item["claim_number"].startswith("P000") and len(item["claim_number"]) <= 20
-        assert item["claim_status"] == "not billed"
+def test_json_carries_the_registers_claim_number_and_status(store, tmp_path):
+    signed_clinic(store)
+    before = json.loads(export_signed(store, "json", tmp_path / "a", now=NOW, today=TODAY).files[0].read_text())
+    assert {(item["claim_number"], item["claim_status"]) for item in before["encounters"]} == {("", "not billed")}
+    billed = export_signed(store, "x12", tmp_path / "x12", now=NOW, today=TODAY)
+    numbers = sorted(claim["clm"][1] for claim in claims_of(billed.files[0].read_text()))
+    (first, _) = numbers
+    store.claims.set_claim_status(first, "partly paid", payer_claim_number="PCN-1")
+    after = json.loads(export_signed(store, "json", tmp_path / "b", now=NOW, today=TODAY,
+                                     include_exported=True).files[0].read_text())
+    assert sorted((item["claim_number"], item["claim_status"]) for item in after["encounters"]) == [
+        (first, "partly paid"), (numbers[1], "exported")]
 
 
 def test_the_export_screen_selection_treats_copies_as_copies(store, tmp_path):
@@ -122,21 +96,22 @@ def test_the_export_screen_selection_treats_copies_as_copies(store, tmp_path):
 def test_claims_list_shows_each_billed_claim_with_its_number_and_batches(store, tmp_path, capsys):
     import argparse
 
-    from slpterm.export.cli import add_claims_parser, run_claims
+    from slpterm.export.cli import add_claims_parser
+    from slpterm.services.claims import run_claims
 
     parser = argparse.ArgumentParser(prog="slpterm")
     add_claims_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["claims", "list"])
-    assert run_claims(args, store) == 0 and "No claims billed yet" in capsys.readouterr().out
-    _signed_clinic(store)
+    assert run_claims(args, store) == 0 and "No claims yet" in capsys.readouterr().out
+    signed_clinic(store)
     first = export_signed(store, "x12", tmp_path / "a", now=NOW, today=TODAY)
     export_signed(store, "csv", tmp_path / "copy", now=NOW, today=TODAY)  # a copy adds no claim
     resent = export_signed(store, "x12", tmp_path / "b", now=NOW, today=TODAY, include_exported=True)
     numbers = [claim["clm"][1] for claim in claims_of(first.files[0].read_text())]
     assert numbers == [claim["clm"][1] for claim in claims_of(resent.files[0].read_text())]
-    claims = store.exports.claims({"x12", "superbill"})
+    claims = store.claims.register({"x12", "superbill"})
     assert [claim.claim_number for claim in claims] == numbers
-    assert all(claim.status == "exported in batches 000001, 000003 (re-sent)" for claim in claims)
+    assert all(claim.status_text == "exported in batches 000001, 000003 (re-sent)" for claim in claims)
     assert run_claims(args, store) == 0
     out = capsys.readouterr().out
     assert all(number in out for number in numbers) and "Ødegård, Łukasz" in out and "2 claim(s)." in out

@@ -125,6 +125,7 @@ def test_a_migration_copy(tmp_path):
     connection = sqlite3.connect(tmp_path / DATABASE_FILE_NAME)  # as schema version 2 left it
     connection.execute("ALTER TABLE session DROP COLUMN aac_device")
     connection.execute("DROP TABLE sessionbillingfacts")
+    connection.execute("DROP TABLE claimrecord")
     connection.execute("DROP TABLE exportedclaimline")
     connection.execute("ALTER TABLE planofcare DROP COLUMN rehabilitative")
     connection.execute("ALTER TABLE progressreport DROP COLUMN backdate_reason")

@@ -407,8 +407,11 @@ class SessionScreen(Screen):
             return
 
         def done(text: str | None) -> None:
-            if text and self._guard(lambda: self.flow.add_addendum(self.participant_id, text)):
+            notices: list[str | None] = []
+            if text and self._guard(lambda: notices.append(self.flow.add_addendum(self.participant_id, text))):
                 self.reload()
+                if notices and notices[0]:
+                    self.notify(notices[0], severity="warning", timeout=12)
 
         self.app.push_screen(AddendumScreen(), done)
 
