@@ -38,13 +38,21 @@ def add_export_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def add_claims_parser(commands: Any) -> argparse.ArgumentParser:
-    """Add ``claims list`` to the ``slpterm`` subparsers."""
+    """Add ``claims list`` and ``claims import`` to the ``slpterm`` subparsers."""
     parser = commands.add_parser("claims", help="the claims register: every claim an 837P billed, and its status",
                                  description="List every claim an 837P billed: claim number "
                                              "(CLM01, what remittances come back with), patient, date of "
                                              "service, charge and the batches that carried it.")
     claims_commands = parser.add_subparsers(dest="claims_command", metavar="COMMAND", required=True)
     claims_commands.add_parser("list", help="print the claims register, oldest date of service first")
+    importing = claims_commands.add_parser(
+        "import", help="post 835 payments and 999 / 277CA acknowledgements to the claims they answer",
+        description="Read each FILE (an X12 835 payment, 999 or 277CA acknowledgement), match it to the claims "
+                    "by claim number, record what was paid, allowed and owed by the patient with every adjustment "
+                    "reason explained, and list the claims that need work (denied, rejected, partly paid). "
+                    "The same 835 (same trace number) is never posted twice. Exit status 1 when a file could "
+                    "not be read.")
+    importing.add_argument("files", nargs="+", metavar="FILE")
     return parser
 
 

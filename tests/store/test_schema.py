@@ -38,7 +38,7 @@ def test_new_file_records_the_schema_version_and_durability_settings(tmp_path):
 
 
 def _make_version_1_file(path):
-    """A file as schema version 1 wrote it: without what versions 2 to 5 added."""
+    """A file as schema version 1 wrote it: without what versions 2 to 6 added."""
     store = open_store(path.parent)
     patient = store.patients.create(first_name="Ivy", last_name="Oldfile")
     store.close()
@@ -48,6 +48,8 @@ def _make_version_1_file(path):
     connection.execute("ALTER TABLE session DROP COLUMN aac_device")
     connection.execute("DROP TABLE sessionbillingfacts")
     connection.execute("DROP TABLE exportedclaimline")
+    for table in ("remittanceadjustment", "remittanceclaimpayment", "remittance", "acknowledgement"):
+        connection.execute(f"DROP TABLE {table}")
     connection.execute("ALTER TABLE exportbatch DROP COLUMN interchange_control")
     connection.execute("ALTER TABLE exportbatch DROP COLUMN installation_id")
     connection.execute("ALTER TABLE planofcare DROP COLUMN rehabilitative")
