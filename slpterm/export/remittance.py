@@ -62,14 +62,14 @@ class _Segments:
             ended = tag == "IEA"
             yield [tag, *values]
         self._reader.cleanup()
+        if not ended:
+            raise ReturnedFileError(f"{self.name} ends after segment {self.number} without its IEA trailer "
+                                    "(cut short, or an empty segment '~~' in it). Ask the sender for the file again.")
         problems = [message for _kind, _code, message, _value, _line in self._reader.pop_errors()]
         if problems:
             raise ReturnedFileError(f"{self.name} is damaged or incomplete: {problems[0]}"
                                     + (f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else "")
                                     + ". Ask the sender for the file again.")
-        if not ended:
-            raise ReturnedFileError(f"{self.name} ends after segment {self.number} without its IEA trailer "
-                                    "(cut short, or an empty segment '~~' in it). Ask the sender for the file again.")
 
     def problem(self, text: str) -> ReturnedFileError:
         return ReturnedFileError(f"{self.name}, segment {self.number}: {text}")
