@@ -37,39 +37,53 @@ class ReturnedFileError(ValueError):
 
 class _Segments:
     """The file's segments as lists of element strings (element 0 is the segment id), with the
-    position of the current one for messages."""
+    position of the current one for messages. pyx12's ``RawX12File`` finds the delimiters in ISA
+    and splits the segments; the envelopes (ISA/IEA, GS/GE, ST/SE counts and control numbers) are
+    checked here, as pyx12's ``X12Reader`` checks them, without building an object per segment."""
 
     def __init__(self, text: str, name: str) -> None:
         from pyx12.errors import X12Error
-        from pyx12.x12file import X12Reader
+        from pyx12.rawx12file import RawX12File
 
         self.name = name
         self.number = 0
         try:
-            self._reader = X12Reader(io.StringIO(text))
+            self._raw = RawX12File(io.StringIO(text))
         except X12Error as error:
             raise ReturnedFileError(f"{name} is not an X12 file slpterm can read: {error}. An 835, 999 or "
                                     "277CA file begins with a 106-character ISA segment.") from None
-        self.component = self._reader.subele_term or ":"
+        _segment, self._element_separator, self.component, _eol, _repetition = self._raw.get_term()
 
     def __iter__(self) -> Iterator[list[str]]:
+        separator = self._element_separator
+        opened: dict[str, tuple[str, int]] = {}  # envelope -> (control number, segment number it opened at)
         ended = False
-        for segment in self._reader:
+        for line in self._raw:
             self.number += 1
-            values: list[str] = []
-            segment.format_ele_list(values)
-            tag = segment.get_seg_id() or ""
+            segment = line.rstrip("\r\n").split(separator)
+            tag = segment[0]
+            if tag in ("ISA", "GS", "ST"):
+                opened[tag] = (_element(segment, {"ISA": 13, "GS": 6, "ST": 2}[tag]), self.number)
+            elif tag in ("IEA", "GE", "SE"):
+                self._close(tag, segment, opened)
             ended = tag == "IEA"
-            yield [tag, *values]
-        self._reader.cleanup()
+            yield segment
         if not ended:
             raise ReturnedFileError(f"{self.name} ends after segment {self.number} without its IEA trailer "
                                     "(cut short, or an empty segment '~~' in it). Ask the sender for the file again.")
-        problems = [message for _kind, _code, message, _value, _line in self._reader.pop_errors()]
-        if problems:
-            raise ReturnedFileError(f"{self.name} is damaged or incomplete: {problems[0]}"
-                                    + (f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else "")
-                                    + ". Ask the sender for the file again.")
+
+    def _close(self, tag: str, segment: list[str], opened: dict[str, tuple[str, int]]) -> None:
+        header = {"IEA": "ISA", "GE": "GS", "SE": "ST"}[tag]
+        if header not in opened:
+            raise self.problem(f"{tag} without its {header}; the file is damaged. Ask the sender for the file again.")
+        control, start = opened.pop(header)
+        if _element(segment, 2) != control:
+            raise self.problem(f"{tag}02 is {_element(segment, 2)!r} but its {header} says {control!r}; the file is "
+                               "damaged. Ask the sender for the file again.")
+        if tag == "SE" and _element(segment, 1) != str(self.number - start + 1):
+            raise self.problem(f"SE01 says {_element(segment, 1)} segments but the transaction has "
+                               f"{self.number - start + 1}; the file is damaged or incomplete. Ask the sender for "
+                               "the file again.")
 
     def problem(self, text: str) -> ReturnedFileError:
         return ReturnedFileError(f"{self.name}, segment {self.number}: {text}")

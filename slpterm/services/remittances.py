@@ -126,10 +126,9 @@ class RemittanceService:
                 dated = f" dated {payment.payment_date.isoformat()}" if payment.payment_date else ""
                 report.summaries.append(f"{label} of {_money(payment.paid_cents)}{dated}: "
                                         f"{len(payment.claims)} claim(s) posted.")
-                for claim in payment.claims:
-                    touched.add(claim.claim_number)
-                    if claim.claim_number not in known and claim.claim_number not in report.unmatched:
-                        report.unmatched.append(claim.claim_number)
+                numbers = [claim.claim_number for claim in payment.claims]
+                touched.update(numbers)
+                report.unmatched.extend(number for number in dict.fromkeys(numbers) if number not in known)
         else:
             known = self.store.remittances.known_claim_numbers()
             for acknowledgement in returned.acknowledgements:

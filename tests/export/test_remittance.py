@@ -188,7 +188,7 @@ def test_the_command_imports_lists_what_needs_work_and_refuses_bad_files_without
         "claims.x12": (interchange("837", "005010X222A1", ["BHT*0019*00*1*20261120*0930*CH"]), "is an 837 claim file"),
         "cut.835": (text[: text.index("SE*")], "without its IEA trailer"),
         "amount.835": (text.replace("CLP*ZZ-NOT-OURS*1*100.00", "CLP*ZZ-NOT-OURS*1*ten"), "'ten', which is not an amount"),
-        "count.835": (text.replace(f"SE*{text.count('~') - 4}*0001", "SE*3*0001"), "damaged or incomplete"),
+        "count.835": (text.replace(f"SE*{text.count('~') - 4}*0001", "SE*3*0001"), "SE01 says 3 segments"),
         "empty.835": ("", "is empty"),
     }
     for name, (content, wording) in bad.items():
