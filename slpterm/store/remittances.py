@@ -186,19 +186,24 @@ class RemittanceRepository(Repository):
         when None). A claim whose last payment was reversed has no allowed amount."""
         last: dict[str, tuple[str, int]] = {}
         with self.db.read() as session:
-            for number, status, allowed in session.exec(
-                    select(RemittanceClaimPayment.claim_number, RemittanceClaimPayment.status_code,
-                           RemittanceClaimPayment.allowed_cents)
-                    .join(Remittance, col(Remittance.id) == col(RemittanceClaimPayment.remittance_id))
-                    .order_by(col(Remittance.payment_date), col(Remittance.imported_at), col(RemittanceClaimPayment.seq))):
-                last[number] = (status, allowed)
-            if not last:
+            if session.exec(select(RemittanceClaimPayment.id)).first() is None:
                 return {}
             query = select(ExportedClaimLine.claim_number, ExportedClaimLine.patient_id, ExportedClaimLine.participant_id,
                            ExportedClaimLine.charge_cents).where(col(ExportedClaimLine.claim_number) != "")
             if patient_ids is not None:
                 query = query.where(col(ExportedClaimLine.patient_id).in_(list(patient_ids)))
             lines = list(session.exec(query))
+            payments = (select(RemittanceClaimPayment.claim_number, RemittanceClaimPayment.status_code,
+                               RemittanceClaimPayment.allowed_cents)
+                        .join(Remittance, col(Remittance.id) == col(RemittanceClaimPayment.remittance_id))
+                        .order_by(col(Remittance.payment_date), col(Remittance.imported_at),
+                                  col(RemittanceClaimPayment.seq)))
+            numbers = sorted({line[0] for line in lines})
+            for chunk in ([None] if patient_ids is None else list(_in_chunks(numbers))):
+                chosen = payments if chunk is None else payments.where(
+                    col(RemittanceClaimPayment.claim_number).in_(list(chunk)))
+                for number, status, allowed in session.exec(chosen):
+                    last[number] = (status, allowed)
         charges: dict[str, dict[tuple[str, str], int]] = {}
         for number, patient_id, participant_id, cents in lines:
             if number in last and last[number][0] != REVERSAL_STATUS:

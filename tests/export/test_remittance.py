@@ -263,3 +263,21 @@ def test_importing_from_a_folder_or_a_binary_file_says_what_is_wrong(store, tmp_
     binary.write_bytes(b"PK\x03\x04\xff\xfe\x00")
     with pytest.raises(ImportProblem, match="not a text file"):
         service.import_file(binary)
+
+
+def test_a_reversal_then_a_corrected_payment_leaves_the_corrected_one(store, tmp_path):
+    patient, claims = _clinic(store)
+    first = claims[0]
+    number, charge = first.claim_number, first.charge_cents
+    reversal = [f"CLP*{number}*22*-{_money(charge)}*-{_money(9000)}*0*MB*PCN1*11*1",
+                "NM1*QC*1*BRIGHTWATER*WALTER****MI*1EG4TE5MK73", f"CAS*CR*45*-{_money(charge - 9000)}"]
+    corrected = [f"CLP*{number}*1*{_money(charge)}*{_money(7000)}*{_money(1000)}*MB*PCN2*11*1",
+                 "NM1*QC*1*BRIGHTWATER*WALTER****MI*1EG4TE5MK73", f"CAS*CO*45*{_money(charge - 8000)}",
+                 f"CAS*PR*2*{_money(1000)}"]
+    service = RemittanceService(store)
+    service.import_file(_write(tmp_path, "first.835", payment_835([paid_claim(number, charge, 11250, 9000)], trace="T1")))
+    report = service.import_file(_write(tmp_path, "fix.835", payment_835([reversal, corrected], trace="T2")))
+    assert report.outcomes == {"paid": 1}
+    assert [p.payment.status_code for p in store.remittances.payments()[number]] == ["1", "22", "1"]
+    (allowed,) = store.remittances.allowed_by_participant([patient.id]).values()
+    assert sum(allowed.values()) == 8000  # the corrected allowance: paid 70.00 + coinsurance 10.00
