@@ -1,9 +1,9 @@
 """Files that come back for the 837Ps slpterm sends: 835 payments (005010X221A1), 999
 implementation acknowledgements (005010X231A1) and 277CA claim acknowledgements (005010X214).
 
-:func:`read_returned_file` reads one file with pyx12's ``X12Reader`` (it finds the delimiters in
-ISA, splits the segments and checks the envelopes: ISA/IEA, GS/GE and ST/SE counts and control
-numbers) and gives back what it says per claim. Claims are named by their claim number, CLM01 of
+:func:`read_returned_file` reads one file (pyx12's ``RawX12File`` finds the delimiters in ISA and
+splits the segments; the envelopes' counts and control numbers are checked as it goes) and gives
+back what it says per claim. Claims are named by their claim number, CLM01 of
 the 837P, which the 835 returns in CLP01 and the 277CA in TRN02 of its claim loop. Amounts are
 integer cents. A file that cannot be read raises :class:`ReturnedFileError` naming the problem.
 """
