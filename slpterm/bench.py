@@ -26,6 +26,9 @@ Measurements (``--only`` takes these names):
 - ``export``: ``slpterm export`` as a whole process of the first 10,000 signed encounters (by date
   of service, whole days) in each format: wall and CPU time, peak memory (VmHWM).
 - ``dbsize``: the data file's size per 100,000 sessions.
+- ``remittance``: ``RemittanceService.import_file`` of a synthetic 835 (005010X221A1) paying 10,000
+  claims (generated claim numbers, each with a service line, a write-off and a coinsurance) into a
+  fresh data file: reading, posting and listing what needs work.
 - ``icd10``: in a fresh process with slpterm's ICD-10-CM module imported, the first check of a
   diagnosis code outside the SLP list (the whole code set is read for that code's letter) and the
   process's peak memory; also the engine alone coding synthetic sessions dated in 2027 (the shipped
@@ -59,7 +62,8 @@ from collections.abc import Callable
 from slpterm import bench_compare, bench_frames
 from slpterm.export.formats import format_ids
 
-MEASUREMENTS = ("startup", "memory", "filter", "tally", "patient", "coding", "export", "dbsize", "icd10", "audit")
+MEASUREMENTS = ("startup", "memory", "filter", "tally", "patient", "coding", "export", "dbsize", "icd10", "audit",
+                "remittance")
 BIG_MEASUREMENTS = ("startup", "memory", "filter", "dbsize")
 EXPORT_FORMATS = format_ids()
 EXPORT_COUNT = 10_000
@@ -804,6 +808,53 @@ def measure_audit(bench: Bench, entries: int) -> None:
                          met=max(peaks) < 64, note="VmHWM of that process"))
 
 
+REMITTANCE_CLAIMS = 10_000
+
+
+def synthetic_835(claims: int) -> str:
+    """An 835 paying ``claims`` generated claims (fictional payer and patients)."""
+    body = ["BPR*I*0*C*CHK************20261120", "TRN*1*BENCH0001*1512345678", "N1*PR*BENCH PAYER",
+            "N1*PE*BENCH CLINIC*XX*1234567893", "LX*1"]
+    for number in range(claims):
+        denied = number % 10 == 0
+        body += [f"CLP*B{number:06d}-BENCH*{4 if denied else 1}*145.00*{0 if denied else 92.80}*"
+                 f"{0 if denied else 23.20}*MB*PCN{number}*11*1",
+                 f"NM1*QC*1*PATIENT{number}*BENCH****MI*M{number}", "DTM*232*20261102",
+                 f"SVC*HC:92507:GN*145.00*{0 if denied else 92.80}**1", "DTM*472*20261102"]
+        body += ["CAS*CO*50*145.00", "AMT*B6*0", "LQ*HE*N115"] if denied else \
+            ["CAS*CO*45*29.00", "CAS*PR*2*23.20", "AMT*B6*116.00"]
+    segments = ["ISA*00*          *00*          *ZZ*BENCHPAYER     *ZZ*BENCHCLINIC    *261120*0930*^*00501*"
+                "000000001*0*P*:", "GS*HP*BENCHPAYER*BENCHCLINIC*20261120*0930*1*X*005010X221A1",
+                "ST*835*0001*005010X221A1", *body, f"SE*{len(body) + 2}*0001", "GE*1*1", "IEA*1*000000001"]
+    return "".join(segment + "~\n" for segment in segments)
+
+
+def measure_remittance(bench: Bench) -> None:
+    """Importing an 835 of ``REMITTANCE_CLAIMS`` claim payments into a fresh data file, each run."""
+    from slpterm.services.remittances import RemittanceService
+    from slpterm.store import open_store
+
+    folder = Path(tempfile.mkdtemp(prefix="remittance-", dir=bench.root))
+    try:
+        era = folder / "bench.835"
+        era.write_text(synthetic_835(REMITTANCE_CLAIMS), encoding="ascii")
+        seconds, posted = [], 0
+        for run in range(bench.heavy_repeats):
+            store = open_store(folder / f"data-{run}")
+            try:
+                started = time.perf_counter()
+                report = RemittanceService(store).import_file(era)
+                seconds.append(time.perf_counter() - started)
+                posted = sum(report.outcomes.values())
+            finally:
+                store.close()
+        bench.add(Result(f"claims import: an 835 of {REMITTANCE_CLAIMS:,} claim payments", "835", seconds, unit="s",
+                         target="< 5 s", met=statistics.median(seconds) < 5,
+                         note=f"read (pyx12 RawX12File), posted, {posted:,} outcomes and what needs work listed"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def measure_dbsize(bench: Bench, clinic: Clinic) -> None:
     size = sum(path.stat().st_size for path in clinic.folder.glob("slpterm.sqlite3*"))
     per = size / clinic.sessions * 100_000 / 1_000_000
@@ -897,11 +948,13 @@ def run(args: argparse.Namespace) -> list[Result]:
         raise SystemExit(f"unknown measurement(s): {', '.join(unknown)}; choose from {', '.join(MEASUREMENTS)}")
     args.data_root.mkdir(parents=True, exist_ok=True)
     bench = Bench(repeats=max(1, args.repeats), heavy_repeats=max(1, args.heavy_repeats), root=args.data_root)
-    if not set(chosen) - {"icd10", "audit"}:  # need no synthetic clinic
+    if not set(chosen) - {"icd10", "audit", "remittance"}:  # need no synthetic clinic
         if "icd10" in chosen:
             measure_icd10(bench)
         if "audit" in chosen:
             measure_audit(bench, args.audit_entries)
+        if "remittance" in chosen:
+            measure_remittance(bench)
         return bench.results
     clinics = [ensure_clinic(args.data_root, args.patients, args.sessions, args.seed)]
     if args.big:
@@ -950,6 +1003,8 @@ def run(args: argparse.Namespace) -> list[Result]:
         measure_icd10(bench)
     if "audit" in chosen:
         measure_audit(bench, args.audit_entries)
+    if "remittance" in chosen:
+        measure_remittance(bench)
     for big in clinics[1:]:
         print(f"Measuring on the {big.label} clinic…", file=sys.stderr, flush=True)
         if "startup" in chosen or "memory" in chosen:

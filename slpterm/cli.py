@@ -382,6 +382,8 @@ def _run(args: argparse.Namespace) -> int:
             return _run_demo_command(args)
         if args.command == "export":
             return _with_store(args, "slpterm.services.exporting", "run_export_command")
+        if args.command == "claims" and args.claims_command == "import":
+            return _with_store(args, "slpterm.services.remittances", "run_import_command")
         if args.command == "claims":
             return _with_store(args, "slpterm.services.claims", "run_claims")
         if args.command == "report":

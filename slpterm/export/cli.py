@@ -41,7 +41,7 @@ def add_export_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def add_claims_parser(commands: Any) -> argparse.ArgumentParser:
-    """Add ``claims list|replace|void`` to the ``slpterm`` subparsers."""
+    """Add ``claims list|replace|void|import`` to the ``slpterm`` subparsers."""
     parser = commands.add_parser("claims", help="the claims register: every claim, its status, and corrections",
                                  description="The claims register: every claim an 837P billed (and those ready for "
                                              "the next one) with its claim number (CLM01, what remittances come "
@@ -68,4 +68,12 @@ def add_claims_parser(commands: Any) -> argparse.ArgumentParser:
                                 help="the payer's claim control number for the claim (from its remittance or "
                                      "claim status report); kept in the register for next time")
         correction.add_argument("--test", action="store_true", help="mark the file as a test file (ISA15 = T)")
+    importing = claims_commands.add_parser(
+        "import", help="post 835 payments and 999 / 277CA acknowledgements to the claims they answer",
+        description="Read each FILE (an X12 835 payment, 999 or 277CA acknowledgement), match it to the claims "
+                    "by claim number, record what was paid, allowed and owed by the patient with every adjustment "
+                    "reason explained, and list the claims that need work (denied, rejected, partly paid). "
+                    "The same 835 (same trace number) is never posted twice. Exit status 1 when a file could "
+                    "not be read.")
+    importing.add_argument("files", nargs="+", metavar="FILE")
     return parser

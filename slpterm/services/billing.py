@@ -209,7 +209,8 @@ class PatientFacts:
 
 def day_amount(coded: dict[str, CodingResult], billed_cents: dict[str, int]) -> Decimal:
     """What one earlier day adds to the year-to-date therapy amount: the charge billed for each
-    session already exported, the coded charge of the others (the one rule, on every screen)."""
+    session already exported (the allowed amount once a remittance posted it), the coded charge of
+    the others (the one rule, on every screen)."""
     total = Decimal("0")
     for participant_id, result in coded.items():
         cents = billed_cents.get(participant_id)
@@ -456,7 +457,8 @@ class BillingService:
 class BulkData:
     """Everything coding and encounter records need for a set of patients, from the store's bulk
     read (:mod:`slpterm.store.billing_reads`, a fixed number of queries): charts, every session of
-    theirs (``histories``) and participants' ``details``; ``billed`` holds the exported charges.
+    theirs (``histories``) and participants' ``details``; ``billed`` holds the exported charges
+    (allowed amounts where a remittance posted the claim).
 
     For :meth:`whole_clinic` every participant has its details and every chart all its goals. For
     :meth:`for_participants` only the participants that coding those participants needs have
@@ -470,6 +472,9 @@ class BulkData:
         self._prepared_for: set[str] = set(participant_ids or ())
         wanted = None if patient_ids is None else list(dict.fromkeys(patient_ids))
         self.billed: dict[str, dict[str, int]] = store.exports.billed_by_participant(wanted)
+        # Once a remittance posted a claim, its allowed amount counts instead of the charge billed.
+        for patient_id, allowed in store.remittances.allowed_by_participant(wanted).items():
+            self.billed.setdefault(patient_id, {}).update(allowed)
         self.histories: dict[str, PatientHistory] = {}
 
         def details_for(read: BillingRead) -> list[str]:

@@ -120,9 +120,16 @@ def _migrate_5_to_6(connection: SqliteConnection) -> None:
         "      WHERE line.claim_number != '' GROUP BY line.claim_number) AS claim")
 
 
+def _migrate_6_to_7(connection: SqliteConnection) -> None:
+    """Version 7 records imported remittances (835) and acknowledgements (999, 277CA)."""
+    for name in ("remittance", "remittanceclaimpayment", "remittanceadjustment", "acknowledgement"):
+        _create_table(connection, name)
+
+
 # Each step takes a database at version N to N + 1 inside one transaction.
 MIGRATIONS: dict[int, Callable[[SqliteConnection], None]] = {
-    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5, 5: _migrate_5_to_6}
+    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5, 5: _migrate_5_to_6,
+    6: _migrate_6_to_7}
 SCHEMA_VERSION = max(MIGRATIONS) + 1
 
 

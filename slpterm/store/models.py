@@ -404,3 +404,64 @@ class AuditEvent(SQLModel, table=True):
     detail: str = ""
     prev_hash: str = ""
     hash: str = ""
+
+
+class Remittance(SQLModel, table=True):
+    """An imported 835 payment: who paid, its trace number (TRN02, with TRN03 what names it: the
+    same payment is never posted twice) and the file it came in."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    trace_number: str = Field(index=True)
+    payer_id: str = ""
+    payer_name: str = ""
+    payment_date: date | None = None
+    paid_cents: int = 0
+    method: str = ""  # BPR04: CHK, ACH, NON
+    file_name: str = ""
+    checksum: str = ""
+    imported_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    imported_by: str = ""
+
+
+class RemittanceClaimPayment(SQLModel, table=True):
+    """What a remittance says about one claim (CLP): charge, paid, allowed, what the patient owes."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    remittance_id: str = Field(foreign_key="remittance.id", index=True)
+    claim_number: str = Field(index=True)  # CLP01 = the CLM01 slpterm sent
+    status_code: str = ""  # CLP02
+    charge_cents: int = 0
+    paid_cents: int = 0
+    allowed_cents: int = 0
+    patient_responsibility_cents: int = 0
+    payer_claim_control: str = ""  # CLP07, the payer's number for a replacement or void (REF*F8)
+    remarks: str = ""  # RARCs, space separated
+    seq: int = 0  # order within the remittance
+
+
+class RemittanceAdjustment(SQLModel, table=True):
+    """One CAS reason on a claim or one of its service lines (``procedure``)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    payment_id: str = Field(foreign_key="remittanceclaimpayment.id", index=True)
+    group_code: str = ""
+    reason_code: str = ""
+    amount_cents: int = 0
+    procedure: str = ""
+
+
+class Acknowledgement(SQLModel, table=True):
+    """One verdict of an imported 999 (on a whole 837P, by its control number) or 277CA (on one claim)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    kind: str = ""  # "999" or "277CA"
+    file_checksum: str = Field(default="", index=True)
+    file_name: str = ""
+    claim_number: str = Field(default="", index=True)
+    batch_control: int | None = Field(default=None, index=True)  # ST02/ISA13 of the 837P a 999 answers
+    accepted: bool = False
+    status_code: str = ""
+    message: str = ""
+    payer_claim_control: str = ""
+    imported_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    seq: int = 0

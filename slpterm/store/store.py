@@ -18,6 +18,7 @@ from slpterm.store.exports import ExportRepository
 from slpterm.store.folder_lock import DataFolderLock
 from slpterm.store.patients import PatientRepository
 from slpterm.store.progress import ProgressReadings
+from slpterm.store.remittances import RemittanceRepository
 from slpterm.store.security import SecurityRepository
 from slpterm.store.sessions import SessionRepository
 
@@ -54,6 +55,7 @@ class Store:
         self.billing_reads = BillingReadRepository(self)
         self.due_facts = DueFactsReader(self)
         self.progress = ProgressReadings(self)
+        self.remittances = RemittanceRepository(self)
         try:
             self.security.prepare_trail()
         except BaseException:
