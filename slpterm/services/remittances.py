@@ -50,6 +50,7 @@ class ClaimReview:
     patient_cents: int = 0
     payer_claim_control: str = ""
     reasons: list[str] = field(default_factory=list)
+    billed: bool = False  # the claims register knows the claim number
 
 
 @dataclass
@@ -151,16 +152,36 @@ class RemittanceService:
                         if verdict.claim_number not in known:
                             report.unmatched.append(verdict.claim_number)
         reviews = self.reviews(touched)
+        self._enter_in_register(reviews)
         report.outcomes = Counter(review.outcome for review in reviews if review.outcome)
         report.needs_work = [review for review in reviews if review.outcome in NEEDS_WORK]
         return report
+
+    def _enter_in_register(self, reviews: list[ClaimReview]) -> None:
+        """The claims register takes each answered claim's outcome (a reversed payment leaves the
+        status as it was) and the payer's claim control number, for a later replacement or void."""
+        from slpterm.domain.claims import PAYER_STATUSES, claim_status
+
+        for review in reviews:
+            if not review.billed:
+                continue
+            try:
+                status = claim_status(review.outcome) if review.outcome else None
+            except ValueError:
+                status = None
+            note = "; ".join(review.reasons[1:] or review.reasons)
+            if status in PAYER_STATUSES:
+                self.store.claims.set_claim_status(review.claim_number, str(status),
+                                                   payer_claim_number=review.payer_claim_control or None, note=note)
+            elif review.payer_claim_control:
+                self.store.claims.set_payer_claim_number(review.claim_number, review.payer_claim_control)
 
     def reviews(self, claim_numbers: set[str] | None = None) -> list[ClaimReview]:
         """Every claim with something back (or those of ``claim_numbers``): its outcome and reasons,
         by date of service."""
         from slpterm.export.formats import billing_format_ids
 
-        register = {entry.claim_number: entry for entry in self.store.exports.claims(billing_format_ids())}
+        register = {entry.claim_number: entry for entry in self.store.claims.register(billing_format_ids())}
         payments = self.store.remittances.payments(claim_numbers)
         verdicts = self.store.remittances.acknowledgements()
         by_claim: dict[str, list[ClaimAcknowledgement]] = {}
@@ -190,6 +211,7 @@ class RemittanceService:
                 verdicts: list[ClaimAcknowledgement]) -> ClaimReview:
         review = ClaimReview(claim_number=number, outcome=claim_outcome([p.payment for p in payments], verdicts))
         if entry is not None:
+            review.billed = True
             review.patient_name, review.date_of_service, review.charge_cents = (
                 entry.patient_name, entry.date_of_service, entry.charge_cents)
         else:

@@ -50,7 +50,7 @@ def _clinic(store):
         store.sessions.sign(participant.id, clinician.id)
     outcome = export_signed(store, "x12", store.data_dir.parent / "x12", now=NOW, today=TODAY)
     assert outcome.ok and len(outcome.exported_ids) == 3, outcome.problems
-    claims = store.exports.claims(billing_format_ids())
+    claims = store.claims.register(billing_format_ids())
     assert len(claims) == 3
     return patient, claims
 
@@ -146,6 +146,11 @@ def test_an_835_posts_payments_a_denial_and_an_adjustment_to_the_right_claims_an
     assert any("CARC 283 (not in slpterm's table)" in reason for reason in partly.reasons)
     assert any("RARC N362: The number of Days or Units of Service exceeds our acceptable maximum." in reason
                for reason in partly.reasons)
+
+    register = {entry.claim_number: entry for entry in store.claims.register(billing_format_ids())}
+    assert [register[claim.claim_number].status.label for claim in claims] == ["paid", "denied", "partly paid"]
+    assert register[third.claim_number].payer_claim_number == f"PCN{third.claim_number[-4:]}"
+    assert "CARC 50" in register[second.claim_number].status_note
 
     # KX counts what the payer allowed once known: 80% of the first, nothing of the denial, the
     # paid part of the third (paid + patient's share, no AMT*B6 given).
