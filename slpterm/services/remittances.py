@@ -27,7 +27,7 @@ from slpterm.domain.remittance import (
 )
 
 if TYPE_CHECKING:
-    from slpterm.store.exports import ClaimEntry
+    from slpterm.store.claims import ClaimEntry
     from slpterm.store.remittances import PostedPayment
     from slpterm.store.store import Store
 
