@@ -102,9 +102,16 @@ def _migrate_4_to_5(connection: SqliteConnection) -> None:
             connection.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=sqlite_dialect.dialect())))
 
 
+def _migrate_5_to_6(connection: SqliteConnection) -> None:
+    """Version 6 keeps the schedule (appointments, their members) and attendance (cancelled, no-show,
+    made up)."""
+    for name in ("appointment", "appointmentmember", "attendance"):
+        _create_table(connection, name)
+
+
 # Each step takes a database at version N to N + 1 inside one transaction.
 MIGRATIONS: dict[int, Callable[[SqliteConnection], None]] = {
-    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5}
+    1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5, 5: _migrate_5_to_6}
 SCHEMA_VERSION = max(MIGRATIONS) + 1
 
 

@@ -17,6 +17,7 @@ from slpterm.store.exports import ExportRepository
 from slpterm.store.folder_lock import DataFolderLock
 from slpterm.store.patients import PatientRepository
 from slpterm.store.progress import ProgressReadings
+from slpterm.store.schedule import ScheduleRepository
 from slpterm.store.security import SecurityRepository
 from slpterm.store.sessions import SessionRepository
 
@@ -52,6 +53,7 @@ class Store:
         self.billing_reads = BillingReadRepository(self)
         self.due_facts = DueFactsReader(self)
         self.progress = ProgressReadings(self)
+        self.schedule = ScheduleRepository(self)
         try:
             self.security.prepare_trail()
         except BaseException:
