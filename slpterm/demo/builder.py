@@ -506,10 +506,18 @@ class ClinicBuilder:
                           rank=rank)
             for weeks_ago, status, cancelled_by, reason in missed:
                 day = self.today - timedelta(weeks=weeks_ago)
+                if (patient.id, day) in self._days_seen():
+                    continue  # the demo saw the patient that day after all: no missed visit to record
                 self.rows.add(Attendance, id=self.new_id(morning_utc(day)), patient_id=patient.id, day=day,
                               status=status, cancelled_by=cancelled_by, reason=reason, minutes=minutes,
                               appointment_id=appointment_id, recorded_by=clinician.signer_name,
                               recorded_at=morning_utc(day))
+
+    def _days_seen(self) -> set[tuple[str, date]]:
+        """(patient id, day) of every session built so far."""
+        days = {row["id"]: row["date_of_service"] for row in self.rows.tables[table_name(TherapySession)]}
+        return {(row["patient_id"], days[row["session_id"]])
+                for row in self.rows.tables[table_name(SessionParticipant)] if row["session_id"] in days}
 
     def add_other_providers_amount(self, patient: PatientState, year: int, cents: int) -> None:
         self.rows.add(TherapyYearAmount, id=self.new_id(), patient_id=patient.id, year=year,

@@ -61,6 +61,9 @@ class TodayRow:
 
     @property
     def status_text(self) -> str:
+        labels = {member.missed.label if member.missed else member.state for member in self.members}
+        if len(labels) == 1:
+            return labels.pop()
         parts = []
         for member in self.members:
             text = member.missed.label if member.missed else member.state

@@ -45,7 +45,7 @@ def student_cells(student) -> tuple[str, ...]:  # noqa: ANN001
         weekly = ["—"] * WEEK_COLUMNS
     weekly = (weekly + [""] * WEEK_COLUMNS)[:WEEK_COLUMNS]
     return (student.name, student.external_id, student.school, student.requirement.label, *weekly,
-            f"{student.month_delivered}/{student.month_required}", student.status)
+            f"{student.month_delivered}/{student.month_required}", student.status_text)
 
 
 class SchoolScreen(Screen):

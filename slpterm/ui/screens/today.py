@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 
 COLUMNS = [
     Column("Time", 11),
-    Column("Patients", 34),
-    Column("Type", 18),
-    Column("Setting", 10, hide_order=1),
+    Column("Patients", 30),
+    Column("Type", 20),
+    Column("Setting", 15, hide_order=1),
     Column("Repeats", 14, hide_order=2),
     Column("Status", 0),
 ]
