@@ -64,9 +64,9 @@ class StudentMinutes:
     def status_text(self) -> str:
         text = self.status
         if self.month_missed:
-            text += f" · missed {self.month_missed}"
+            text += f" · {self.month_missed} missed"
         if self.make_up_owed:
-            text += f" · make-up owed {self.make_up_owed}"
+            text += f", {self.make_up_owed} owed"
         return text
 
 
