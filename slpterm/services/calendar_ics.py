@@ -71,7 +71,7 @@ def match_patients(summary: str, description: str,
     return by_name if len(by_name) == 1 else []
 
 
-def _recurrence(event: icalendar.Event, first_day: dt.date) -> Recurrence | None:
+def _recurrence(event: icalendar.cal.Component, first_day: dt.date) -> Recurrence | None:
     rule = event.get("RRULE")
     if rule is None:
         return None
@@ -184,4 +184,4 @@ def calendar_bytes(appointments: Iterable[AppointmentFacts], external_ids: dict[
         event.add("X-SLPTERM-SESSION-TYPE", appointment.session_type)
         event.add("X-SLPTERM-SETTING", appointment.setting)
         calendar.add_component(event)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())

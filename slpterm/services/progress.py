@@ -45,6 +45,7 @@ from slpterm.store.errors import LockedRecord, NotFound, ValidationFailed
 from slpterm.store.models import PlanOfCare, ProgressReport, utc_now
 
 if TYPE_CHECKING:
+    from slpterm.domain.schedule import AttendanceFacts
     from slpterm.reports.school import ServiceLogEntry, StudentMinutes
     from slpterm.store.sessions import ParticipantDetail
     from slpterm.store.store import Store
@@ -346,7 +347,7 @@ def school_minutes(store: Store, month: dt.date, today: dt.date) -> list[Student
     minutes = {patient_id: {day: round(total) for day, total in days.items()}
                for patient_id, days in store.progress.student_minutes_by_day(start, end).items()}
     rules = default_rules()
-    missed: dict[str, list] = defaultdict(list)
+    missed: dict[str, list[AttendanceFacts]] = defaultdict(list)
     for visit in store.schedule.missed(date_from=start, date_to=end):
         missed[visit.patient_id].append(visit)
     result = []
