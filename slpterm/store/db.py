@@ -105,8 +105,15 @@ def _migrate_4_to_5(connection: SqliteConnection) -> None:
 def _migrate_5_to_6(connection: SqliteConnection) -> None:
     """Version 6 keeps the schedule (appointments, their members) and attendance (cancelled, no-show,
     made up)."""
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    dialect = sqlite_dialect.dialect()
     for name in ("appointment", "appointmentmember", "attendance"):
-        _create_table(connection, name)
+        table = SQLModel.metadata.tables[name]
+        connection.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)))
+        for index in table.indexes:
+            connection.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))
 
 
 # Each step takes a database at version N to N + 1 inside one transaction.
