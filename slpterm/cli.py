@@ -80,12 +80,14 @@ def build_parser(with_all_commands: bool = True) -> argparse.ArgumentParser:
         from slpterm.export.cli import add_claims_parser, add_export_parser
         from slpterm.services.patient_import import add_import_parser
         from slpterm.services.report_commands import add_report_parsers
+        from slpterm.services.schedule_commands import add_schedule_parser
 
         add_rules_parser(commands)
         add_export_parser(commands)
         add_claims_parser(commands)
         add_import_parser(commands)
         add_report_parsers(commands)
+        add_schedule_parser(commands)
 
     backup = commands.add_parser("backup", help="write a consistent copy of the data file (safe while the app runs)",
                                  description="Write a consistent copy of the data file, encrypted like the data. "
@@ -390,6 +392,10 @@ def _run(args: argparse.Namespace) -> int:
             return _with_store(args, "slpterm.services.report_commands", "run_report")
         if args.command == "service-log":
             return _with_store(args, "slpterm.services.report_commands", "run_service_log")
+        if args.command == "schedule":
+            from slpterm.services.schedule_commands import run_schedule
+
+            return _with_services(args, lambda services, _store: run_schedule(args, services))
         if args.command == "import-patients":
             return _with_store(args, "slpterm.services.patient_import", "run_import")
         if args.command == "backup":

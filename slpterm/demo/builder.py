@@ -43,6 +43,8 @@ from slpterm.domain.vocab import (
 )
 from slpterm.store.models import (
     Addendum,
+    AppointmentMember,
+    Attendance,
     Clinic,
     Clinician,
     Coverage,
@@ -64,6 +66,7 @@ from slpterm.store.models import (
     TrialRecord,
     table_name,
 )
+from slpterm.store.models import Appointment as ScheduledAppointment
 from slpterm.store.sessions import SessionRepository
 
 try:
@@ -75,7 +78,8 @@ except ZoneInfoNotFoundError:  # a system without time-zone data
 TABLE_ORDER: tuple[type[SQLModel], ...] = (
     Clinic, Clinician, FeeScheduleEntry, Patient, Coverage, Diagnosis, PlanOfCare, Goal, IepService,
     TherapyYearAmount, ProgressReport, TherapySession, SessionParticipant, SoapNote, TimeSegment,
-    TechniqueUsed, GoalAddressed, TrialRecord, Signature, Addendum,
+    TechniqueUsed, GoalAddressed, TrialRecord, Signature, Addendum, ScheduledAppointment, AppointmentMember,
+    Attendance,
 )
 INSERT_BATCH = 5000
 EPISODE_DAYS = 90  # a certification lasts at most 90 days
@@ -483,6 +487,37 @@ class ClinicBuilder:
         self.rows.add(IepService, id=self.new_id(morning_utc(start)), patient_id=patient.id, minutes_required=minutes,
                       period=period,
                       kind=kind, start_date=start, end_date=start + timedelta(days=364))
+
+    def add_scheduled(self, patients: list[PatientState], at: time, minutes: int, session_type: SessionType,
+                      setting: Setting, clinician: ClinicianInfo, *, weekly: bool = True,
+                      missed: tuple[tuple[int, str, str, str], ...] = ()) -> None:
+        """An appointment today (weekly on today's weekday from four weeks back, or once); ``missed``
+        are (weeks ago, status, cancelled by, reason) of visits it lost."""
+        first_day = self.today - timedelta(weeks=4) if weekly else self.today
+        appointment_id = self.new_id(morning_utc(first_day))
+        names = " + ".join(f"{patient.first_name} {patient.last_name}" for patient in patients)
+        self.rows.add(ScheduledAppointment, id=appointment_id, uid=f"{appointment_id}@slpterm", title=names,
+                      first_day=first_day, start_time=at.strftime("%H:%M"), minutes=minutes,
+                      weekdays=("MO", "TU", "WE", "TH", "FR", "SA", "SU")[self.today.weekday()] if weekly else "",
+                      session_type=session_type.value, setting=setting.value, clinician_id=clinician.id,
+                      created_at=morning_utc(first_day))
+        for rank, patient in enumerate(patients, start=1):
+            self.rows.add(AppointmentMember, id=self.new_id(), appointment_id=appointment_id, patient_id=patient.id,
+                          rank=rank)
+            for weeks_ago, status, cancelled_by, reason in missed:
+                day = self.today - timedelta(weeks=weeks_ago)
+                if (patient.id, day) in self._days_seen():
+                    continue  # the demo saw the patient that day after all: no missed visit to record
+                self.rows.add(Attendance, id=self.new_id(morning_utc(day)), patient_id=patient.id, day=day,
+                              status=status, cancelled_by=cancelled_by, reason=reason, minutes=minutes,
+                              appointment_id=appointment_id, recorded_by=clinician.signer_name,
+                              recorded_at=morning_utc(day))
+
+    def _days_seen(self) -> set[tuple[str, date]]:
+        """(patient id, day) of every session built so far."""
+        days = {row["id"]: row["date_of_service"] for row in self.rows.tables[table_name(TherapySession)]}
+        return {(row["patient_id"], days[row["session_id"]])
+                for row in self.rows.tables[table_name(SessionParticipant)] if row["session_id"] in days}
 
     def add_other_providers_amount(self, patient: PatientState, year: int, cents: int) -> None:
         self.rows.add(TherapyYearAmount, id=self.new_id(), patient_id=patient.id, year=year,

@@ -238,6 +238,23 @@ class _DemoClinic:
         for chart in (wendell, pip, barnaby, marigold, rowan, tilly, oswin, hazel, ivy, percival):
             b.add_progress_reports(chart, milo if chart in (pip, rowan, tilly, oswin, hazel, ivy) else harriet)
         b.add_progress_reports(cornelius, harriet, limit=1)
+
+        # Today's schedule (F7 on the caseload), weekly slots with the visits they lost.
+        office, school = Setting.OFFICE, Setting.SCHOOL
+        b.add_scheduled([juniper], time(8, 0), 30, SessionType.INDIVIDUAL_TREATMENT, school, saffron,
+                        missed=((1, "cancelled", "facility", "state testing day"),))
+        b.add_scheduled([wendell], time(9, 0), 45, SessionType.INDIVIDUAL_TREATMENT, office, harriet)
+        b.add_scheduled([tilly, oswin, hazel], time(10, 0), 45, SessionType.GROUP_TREATMENT, office, milo,
+                        missed=((3, "cancelled", "clinician", "clinician at training"),))
+        b.add_scheduled([ivy], time(11, 0), 45, SessionType.INDIVIDUAL_TREATMENT, Setting.HOME, milo,
+                        missed=((0, "cancelled", "patient", "ill: fever since last night"),))
+        b.add_scheduled([cornelius], time(13, 0), 45, SessionType.COGNITIVE_TREATMENT, Setting.TELEHEALTH_HOME,
+                        harriet)
+        b.add_scheduled([marigold], time(14, 0), 45, SessionType.INDIVIDUAL_TREATMENT, office, harriet)
+        b.add_scheduled([pip], time(15, 30), 30, SessionType.INDIVIDUAL_TREATMENT, office, milo,
+                        missed=((2, "no_show", "", ""),))
+        b.add_scheduled([rowan], time(16, 15), 45, SessionType.AAC_TREATMENT, office, milo)
+        b.add_scheduled([barnaby], time(17, 15), 45, SessionType.INDIVIDUAL_TREATMENT, office, harriet, weekly=False)
         return {"clinic_id": clinic_id, "clinicians": 3}
 
 

@@ -57,6 +57,17 @@ class StudentMinutes:
     month_required: int
     month_delivered: int
     status: str
+    month_missed: int = 0  # minutes of cancelled and no-show visits (slpterm.domain.schedule)
+    make_up_owed: int = 0  # of those, minutes missed by the clinician or the school and not yet made up
+
+    @property
+    def status_text(self) -> str:
+        text = self.status
+        if self.month_missed:
+            text += f" · {self.month_missed} missed"
+        if self.make_up_owed:
+            text += f", {self.make_up_owed} owed"
+        return text
 
 
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -129,7 +140,8 @@ def _status(requirement: IepRequirement, periods: Sequence[PeriodMinutes], today
 
 SERVICE_LOG_COLUMNS = (
     "Student Name", "Student ID", "Date of Service", "Start Time", "Stop Time", "Minutes", "Service Type",
-    "Group Size", "IEP Goal/Objective", "Clinician", "Credentials", "Note Signed Date",
+    "Group Size", "IEP Goal/Objective", "Clinician", "Credentials", "Note Signed Date", "Attendance",
+    "Make-up Owed",
 )
 
 
@@ -149,6 +161,10 @@ class ServiceLogEntry:
     clinician: str = ""
     credentials: str = ""
     signed_on: dt.date | None = None
+    # "Delivered", "Make-up for <date>", or a missed visit ("Cancelled (clinician): ill", "No-show"),
+    # which has no minutes and is never billed; the minutes the school owes back for it.
+    attendance: str = "Delivered"
+    make_up_owed: int = 0
 
     def row(self) -> list[str]:
         return [
@@ -156,6 +172,7 @@ class ServiceLogEntry:
             self.start.strftime("%H:%M") if self.start else "", self.stop.strftime("%H:%M") if self.stop else "",
             str(self.minutes), self.service_type, str(self.group_size), "; ".join(self.goals),
             self.clinician, self.credentials, self.signed_on.isoformat() if self.signed_on else "",
+            self.attendance, str(self.make_up_owed) if self.make_up_owed else "",
         ]
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from slpterm.domain.clock import Clock
 from slpterm.services.caseload import CaseloadService
 from slpterm.services.charts import ChartService
+from slpterm.services.schedule import ScheduleService
 from slpterm.services.security import SecurityService
 
 if TYPE_CHECKING:
@@ -234,6 +235,7 @@ class ClinicServices:
         self.billing_settings = BillingSettings(store, clock)
         self.reports = Reports(store, clock)
         self.exports = Exports(store, clock)
+        self.schedule: ScheduleService = ScheduleService(store, clock)
 
     def due_cache(self) -> DueCache:
         """What is due per patient, kept between looks (built on first use: its rules load then)."""

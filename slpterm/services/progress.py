@@ -45,6 +45,7 @@ from slpterm.store.errors import LockedRecord, NotFound, ValidationFailed
 from slpterm.store.models import PlanOfCare, ProgressReport, utc_now
 
 if TYPE_CHECKING:
+    from slpterm.domain.schedule import AttendanceFacts
     from slpterm.reports.school import ServiceLogEntry, StudentMinutes
     from slpterm.store.sessions import ParticipantDetail
     from slpterm.store.store import Store
@@ -346,6 +347,9 @@ def school_minutes(store: Store, month: dt.date, today: dt.date) -> list[Student
     minutes = {patient_id: {day: round(total) for day, total in days.items()}
                for patient_id, days in store.progress.student_minutes_by_day(start, end).items()}
     rules = default_rules()
+    missed: dict[str, list[AttendanceFacts]] = defaultdict(list)
+    for visit in store.schedule.missed(date_from=start, date_to=end):
+        missed[visit.patient_id].append(visit)
     result = []
     for student in students:
         try:
@@ -354,12 +358,17 @@ def school_minutes(store: Store, month: dt.date, today: dt.date) -> list[Student
         except ValueError:
             continue
         school, grade = student.school, student.grade
-        result.append(student_minutes(
+        counted = student_minutes(
             patient_id=student.patient_id, name=f"{student.last_name}, {student.first_name}".strip(", "),
             external_id=student.external_id, school=f"{school} gr {grade}".strip() if grade else school,
             requirement=requirement, minutes_by_day=dict(minutes.get(student.patient_id, {})), month=month,
             today=today, school_weekdays=rules.school_weekdays,
-        ))
+        )
+        if requirement.kind == IepServiceKind.DIRECT:
+            lost = missed.get(student.patient_id, [])
+            counted = replace(counted, month_missed=sum(visit.minutes for visit in lost),
+                              make_up_owed=sum(visit.minutes for visit in lost if visit.owes_make_up))
+        result.append(counted)
     return result
 
 
@@ -375,6 +384,7 @@ def service_log_entries(store: Store, date_from: dt.date, date_to: dt.date) -> t
     rows, patients, signatures = students.sessions, students.patients, students.signatures
     group_sizes = students.group_sizes
     clinicians = {c.id: c for c in store.clinic.clinicians(include_inactive=True)}
+    made_up = {visit.made_up_by: visit.day for visit in store.schedule.missed() if visit.made_up_by}
     entries = []
     unsigned = 0
     for participant, therapy_session in rows:
@@ -399,8 +409,25 @@ def service_log_entries(store: Store, date_from: dt.date, date_to: dt.date) -> t
             clinician=f"{clinician.first_name} {clinician.last_name}".strip() if clinician else signature.signer_name,
             credentials=clinician.credentials if clinician else signature.credentials,
             signed_on=signature.signed_at.astimezone().date(),
+            attendance=f"Make-up for {made_up[participant.id].isoformat()}" if participant.id in made_up else "Delivered",
         ))
+    entries.extend(_missed_visits(store, date_from, date_to, {student.patient_id for student in store.progress.student_services()}))
     return entries, unsigned
+
+
+def _missed_visits(store: Store, date_from: dt.date, date_to: dt.date, student_ids: set[str]) -> list[ServiceLogEntry]:
+    """The cancelled and no-show visits of students: listed with no minutes, never billed."""
+    from slpterm.reports.school import ServiceLogEntry
+
+    missed = [visit for visit in store.schedule.missed(date_from=date_from, date_to=date_to)
+              if visit.patient_id in student_ids]
+    details = store.caseload.details(sorted({visit.patient_id for visit in missed})) if missed else {}
+    return [ServiceLogEntry(
+        student_name=details[visit.patient_id].name if visit.patient_id in details else "",
+        student_id=details[visit.patient_id].external_id if visit.patient_id in details else "",
+        day=visit.day, start=None, stop=None, minutes=0, service_type="Direct", group_size=1,
+        attendance=visit.label, make_up_owed=visit.minutes if visit.owes_make_up else 0,
+    ) for visit in missed]
 
 
 def write_service_log(store: Store, date_from: dt.date, date_to: dt.date, path: Path) -> tuple[int, int]:

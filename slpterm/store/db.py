@@ -56,9 +56,9 @@ def _migrate_1_to_2(connection: SqliteConnection) -> None:
     from sqlalchemy.schema import CreateIndex, CreateTable
 
     dialect = sqlite_dialect.dialect()
-    connection.execute(str(CreateTable(table).compile(dialect=dialect)))
+    connection.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)))
     for index in table.indexes:
-        connection.execute(str(CreateIndex(index).compile(dialect=dialect)))
+        connection.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))
 
 
 def _migrate_2_to_3(connection: SqliteConnection) -> None:
@@ -72,9 +72,9 @@ def _create_table(connection: SqliteConnection, name: str) -> None:
 
     table = SQLModel.metadata.tables[name]
     dialect = sqlite_dialect.dialect()
-    connection.execute(str(CreateTable(table).compile(dialect=dialect)))
+    connection.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)))
     for index in table.indexes:
-        connection.execute(str(CreateIndex(index).compile(dialect=dialect)))
+        connection.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))
 
 
 def _migrate_3_to_4(connection: SqliteConnection) -> None:
@@ -126,10 +126,17 @@ def _migrate_6_to_7(connection: SqliteConnection) -> None:
         _create_table(connection, name)
 
 
+def _migrate_7_to_8(connection: SqliteConnection) -> None:
+    """Version 8 keeps the schedule (appointments, their members) and attendance (cancelled, no-show,
+    made up)."""
+    for name in ("appointment", "appointmentmember", "attendance"):
+        _create_table(connection, name)
+
+
 # Each step takes a database at version N to N + 1 inside one transaction.
 MIGRATIONS: dict[int, Callable[[SqliteConnection], None]] = {
     1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4, 4: _migrate_4_to_5, 5: _migrate_5_to_6,
-    6: _migrate_6_to_7}
+    6: _migrate_6_to_7, 7: _migrate_7_to_8}
 SCHEMA_VERSION = max(MIGRATIONS) + 1
 
 

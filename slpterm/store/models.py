@@ -465,3 +465,45 @@ class Acknowledgement(SQLModel, table=True):
     payer_claim_control: str = ""
     imported_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     seq: int = 0
+class Appointment(SQLModel, table=True):
+    """A scheduled visit: once, or weekly on ``weekdays`` (``MO,WE``) until ``until``."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    uid: str = Field(default="", index=True)  # the iCalendar UID it came from or goes out as
+    title: str = ""
+    first_day: date = Field(index=True)
+    start_time: str = "09:00"  # local wall-clock time, HH:MM
+    minutes: int = 30
+    weekdays: str = ""  # empty: one-off
+    interval_weeks: int = 1
+    until: date | None = None
+    session_type: str = "individual_treatment"
+    setting: str = "office"
+    clinician_id: str | None = Field(default=None, foreign_key="clinician.id")
+    location: str = ""
+    removed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class AppointmentMember(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    appointment_id: str = Field(foreign_key="appointment.id", index=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    rank: int = 1  # the members' order, as given
+
+
+class Attendance(SQLModel, table=True):
+    """A missed visit of one patient: cancelled (by whom, why) or a no-show. Never a session, so
+    never coded or exported; counted against IEP minutes and in the chart's attendance rate."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", index=True)
+    day: date = Field(index=True)
+    status: str  # slpterm.domain.schedule.AttendanceStatus
+    cancelled_by: str = ""
+    reason: str = ""
+    minutes: int = 0  # the minutes the visit was scheduled for
+    appointment_id: str | None = Field(default=None, foreign_key="appointment.id")
+    made_up_by: str | None = Field(default=None, foreign_key="sessionparticipant.id")
+    recorded_by: str = ""
+    recorded_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)

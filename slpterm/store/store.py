@@ -19,6 +19,7 @@ from slpterm.store.folder_lock import DataFolderLock
 from slpterm.store.patients import PatientRepository
 from slpterm.store.progress import ProgressReadings
 from slpterm.store.remittances import RemittanceRepository
+from slpterm.store.schedule import ScheduleRepository
 from slpterm.store.security import SecurityRepository
 from slpterm.store.sessions import SessionRepository
 
@@ -56,6 +57,7 @@ class Store:
         self.due_facts = DueFactsReader(self)
         self.progress = ProgressReadings(self)
         self.remittances = RemittanceRepository(self)
+        self.schedule = ScheduleRepository(self)
         try:
             self.security.prepare_trail()
         except BaseException:

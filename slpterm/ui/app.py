@@ -6,6 +6,7 @@ import gc
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -546,13 +547,23 @@ class SlpTermApp(App):
         """Start a session for the patient in view, or resume an unsigned draft."""
         if isinstance(self.screen, screens.SessionScreen):
             return
-        services = self.services
-        if services is None:
+        if self.services is None:
             self.when_ready(self.action_session)
             return
+        self.open_session_dialog()
+
+    def open_session_dialog(self, patients: list[tuple[str, str]] | None = None, default_type: str | None = None,
+                            default_setting: str | None = None) -> None:
+        """The start dialog for the patient in view, or for ``patients`` with the given type and
+        setting (an appointment of the Today screen)."""
+        services = self.services
+        assert services is not None
         patient_id = self.screen.patient_in_view if isinstance(self.screen, ShowsAPatient) else None
         flow = services.session_flow()
-        choices = flow.start_choices(patient_id)
+        choices = flow.start_choices(patient_id if patients is None else None)
+        if patients is not None:
+            choices = replace(choices, patients=patients, default_type=default_type or choices.default_type,
+                              default_setting=default_setting or choices.default_setting)
         if not choices.patients and not choices.drafts:
             self.notify("Choose a patient on the caseload first (F2), then press F3.", severity="warning")
             return
@@ -581,6 +592,9 @@ class SlpTermApp(App):
     def action_export(self) -> None:
         self._show(screens.ExportScreen)
 
+    def action_today(self) -> None:
+        self._show(screens.TodayScreen)
+
     def action_settings(self) -> None:
         self._show(screens.SettingsScreen)
 
@@ -608,6 +622,8 @@ class SlpTermApp(App):
         yield SystemCommand("Import patients", "Check and import a CSV patient list (ctrl+o on the caseload)",
                             lambda: self._on_caseload(CaseloadScreen.action_import_patients))
         yield SystemCommand("Session", "Open the session screen (F3)", self.action_session)
+        yield SystemCommand("Today", "Today's appointments: start a visit, record a cancellation or no-show "
+                            "(F7 on the caseload)", self.action_today)
         yield SystemCommand("Export", "Export coded encounters (F4)", self.action_export)
         yield SystemCommand("School minutes", "IEP minutes required vs delivered; service log (F6 on the caseload)",
                             self.action_school)

@@ -155,9 +155,10 @@ def test_service_log_csv_columns():
                             dt.date(2026, 11, 3))
     lines = service_log_csv([entry]).splitlines()
     assert lines[0] == ("Student Name,Student ID,Date of Service,Start Time,Stop Time,Minutes,Service Type,"
-                        "Group Size,IEP Goal/Objective,Clinician,Credentials,Note Signed Date")
+                        "Group Size,IEP Goal/Objective,Clinician,Credentials,Note Signed Date,Attendance,"
+                        "Make-up Owed")
     assert lines[1] == ('"Ashdown, Pip",S-1,2026-11-03,09:00,09:30,30,Direct,2,'
-                        "Answers wh- questions; /s/ blends,Rosa Fennimore,CCC-SLP,2026-11-03")
+                        "Answers wh- questions; /s/ blends,Rosa Fennimore,CCC-SLP,2026-11-03,Delivered,")
 
 
 def test_reports_package_is_headless():

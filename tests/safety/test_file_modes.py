@@ -127,7 +127,8 @@ def test_a_migration_copy(tmp_path):
     connection.execute("DROP TABLE sessionbillingfacts")
     connection.execute("DROP TABLE claimrecord")
     connection.execute("DROP TABLE exportedclaimline")
-    for table in ("remittanceadjustment", "remittanceclaimpayment", "remittance", "acknowledgement"):
+    for table in ("remittanceadjustment", "remittanceclaimpayment", "remittance", "acknowledgement",
+                  "attendance", "appointmentmember", "appointment"):
         connection.execute(f"DROP TABLE {table}")
     connection.execute("ALTER TABLE planofcare DROP COLUMN rehabilitative")
     connection.execute("ALTER TABLE progressreport DROP COLUMN backdate_reason")

@@ -49,7 +49,8 @@ def _make_version_1_file(path):
     connection.execute("DROP TABLE sessionbillingfacts")
     connection.execute("DROP TABLE claimrecord")
     connection.execute("DROP TABLE exportedclaimline")
-    for table in ("remittanceadjustment", "remittanceclaimpayment", "remittance", "acknowledgement"):
+    for table in ("remittanceadjustment", "remittanceclaimpayment", "remittance", "acknowledgement",
+                  "attendance", "appointmentmember", "appointment"):
         connection.execute(f"DROP TABLE {table}")
     connection.execute("ALTER TABLE exportbatch DROP COLUMN interchange_control")
     connection.execute("ALTER TABLE exportbatch DROP COLUMN installation_id")

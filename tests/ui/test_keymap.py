@@ -28,18 +28,18 @@ def _messages(app) -> str:
 
 
 async def test_a_remapped_key_does_what_the_binding_did_and_the_old_key_no_longer_does(clinic_dir, clock):
-    (_config() / "keymap.toml").write_text('"app.help" = "f7"\n[app]\nexport = "f9"\n')
+    (_config() / "keymap.toml").write_text('"app.help" = "f11"\n[app]\nexport = "f9"\n')
     app = build_app(clinic_dir, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle_app(app, pilot)
         await pilot.press("f1")
         await settle_app(app, pilot)
         assert isinstance(app.screen, CaseloadScreen)
-        await pilot.press("f7")
+        await pilot.press("f11")
         await settle_app(app, pilot)
         assert isinstance(app.screen, HelpScreen)
         everywhere = dict((description, key) for key, description in key_sections(app)[0][1])
-        assert everywhere["Help"].lower() == "f7" and everywhere["Export"].lower() == "f9"
+        assert everywhere["Help"].lower() == "f11" and everywhere["Export"].lower() == "f9"
         await pilot.press("escape")
         await settle_app(app, pilot)
         await pilot.press("f9")
@@ -50,7 +50,7 @@ async def test_a_remapped_key_does_what_the_binding_did_and_the_old_key_no_longe
 
 async def test_a_bad_keymap_names_each_binding_id_and_the_fix_and_the_good_lines_apply(clinic_dir, clock):
     (_config() / "keymap.toml").write_text('"sesion.sign" = "ctrl+y"\n"app.export" = "ctrl y"\n'
-                                           '"app.help" = 7\n"app.settings" = "f7"\n')
+                                           '"app.help" = 7\n"app.settings" = "f11"\n')
     app = build_app(clinic_dir, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle_app(app, pilot)
@@ -58,13 +58,13 @@ async def test_a_bad_keymap_names_each_binding_id_and_the_fix_and_the_good_lines
         assert "sesion.sign: no binding has this id; did you mean 'session.sign'?" in messages
         assert "app.export: 'ctrl y' is not a key name" in messages
         assert 'app.help: give the key as text in quotes, e.g. app.help = "ctrl+y"' in messages
-        await pilot.press("f7")
+        await pilot.press("f11")
         await settle_app(app, pilot)
         assert type(app.screen).__name__ == "SettingsScreen"
 
 
 async def test_a_keymap_that_is_not_toml_is_named_and_the_app_runs_with_its_own_keys(clinic_dir, clock):
-    (_config() / "keymap.toml").write_text('app.help = "f7\n')
+    (_config() / "keymap.toml").write_text('app.help = "f11\n')
     app = build_app(clinic_dir, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle_app(app, pilot)

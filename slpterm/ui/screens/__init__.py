@@ -30,6 +30,7 @@ _SHOWN_LATER = {
     "SessionRequest": "new_session",
     "SessionScreen": "session",
     "SettingsScreen": "settings",
+    "TodayScreen": "today",
     "UnlockScreen": "security",
     "WalkthroughScreen": "help",
 }
@@ -53,12 +54,13 @@ if TYPE_CHECKING:
     )
     from slpterm.ui.screens.session import SessionScreen
     from slpterm.ui.screens.settings import FirstRunScreen, SettingsScreen
+    from slpterm.ui.screens.today import TodayScreen
 
 __all__ = [  # the names of _SHOWN_LATER, spelled out for the linters
     "AuditScreen", "BillingSettingsScreen", "ExportScreen", "FirstRunScreen", "HelpScreen",
     "ImportScreen", "LockScreen", "NewClinicScreen", "NewSessionScreen", "PatientForm",
     "PatientScreen", "RulesScreen", "SchoolScreen", "SecurityScreen", "SessionRequest",
-    "SessionScreen", "SettingsScreen", "UnlockScreen", "WalkthroughScreen",
+    "SessionScreen", "SettingsScreen", "TodayScreen", "UnlockScreen", "WalkthroughScreen",
 ]
 
 

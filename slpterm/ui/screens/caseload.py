@@ -63,6 +63,7 @@ class CaseloadScreen(Screen):
         Binding("ctrl+o", "import_patients", "Import CSV", id="caseload.import"),
         Binding("ctrl+r", "toggle_archived", "Show archived", id="caseload.archived"),
         Binding("f6", "school", "School minutes", id="caseload.school"),
+        Binding("f7", "today", "Today", id="caseload.today"),
         Binding("up", "move(-1)", "Up", show=False, id="caseload.up"),
         Binding("down", "move(1)", "Down", show=False, id="caseload.down"),
         Binding("pageup", "move(-20)", "Page up", show=False, id="caseload.page_up"),
@@ -320,6 +321,9 @@ class CaseloadScreen(Screen):
             self.app.when_ready(self.action_school)
             return
         self.app.push_screen(screens.SchoolScreen(self.services))
+
+    def action_today(self) -> None:
+        self.app.when_ready(lambda: self.app.push_screen(screens.TodayScreen(self.services)))
 
     def action_move(self, delta: int) -> None:
         self.table.move_cursor(delta)

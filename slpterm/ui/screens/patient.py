@@ -32,12 +32,14 @@ def _words(value: str) -> str:
 
 
 SESSIONS_LISTED = 30
+ATTENDANCE_LISTED = 5  # the latest missed visits listed under the attendance rate
 # The newest plans of care are listed with their goals; older ones (a long history has dozens) are
 # counted on one line, so the chart of a long history has as many lines as a short one.
 PLANS_LISTED = 6
 
 
-def chart_lines(chart, sessions, due, session_count: int | None = None) -> list[tuple[str | None, str]]:  # noqa: ANN001
+def chart_lines(chart, sessions, due, session_count: int | None = None,  # noqa: ANN001
+                attendance=None) -> list[tuple[str | None, str]]:  # noqa: ANN001
     """(item id or None for a heading, text) for every line of the chart, in display order.
 
     Item ids are ``kind:record_id`` (patient, coverage, diagnosis, plan, goal, iep, session, due).
@@ -160,6 +162,11 @@ def chart_lines(chart, sessions, due, session_count: int | None = None) -> list[
         lines.append(("session:", f"  … and {total - listed} earlier sessions"))
     if not total:
         lines.append(("session:", "  No sessions yet."))
+    if attendance is not None:
+        heading(f"Attendance: {attendance.text}")
+        for missed in list(reversed(attendance.missed))[:ATTENDANCE_LISTED]:
+            made_up = " · made up" if missed.made_up_by else (" · make-up owed" if missed.owes_make_up else "")
+            lines.append((f"attendance:{missed.id}", f"  {_date(missed.day)}  {missed.label}{made_up}"))
     return lines
 
 
@@ -234,7 +241,8 @@ class PatientScreen(Screen):
         try:
             chart = charts.chart(self.patient_id)
             # Only the sessions listed are read, so a long history opens as fast as a short one.
-            sessions = (charts.sessions(self.patient_id, SESSIONS_LISTED), charts.session_count(self.patient_id))
+            sessions = (charts.sessions(self.patient_id, SESSIONS_LISTED), charts.session_count(self.patient_id),
+                        self.services.schedule.attendance(self.patient_id))
         except StoreError as error:
             self.app.call_from_thread(self._failed, str(error))
             return
@@ -264,8 +272,8 @@ class PatientScreen(Screen):
         highlighted = self.highlighted_id
         items.clear_options()
         options = []
-        listed, count = sessions
-        for item_id, text in chart_lines(chart, listed, due, count):
+        listed, count, attendance = sessions
+        for item_id, text in chart_lines(chart, listed, due, count, attendance):
             if item_id is None:
                 options.append(Option(Text(text), disabled=True))
             else:

@@ -45,7 +45,7 @@ def student_cells(student) -> tuple[str, ...]:  # noqa: ANN001
         weekly = ["—"] * WEEK_COLUMNS
     weekly = (weekly + [""] * WEEK_COLUMNS)[:WEEK_COLUMNS]
     return (student.name, student.external_id, student.school, student.requirement.label, *weekly,
-            f"{student.month_delivered}/{student.month_required}", student.status)
+            f"{student.month_delivered}/{student.month_required}", student.status_text)
 
 
 class SchoolScreen(Screen):
@@ -55,7 +55,7 @@ class SchoolScreen(Screen):
     #school { height: 1fr; }
     #school-title { height: 1; padding: 0 2; text-style: bold; color: $text-accent; }
     #school-table { height: 1fr; margin: 0 1; }
-    #school-status { height: 2; padding: 0 2; color: $text-muted; }
+    #school-status { height: 3; padding: 0 2; color: $text-muted; }
     """
     BINDINGS = [
         Binding("left", "month(-1)", "Previous month", id="school.previous"),
@@ -108,7 +108,8 @@ class SchoolScreen(Screen):
         behind = sum(1 for s in students if s.status.startswith("behind"))
         self.query_one("#school-status", Static).update(
             f"{len(students)} IEP services · {behind} behind · delivered = clock minutes of sessions; "
-            "consult minutes are logged by hand\n← → month · Enter opens the chart · l writes the month's "
+            "consult minutes are logged by hand; missed = cancelled and no-show minutes, owed = missed by the "
+            "clinician or the school and not yet made up (m on Today)\n← → month · Enter opens the chart · l writes the month's "
             "service log (CSV)" if students else "No student has IEP service minutes; add them in a chart (m).")
 
     def action_month(self, delta: int) -> None:
