@@ -76,3 +76,38 @@ def plot_cells(values: Sequence[int], target: int, height: int = 6, bar_width: i
 def plot_text(values: Sequence[int], target: int, height: int = 6) -> str:
     """The bar chart as plain text lines (for Markdown and tests)."""
     return "\n".join("".join(char for char, _ in row).rstrip() for row in plot_cells(values, target, height))
+
+
+CUE = "cue"
+MET = "met"
+AXIS_WIDTH = 5  # "100 │"
+
+
+def goal_chart_cells(values: Sequence[int], target: int, cues: str, met_index: int | None, *, height: int = 8,
+                     width: int = 80) -> tuple[list[list[tuple[str, str]]], int, int]:
+    """A goal's bar chart (see :func:`plot_cells`) with two rows under it: the cue level of each
+    session (``cues``, one digit per value) and ``▲`` under the session that met the criterion.
+
+    Only the newest values that fit in ``width`` columns are drawn (bars two columns wide with a gap,
+    one column wide without when two do not fit); returns the rows, the index of the first value
+    drawn and the columns each value takes.
+    """
+    room = max(width - AXIS_WIDTH, 1)
+    bar_width, gap = (2, 1) if len(values) * 3 <= room else (1, 0)
+    first = max(len(values) - room // (bar_width + gap), 0)
+    shown = list(values[first:])
+    rows = plot_cells(shown, target, height, bar_width, gap)
+    cue_row: list[tuple[str, str]] = [(char, AXIS) for char in "cue │"]
+    met_row: list[tuple[str, str]] = [(char, AXIS) for char in "    │"]
+    for index in range(first, len(values)):
+        cue = cues[index] if index < len(cues) else " "
+        cue_row += [(cue, CUE)] + [(" ", BLANK)] * (bar_width - 1 + gap)
+        met_row += [("▲", MET) if index == met_index else (" ", BLANK)] + [(" ", BLANK)] * (bar_width - 1 + gap)
+    return rows + [cue_row, met_row], first, bar_width + gap
+
+
+def goal_chart_text(values: Sequence[int], target: int, cues: str, met_index: int | None, *, height: int = 8,
+                    width: int = 80) -> str:
+    """The goal chart as plain text lines (for tests)."""
+    rows, _first, _step = goal_chart_cells(values, target, cues, met_index, height=height, width=width)
+    return "\n".join("".join(char for char, _ in row).rstrip() for row in rows)

@@ -185,17 +185,23 @@ def trend_of(accuracies: Sequence[int], threshold: float = TREND_THRESHOLD) -> t
     return Trend.STABLE, slope
 
 
-def criterion_run(points: Sequence[SessionPoint], target: int, sessions: int) -> dt.date | None:
-    """Date of the session completing the first run of ``sessions`` consecutive sessions >= target."""
+def criterion_index(accuracies: Sequence[int], target: int, sessions: int) -> int | None:
+    """Index of the session completing the first run of ``sessions`` consecutive sessions >= target."""
     run = 0
-    for point in points:
-        run = run + 1 if point.accuracy >= target else 0
+    for index, accuracy in enumerate(accuracies):
+        run = run + 1 if accuracy >= target else 0
         if run >= max(sessions, 1):
-            return point.day
+            return index
     return None
 
 
-def _main_cue(trials: Sequence[TrialLike]) -> CueLevel | None:
+def criterion_run(points: Sequence[SessionPoint], target: int, sessions: int) -> dt.date | None:
+    """Date of the session completing the first run of ``sessions`` consecutive sessions >= target."""
+    index = criterion_index([point.accuracy for point in points], target, sessions)
+    return None if index is None else points[index].day
+
+
+def main_cue(trials: Sequence[TrialLike]) -> CueLevel | None:
     counts = Counter(CueLevel(trial.cue) for trial in trials)
     if not counts:
         return None
@@ -228,8 +234,8 @@ def goal_progress(goal: GoalInput, period_start: dt.date | None = None,
         met_on=met_on,
         overall=tally(all_trials),
         by_cue=tally_by_cue(all_trials),
-        first_cue=_main_cue(sessions[0].trials) if sessions else None,
-        last_cue=_main_cue(sessions[-1].trials) if sessions else None,
+        first_cue=main_cue(sessions[0].trials) if sessions else None,
+        last_cue=main_cue(sessions[-1].trials) if sessions else None,
     )
 
 

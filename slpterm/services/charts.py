@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from slpterm.clinical.due import DueItem
     from slpterm.clinical.patient_import import ImportResult
     from slpterm.domain.clock import Clock
+    from slpterm.reports.goal_series import GoalSeries
     from slpterm.services.due import DueCache
     from slpterm.services.patient_import import CommitReport
     from slpterm.store.models import SessionParticipant, TherapySession
@@ -53,6 +54,12 @@ class ChartService:
     def due_if_kept(self, patient_id: str) -> list[DueItem] | None:
         """:meth:`due` when it is known without computing (nothing changed it since), else None."""
         return self._due_cache().known(patient_id, self._clock.today())
+
+    def goal_series(self, patient_id: str, goal_id: str) -> GoalSeries:
+        """One goal's accuracy per signed session, its cue levels and when its criterion was met."""
+        from slpterm.services.progress import goal_series_of
+
+        return goal_series_of(self._store, patient_id, goal_id)
 
     def record_view(self, patient_id: str) -> None:
         """Note in the audit trail that the chart was opened."""

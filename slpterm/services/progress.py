@@ -42,11 +42,13 @@ from slpterm.reports.model import (
     draft_plan,
 )
 from slpterm.store.errors import LockedRecord, NotFound, ValidationFailed
-from slpterm.store.models import PlanOfCare, ProgressReport, utc_now
+from slpterm.store.models import Goal, PlanOfCare, ProgressReport, utc_now
 
 if TYPE_CHECKING:
     from slpterm.domain.schedule import AttendanceFacts
+    from slpterm.reports.goal_series import GoalSeries
     from slpterm.reports.school import ServiceLogEntry, StudentMinutes
+    from slpterm.store.progress import PeriodSessions
     from slpterm.store.sessions import ParticipantDetail
     from slpterm.store.store import Store
 
@@ -110,6 +112,36 @@ def _minutes(detail: ParticipantDetail) -> int:
     return sum(minutes_by_area(detail, ended).values()) if ended or detail.corrections else 0
 
 
+def _trials_by_goal_day(period: PeriodSessions) -> dict[str, dict[dt.date, list[Trial]]]:
+    """The live trials of the signed sessions of ``period``, by goal and date of service."""
+    day_of = {p.id: s.date_of_service for p, s in period.sessions if p.status == "signed"}
+    by_goal_day: dict[str, dict[dt.date, list[Trial]]] = defaultdict(lambda: defaultdict(list))
+    for record in period.signed_trials:
+        by_goal_day[record.goal_id][day_of[record.participant_id]].append(
+            Trial(TrialResult(record.result), CueLevel(record.cue_level)))
+    return by_goal_day
+
+
+def _goal_input(goal: Goal, days: dict[dt.date, list[Trial]]) -> GoalInput:
+    return GoalInput(goal_id=goal.id, text=goal.text, disorder_area=goal.disorder_area, baseline=goal.baseline,
+                     target_accuracy=goal.target_accuracy, criterion_sessions=goal.criterion_sessions,
+                     status=goal.status, term=goal.term,
+                     sessions=tuple(GoalSession(day, tuple(day_trials)) for day, day_trials in sorted(days.items())))
+
+
+def goal_series_of(store: Store, patient_id: str, goal_id: str) -> GoalSeries:
+    """One goal's accuracy and cue level per signed session over the whole chart, and the date its
+    criterion was met (the chart's goal progress view)."""
+    from slpterm.reports.goal_series import goal_series
+
+    chart = store.patients.chart(patient_id)
+    goal = next((goal for goals in chart.goals_by_plan.values() for goal in goals if goal.id == goal_id), None)
+    if goal is None:
+        raise NotFound(f"No goal with id {goal_id} on this chart; it may have been removed.")
+    period = store.progress.sessions_in_period(patient_id, dt.date.min, dt.date.max)
+    return goal_series(_goal_input(goal, _trials_by_goal_day(period).get(goal_id, {})))
+
+
 def load_report_input(store: Store, plan_id: str, period_start: dt.date, period_end: dt.date,
                       written_on: dt.date, *, assessment: str = "", plan_text: str = "",
                       signed_at: dt.datetime | None = None, signer_name: str = "") -> ReportInput:
@@ -121,12 +153,7 @@ def load_report_input(store: Store, plan_id: str, period_start: dt.date, period_
     period = store.progress.sessions_in_period(patient.id, period_start, period_end)
     rows = period.sessions
     signed = [(p, s) for p, s in rows if p.status == "signed"]
-    day_of = {p.id: s.date_of_service for p, s in signed}
-    trials = period.signed_trials
-    by_goal_day: dict[str, dict[dt.date, list[Trial]]] = defaultdict(lambda: defaultdict(list))
-    for record in trials:
-        by_goal_day[record.goal_id][day_of[record.participant_id]].append(
-            Trial(TrialResult(record.result), CueLevel(record.cue_level)))
+    by_goal_day = _trials_by_goal_day(period)
     sessions = []
     clinician_id = None
     for participant, therapy_session in signed:
@@ -136,11 +163,7 @@ def load_report_input(store: Store, plan_id: str, period_start: dt.date, period_
     clinicians = {c.id: c for c in store.clinic.clinicians(include_inactive=True)}
     clinic = store.clinic.get_clinic()
     goal_inputs = [
-        GoalInput(goal_id=goal.id, text=goal.text, disorder_area=goal.disorder_area, baseline=goal.baseline,
-                  target_accuracy=goal.target_accuracy, criterion_sessions=goal.criterion_sessions,
-                  status=goal.status, term=goal.term,
-                  sessions=tuple(GoalSession(day, tuple(day_trials))
-                                 for day, day_trials in sorted(by_goal_day.get(goal.id, {}).items())))
+        _goal_input(goal, by_goal_day.get(goal.id, {}))
         for goal in goals
         if goal.status in ("active", "modified", "met") or goal.id in by_goal_day
     ]

@@ -21,6 +21,7 @@ from slpterm.store.errors import ValidationFailed
 if TYPE_CHECKING:
     from slpterm.coding.model import CodingResult
     from slpterm.domain.billing_facts import BillingFacts
+    from slpterm.services.carry_forward import CarriedForward, CarryForward
     from slpterm.clinical.catalogs import TechniqueCatalog
     from slpterm.domain.claim import Finding
     from slpterm.services.day_coding import DayCoder
@@ -285,6 +286,8 @@ class StartChoices:
     clinicians: list[tuple[str, str]]
     default_type: str = "individual_treatment"
     default_setting: str = "office"
+    # The last signed session of the patient in view, offered as the new session's starting point.
+    carry_forward: CarryForward | None = None
 
 
 
@@ -484,7 +487,22 @@ class SessionFlow:
             clinicians=[(clinician.display_name, clinician.id) for clinician in self.store.clinic.clinicians()],
             default_type=last[0][1].session_type if last else "individual_treatment",
             default_setting=last[0][1].setting if last else "office",
+            carry_forward=self.carry_forward_offer(patient_id) if last and patient_id is not None else None,
         )
+
+    def carry_forward_offer(self, patient_id: str, leave_out: str | None = None) -> CarryForward | None:
+        """The patient's last signed session as a starting point (None when there is none)."""
+        from slpterm.services.carry_forward import last_signed
+
+        return last_signed(self.store, patient_id, leave_out)
+
+    def carry_forward(self, participant_id: str, carried: CarryForward) -> CarriedForward:
+        """Start the unsigned draft from ``carried``: its goals (those on today's plan), techniques
+        and Plan are stored in the draft, still editable; the cue levels are returned for the tally."""
+        from slpterm.services.carry_forward import apply
+
+        goals = {line.goal_id for line in self.view(participant_id).goal_lines}
+        return apply(self.store, participant_id, carried, goals)
 
     # -- the view ---------------------------------------------------------------------------------
     def _catalog(self) -> TechniqueCatalog:

@@ -568,17 +568,22 @@ class SlpTermApp(App):
             self.notify("Choose a patient on the caseload first (F2), then press F3.", severity="warning")
             return
 
+        carried_cues: dict[str, str] = {}
+
         def start(request: screens.SessionRequest) -> str:
             participants = flow.start(
                 patient_ids=request.patient_ids, session_type=request.session_type, setting=request.setting,
                 date_text=request.date_of_service_text, clinician_id=request.clinician_id,
                 evaluation_kind=request.evaluation_kind, aac_device=request.aac_device,
             )
+            if request.carry_forward and choices.carry_forward is not None:
+                carried = flow.carry_forward(participants[0], choices.carry_forward)
+                carried_cues.update(carried.cue_levels)
             return participants[0]
 
         def opened(participant_id: str | None) -> None:
             if participant_id:
-                self.push_screen(screens.SessionScreen(services, participant_id))
+                self.push_screen(screens.SessionScreen(services, participant_id, start_cues=carried_cues))
 
         caseload = self._caseload_screen()
         assert caseload is not None  # the bottom of the stack
@@ -587,6 +592,7 @@ class SlpTermApp(App):
             drafts=choices.drafts, clinicians=choices.clinicians, today=self.clock.today(),
             default_type=choices.default_type, default_setting=choices.default_setting,
             discard_draft=lambda participant_id: flow.discard(participant_id, "draft discarded by the clinician"),
+            carry_forward=choices.carry_forward.summary if choices.carry_forward is not None else None,
         ), opened)
 
     def action_export(self) -> None:

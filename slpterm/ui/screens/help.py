@@ -54,6 +54,7 @@ def _screens() -> list[tuple[str, type]]:
     from slpterm.ui.screens.caseload import CaseloadScreen
     from slpterm.ui.screens.correct_session import CorrectSessionScreen
     from slpterm.ui.screens.export import ExportScreen
+    from slpterm.ui.screens.goal_progress import GoalProgressScreen
     from slpterm.ui.screens.new_session import NewSessionScreen
     from slpterm.ui.screens.patient import PatientScreen
     from slpterm.ui.screens.progress_report import PeriodScreen, ProgressReportScreen
@@ -74,6 +75,7 @@ def _screens() -> list[tuple[str, type]]:
         ("Caseload", CaseloadScreen),
         ("Patient list (caseload table)", VirtualTable),
         ("Patient chart", PatientScreen),
+        ("Goal progress", GoalProgressScreen),
         ("Start a session", NewSessionScreen),
         ("Session", SessionScreen),
         ("Times by hand", TimeEditScreen),

@@ -54,6 +54,8 @@ class SessionRequest:
     clinician_id: str | None
     evaluation_kind: str | None
     aac_device: str | None = None
+    # Start from the patient's last signed session (goals worked on, techniques, cue levels, Plan).
+    carry_forward: bool = False
 
 
 class DialogScroll(VerticalScroll, can_focus=False):
@@ -70,6 +72,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="new_session.cancel"),
         Binding("ctrl+s", "start", "Start session", id="new_session.start"),
+        Binding("f3", "start_carried", "Start from last session", id="new_session.carry_forward"),
         Binding("ctrl+g", "add_patient", "Add group member", id="new_session.add_patient"),
         Binding("ctrl+o", "focus_drafts", "Resume a draft", id="new_session.drafts"),
         Binding("ctrl+x", "discard_draft", "Discard the draft", id="new_session.discard_draft", priority=True),
@@ -79,8 +82,9 @@ class NewSessionScreen(ModalScreen["str | None"]):
                  find_patients: Callable[[str, set[str]], list[tuple[str, str]]],
                  drafts: list[tuple[str, str]], clinicians: list[tuple[str, str]], today: date,
                  default_type: str, default_setting: str,
-                 discard_draft: Callable[[str], None] | None = None) -> None:
+                 discard_draft: Callable[[str], None] | None = None, carry_forward: str | None = None) -> None:
         super().__init__()
+        self._carry_forward = carry_forward  # what the last signed session offers, in one line
         self.flow = flow  # records the start dialog's billing facts
         self._discard_draft = discard_draft  # removes an unsigned draft (audited); raises StoreError
         self._start = start  # creates the session, returns the participant to open; raises ValidationFailed
@@ -117,8 +121,13 @@ class NewSessionScreen(ModalScreen["str | None"]):
                              allow_blank=True, compact=True, id="aac-device")
             yield BillingFactsFields(id="new-session-billing")
             yield Static("", id="new-session-problems")
+            if self._carry_forward:
+                yield Static(f"F3 starts from the last signed session, {self._carry_forward} "
+                             "(all still editable; Enter starts blank)", id="new-session-carry-forward", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Start (Enter)", id="start", variant="primary")
+                if self._carry_forward:
+                    yield Button("From last session (F3)", id="start-carried")
                 yield Button("Add group member (ctrl+g)", id="add-patient")
                 yield Button("Cancel (Esc)", id="cancel")
             if self._drafts:
@@ -152,7 +161,13 @@ class NewSessionScreen(ModalScreen["str | None"]):
     def _problems(self, problems: list[str]) -> None:
         self.query_one("#new-session-problems", Static).update("\n".join(f"• {p}" for p in problems))
 
-    def action_start(self) -> None:
+    def action_start_carried(self) -> None:
+        if not self._carry_forward:
+            self.notify("This patient has no signed session to start from; Enter starts a blank one.")
+            return
+        self.action_start(carry_forward=True)
+
+    def action_start(self, carry_forward: bool = False) -> None:
         session_type = str(self.query_one("#session-type", Select).value)
         evaluation = self.query_one("#evaluation-kind", Select).value
         clinician = self.query_one("#session-clinician", Select).value
@@ -165,6 +180,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
             clinician_id=None if clinician is Select.BLANK else str(clinician),
             evaluation_kind=None if evaluation is Select.BLANK else str(evaluation),
             aac_device=None if device is Select.BLANK else str(device),
+            carry_forward=carry_forward,
         )
         from slpterm.domain.errors import StoreError, ValidationFailed
 
@@ -195,6 +211,10 @@ class NewSessionScreen(ModalScreen["str | None"]):
     @on(Button.Pressed, "#start")
     def _start_pressed(self) -> None:
         self.action_start()
+
+    @on(Button.Pressed, "#start-carried")
+    def _start_carried_pressed(self) -> None:
+        self.action_start_carried()
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:

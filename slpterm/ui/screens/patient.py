@@ -110,7 +110,7 @@ def chart_lines(chart, sessions, due, session_count: int | None = None,  # noqa:
         for _code, message in companion_warnings(active):
             lines.append(("diagnosis:", f"  ! {message}"))
 
-    heading("Plans of care and goals (p adds a plan, g a goal, r recertifies, w progress report)")
+    heading("Plans of care and goals (p adds a plan, g a goal, t a goal's progress, r recertifies, w progress report)")
     newest_first = list(reversed(chart.plans))
     for plan in newest_first[:PLANS_LISTED]:
         certified = f"certified {_date(plan.certified_on)}" if plan.certified_on else "NOT certified"
@@ -185,6 +185,7 @@ class PatientScreen(Screen):
         Binding("m", "add_iep", "IEP minutes", show=False, id="patient.iep"),
         Binding("a", "toggle_archive", "Archive", id="patient.archive"),
         Binding("w", "progress_report", "Progress report", id="patient.progress_report"),
+        Binding("t", "goal_progress", "Goal progress", show=False, id="patient.goal_progress"),
         Binding("delete", "delete_patient", "Delete patient", show=False, id="patient.delete"),
     ]
 
@@ -519,6 +520,20 @@ class PatientScreen(Screen):
         from slpterm.ui.screens.progress_report import ProgressReportScreen
 
         self.app.push_screen(ProgressReportScreen(self.services.reports, plan.id), lambda _: self.reload())
+
+    def action_goal_progress(self) -> None:
+        """The highlighted goal's accuracy over time with its criterion, cue levels and date met."""
+        if not self._ready():
+            return
+        kind, record_id = self._highlighted()
+        goal = self._find(self._all_goals(), record_id) if kind == "goal" else None
+        if goal is None:
+            self.notify("Highlight a goal (under Plans of care and goals), then t shows its progress.",
+                        severity="warning")
+            return
+        from slpterm.ui.screens.goal_progress import GoalProgressScreen
+
+        self.app.push_screen(GoalProgressScreen(self.charts, self.patient_id, goal.id, self.chart.patient.display_name))
 
     def action_back(self) -> None:
         self.app.pop_screen()

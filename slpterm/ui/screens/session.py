@@ -80,8 +80,9 @@ class SessionScreen(Screen):
         Binding("escape", "back", "Caseload", id="session.back"),
     ]
 
-    def __init__(self, services: ClinicServices, participant_id: str) -> None:
+    def __init__(self, services: ClinicServices, participant_id: str, start_cues: dict[str, str] | None = None) -> None:
         super().__init__()
+        self._start_cues = dict(start_cues or {})  # goal id -> cue level carried forward from the last session
         self.services = services
         self.flow: SessionFlow = services.session_flow()
         self.participant_id = participant_id
@@ -133,6 +134,7 @@ class SessionScreen(Screen):
         goals.locked = view.signed
         if view.last_cue_level and goals.cue_level == "independent":
             goals.cue_level = view.last_cue_level  # carry on with the cue level of the last trial
+        goals.start_cues = self._start_cues
         goals.show(view.goal_lines)
         techniques = self.query_one("#techniques", SelectionList)
         techniques.clear_options()

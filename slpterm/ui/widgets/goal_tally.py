@@ -67,11 +67,23 @@ class GoalTally(Widget, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.lines: list[GoalLine] = []
+        # goal id -> the cue level a goal starts at (carried forward from the last session): the
+        # cursor reaching a goal without trials today sets it
+        self.start_cues: dict[str, str] = {}
+        self._shown = False
 
     def show(self, lines: list[GoalLine]) -> None:
         self.lines = lines
         self.cursor = min(self.cursor, max(len(lines) - 1, 0))
+        if not self._shown:
+            self._shown = True
+            self._start_cue()
         self.refresh(layout=True)
+
+    def _start_cue(self) -> None:
+        line = self.selected
+        if line is not None and not line.total and line.goal_id in self.start_cues:
+            self.cue_level = self.start_cues[line.goal_id]
 
     @property
     def selected(self) -> GoalLine | None:
@@ -105,6 +117,7 @@ class GoalTally(Widget, can_focus=True):
     def action_move(self, delta: int) -> None:
         if self.lines:
             self.cursor = max(0, min(len(self.lines) - 1, self.cursor + delta))
+            self._start_cue()
             self.refresh()
 
     def watch_cursor(self, cursor: int) -> None:
