@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from slpterm.domain.clock import Clock
     from slpterm.services.due import DueCache
-    from slpterm.store.caseload import CaseloadIndex, CaseloadRow
+    from slpterm.store.caseload import CaseloadIndex as CaseloadIndex
+    from slpterm.store.caseload import CaseloadRow as CaseloadRow
     from slpterm.store.store import Store
 
 

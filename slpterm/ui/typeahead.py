@@ -19,10 +19,13 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from textual import events
+from textual.widget import Widget
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.message import Message
     from textual.message_pump import MessagePump
+    from textual.screen import Screen
 
 # A screen that never goes quiet (an animation, a stuck handler) must not swallow the keyboard:
 # after this long the next key is delivered anyway.
@@ -119,13 +122,13 @@ class TypeAhead:
         return all(_pump_idle(node) and node.is_mounted for node in _nodes(stack))
 
 
-def _nodes(screens: list) -> Iterator[MessagePump]:
+def _nodes(screens: list[Screen]) -> Iterator[Widget]:
     for screen in screens:
         yield screen
-        yield from screen.walk_children(with_self=False)
+        yield from screen.walk_children(Widget, with_self=False)
 
 
 def _pump_idle(pump: MessagePump) -> bool:
-    queue = pump._message_queue
+    queue: asyncio.Queue[Message | None] = pump._message_queue
     # ``_unfinished_tasks`` counts messages taken from the queue and not yet handled.
     return queue.empty() and not getattr(queue, "_unfinished_tasks", 0) and not pump._next_callbacks

@@ -20,11 +20,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from slpterm.ui import screens
+from slpterm.ui.host import slpterm_app
 from slpterm.ui.widgets.virtual_table import Column, VirtualTable
 
 if TYPE_CHECKING:
+    from slpterm.services.caseload import CaseloadIndex, CaseloadRow, CaseloadService
     from slpterm.services.clinic import ClinicServices
-    from slpterm.services.opening import CaseloadPreviewReader
+    from slpterm.services.opening import CaseloadFile, CaseloadPreviewReader
 
 PREVIEW_WAIT_SECONDS = 0.2
 DETAILS_AHEAD = 60  # rows read beyond the visible ones, so scrolling reads seldom
@@ -73,9 +75,10 @@ class CaseloadScreen(Screen):
     def __init__(self, preview: CaseloadPreviewReader | None = None) -> None:
         super().__init__()
         self._preview = preview  # read while the app was starting (slpterm.cli), shown in the first frame
-        self._index = None  # CaseloadIndex
-        self._source = None  # reads rows' cells: a CaseloadFile until the store opens, then store.caseload
-        self._details: dict = {}  # patient id -> CaseloadRow, for rows that were on screen
+        self._index: CaseloadIndex | None = None
+        # Reads rows' cells: a CaseloadFile until the store opens, then the caseload service.
+        self._source: CaseloadFile | CaseloadService | None = None
+        self._details: dict[str, CaseloadRow] = {}  # patient id -> row, for rows that were on screen
         self._shown: Sequence[int] = range(0)  # positions in the index
         self._shown_query: str | None = None
         self._loaded_generation = -1
@@ -176,9 +179,16 @@ class CaseloadScreen(Screen):
             self.table.refresh()
 
     # -- rows -----------------------------------------------------------------------------------
-    def _row(self, position: int):  # noqa: ANN202
-        """The CaseloadRow at ``position``, read with the rows around it when not yet read."""
-        patient_id = self._index.ids[position]
+    @property
+    def _shown_index(self) -> CaseloadIndex:
+        """The index whose rows are shown (rows, and so this, exist only once one is)."""
+        if self._index is None:
+            raise LookupError("the caseload shows no index yet")
+        return self._index
+
+    def _row(self, position: int) -> CaseloadRow | None:
+        """The row at ``position``, read with the rows around it when not yet read."""
+        patient_id = self._shown_index.ids[position]
         row = self._details.get(patient_id)
         if row is None and self._source is not None:
             self._read_details_around(position)
@@ -192,18 +202,20 @@ class CaseloadScreen(Screen):
         window = [shown[i] for i in range(max(0, top - 10), min(len(shown), top + table.size.height + DETAILS_AHEAD))]
         if position not in window:
             window.append(position)
-        ids = self._index.ids
+        ids = self._shown_index.ids
         wanted = [ids[i] for i in window if ids[i] not in self._details]
         if len(self._details) + len(wanted) > DETAILS_KEPT:
             self._details.clear()
             wanted = [ids[i] for i in window]
+        if self._source is None:
+            return
         try:
             self._details.update(self._source.details(wanted))
         except Exception:  # noqa: BLE001 - a row that cannot be read is shown as such, never a crash
             return
 
     def _cells(self, position: int) -> tuple[str, ...]:
-        index = self._index
+        index = self._shown_index
         row = self._row(position)
         if row is None:
             return UNREADABLE_ROW
@@ -219,7 +231,7 @@ class CaseloadScreen(Screen):
         )
 
     def _is_muted(self, position: int) -> bool:
-        return bool(self._index.archived[position])
+        return bool(self._shown_index.archived[position])
 
     def _apply_filter(self, keep_cursor: bool = False, selected: str | None = None) -> None:
         index = self._index
@@ -241,7 +253,7 @@ class CaseloadScreen(Screen):
         self.query_one("#caseload-status", Static).update(self._status(query))
 
     def _status(self, query: str) -> str:
-        index = self._index
+        index = self._shown_index
         if index.total == 0:
             return "No patients yet."
         shown = len(self._shown)
@@ -275,10 +287,15 @@ class CaseloadScreen(Screen):
             self.notify("No patient matches the filter.", severity="warning")
             return
         position = self._cursor_position()
-        patient_id = self._index.ids[position]
+        patient_id = self._shown_index.ids[position]
         row = self._row(position)
         name = row.name if row is not None else ""
-        self.app.when_ready(lambda: self.app.push_screen(screens.PatientScreen(self.services, patient_id, name)))
+
+        def open_chart() -> None:
+            if self.services is not None:
+                self.app.push_screen(screens.PatientScreen(self.services, patient_id, name))
+
+        slpterm_app(self).when_ready(open_chart)
 
     def _cursor_position(self) -> int:
         """The index position of the row under the cursor (there must be shown rows)."""
@@ -298,27 +315,29 @@ class CaseloadScreen(Screen):
     def find_patients(self, text: str, leave_out: set[str], limit: int = 8) -> list[tuple[str, str]]:
         """``(id, name)`` of up to ``limit`` active patients matching ``text`` as the filter does
         (for choosing group members); needs the data file to be open."""
+        if self.services is None:
+            raise LookupError("the data file is not open yet")
         return self.services.caseload.find_patients(text, leave_out, limit, index=self._index)
 
     def action_new_patient(self) -> None:
         if self.services is None:
-            self.app.when_ready(self.action_new_patient)
+            slpterm_app(self).when_ready(self.action_new_patient)
             return
         self.app.push_screen(screens.PatientForm().handed(self.services.charts), self._patient_created)
 
     def _patient_created(self, patient_id: str | None) -> None:
-        if patient_id:
+        if patient_id and self.services is not None:
             self.app.push_screen(screens.PatientScreen(self.services, patient_id))
 
     def action_import_patients(self) -> None:
         if self.services is None:
-            self.app.when_ready(self.action_import_patients)
+            slpterm_app(self).when_ready(self.action_import_patients)
             return
         self.app.push_screen(screens.ImportScreen(self.services.charts))
 
     def action_school(self) -> None:
         if self.services is None:
-            self.app.when_ready(self.action_school)
+            slpterm_app(self).when_ready(self.action_school)
             return
         self.app.push_screen(screens.SchoolScreen(self.services))
 

@@ -43,13 +43,32 @@ class CorrectionOutcome:
     discard: bool = False  # the clinician asked to discard the session (asked again before it is)
 
 
+@dataclass
+class CorrectionParts:
+    """The parts of a :class:`SessionCorrection` the field groups have filled in so far (the
+    session's facts group comes first)."""
+
+    facts: SessionFacts | None = None
+    times: TimeEdit | None = None
+    add_patient_ids: tuple[str, ...] = ()
+    remove_participant_ids: tuple[str, ...] = ()
+    billing_facts: dict[str, object] | None = None
+
+    def correction(self) -> SessionCorrection:
+        if self.facts is None:
+            raise ValueError("no field group filled in the session's facts")
+        return SessionCorrection(facts=self.facts, times=self.times, add_patient_ids=self.add_patient_ids,
+                                 remove_participant_ids=self.remove_participant_ids,
+                                 billing_facts=self.billing_facts)
+
+
 class FieldGroup(Vertical):
     """A titled group of fields; ``fill`` adds this group's part of the correction to ``parts``
-    (keyword arguments of :class:`SessionCorrection`) and returns the problems found."""
+    and returns the problems found."""
 
     title = ""
 
-    def fill(self, parts: dict[str, object]) -> list[str]:
+    def fill(self, parts: CorrectionParts) -> list[str]:
         raise NotImplementedError
 
 
@@ -93,12 +112,12 @@ class FactsGroup(FieldGroup):
         pos = self._place_of_service(setting, self.query_one("#correct-date", Input).value.strip())
         self.query_one("#correct-pos", Static).update(pos or "(follows the setting and date)")
 
-    def fill(self, parts: dict[str, object]) -> list[str]:
+    def fill(self, parts: CorrectionParts) -> list[str]:
         def chosen(widget_id: str) -> str | None:
             value = self.query_one(widget_id, Select).value
             return None if value is Select.NULL else str(value)
 
-        parts["facts"] = SessionFacts(
+        parts.facts = SessionFacts(
             session_type=chosen("#correct-type") or self._facts.session_type,
             setting=chosen("#correct-setting") or self._facts.setting,
             date_text=self.query_one("#correct-date", Input).value.strip(),
@@ -126,12 +145,14 @@ class TimesGroup(FieldGroup):
             yield Select([(a.value.replace("_", " "), a.value) for a in DisorderArea], value=area or Select.NULL,
                          allow_blank=area is None, compact=True, id="correct-area")
 
-    def fill(self, parts: dict[str, object]) -> list[str]:
+    def fill(self, parts: CorrectionParts) -> list[str]:
         start_text = self.query_one("#correct-start", Input).value.strip()
         stop_text = self.query_one("#correct-stop", Input).value.strip()
         if (start_text, stop_text) == self._original:
             return []
-        facts: SessionFacts = parts["facts"]
+        facts = parts.facts
+        if facts is None:
+            return []  # no date to put the times on; the facts group names what is missing
         try:
             day = date.fromisoformat(facts.date_text)
         except ValueError:
@@ -146,7 +167,7 @@ class TimesGroup(FieldGroup):
         area = self.query_one("#correct-area", Select).value
         if area is Select.NULL:
             return ["Area: choose the disorder area these times belong to"]
-        parts["times"] = TimeEdit(start=start, stop=stop, area=str(area), reason="times corrected by hand")
+        parts.times = TimeEdit(start=start, stop=stop, area=str(area), reason="times corrected by hand")
         return []
 
 
@@ -181,10 +202,10 @@ class ParticipantsGroup(FieldGroup):
         event.input.value = ""
         self.query_one("#correct-added", Static).update("Adding: " + ", ".join(name for _, name in self._added))
 
-    def fill(self, parts: dict[str, object]) -> list[str]:
+    def fill(self, parts: CorrectionParts) -> list[str]:
         kept = set(self.query_one("#correct-participants", SelectionList).selected)
-        parts["remove_participant_ids"] = tuple(pid for pid, _ in self._participants if pid not in kept)
-        parts["add_patient_ids"] = tuple(patient_id for patient_id, _ in self._added)
+        parts.remove_participant_ids = tuple(pid for pid, _ in self._participants if pid not in kept)
+        parts.add_patient_ids = tuple(patient_id for patient_id, _ in self._added)
         return []
 
 
@@ -200,10 +221,10 @@ class BillingFactsGroup(FieldGroup):
     def compose(self) -> ComposeResult:
         yield BillingFactsFields(self._facts)
 
-    def fill(self, parts: dict[str, object]) -> list[str]:
+    def fill(self, parts: CorrectionParts) -> list[str]:
         value = self.query_one(BillingFactsFields).value()
         problems = check_billing_facts(value.distinct_service_note, value.distinct_modifier)
-        parts["billing_facts"] = value.as_record_arguments()
+        parts.billing_facts = value.as_record_arguments()
         return [f"{field}: {fix}" for field, fix in problems]
 
 
@@ -236,13 +257,13 @@ class CorrectSessionScreen(ModalScreen["CorrectionOutcome | None"]):
         self.query_one("#correct-type").focus()
 
     def action_save(self) -> None:
-        parts: dict[str, object] = {}
+        parts = CorrectionParts()
         problems = [problem for group in self._groups for problem in group.fill(parts)]
         if not problems:
             from slpterm.domain.errors import StoreError, ValidationFailed
 
             try:
-                participant_id = self._apply(SessionCorrection(**parts))
+                participant_id = self._apply(parts.correction())
             except ValidationFailed as error:
                 problems = [f"{field}: {message}" for field, message in error.problems]
             except StoreError as error:

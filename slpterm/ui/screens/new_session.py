@@ -237,6 +237,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
             return
         option = drafts.get_option_at_index(drafts.highlighted)
         participant_id = str(option.id)
+        discard_draft = self._discard_draft
 
         def answered(discard: bool | None) -> None:
             from slpterm.domain.errors import StoreError
@@ -244,7 +245,7 @@ class NewSessionScreen(ModalScreen["str | None"]):
             if not discard:
                 return
             try:
-                self._discard_draft(participant_id)
+                discard_draft(participant_id)
             except StoreError as error:
                 self._problems([str(error)])
                 return

@@ -24,8 +24,17 @@ from slpterm.domain.errors import StoreError
 from slpterm.ui.widgets.goal_tally import GoalTally
 
 if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Callable
+
     from slpterm.services.clinic import ClinicServices
-    from slpterm.services.session_flow import SessionFlow
+    from slpterm.services.session_flow import (
+        FixPlace,
+        SessionFlow,
+        SessionView,
+        TimeEdit,
+    )
+    from slpterm.ui.screens.correct_session import CorrectionOutcome
 
 NOTE_SECTIONS = (("subjective", "S  Subjective"), ("objective", "O  Objective"),
                  ("assessment", "A  Assessment"), ("plan", "P  Plan"))
@@ -85,14 +94,33 @@ class SessionScreen(Screen):
         self._start_cues = dict(start_cues or {})  # goal id -> cue level carried forward from the last session
         self.services = services
         self.flow: SessionFlow = services.session_flow()
-        self.participant_id = participant_id
-        self.view = None
+        # Both None once the last patient's unsigned note was discarded: nothing left to show, save or time.
+        self._participant_id: str | None = participant_id
+        self._view: SessionView | None = None
         self._pending_note: dict[str, str] = {}
         self._autosave: Timer | None = None
         self._unsaved_since: float | None = None
-        self._last_heartbeat = None
+        self._last_heartbeat: dt.datetime | None = None
         self._chart_may_have_changed = True
         self._covered_by: object | None = None  # the screen pushed over this one, until it is back
+
+    @property
+    def participant_id(self) -> str:
+        """The patient whose part of the session is shown."""
+        if self._participant_id is None:
+            raise LookupError("this session's note was discarded")
+        return self._participant_id
+
+    @participant_id.setter
+    def participant_id(self, participant_id: str) -> None:
+        self._participant_id = participant_id
+
+    @property
+    def view(self) -> SessionView:
+        """What the screen shows of the patient's part of the session (read on mount)."""
+        if self._view is None:
+            raise LookupError("this session's note is not shown (not yet read, or discarded)")
+        return self._view
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -126,8 +154,7 @@ class SessionScreen(Screen):
         self.set_focus(self.query_one("#goals", GoalTally))
 
     def reload(self) -> None:
-        self.view = self.flow.view(self.participant_id)
-        view = self.view
+        view = self._view = self.flow.view(self.participant_id)
         self.sub_title = view.title
         self.query_one("#session-banner", Static).update(view.banner)
         goals = self.query_one("#goals", GoalTally)
@@ -156,17 +183,18 @@ class SessionScreen(Screen):
 
     # -- timer ------------------------------------------------------------------------------------
     def _tick(self) -> None:
-        if self.view is None:
+        if self._view is None:
             return
-        status = self.flow.timer_status(self.view.session_id)
+        session_id = self._view.session_id
+        status = self.flow.timer_status(session_id)
         self.query_one("#session-timer", Static).update(status.text)
         if status.running:
             now = self.services.clock.now()
             if self._last_heartbeat is None or (now - self._last_heartbeat).total_seconds() >= HEARTBEAT_SECONDS:
                 self._last_heartbeat = now
-                self._guard(lambda: self.flow.heartbeat(self.view.session_id))
+                self._guard(lambda: self.flow.heartbeat(session_id))
 
-    def _guard(self, action) -> bool:  # noqa: ANN001
+    def _guard(self, action: Callable[[], object]) -> bool:
         """Run a store call; show a plain message instead of a traceback when it is refused."""
         try:
             action()
@@ -180,7 +208,7 @@ class SessionScreen(Screen):
         return True
 
     def _time_locked(self) -> bool:
-        if self.view is not None and self.view.signed:
+        if self._view is not None and self._view.signed:
             self.notify("This note is signed: its time is locked. Corrections are addenda (F10).",
                         severity="warning")
             return True
@@ -212,7 +240,7 @@ class SessionScreen(Screen):
             return
         status = self.flow.time_edit_status(self.view.session_id)
 
-        def done(result) -> None:  # noqa: ANN001
+        def done(result: TimeEdit | None) -> None:
             if result is not None and self._guard(lambda: self.flow.apply_time_edit(self.view.session_id, result)):
                 self.reload()
 
@@ -239,8 +267,8 @@ class SessionScreen(Screen):
             self._refresh_goals()
 
     def _refresh_goals(self) -> None:
-        self.view = self.flow.view(self.participant_id)
-        self.query_one("#goals", GoalTally).show(self.view.goal_lines)
+        self._view = self.flow.view(self.participant_id)
+        self.query_one("#goals", GoalTally).show(self._view.goal_lines)
         self.refresh_coding()
 
     @on(SelectionList.SelectionToggled, "#techniques")
@@ -254,10 +282,10 @@ class SessionScreen(Screen):
     # -- note ---------------------------------------------------------------------------------------
     @on(TextArea.Changed, ".note-section")
     def _note_changed(self, event: TextArea.Changed) -> None:
-        if self.view is None or self.view.signed:
+        if self._view is None or self._view.signed:
             return
         name = (event.text_area.id or "").removeprefix("note-")
-        if getattr(self.view.note, name, None) == event.text_area.text and name not in self._pending_note:
+        if getattr(self._view.note, name, None) == event.text_area.text and name not in self._pending_note:
             return
         self._pending_note[name] = event.text_area.text
         now = time.monotonic()
@@ -356,7 +384,7 @@ class SessionScreen(Screen):
         check = self.flow.sign_check(self.participant_id)
         self.app.push_screen(SignScreen(check), self._sign_dialog_closed)
 
-    def _sign_dialog_closed(self, confirmed: bool | str | None) -> None:
+    def _sign_dialog_closed(self, confirmed: bool | FixPlace | None) -> None:
         if isinstance(confirmed, str):  # a FixPlace: where a finding is fixed, then the dialog again
             self._open_fix(confirmed, then_sign=True)
             return
@@ -373,7 +401,7 @@ class SessionScreen(Screen):
         places = fix_places(result.findings if result is not None else (), signed=self.view.signed)
         choose_fix(self, places, self._open_fix)
 
-    def _open_fix(self, place, then_sign: bool = False) -> None:  # noqa: ANN001
+    def _open_fix(self, place: FixPlace, then_sign: bool = False) -> None:
         from slpterm.services.session_flow import FixPlace
         from slpterm.ui.screens.finding_fixes import open_fix
 
@@ -451,13 +479,14 @@ class SessionScreen(Screen):
                   ParticipantsGroup(facts, self._find_patients),
                   BillingFactsGroup(self.flow.billing_facts(self.participant_id))]
 
-        def done(outcome) -> None:  # noqa: ANN001
+        def done(outcome: CorrectionOutcome | None) -> None:
             if outcome is None:
                 return
             if outcome.discard:
                 self._ask_discard()
                 return
-            self.participant_id = outcome.participant_id
+            if outcome.participant_id is not None:
+                self.participant_id = outcome.participant_id
             self._pending_note.clear()
             self.reload()
             self.notify("Session corrected; the audit trail records what changed.")
@@ -497,7 +526,7 @@ class SessionScreen(Screen):
                 self.participant_id = following
                 self.reload()
                 return
-            self.participant_id = self.view = None  # nothing left to show, save or time
+            self._participant_id = self._view = None  # nothing left to show, save or time
             self.app.pop_screen()
 
         self.app.push_screen(DiscardScreen("this unsigned note", question), answered)
@@ -510,7 +539,7 @@ class SessionScreen(Screen):
 
     @work(thread=True, exclusive=True, group="session-coding")
     def _code(self, fresh: bool) -> None:
-        text = self.flow.panel_coding_text(self.participant_id, fresh=fresh, signed=getattr(self.view, "signed", None))
+        text = self.flow.panel_coding_text(self.participant_id, fresh=fresh, signed=getattr(self._view, "signed", None))
         self.app.call_from_thread(self._show_coding, text)
 
     def _show_coding(self, text: str) -> None:

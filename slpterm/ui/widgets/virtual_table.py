@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.segment import Segment
 from textual import events
@@ -78,16 +79,16 @@ class VirtualTable(ScrollView, can_focus=True):
         self.columns = list(columns)
         self._rows: Sequence = []
         self._muted: set[int] = set()
-        self._cells: Callable[[object], Sequence[str]] | None = None
-        self._is_muted: Callable[[object], bool] | None = None
+        self._cells: Callable[[Any], Sequence[str]] | None = None
+        self._is_muted: Callable[[Any], bool] | None = None
 
     @property
     def row_count(self) -> int:
         return len(self._rows)
 
     def set_rows(self, rows: Sequence, muted: set[int] | None = None, *,
-                 cells: Callable[[object], Sequence[str]] | None = None,
-                 is_muted: Callable[[object], bool] | None = None) -> None:
+                 cells: Callable[[Any], Sequence[str]] | None = None,
+                 is_muted: Callable[[Any], bool] | None = None) -> None:
         """Show ``rows``: tuples of strings, or any objects with ``cells(row)`` giving their strings.
 
         With ``cells`` the rows are formatted only when drawn, so 100,000 rows cost nothing to show.
