@@ -555,5 +555,5 @@ class SessionScreen(Screen):
         self.app.pop_screen()
 
     def on_unmount(self) -> None:
-        if self.participant_id is not None:
+        if self._participant_id is not None:
             self.save_note()
