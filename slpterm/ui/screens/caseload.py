@@ -342,7 +342,10 @@ class CaseloadScreen(Screen):
         self.app.push_screen(screens.SchoolScreen(self.services))
 
     def action_today(self) -> None:
-        self.app.when_ready(lambda: self.app.push_screen(screens.TodayScreen(self.services)))
+        if self.services is None:
+            slpterm_app(self).when_ready(self.action_today)
+            return
+        self.app.push_screen(screens.TodayScreen(self.services))
 
     def action_move(self, delta: int) -> None:
         self.table.move_cursor(delta)
