@@ -284,6 +284,7 @@ def _run_list(args: argparse.Namespace, store: Any) -> int:
 
 def _run_correction(args: argparse.Namespace, store: Any) -> int:
     from slpterm.export.common import ExportError
+    from slpterm.services.exporting import print_written
 
     try:
         outcome = correct_claim(store, args.claim_number, args.claims_command, Path(args.out).expanduser(),
@@ -291,10 +292,7 @@ def _run_correction(args: argparse.Namespace, store: Any) -> int:
     except ExportError as error:
         print(f"slpterm: {error}", file=sys.stderr)
         return 1
-    for path in outcome.files:
-        print(f"Wrote {path}")
-    if outcome.anchor_file is not None:
-        print(f"Audit anchor (the trail's head after this batch): {outcome.anchor_file}")
+    print_written(outcome)
     kind = "Void" if args.claims_command == "void" else "Replacement"
     print(f"Batch {outcome.control_number:06d}: {kind.lower()} of claim {args.claim_number.strip().upper()}, "
           f"sha256 {outcome.checksum}")

@@ -80,6 +80,14 @@ def write_batch_anchor(store: Store, folder: Path, outcome: ExportOutcome) -> No
                                 "the export itself is complete.")
 
 
+def print_written(outcome: ExportOutcome) -> None:
+    """The files a batch wrote and the audit anchor beside them, one line each."""
+    for path in outcome.files:
+        print(f"Wrote {path}")
+    if outcome.anchor_file is not None:
+        print(f"Audit anchor (the trail's head after this batch): {outcome.anchor_file}")
+
+
 def run_export_command(args: argparse.Namespace, store: Store) -> int:
     """Run ``slpterm export``; prints what was written and what was held back. Returns the exit status."""
     from slpterm.export.batch import describe_held
@@ -106,10 +114,7 @@ def run_export_command(args: argparse.Namespace, store: Store) -> int:
     except ExportError as error:
         print(f"slpterm: {error}", file=sys.stderr)
         return 1
-    for path in outcome.files:
-        print(f"Wrote {path}")
-    if outcome.anchor_file is not None:
-        print(f"Audit anchor (the trail's head after this batch): {outcome.anchor_file}")
+    print_written(outcome)
     if outcome.ok:
         print(f"Batch {outcome.control_number:06d}: {len(outcome.exported_ids)} session(s), sha256 {outcome.checksum}")
     if outcome.skipped_exported:

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from slpterm.store.store import Store
 
 
-def _date(text: str) -> dt.date:
+def date_argument(text: str) -> dt.date:
+    """A command-line date (YYYY-MM-DD); argparse names the option in its message."""
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -26,16 +27,16 @@ def add_report_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentP
                     "report (or --from/--to). Signing is done in the app (chart, w).")
     report.add_argument("--patient", required=True, metavar="ID",
                         help="the patient/student ID shown on the caseload, or the name as 'Last, First'")
-    report.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="first day of the period")
-    report.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="last day of the period")
+    report.add_argument("--from", dest="date_from", type=date_argument, metavar="DATE", help="first day of the period")
+    report.add_argument("--to", dest="date_to", type=date_argument, metavar="DATE", help="last day of the period")
     report.add_argument("--out", required=True, metavar="DIR", help="folder for the two files")
     log = subparsers.add_parser(
         "service-log", help="write the school service log (start, stop, minutes, IEP goal) as CSV",
         description="Write the signed school sessions in a date range as the service log school Medicaid "
                     "programs ask for: student, ID, date, start and stop time, minutes, service type, group "
                     "size, IEP goal, clinician and credentials.")
-    log.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
-    log.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
+    log.add_argument("--from", dest="date_from", type=date_argument, required=True, metavar="DATE")
+    log.add_argument("--to", dest="date_to", type=date_argument, required=True, metavar="DATE")
     log.add_argument("--out", required=True, metavar="FILE")
 
 

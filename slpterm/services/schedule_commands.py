@@ -9,16 +9,10 @@ from typing import TYPE_CHECKING
 
 from slpterm.domain.errors import ValidationFailed
 from slpterm.domain.schedule import Recurrence, parse_weekdays
+from slpterm.services.report_commands import date_argument as _date
 
 if TYPE_CHECKING:
     from slpterm.services.clinic import ClinicServices
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
 
 
 def _time(text: str) -> dt.time:
