@@ -241,6 +241,7 @@ ALLOWED_OPENERS = {
     "slpterm/store/installation.py:last_batch_number": "installation.json in the config folder",
     "slpterm/services/remittances.py:RemittanceService.import_file": "the 835, 999 or 277CA file being imported",
     "slpterm/bench.py:measure_remittance": "the bench's synthetic 835",
+    "slpterm/services/schedule.py:ScheduleService.import_ics": "the .ics file being imported",
     "slpterm/store/security.py:SecurityRepository.collect_start_failures": "the failed-unlock note beside the data file",
     "slpterm/bench.py:ensure_clinic": "the bench's own marker file",
     "slpterm/bench.py:ensure_long_trail": "the bench's own marker file",
